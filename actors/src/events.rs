@@ -1,0 +1,90 @@
+//! Events that cross nodes through the broker. They carry ids and
+//! ciphertext only: never plaintext, never keys.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use kinlink_core::{ConversationId, MessageId, SessionId, UserId};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A message that has been stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub message_id: MessageId,
+    pub sender_id: UserId,
+    pub key_epoch: i32,
+    #[serde(serialize_with = "to_base64", deserialize_with = "from_base64")]
+    pub ciphertext: Vec<u8>,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Something every node's sessions may need to hear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A message was stored.
+    Message(StoredMessage),
+    /// A member's read position moved forward.
+    Read {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        up_to: i64,
+    },
+    /// A member was removed; their sessions stop receiving at once.
+    MemberRemoved {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    /// Sessions were ended (sign-out elsewhere, revocation, disabled
+    /// account); their sockets close at once.
+    SessionsEnded { session_ids: Vec<SessionId> },
+}
+
+impl Event {
+    /// Returns the conversation the event belongs to, if any.
+    pub fn conversation_id(&self) -> Option<ConversationId> {
+        match self {
+            Event::Message(message) => Some(message.conversation_id),
+            Event::Read {
+                conversation_id, ..
+            }
+            | Event::MemberRemoved {
+                conversation_id, ..
+            } => Some(*conversation_id),
+            Event::SessionsEnded { .. } => None,
+        }
+    }
+}
+
+fn to_base64<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&STANDARD.encode(bytes))
+}
+
+fn from_base64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    STANDARD
+        .decode(text.as_bytes())
+        .map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_event_round_trips() {
+        let event = Event::Message(StoredMessage {
+            conversation_id: ConversationId::new(),
+            seq: 4,
+            message_id: MessageId::new(),
+            sender_id: UserId::new(),
+            key_epoch: 0,
+            ciphertext: vec![1, 2, 3, 250],
+            sent_at: Utc::now(),
+        });
+        let text = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+    }
+}

@@ -1,0 +1,94 @@
+//! A signed-in user's keys: their private key, opened from the session row
+//! with the cookie's token, and the conversation keys opened with it.
+
+use std::collections::HashMap;
+
+use kinlink_core::crypto::keys::open_sealed;
+use kinlink_core::crypto::{SecretKey, aead, bindings};
+use kinlink_core::{ConversationId, MessageId, UserId};
+use kinlink_store::Store;
+use kinlink_store::conversations::KeyRecipient;
+
+use crate::ActorError;
+
+/// The keys one session holds. Dropping it wipes every key.
+#[derive(Debug)]
+pub struct Keyring {
+    user_id: UserId,
+    private_key: SecretKey,
+    conversation_keys: HashMap<(ConversationId, i32), SecretKey>,
+}
+
+impl Keyring {
+    /// Wraps a user's opened private key.
+    pub fn new(user_id: UserId, private_key: SecretKey) -> Self {
+        Self {
+            user_id,
+            private_key,
+            conversation_keys: HashMap::new(),
+        }
+    }
+
+    /// Returns whose keys these are.
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// Opens (once, then from memory) the conversation key of one epoch.
+    pub async fn conversation_key(
+        &mut self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+    ) -> Result<&SecretKey, ActorError> {
+        if !self.conversation_keys.contains_key(&(conversation, epoch)) {
+            let sealed = store
+                .sealed_conversation_key(conversation, epoch, KeyRecipient::User(self.user_id))
+                .await?
+                .ok_or(ActorError::NoKey)?;
+            let info = bindings::conversation_key_info(conversation, epoch);
+            let key = open_sealed(&self.private_key, &sealed, &info)?;
+            self.conversation_keys.insert((conversation, epoch), key);
+        }
+        self.conversation_keys
+            .get(&(conversation, epoch))
+            .ok_or(ActorError::NoKey)
+    }
+
+    /// Seals a message this user sends.
+    pub async fn seal_message(
+        &mut self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+        message_id: MessageId,
+        body: &str,
+    ) -> Result<Vec<u8>, ActorError> {
+        let sender = self.user_id;
+        let key = self.conversation_key(store, conversation, epoch).await?;
+        let aad = bindings::message(conversation, message_id, sender, epoch);
+        Ok(aead::seal(key, body.as_bytes(), aad.as_bytes())?)
+    }
+
+    /// Opens a stored message. A ciphertext found in a place other than the
+    /// one it was sealed for fails here.
+    pub async fn open_message(
+        &mut self,
+        store: &Store,
+        message: &kinlink_store::entity::message::Model,
+    ) -> Result<String, ActorError> {
+        let conversation = ConversationId(message.conversation_id);
+        let key = self
+            .conversation_key(store, conversation, message.key_epoch)
+            .await?;
+        let aad = bindings::message(
+            conversation,
+            MessageId(message.message_id),
+            UserId(message.sender_id),
+            message.key_epoch,
+        );
+        let plaintext = aead::open(key, &message.ciphertext, aad.as_bytes())?;
+        String::from_utf8(plaintext)
+            .map_err(|_utf8| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
+    }
+}

@@ -1,0 +1,39 @@
+//! The actors behind real-time conversations.
+//!
+//! - [`session::SessionActor`]: one per signed-in WebSocket; holds the
+//!   user's private key for the life of the socket, decrypts for its user
+//!   and encrypts what its user sends.
+//! - [`conversation::ConversationActor`]: one per active conversation on a
+//!   node; stores each message (the store allocates its sequence number),
+//!   and only then acknowledges the sender and publishes the ciphertext.
+//! - [`broker::Broker`]: carries stored events to every node, in process or
+//!   over Redis pub/sub; [`hub::Hub`] hands them to this node's sessions.
+
+pub mod broker;
+pub mod conversation;
+pub mod events;
+pub mod frames;
+pub mod hub;
+pub mod keyring;
+pub mod metrics;
+pub mod session;
+
+/// Failures inside the actors, as facts of the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum ActorError {
+    /// The store failed.
+    #[error("storage failed")]
+    Store(#[from] kinlink_store::StoreError),
+    /// A key or ciphertext failed to open.
+    #[error("cryptographic operation failed")]
+    Crypto(#[from] kinlink_core::crypto::CryptoError),
+    /// The caller has no key for this conversation.
+    #[error("no conversation key for this member")]
+    NoKey,
+    /// An actor's mailbox is closed.
+    #[error("actor is not running")]
+    Mailbox(#[from] actix::MailboxError),
+    /// Redis failed.
+    #[error("redis failed")]
+    Redis(#[from] redis::RedisError),
+}

@@ -1,0 +1,733 @@
+//! One actor per signed-in WebSocket connection.
+//!
+//! It holds the user's keys for the life of the socket (wiped when it
+//! stops), decrypts stored messages for its user and seals what its user
+//! sends. Outgoing frames pass through a bounded queue drained by a writer
+//! task; a client that stops reading fills the queue and is disconnected,
+//! so its backlog never grows past the bound.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
+use chrono::Utc;
+use kinlink_core::permissions::{self, Action, Relationship, Role};
+use kinlink_core::values::MessageBody;
+use kinlink_core::{ConversationId, MessageId, SessionId, UserId};
+use kinlink_store::Store;
+use kinlink_store::conversations::NewMessage;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::broker::Broker;
+use crate::conversation::ConversationRegistry;
+use crate::events::{Event, StoredMessage};
+use crate::frames::{ClientFrame, ServerFrame, parse_client_frame};
+use crate::hub::{ConnectionId, Delivery};
+use crate::keyring::Keyring;
+use crate::{ActorError, metrics};
+
+/// How often the server pings the client.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a client may stay silent before it is dropped.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the session row is touched and checked while the socket lives.
+const SESSION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
+/// Messages fetched from the store per page while catching up.
+const CATCH_UP_PAGE: u64 = 200;
+
+/// Limits of one connection's send queue.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueLimits {
+    /// Maximum frames waiting to be written.
+    pub frames: usize,
+    /// Maximum bytes waiting to be written.
+    pub bytes: usize,
+}
+
+/// Everything a session actor shares with the rest of the node.
+#[derive(Clone)]
+pub struct SessionContext {
+    pub store: Store,
+    pub broker: Arc<Broker>,
+    pub conversations: Arc<ConversationRegistry>,
+    pub queue: QueueLimits,
+    pub max_message_bytes: usize,
+}
+
+/// Who is connected.
+pub struct Identity {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub roles: Vec<Role>,
+}
+
+enum Outgoing {
+    Text(String),
+    Ping,
+    Pong(actix_web::web::Bytes),
+    Close(CloseReason),
+}
+
+/// The sending half of the bounded queue.
+struct SendQueue {
+    sender: mpsc::Sender<Outgoing>,
+    /// Bytes queued and not yet written; shared with the writer task.
+    queued_bytes: Arc<AtomicI64>,
+    max_bytes: i64,
+    /// Fires to make the writer drop the connection without flushing.
+    abort: Option<oneshot::Sender<()>>,
+}
+
+/// The queue is full: the client is not reading.
+struct QueueFull;
+
+impl SendQueue {
+    fn push(&self, frame: Outgoing) -> Result<(), QueueFull> {
+        let size = match &frame {
+            Outgoing::Text(text) => text.len() as i64,
+            Outgoing::Pong(bytes) => bytes.len() as i64,
+            Outgoing::Ping | Outgoing::Close(_) => 0,
+        };
+        if self.queued_bytes.load(Ordering::Relaxed) + size > self.max_bytes {
+            return Err(QueueFull);
+        }
+        self.sender
+            .try_send(frame)
+            .map_err(|_full_or_closed| QueueFull)?;
+        self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        metrics::WS_SEND_QUEUE_BYTES.fetch_add(size, Ordering::Relaxed);
+        metrics::WS_SEND_QUEUE_FRAMES.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The actor behind one WebSocket.
+pub struct SessionActor {
+    identity: Identity,
+    shared: SessionContext,
+    /// The user's keys; behind a lock so store-bound futures can use them.
+    keyring: Arc<Mutex<Keyring>>,
+    /// Last sequence number delivered, per followed conversation.
+    delivered: HashMap<ConversationId, i64>,
+    queue: SendQueue,
+    connection_id: Option<ConnectionId>,
+    last_heard: Instant,
+    incoming: Option<actix_ws::AggregatedMessageStream>,
+}
+
+impl SessionActor {
+    /// Creates the actor and starts the writer task that owns the socket.
+    pub fn new(
+        identity: Identity,
+        keyring: Keyring,
+        shared: SessionContext,
+        socket: actix_ws::Session,
+        incoming: actix_ws::AggregatedMessageStream,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel(shared.queue.frames);
+        let (abort, aborted) = oneshot::channel();
+        let queued_bytes = Arc::new(AtomicI64::new(0));
+        actix_web::rt::spawn(write_frames(
+            socket,
+            receiver,
+            Arc::clone(&queued_bytes),
+            aborted,
+        ));
+        let queue = SendQueue {
+            sender,
+            queued_bytes,
+            max_bytes: shared.queue.bytes as i64,
+            abort: Some(abort),
+        };
+        Self {
+            identity,
+            shared,
+            keyring: Arc::new(Mutex::new(keyring)),
+            delivered: HashMap::new(),
+            queue,
+            connection_id: None,
+            last_heard: Instant::now(),
+            incoming: Some(incoming),
+        }
+    }
+
+    fn send_frame(&mut self, frame: &ServerFrame, ctx: &mut Context<Self>) {
+        match serde_json::to_string(frame) {
+            Ok(text) => self.push(Outgoing::Text(text), ctx),
+            Err(error) => warn!(%error, "encoding a frame failed"),
+        }
+    }
+
+    fn push(&mut self, frame: Outgoing, ctx: &mut Context<Self>) {
+        if self.queue.push(frame).is_err() {
+            metrics::WS_SLOW_CONSUMER_DISCONNECTS.fetch_add(1, Ordering::Relaxed);
+            warn!(session = %self.identity.session_id, "send queue full; disconnecting the client");
+            if let Some(abort) = self.queue.abort.take() {
+                let _ = abort.send(());
+            }
+            ctx.stop();
+        }
+    }
+
+    fn close(&mut self, code: CloseCode, reason: &str, ctx: &mut Context<Self>) {
+        let reason = CloseReason {
+            code,
+            description: Some(reason.to_owned()),
+        };
+        self.push(Outgoing::Close(reason), ctx);
+        ctx.stop();
+    }
+
+    fn relationships(&self, is_member: bool) -> Vec<Relationship> {
+        if is_member {
+            vec![Relationship::ConversationMember]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn handle_frame(&mut self, text: &str, ctx: &mut Context<Self>) {
+        let frame = match parse_client_frame(text) {
+            Ok(frame) => frame,
+            Err(message) => {
+                self.send_frame(&ServerFrame::error("frame.invalid", message, None), ctx);
+                return;
+            }
+        };
+        debug!(session = %self.identity.session_id, "frame received");
+        match frame {
+            ClientFrame::Subscribe {
+                conversation_id,
+                after,
+            } => self.subscribe(conversation_id, after, ctx),
+            ClientFrame::Send {
+                conversation_id,
+                message_id,
+                body,
+            } => self.send_message(conversation_id, message_id, body, ctx),
+            ClientFrame::Read {
+                conversation_id,
+                up_to,
+            } => self.mark_read(conversation_id, up_to, ctx),
+        }
+    }
+
+    /// Checks membership and the permission table for one action.
+    fn authorise(
+        &self,
+        conversation: ConversationId,
+        action: Action,
+    ) -> impl Future<Output = Result<bool, ActorError>> + 'static {
+        let store = self.shared.store.clone();
+        let user = self.identity.user_id;
+        let roles = self.identity.roles.clone();
+        let relationships = self.relationships(true);
+        async move {
+            let member = store.active_membership(conversation, user).await?.is_some();
+            let granted = member && permissions::check(&roles, action, &relationships).is_ok();
+            Ok(granted)
+        }
+    }
+
+    fn subscribe(&mut self, conversation: ConversationId, after: i64, ctx: &mut Context<Self>) {
+        let check = self.authorise(conversation, Action::ReadConversation);
+        ctx.wait(
+            check
+                .into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(true) => {
+                        if let Some(id) = actor.connection_id {
+                            actor.shared.broker.hub().follow(id, conversation);
+                        }
+                        actor.delivered.insert(conversation, after.max(0));
+                        actor.catch_up(conversation, ctx);
+                    }
+                    Ok(false) => actor.send_frame(&not_found(None), ctx),
+                    Err(error) => {
+                        warn!(%error, "subscribe failed");
+                        actor.send_frame(
+                            &ServerFrame::error("server.busy", "subscribe failed; try again", None),
+                            ctx,
+                        );
+                    }
+                }),
+        );
+    }
+
+    /// Sends every stored message after the last one delivered, in order.
+    /// Runs with `ctx.wait`, so live events queue behind it and are then
+    /// de-duplicated by sequence number.
+    fn catch_up(&mut self, conversation: ConversationId, ctx: &mut Context<Self>) {
+        let Some(&from) = self.delivered.get(&conversation) else {
+            return;
+        };
+        let store = self.shared.store.clone();
+        let keyring = Arc::clone(&self.keyring);
+        let fetch = async move {
+            let mut frames = Vec::new();
+            let mut after = from;
+            loop {
+                let page = store
+                    .messages_after(conversation, after, CATCH_UP_PAGE)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                let mut keyring = keyring.lock().await;
+                for row in &page {
+                    frames.push((row.seq, open_row(&mut keyring, &store, row).await));
+                }
+            }
+            Ok::<_, ActorError>(frames)
+        };
+        ctx.wait(
+            fetch
+                .into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(frames) => actor.deliver_in_order(conversation, frames, ctx),
+                    Err(error) => warn!(%error, conversation = %conversation, "catching up failed"),
+                }),
+        );
+    }
+
+    fn deliver_in_order(
+        &mut self,
+        conversation: ConversationId,
+        frames: Vec<(i64, Option<ServerFrame>)>,
+        ctx: &mut Context<Self>,
+    ) {
+        for (seq, frame) in frames {
+            let Some(last) = self.delivered.get_mut(&conversation) else {
+                return;
+            };
+            if seq <= *last {
+                continue;
+            }
+            *last = seq;
+            if let Some(frame) = frame {
+                self.send_frame(&frame, ctx);
+            }
+        }
+    }
+
+    fn on_stored_message(&mut self, message: StoredMessage, ctx: &mut Context<Self>) {
+        let Some(&last) = self.delivered.get(&message.conversation_id) else {
+            return;
+        };
+        if message.seq <= last {
+            return;
+        }
+        if message.seq > last + 1 {
+            // Something was missed (another node's event lost with Redis,
+            // say): the store has it.
+            self.catch_up(message.conversation_id, ctx);
+            return;
+        }
+        let store = self.shared.store.clone();
+        let keyring = Arc::clone(&self.keyring);
+        let conversation = message.conversation_id;
+        let open = async move {
+            let row = kinlink_store::entity::message::Model {
+                conversation_id: message.conversation_id.0,
+                seq: message.seq,
+                message_id: message.message_id.0,
+                sender_id: message.sender_id.0,
+                key_epoch: message.key_epoch,
+                ciphertext: message.ciphertext,
+                sent_at: message.sent_at,
+            };
+            let mut keyring = keyring.lock().await;
+            vec![(row.seq, open_row(&mut keyring, &store, &row).await)]
+        };
+        ctx.wait(
+            open.into_actor(self)
+                .map(move |frames, actor, ctx| actor.deliver_in_order(conversation, frames, ctx)),
+        );
+    }
+
+    fn send_message(
+        &mut self,
+        conversation: ConversationId,
+        message_id: MessageId,
+        body: String,
+        ctx: &mut Context<Self>,
+    ) {
+        let body = match MessageBody::parse(body, self.shared.max_message_bytes) {
+            Ok(body) => body,
+            Err(invalid) => {
+                let frame = ServerFrame::error(
+                    "request.invalid_field",
+                    invalid.to_string(),
+                    Some(message_id),
+                );
+                self.send_frame(&frame, ctx);
+                return;
+            }
+        };
+        let check = self.authorise(conversation, Action::SendMessage);
+        let store = self.shared.store.clone();
+        let keyring = Arc::clone(&self.keyring);
+        let conversations = Arc::clone(&self.shared.conversations);
+        let sender = self.identity.user_id;
+        let work = async move {
+            if !check.await? {
+                return Ok(None);
+            }
+            let epoch = store.conversation(conversation).await?.key_epoch;
+            let ciphertext = keyring
+                .lock()
+                .await
+                .seal_message(&store, conversation, epoch, message_id, body.as_str())
+                .await?;
+            let message = NewMessage {
+                conversation_id: conversation,
+                message_id,
+                sender_id: sender,
+                key_epoch: epoch,
+                ciphertext,
+                sent_at: Utc::now(),
+            };
+            Ok::<_, ActorError>(Some(conversations.append(message).await?))
+        };
+        ctx.spawn(
+            work.into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(Some(appended)) => {
+                        let ack = ServerFrame::Ack {
+                            conversation_id: conversation,
+                            message_id,
+                            seq: appended.seq,
+                            sent_at: appended.sent_at,
+                        };
+                        actor.send_frame(&ack, ctx);
+                    }
+                    Ok(None) => actor.send_frame(&not_found(Some(message_id)), ctx),
+                    Err(error) => {
+                        warn!(%error, conversation = %conversation, "storing a message failed");
+                        let frame = ServerFrame::error(
+                            "server.busy",
+                            "the message was not stored; send it again",
+                            Some(message_id),
+                        );
+                        actor.send_frame(&frame, ctx);
+                    }
+                }),
+        );
+    }
+
+    fn mark_read(&mut self, conversation: ConversationId, up_to: i64, ctx: &mut Context<Self>) {
+        let check = self.authorise(conversation, Action::MarkRead);
+        let store = self.shared.store.clone();
+        let broker = Arc::clone(&self.shared.broker);
+        let user_id = self.identity.user_id;
+        let work = async move {
+            if !check.await? {
+                return Ok(false);
+            }
+            if let Some(up_to) = store
+                .mark_read(conversation, user_id, up_to, Utc::now())
+                .await?
+            {
+                broker
+                    .publish(Event::Read {
+                        conversation_id: conversation,
+                        user_id,
+                        up_to,
+                    })
+                    .await;
+            }
+            Ok::<_, ActorError>(true)
+        };
+        ctx.spawn(
+            work.into_actor(self)
+                .map(|result, actor, ctx| match result {
+                    Ok(true) => {}
+                    Ok(false) => actor.send_frame(&not_found(None), ctx),
+                    Err(error) => warn!(%error, "recording a read failed"),
+                }),
+        );
+    }
+
+    fn check_session(&mut self, ctx: &mut Context<Self>) {
+        let store = self.shared.store.clone();
+        let session_id = self.identity.session_id;
+        let user_id = self.identity.user_id;
+        let check = async move {
+            let alive = store
+                .sessions_of(user_id)
+                .await?
+                .into_iter()
+                .any(|row| row.id == session_id.0 && row.absolute_expires_at > Utc::now());
+            if alive {
+                store.touch_session(session_id, Utc::now()).await?;
+            }
+            Ok::<_, ActorError>(alive)
+        };
+        ctx.spawn(check.into_actor(self).map(|result, actor, ctx| {
+            if let Ok(false) = result {
+                actor.close(CloseCode::Policy, "session ended", ctx);
+            }
+        }));
+    }
+}
+
+/// Opens one stored row for the user; a row that fails to open is reported
+/// as a security event and shown to nobody.
+async fn open_row(
+    keyring: &mut Keyring,
+    store: &Store,
+    row: &kinlink_store::entity::message::Model,
+) -> Option<ServerFrame> {
+    match keyring.open_message(store, row).await {
+        Ok(body) => Some(ServerFrame::Message {
+            conversation_id: ConversationId(row.conversation_id),
+            seq: row.seq,
+            message_id: MessageId(row.message_id),
+            sender_id: UserId(row.sender_id),
+            body,
+            sent_at: row.sent_at,
+        }),
+        Err(error) => {
+            report_rejected_ciphertext(store, keyring.user_id(), row, &error).await;
+            None
+        }
+    }
+}
+
+/// Logs and audits a ciphertext that failed to open where it was found.
+pub async fn report_rejected_ciphertext(
+    store: &Store,
+    reader: UserId,
+    row: &kinlink_store::entity::message::Model,
+    error: &ActorError,
+) {
+    metrics::CIPHERTEXT_REJECTED.fetch_add(1, Ordering::Relaxed);
+    warn!(
+        security_event = "ciphertext_rejected",
+        conversation = %row.conversation_id,
+        seq = row.seq,
+        %error,
+        "a stored message failed to open; it is not shown"
+    );
+    let record = kinlink_store::audit::AuditRecord {
+        actor_id: Some(reader),
+        organisation_id: None,
+        action: "security.ciphertext_rejected",
+        subject_kind: "message",
+        subject_id: Some(row.message_id),
+        detail: serde_json::json!({ "conversation_id": row.conversation_id, "seq": row.seq }),
+        at: Utc::now(),
+    };
+    if let Err(error) = store.audit(record).await {
+        warn!(%error, "recording a security event failed");
+    }
+}
+
+fn not_found(reference: Option<MessageId>) -> ServerFrame {
+    ServerFrame::error("resource.not_found", "no such conversation", reference)
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        metrics::WS_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+        let recipient = ctx.address().recipient();
+        let id = self.shared.broker.hub().register(
+            self.identity.session_id,
+            self.identity.user_id,
+            recipient,
+        );
+        self.connection_id = Some(id);
+        if let Some(incoming) = self.incoming.take() {
+            ctx.add_stream(incoming);
+        }
+        info!(session = %self.identity.session_id, connection = id, "websocket connected");
+
+        ctx.run_interval(HEARTBEAT_INTERVAL, |actor, ctx| {
+            if actor.last_heard.elapsed() > CLIENT_TIMEOUT {
+                metrics::WS_HEARTBEAT_TIMEOUTS.fetch_add(1, Ordering::Relaxed);
+                info!(session = %actor.identity.session_id, "client silent too long; dropping");
+                if let Some(abort) = actor.queue.abort.take() {
+                    let _ = abort.send(());
+                }
+                ctx.stop();
+                return;
+            }
+            actor.push(Outgoing::Ping, ctx);
+        });
+        ctx.run_interval(SESSION_CHECK_INTERVAL, |actor, ctx| {
+            actor.check_session(ctx)
+        });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        metrics::WS_CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+        if let Some(id) = self.connection_id.take() {
+            self.shared.broker.hub().unregister(id);
+        }
+        info!(session = %self.identity.session_id, "websocket closed");
+    }
+}
+
+impl Handler<Delivery> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, delivery: Delivery, ctx: &mut Self::Context) {
+        match delivery {
+            Delivery::Resync => {
+                let followed: Vec<ConversationId> = self.delivered.keys().copied().collect();
+                for conversation in followed {
+                    self.catch_up(conversation, ctx);
+                }
+            }
+            Delivery::Event(event) => match &*event {
+                Event::Message(message) => self.on_stored_message(message.clone(), ctx),
+                Event::Read {
+                    conversation_id,
+                    user_id,
+                    up_to,
+                } => {
+                    if self.delivered.contains_key(conversation_id) {
+                        let frame = ServerFrame::Read {
+                            conversation_id: *conversation_id,
+                            user_id: *user_id,
+                            up_to: *up_to,
+                        };
+                        self.send_frame(&frame, ctx);
+                    }
+                }
+                Event::MemberRemoved {
+                    conversation_id,
+                    user_id,
+                } => {
+                    if *user_id == self.identity.user_id {
+                        self.delivered.remove(conversation_id);
+                        if let Some(id) = self.connection_id {
+                            self.shared.broker.hub().unfollow(id, *conversation_id);
+                        }
+                        let frame = ServerFrame::Removed {
+                            conversation_id: *conversation_id,
+                        };
+                        self.send_frame(&frame, ctx);
+                    }
+                }
+                Event::SessionsEnded { session_ids } => {
+                    if session_ids.contains(&self.identity.session_id) {
+                        self.close(CloseCode::Policy, "session ended", ctx);
+                    }
+                }
+            },
+        }
+    }
+}
+
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
+    fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match item {
+            Ok(AggregatedMessage::Text(text)) => self.handle_frame(&text, ctx),
+            Ok(AggregatedMessage::Binary(_)) => {
+                let frame =
+                    ServerFrame::error("frame.invalid", "binary frames are not accepted", None);
+                self.send_frame(&frame, ctx);
+            }
+            Ok(AggregatedMessage::Ping(bytes)) => self.push(Outgoing::Pong(bytes), ctx),
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => {
+                self.push(
+                    Outgoing::Close(CloseReason {
+                        code: CloseCode::Normal,
+                        description: None,
+                    }),
+                    ctx,
+                );
+                ctx.stop();
+            }
+            Err(error) => {
+                let (code, reason) = close_for(&error);
+                debug!(%error, "websocket protocol error");
+                self.close(code, reason, ctx);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Chooses the close code for a protocol error: 1009 for anything too big,
+/// 1002 for a broken frame sequence.
+fn close_for(error: &ProtocolError) -> (CloseCode, &'static str) {
+    match error {
+        ProtocolError::Overflow => (CloseCode::Size, "frame too large"),
+        ProtocolError::Io(io) if io.to_string().contains("continuation size") => {
+            (CloseCode::Size, "message too large")
+        }
+        _ => (CloseCode::Protocol, "protocol error"),
+    }
+}
+
+/// Drains the queue into the socket until the queue closes or the actor
+/// aborts the connection.
+async fn write_frames(
+    mut socket: actix_ws::Session,
+    mut frames: mpsc::Receiver<Outgoing>,
+    queued_bytes: Arc<AtomicI64>,
+    mut aborted: oneshot::Receiver<()>,
+) {
+    loop {
+        let frame = tokio::select! {
+            _ = &mut aborted => break,
+            frame = frames.recv() => frame,
+        };
+        let Some(frame) = frame else { break };
+        let size = match &frame {
+            Outgoing::Text(text) => text.len() as i64,
+            Outgoing::Pong(bytes) => bytes.len() as i64,
+            Outgoing::Ping | Outgoing::Close(_) => 0,
+        };
+        queued_bytes.fetch_sub(size, Ordering::Relaxed);
+        metrics::WS_SEND_QUEUE_BYTES.fetch_sub(size, Ordering::Relaxed);
+        metrics::WS_SEND_QUEUE_FRAMES.fetch_sub(1, Ordering::Relaxed);
+        let written = tokio::select! {
+            _ = &mut aborted => break,
+            written = write_one(&mut socket, frame) => written,
+        };
+        match written {
+            Ok(true) => {}
+            Ok(false) | Err(_) => break,
+        }
+    }
+    release_queue(&mut frames, &queued_bytes);
+}
+
+/// Writes one frame; returns false once the socket is closed by us.
+async fn write_one(
+    socket: &mut actix_ws::Session,
+    frame: Outgoing,
+) -> Result<bool, actix_ws::Closed> {
+    match frame {
+        Outgoing::Text(text) => socket.text(text).await.map(|()| true),
+        Outgoing::Ping => socket.ping(b"").await.map(|()| true),
+        Outgoing::Pong(bytes) => socket.pong(&bytes).await.map(|()| true),
+        Outgoing::Close(reason) => socket.clone().close(Some(reason)).await.map(|()| false),
+    }
+}
+
+/// Takes what is left in an abandoned queue off the gauges.
+fn release_queue(frames: &mut mpsc::Receiver<Outgoing>, queued_bytes: &AtomicI64) {
+    frames.close();
+    while let Ok(frame) = frames.try_recv() {
+        if let Outgoing::Text(text) = frame {
+            metrics::WS_SEND_QUEUE_BYTES.fetch_sub(text.len() as i64, Ordering::Relaxed);
+        }
+        metrics::WS_SEND_QUEUE_FRAMES.fetch_sub(1, Ordering::Relaxed);
+    }
+    let left = queued_bytes.swap(0, Ordering::Relaxed);
+    let _ = left;
+}

@@ -1,0 +1,64 @@
+//! The associated data and HPKE `info` strings that bind each sealed value
+//! to the one place it belongs. Opening a value anywhere else fails.
+
+use super::aead::AssociatedData;
+use crate::{ConversationId, MessageId, OrganisationId, SessionId, UserId};
+
+/// Binds a user's private key, sealed under their key-encryption key.
+pub fn user_private_key(user: UserId) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink user private key v1");
+    data.push(user.as_bytes());
+    data
+}
+
+/// Binds a user's private key, sealed under one session's key.
+pub fn session_private_key(session: SessionId, user: UserId) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink session private key v1");
+    data.push(session.as_bytes()).push(user.as_bytes());
+    data
+}
+
+/// Binds a user's second-factor secret, sealed under their
+/// key-encryption key.
+pub fn totp_secret(user: UserId) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink totp secret v1");
+    data.push(user.as_bytes());
+    data
+}
+
+/// Binds a message to its conversation, id, sender and key epoch.
+pub fn message(
+    conversation: ConversationId,
+    message: MessageId,
+    sender: UserId,
+    epoch: i32,
+) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink message v1");
+    data.push(conversation.as_bytes())
+        .push(message.as_bytes())
+        .push(sender.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
+/// HPKE `info` for a conversation key of one epoch.
+pub fn conversation_key_info(conversation: ConversationId, epoch: i32) -> Vec<u8> {
+    let mut data = AssociatedData::new("kinlink conversation key v1");
+    data.push(conversation.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data.as_bytes().to_vec()
+}
+
+/// HPKE `info` for an organisation's private key sealed to a worker.
+pub fn organisation_key_info(organisation: OrganisationId) -> Vec<u8> {
+    let mut data = AssociatedData::new("kinlink organisation key v1");
+    data.push(organisation.as_bytes());
+    data.as_bytes().to_vec()
+}
+
+/// HPKE `info` for a user's private key escrowed to the recovery key.
+pub fn recovery_escrow_info(user: UserId) -> Vec<u8> {
+    let mut data = AssociatedData::new("kinlink recovery escrow v1");
+    data.push(user.as_bytes());
+    data.as_bytes().to_vec()
+}

@@ -1,0 +1,13 @@
+//! The KinLink domain: identifiers, validated values, roles with the one
+//! permission check, and the key hierarchy that protects communication data.
+//!
+//! Nothing here performs I/O. The store, the actors and the server build on
+//! these types so that an invalid value or a mixed-up id cannot travel past
+//! the edge where it arrived.
+
+pub mod crypto;
+pub mod ids;
+pub mod permissions;
+pub mod values;
+
+pub use ids::*;

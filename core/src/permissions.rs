@@ -1,0 +1,268 @@
+//! Roles and permissions as data: a table of role × action × relationship.
+//!
+//! Every HTTP route and every WebSocket frame asks [`check`]; no route
+//! carries a check of its own. A request is allowed when any role the actor
+//! holds is granted the action through any relationship the actor has with
+//! the subject.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a person is to the platform or to one organisation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Operator: organisations and licences, key recovery; never content.
+    PlatformAdmin,
+    /// Senior worker: a practitioner who also approves workers.
+    Manager,
+    /// Social worker of an organisation.
+    Practitioner,
+    /// Approved or prospective adopter or foster carer.
+    Adopter,
+    /// Member of an adoptive family invited into a contact link.
+    AdoptiveFamilyMember,
+    /// Member of a birth family invited into a contact link.
+    BirthFamilyMember,
+    /// Verified member of the support network.
+    CommunityMember,
+}
+
+impl Role {
+    /// All roles, in a fixed order.
+    pub const ALL: [Role; 7] = [
+        Role::PlatformAdmin,
+        Role::Manager,
+        Role::Practitioner,
+        Role::Adopter,
+        Role::AdoptiveFamilyMember,
+        Role::BirthFamilyMember,
+        Role::CommunityMember,
+    ];
+
+    /// Returns the stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::Manager => "manager",
+            Role::Practitioner => "practitioner",
+            Role::Adopter => "adopter",
+            Role::AdoptiveFamilyMember => "adoptive_family_member",
+            Role::BirthFamilyMember => "birth_family_member",
+            Role::CommunityMember => "community_member",
+        }
+    }
+
+    /// Parses a stored role name.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+
+    /// Returns whether this role belongs to an organisation's staff, who
+    /// must use a second factor.
+    pub fn is_worker(self) -> bool {
+        matches!(
+            self,
+            Role::Manager | Role::Practitioner | Role::PlatformAdmin
+        )
+    }
+}
+
+/// Something a person asks to do.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Action {
+    /// See that a conversation exists, with its members and unread count.
+    ListConversation,
+    /// Read a conversation's messages.
+    ReadConversation,
+    /// Send a message into a conversation.
+    SendMessage,
+    /// Record that messages were read.
+    MarkRead,
+    /// Add or remove members of a conversation.
+    ManageMembers,
+    /// See and revoke one's own sessions.
+    ManageOwnSessions,
+    /// Confirm a pending worker of one's organisation.
+    ApproveWorker,
+    /// Confirm a pending family member one invited.
+    ConfirmFamilyMember,
+    /// Disable an account, ending its sessions.
+    DisableAccount,
+    /// Read the organisation's audit trail.
+    ReadAuditTrail,
+}
+
+/// How the actor relates to the subject of the request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Relationship {
+    /// The subject is the actor.
+    Themselves,
+    /// The actor is a current member of the conversation.
+    ConversationMember,
+    /// The actor supervises the conversation for its organisation.
+    ConversationSupervisor,
+    /// The actor is staff of the organisation that owns the subject.
+    OwningOrganisationStaff,
+    /// The actor invited the subject.
+    Inviter,
+    /// The actor is a platform operator; applies to platform-wide subjects.
+    Platform,
+}
+
+use Action::*;
+use Relationship::*;
+use Role::*;
+
+/// The grant table. A row allows one role one action through one
+/// relationship; anything not listed is denied.
+pub const GRANTS: &[(Role, Action, Relationship)] = &[
+    // Everyone signed in manages their own sessions.
+    (PlatformAdmin, ManageOwnSessions, Themselves),
+    (Manager, ManageOwnSessions, Themselves),
+    (Practitioner, ManageOwnSessions, Themselves),
+    (Adopter, ManageOwnSessions, Themselves),
+    (AdoptiveFamilyMember, ManageOwnSessions, Themselves),
+    (BirthFamilyMember, ManageOwnSessions, Themselves),
+    (CommunityMember, ManageOwnSessions, Themselves),
+    // Conversations: members read, send and mark read.
+    (Manager, ListConversation, ConversationMember),
+    (Manager, ReadConversation, ConversationMember),
+    (Manager, SendMessage, ConversationMember),
+    (Manager, MarkRead, ConversationMember),
+    (Practitioner, ListConversation, ConversationMember),
+    (Practitioner, ReadConversation, ConversationMember),
+    (Practitioner, SendMessage, ConversationMember),
+    (Practitioner, MarkRead, ConversationMember),
+    (Adopter, ListConversation, ConversationMember),
+    (Adopter, ReadConversation, ConversationMember),
+    (Adopter, SendMessage, ConversationMember),
+    (Adopter, MarkRead, ConversationMember),
+    (AdoptiveFamilyMember, ListConversation, ConversationMember),
+    (AdoptiveFamilyMember, ReadConversation, ConversationMember),
+    (AdoptiveFamilyMember, SendMessage, ConversationMember),
+    (AdoptiveFamilyMember, MarkRead, ConversationMember),
+    (BirthFamilyMember, ListConversation, ConversationMember),
+    (BirthFamilyMember, ReadConversation, ConversationMember),
+    (BirthFamilyMember, SendMessage, ConversationMember),
+    (BirthFamilyMember, MarkRead, ConversationMember),
+    // Supervision and membership belong to the organisation's staff.
+    (Practitioner, ManageMembers, ConversationSupervisor),
+    (Manager, ManageMembers, ConversationSupervisor),
+    (Manager, ManageMembers, OwningOrganisationStaff),
+    // Confirming people.
+    (Manager, ApproveWorker, OwningOrganisationStaff),
+    (Practitioner, ConfirmFamilyMember, Inviter),
+    (Manager, ConfirmFamilyMember, Inviter),
+    (Manager, DisableAccount, OwningOrganisationStaff),
+    (PlatformAdmin, DisableAccount, Platform),
+    (Manager, ReadAuditTrail, OwningOrganisationStaff),
+];
+
+/// A request the grant table does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub struct Denied {
+    /// The action that was asked for.
+    pub action: Action,
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not permitted: {:?}", self.action)
+    }
+}
+
+/// Returns whether one role may take one action through one relationship.
+pub fn permits(role: Role, action: Action, relationship: Relationship) -> bool {
+    GRANTS.contains(&(role, action, relationship))
+}
+
+/// Decides a request: allowed when any held role is granted the action
+/// through any of the actor's relationships with the subject.
+pub fn check(roles: &[Role], action: Action, relationships: &[Relationship]) -> Result<(), Denied> {
+    let allowed = roles.iter().any(|role| {
+        relationships
+            .iter()
+            .any(|relation| permits(*role, action, *relation))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied { action })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_reads_conversation() {
+        assert!(
+            check(
+                &[BirthFamilyMember],
+                ReadConversation,
+                &[ConversationMember]
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn non_member_cannot_read() {
+        let denied = check(
+            &[Practitioner],
+            ReadConversation,
+            &[OwningOrganisationStaff],
+        );
+        assert_eq!(
+            denied,
+            Err(Denied {
+                action: ReadConversation
+            })
+        );
+    }
+
+    #[test]
+    fn admin_never_reads_content() {
+        let every = [
+            Themselves,
+            ConversationMember,
+            ConversationSupervisor,
+            OwningOrganisationStaff,
+            Inviter,
+            Platform,
+        ];
+        assert!(check(&[PlatformAdmin], ReadConversation, &every).is_err());
+        assert!(check(&[PlatformAdmin], SendMessage, &every).is_err());
+    }
+
+    #[test]
+    fn family_cannot_manage_members() {
+        let every = [Themselves, ConversationMember, ConversationSupervisor];
+        assert!(check(&[AdoptiveFamilyMember], ManageMembers, &every).is_err());
+    }
+
+    #[test]
+    fn community_member_has_no_conversation_rights() {
+        assert!(check(&[CommunityMember], ReadConversation, &[ConversationMember]).is_err());
+    }
+
+    #[test]
+    fn no_duplicate_grants() {
+        for (index, grant) in GRANTS.iter().enumerate() {
+            assert!(
+                !GRANTS[index + 1..].contains(grant),
+                "duplicate grant {grant:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("superuser"), None);
+    }
+}

@@ -1,0 +1,26 @@
+//! Schema migrations, one file per change, identical on SQLite and
+//! PostgreSQL. The server runs them at start under a lock (see the store's
+//! `migrate` module), so two nodes starting together do not race.
+//!
+//! This crate does not depend on the entity code: a migration describes the
+//! schema as it was when written, not as the entities are today.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261204_000001_identity;
+mod m20261204_000002_conversations;
+mod m20261204_000003_audit;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261204_000001_identity::Migration),
+            Box::new(m20261204_000002_conversations::Migration),
+            Box::new(m20261204_000003_audit::Migration),
+        ]
+    }
+}

@@ -1,0 +1,211 @@
+//! Creating accounts, organisations and conversations with their keys.
+//! Used by the demo seed and by the tests' fixtures.
+
+use chrono::Utc;
+use kinlink_core::crypto::keys::{KeyPair, PublicKey, seal_to};
+use kinlink_core::crypto::{SecretKey, aead, bindings, password, totp};
+use kinlink_core::permissions::Role;
+use kinlink_core::values::{DisplayName, EmailAddress, check_new_password};
+use kinlink_core::{ConversationId, OrganisationId, UserId};
+use kinlink_store::Store;
+use kinlink_store::conversations::{ConversationKind, KeyRecipient, NewConversation};
+use kinlink_store::organisations::NewOrganisation;
+use kinlink_store::users::{AccountStatus, NewUser};
+
+use crate::error::ApiError;
+
+/// What a new account's owner must be given once and never again.
+pub struct NewAccountSecrets {
+    pub user_id: UserId,
+    pub public_key: PublicKey,
+    pub totp_secret: Option<[u8; totp::SECRET_LEN]>,
+    pub recovery_codes: Vec<String>,
+}
+
+/// A new account's details.
+pub struct AccountRequest<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub status: AccountStatus,
+    pub organisation: OrganisationId,
+    pub role: Role,
+    pub invited_by: Option<UserId>,
+}
+
+/// Creates an account with its key pair, sealed under the password and
+/// escrowed to the recovery key. Staff roles get a second factor.
+pub async fn create_account(
+    store: &Store,
+    recovery_key: &PublicKey,
+    request: AccountRequest<'_>,
+) -> Result<NewAccountSecrets, ApiError> {
+    let email = EmailAddress::parse(request.email)?;
+    let display_name = DisplayName::parse(request.display_name)?;
+    check_new_password(request.password)?;
+
+    let user_id = UserId::new();
+    let salt = password::new_salt()?;
+    let password = request.password.to_owned();
+    let derived = actix_web::web::block(move || password::derive(&password, &salt))
+        .await
+        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    let pair = KeyPair::generate()?;
+    let sealed_private_key = aead::seal(
+        &derived.key_encryption_key,
+        pair.private.expose(),
+        bindings::user_private_key(user_id).as_bytes(),
+    )?;
+    let escrow = seal_to(
+        recovery_key,
+        &pair.private,
+        &bindings::recovery_escrow_info(user_id),
+    )?;
+
+    let totp_secret = if request.role.is_worker() {
+        Some(totp::new_secret()?)
+    } else {
+        None
+    };
+    let totp_sealed_secret = match &totp_secret {
+        Some(secret) => Some(aead::seal(
+            &derived.key_encryption_key,
+            secret,
+            bindings::totp_secret(user_id).as_bytes(),
+        )?),
+        None => None,
+    };
+
+    let now = Utc::now();
+    store
+        .create_user(NewUser {
+            id: user_id,
+            email: email.as_str().to_owned(),
+            display_name: display_name.as_str().to_owned(),
+            status: request.status,
+            password_salt: salt.to_vec(),
+            auth_hash: password::verifier_hash(&derived.verifier).to_vec(),
+            public_key: pair.public.0.to_vec(),
+            sealed_private_key,
+            recovery_sealed_private_key: escrow,
+            totp_sealed_secret,
+            invited_by: request.invited_by,
+            created_at: now,
+        })
+        .await?;
+    store
+        .add_membership(
+            user_id,
+            request.organisation,
+            request.role,
+            request.invited_by,
+            now,
+        )
+        .await?;
+
+    let recovery_codes = if totp_secret.is_some() {
+        let codes = totp::new_recovery_codes()?;
+        let hashes = codes
+            .iter()
+            .map(|code| totp::recovery_code_hash(code))
+            .collect();
+        store.add_recovery_codes(user_id, hashes).await?;
+        codes
+    } else {
+        Vec::new()
+    };
+    Ok(NewAccountSecrets {
+        user_id,
+        public_key: pair.public,
+        totp_secret,
+        recovery_codes,
+    })
+}
+
+/// Creates an organisation and returns its key pair, so the caller can
+/// seal the private key to the first workers.
+pub async fn create_organisation(
+    store: &Store,
+    name: &str,
+    kind: &str,
+) -> Result<(OrganisationId, KeyPair), ApiError> {
+    let id = OrganisationId::new();
+    let pair = KeyPair::generate()?;
+    store
+        .create_organisation(NewOrganisation {
+            id,
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            licence_expires_at: Some(Utc::now() + chrono::Duration::days(365)),
+            public_key: pair.public.0.to_vec(),
+            created_at: Utc::now(),
+        })
+        .await?;
+    Ok((id, pair))
+}
+
+/// Seals the organisation's private key to an active worker.
+pub async fn grant_organisation_key(
+    store: &Store,
+    organisation: OrganisationId,
+    organisation_private: &SecretKey,
+    worker: UserId,
+    worker_public: &PublicKey,
+) -> Result<(), ApiError> {
+    let sealed = seal_to(
+        worker_public,
+        organisation_private,
+        &bindings::organisation_key_info(organisation),
+    )?;
+    store
+        .add_organisation_key(organisation, worker, sealed, Utc::now())
+        .await?;
+    Ok(())
+}
+
+/// A member of a new conversation.
+pub struct NewMember {
+    pub user_id: UserId,
+    pub public_key: PublicKey,
+    pub role: &'static str,
+}
+
+/// Creates a conversation whose fresh key is sealed to each member and to
+/// the owning organisation.
+pub async fn create_conversation(
+    store: &Store,
+    kind: ConversationKind,
+    organisation: OrganisationId,
+    organisation_public: &PublicKey,
+    created_by: UserId,
+    members: Vec<NewMember>,
+) -> Result<ConversationId, ApiError> {
+    let id = ConversationId::new();
+    let key = SecretKey::generate()?;
+    let info = bindings::conversation_key_info(id, 0);
+    let mut sealed_keys = vec![(
+        KeyRecipient::Organisation(organisation),
+        seal_to(organisation_public, &key, &info)?,
+    )];
+    for member in &members {
+        sealed_keys.push((
+            KeyRecipient::User(member.user_id),
+            seal_to(&member.public_key, &key, &info)?,
+        ));
+    }
+    store
+        .create_conversation(NewConversation {
+            id,
+            kind,
+            organisation_id: organisation,
+            created_by,
+            members: members
+                .iter()
+                .map(|member| (member.user_id, member.role))
+                .collect(),
+            sealed_keys,
+            created_at: Utc::now(),
+        })
+        .await?;
+    Ok(id)
+}

@@ -1,0 +1,413 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! `KINLINK__SECTION__KEY` environment variables, into one typed struct
+//! that rejects unknown keys.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use toml::Value;
+
+/// Prefix of every configuration environment variable.
+pub const ENV_PREFIX: &str = "KINLINK__";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Folder for the SQLite file, the email outbox and generated keys.
+    pub data_dir: PathBuf,
+    /// Folder holding the browser client.
+    pub web_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub email: EmailConfig,
+    pub session: SessionConfig,
+    pub websocket: WebsocketConfig,
+    pub conversation: ConversationConfig,
+    pub keys: KeysConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// The origin browsers use, such as `https://kinlink.example.org`.
+    /// Empty means `http://` plus the listening address.
+    pub public_origin: String,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://…` or `sqlite://…`; empty means `kinlink.db` in the
+    /// data folder.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://…`; empty means the in-process broker (one node only).
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// `smtp://host:port`; empty means files in the data folder's outbox.
+    pub smtp_url: String,
+    pub from: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_hours: i64,
+    /// Failed sign-ins allowed per account, and per address, per window.
+    pub max_failures: u32,
+    pub failure_window_minutes: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebsocketConfig {
+    pub send_queue_frames: usize,
+    pub send_queue_bytes: usize,
+    pub max_frame_bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConversationConfig {
+    pub max_message_bytes: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Base64 X25519 public key of the platform recovery key pair. Empty
+    /// on a development machine means one is generated in the data folder.
+    pub recovery_public_key: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `json` or `pretty`.
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            web_dir: PathBuf::from("web"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            email: EmailConfig::default(),
+            session: SessionConfig::default(),
+            websocket: WebsocketConfig::default(),
+            conversation: ConversationConfig::default(),
+            keys: KeysConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            public_origin: String::new(),
+            trusted_proxies: Vec::new(),
+            workers: 0,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: String::new(),
+            from: "KinLink <no-reply@localhost>".to_owned(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 30,
+            absolute_timeout_hours: 12,
+            max_failures: 5,
+            failure_window_minutes: 15,
+        }
+    }
+}
+
+impl Default for WebsocketConfig {
+    fn default() -> Self {
+        Self {
+            send_queue_frames: 256,
+            send_queue_bytes: 1024 * 1024,
+            max_frame_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for ConversationConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "json".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration from defaults, an optional file and the
+    /// given environment variables.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut tree = Value::try_from(Config::default()).context("encoding the defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading configuration file {}", path.display()))?;
+            let overlay: Value = toml::from_str(&text)
+                .with_context(|| format!("parsing configuration file {}", path.display()))?;
+            merge(&mut tree, overlay);
+        }
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            set_path(&mut tree, &keys, parse_env_value(&value))
+                .with_context(|| format!("applying environment variable {name}"))?;
+        }
+        let config: Config = tree.try_into().context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.server.listen.parse::<SocketAddr>().with_context(|| {
+            format!(
+                "invalid server.listen {:?}: expected IP:port",
+                self.server.listen
+            )
+        })?;
+        if !matches!(self.log.format.as_str(), "json" | "pretty") {
+            anyhow::bail!(
+                "invalid log.format {:?}: expected \"json\" or \"pretty\"",
+                self.log.format
+            );
+        }
+        if self.websocket.send_queue_frames == 0 || self.websocket.send_queue_bytes == 0 {
+            anyhow::bail!("invalid websocket send queue: both limits must be above 0");
+        }
+        Ok(())
+    }
+
+    /// Returns the database URL, defaulting to a SQLite file in the data
+    /// folder.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kinlink.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// Returns the configuration as text with every secret masked, for the
+    /// start-up log.
+    pub fn masked(&self) -> String {
+        let mut copy = self.clone();
+        copy.database.url = mask_url(&copy.database.url);
+        copy.redis.url = mask_url(&copy.redis.url);
+        copy.email.smtp_url = mask_url(&copy.email.smtp_url);
+        serde_json::to_string(&copy).unwrap_or_default()
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` with `***`.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Reads an environment value as a TOML literal when it is one (numbers,
+/// booleans, arrays), otherwise as a string; a comma-separated value for a
+/// list is split by [`set_path`].
+fn parse_env_value(raw: &str) -> Value {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut table) => table
+            .remove("v")
+            .unwrap_or_else(|| Value::String(raw.to_owned())),
+        Err(_not_a_literal) => Value::String(raw.to_owned()),
+    }
+}
+
+fn set_path(tree: &mut Value, keys: &[String], value: Value) -> anyhow::Result<()> {
+    let Some((last, parents)) = keys.split_last() else {
+        anyhow::bail!("empty key")
+    };
+    let mut node = tree;
+    for key in parents {
+        node = node
+            .as_table_mut()
+            .and_then(|table| table.get_mut(key))
+            .with_context(|| format!("unknown configuration section {key:?}"))?;
+    }
+    let table = node.as_table_mut().context("not a configuration section")?;
+    let existing = table
+        .get(last)
+        .with_context(|| format!("unknown configuration key {last:?}"))?;
+    let value = match (existing, value) {
+        (Value::Array(_), Value::String(text)) => Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        (Value::String(_), Value::Integer(number)) => Value::String(number.to_string()),
+        (_, value) => value,
+    };
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+fn merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Table(base), Value::Table(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback() {
+        let config = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+        assert!(config.database_url().starts_with("sqlite://"));
+        assert!(config.redis.url.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("KINLINK__SERVER__LISTEN", "127.0.0.1:0"),
+                ("KINLINK__WEBSOCKET__SEND_QUEUE_FRAMES", "8"),
+                ("KINLINK__SERVER__TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2"),
+                ("KINLINK__DATA_DIR", "/tmp/x"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:0");
+        assert_eq!(config.websocket.send_queue_frames, 8);
+        assert_eq!(config.server.trusted_proxies.len(), 2);
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let error = Config::load(None, env(&[("KINLINK__SERVER__LISTNE", "x")])).unwrap_err();
+        assert!(format!("{error:#}").contains("listne"), "{error:#}");
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_rejected() {
+        let dir = std::env::temp_dir().join(format!("kinlink-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kinlink.toml");
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"127.0.0.1:9\"\ncolour = \"red\"\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&path), Vec::new()).unwrap_err();
+        assert!(format!("{error:#}").contains("colour"), "{error:#}");
+    }
+
+    #[test]
+    fn invalid_listen_names_value() {
+        let error = Config::load(None, env(&[("KINLINK__SERVER__LISTEN", "nowhere")])).unwrap_err();
+        assert!(format!("{error:#}").contains("nowhere"));
+    }
+
+    #[test]
+    fn masks_passwords() {
+        assert_eq!(
+            mask_url("postgres://kin:secret@db:5432/k"),
+            "postgres://kin:***@db:5432/k"
+        );
+        assert_eq!(mask_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        let mut config = Config::default();
+        config.database.url = "postgres://kin:hunter22@db/k".to_owned();
+        assert!(!config.masked().contains("hunter22"));
+    }
+}

@@ -1,0 +1,147 @@
+//! The one place where failures become HTTP responses: 4xx with a stable
+//! code and a message naming the field or value, 5xx with an opaque body
+//! and the whole cause chain in the log.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+/// An HTTP-facing failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid JSON body: {0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidField(#[from] kinlink_core::values::InvalidValue),
+    #[error("state-changing request from another origin")]
+    OriginRejected,
+    #[error("sign in first")]
+    AuthRequired,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("a second factor is required")]
+    SecondFactorRequired,
+    #[error("the second factor is wrong")]
+    SecondFactorInvalid,
+    #[error("the organisation has not confirmed this account yet")]
+    AccountPending,
+    #[error("the account is disabled")]
+    AccountDisabled,
+    #[error("too many failed sign-ins; try again later")]
+    Throttled { retry_after_seconds: i64 },
+    #[error("not found")]
+    NotFound,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    /// Returns the stable code the browser's catalogue is keyed by.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson(_) => "request.invalid_json",
+            ApiError::InvalidField(_) => "request.invalid_field",
+            ApiError::OriginRejected => "request.origin_rejected",
+            ApiError::AuthRequired => "auth.required",
+            ApiError::InvalidCredentials => "auth.invalid_credentials",
+            ApiError::SecondFactorRequired => "auth.second_factor_required",
+            ApiError::SecondFactorInvalid => "auth.second_factor_invalid",
+            ApiError::AccountPending => "auth.account_pending",
+            ApiError::AccountDisabled => "auth.account_disabled",
+            ApiError::Throttled { .. } => "auth.throttled",
+            ApiError::NotFound => "resource.not_found",
+            ApiError::Internal(_) => "server.internal",
+        }
+    }
+}
+
+impl From<kinlink_store::StoreError> for ApiError {
+    fn from(error: kinlink_store::StoreError) -> Self {
+        match error {
+            kinlink_store::StoreError::NotFound { .. } => ApiError::NotFound,
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<kinlink_actors::ActorError> for ApiError {
+    fn from(error: kinlink_actors::ActorError) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<kinlink_core::crypto::CryptoError> for ApiError {
+    fn from(error: kinlink_core::crypto::CryptoError) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidJson(_) | ApiError::InvalidField(_) => StatusCode::BAD_REQUEST,
+            ApiError::OriginRejected | ApiError::AccountPending | ApiError::AccountDisabled => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::AuthRequired
+            | ApiError::InvalidCredentials
+            | ApiError::SecondFactorRequired
+            | ApiError::SecondFactorInvalid => StatusCode::UNAUTHORIZED,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %CauseChain(self), code = self.code(), "request failed");
+        }
+        let message = if status.is_server_error() {
+            String::new()
+        } else {
+            self.to_string()
+        };
+        let field = match self {
+            ApiError::InvalidField(invalid) => Some(invalid.field),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        if let ApiError::Throttled {
+            retry_after_seconds,
+        } = self
+        {
+            response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+        }
+        response.json(ErrorBody {
+            code: self.code(),
+            message,
+            field,
+        })
+    }
+}
+
+/// Displays an error with every cause, for the log.
+struct CauseChain<'a>(&'a dyn std::error::Error);
+
+impl fmt::Display for CauseChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! The KinLink server: `serve` runs the HTTP API, the WebSocket endpoint
+//! and the browser client; `migrate` applies the schema and exits.
+
+mod accounts;
+mod auth;
+mod config;
+mod demo;
+mod error;
+mod http;
+mod recovery;
+mod routes;
+mod state;
+mod telemetry;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kinlink_actors::broker::Broker;
+use kinlink_actors::conversation::ConversationRegistry;
+use kinlink_actors::hub::Hub;
+use kinlink_store::Store;
+use tracing::info;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+#[derive(Parser)]
+#[command(
+    name = "kinlink",
+    about = "KinLink: letterbox contact, family finding and support"
+)]
+struct Cli {
+    /// TOML configuration file; `KINLINK__…` variables override it.
+    #[arg(long, env = "KINLINK_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Create demo organisations, people and conversations on an empty
+        /// database.
+        #[arg(long)]
+        demo: bool,
+        /// Write the listening address (and demo credentials path) as JSON
+        /// to this file once the server accepts connections.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    telemetry::init(&config.log.format);
+    info!(config = %config.masked(), "configuration loaded");
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+
+    let workers = if config.server.workers == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    } else {
+        config.server.workers
+    };
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command {
+            Command::Migrate => {
+                let store = connect(&config).await?;
+                info!("migrations applied");
+                drop(store);
+                Ok(())
+            }
+            Command::Serve { demo, ready_file } => serve(config, workers, demo, ready_file).await,
+        }
+    })
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url(), config.database.max_connections)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+async fn serve(
+    config: Config,
+    workers: usize,
+    demo: bool,
+    ready_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let store = connect(&config).await?;
+    let recovery_key =
+        recovery::load(&store, &config.keys.recovery_public_key, &config.data_dir).await?;
+
+    let hub = Arc::new(Hub::default());
+    let broker = if config.redis.url.is_empty() {
+        Arc::new(Broker::in_process(hub))
+    } else {
+        Arc::new(
+            Broker::with_redis(hub, &config.redis.url)
+                .await
+                .context("connecting to redis")?,
+        )
+    };
+    broker.start_subscriber();
+
+    let credentials = if demo {
+        let path = demo::seed(&store, &recovery_key, &config.data_dir).await?;
+        info!(path = %path.display(), "demo data ready; passwords are in the credentials file");
+        println!("Demo sign-in details: {}", path.display());
+        Some(path)
+    } else {
+        None
+    };
+
+    let listener = TcpListener::bind(&config.server.listen)
+        .with_context(|| format!("listening on {}", config.server.listen))?;
+    let address = listener.local_addr()?;
+    let public_origin = if config.server.public_origin.is_empty() {
+        format!("http://{address}")
+    } else {
+        config.server.public_origin.trim_end_matches('/').to_owned()
+    };
+    let state = AppState {
+        conversations: ConversationRegistry::new(store.clone(), Arc::clone(&broker)),
+        config: Arc::new(config),
+        store,
+        broker,
+        public_origin: public_origin.clone(),
+        dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
+    };
+
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(from_fn(http::request_layer))
+            .configure(routes::configure)
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+
+    info!(%address, origin = %public_origin, "listening");
+    println!("KinLink is listening on {public_origin}");
+    if let Some(path) = ready_file {
+        let ready =
+            serde_json::json!({ "address": public_origin, "demo_credentials": credentials });
+        std::fs::write(&path, ready.to_string())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    server.await.context("running the server")?;
+    info!("stopped");
+    Ok(())
+}

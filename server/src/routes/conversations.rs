@@ -1,0 +1,199 @@
+//! Conversations I belong to, their history, and read positions.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use kinlink_actors::events::Event;
+use kinlink_actors::keyring::Keyring;
+use kinlink_actors::session::report_rejected_ciphertext;
+use kinlink_core::permissions::{self, Action, Relationship};
+use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most messages one history request returns.
+const MAX_PAGE: u64 = 500;
+
+#[derive(Serialize)]
+pub struct MemberView {
+    user_id: UserId,
+    display_name: String,
+    role: String,
+}
+
+#[derive(Serialize)]
+pub struct ConversationView {
+    id: ConversationId,
+    kind: String,
+    organisation_id: OrganisationId,
+    members: Vec<MemberView>,
+    last_seq: i64,
+    read_seq: i64,
+    unread: u64,
+}
+
+/// Answers 404 unless the user is a current member allowed `action`.
+async fn authorise(
+    state: &AppState,
+    user: &SignedIn,
+    id: ConversationId,
+    action: Action,
+) -> Result<(), ApiError> {
+    let member = state
+        .store
+        .active_membership(id, user.user_id)
+        .await?
+        .is_some();
+    let relationships: &[Relationship] = if member {
+        &[Relationship::ConversationMember]
+    } else {
+        &[]
+    };
+    permissions::check(&user.roles, action, relationships).map_err(|_denied| ApiError::NotFound)
+}
+
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<web::Json<Vec<ConversationView>>, ApiError> {
+    let summaries = state.store.conversations_of(user.user_id).await?;
+    let mut views = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        let id = ConversationId(summary.conversation.id);
+        if authorise(&state, &user, id, Action::ListConversation)
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        views.push(ConversationView {
+            id,
+            kind: summary.conversation.kind,
+            organisation_id: OrganisationId(summary.conversation.organisation_id),
+            members: summary
+                .members
+                .into_iter()
+                .map(|member| MemberView {
+                    user_id: member.user_id,
+                    display_name: member.display_name,
+                    role: member.role,
+                })
+                .collect(),
+            last_seq: summary.conversation.last_seq,
+            read_seq: summary.read_seq,
+            unread: summary.unread,
+        });
+    }
+    Ok(web::Json(views))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct MessageView {
+    conversation_id: ConversationId,
+    seq: i64,
+    message_id: MessageId,
+    sender_id: UserId,
+    body: String,
+    sent_at: DateTime<Utc>,
+    read_by_others: bool,
+}
+
+#[derive(Serialize)]
+pub struct HistoryView {
+    messages: Vec<MessageView>,
+    read_seq_by_member: BTreeMap<UserId, i64>,
+}
+
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn messages(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    query: web::Query<HistoryQuery>,
+) -> Result<web::Json<HistoryView>, ApiError> {
+    let id: ConversationId = super::parse_id(&path)?;
+    authorise(&state, &user, id, Action::ReadConversation).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let rows = state
+        .store
+        .messages_after(id, query.after.max(0), limit)
+        .await?;
+    let members = state.store.members(id).await?;
+    let read_seq_by_member: BTreeMap<UserId, i64> = members
+        .iter()
+        .map(|member| (member.user_id, member.read_seq))
+        .collect();
+
+    let mut keyring = Keyring::new(user.user_id, user.private_key);
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in rows {
+        let body = match keyring.open_message(&state.store, &row).await {
+            Ok(body) => body,
+            Err(error) => {
+                report_rejected_ciphertext(&state.store, user.user_id, &row, &error).await;
+                continue;
+            }
+        };
+        let sender = UserId(row.sender_id);
+        let read_by_others = members
+            .iter()
+            .any(|member| member.user_id != sender && member.read_seq >= row.seq);
+        messages.push(MessageView {
+            conversation_id: id,
+            seq: row.seq,
+            message_id: MessageId(row.message_id),
+            sender_id: sender,
+            body,
+            sent_at: row.sent_at,
+            read_by_others,
+        });
+    }
+    Ok(web::Json(HistoryView {
+        messages,
+        read_seq_by_member,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    up_to: i64,
+}
+
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: web::Json<ReadBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id: ConversationId = super::parse_id(&path)?;
+    authorise(&state, &user, id, Action::MarkRead).await?;
+    if let Some(up_to) = state
+        .store
+        .mark_read(id, user.user_id, body.up_to, Utc::now())
+        .await?
+    {
+        let event = Event::Read {
+            conversation_id: id,
+            user_id: user.user_id,
+            up_to,
+        };
+        state.broker.publish(event).await;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,60 @@
+//! HTTP routes, one module per resource.
+
+pub mod auth;
+pub mod conversations;
+pub mod health;
+pub mod sessions;
+pub mod web_client;
+pub mod ws;
+
+use actix_web::web;
+
+use crate::error::ApiError;
+
+/// Registers every route.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::scope("/api/v1")
+                .app_data(json_config())
+                .app_data(query_config())
+                .route("/auth/sign-in", web::post().to(auth::sign_in))
+                .route("/auth/sign-out", web::post().to(auth::sign_out))
+                .route("/me", web::get().to(auth::me))
+                .route("/sessions", web::get().to(sessions::list))
+                .route("/sessions/{id}", web::delete().to(sessions::revoke))
+                .route("/conversations", web::get().to(conversations::list))
+                .route(
+                    "/conversations/{id}/messages",
+                    web::get().to(conversations::messages),
+                )
+                .route(
+                    "/conversations/{id}/read",
+                    web::post().to(conversations::mark_read),
+                )
+                .route("/ws", web::get().to(ws::connect)),
+        )
+        .route("/api/openapi.json", web::get().to(health::openapi))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
+        .route("/static/{path:.*}", web::get().to(web_client::asset))
+        .default_service(web::get().to(web_client::index));
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|error, _request| ApiError::InvalidJson(error.to_string()).into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|error, _request| ApiError::InvalidJson(error.to_string()).into())
+}
+
+/// Parses a path id, answering 404 for anything that is not one, exactly
+/// as for an id that does not exist.
+pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
+    text.parse().map_err(|_not_an_id| ApiError::NotFound)
+}

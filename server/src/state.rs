@@ -1,0 +1,40 @@
+//! Shared state handed to every route.
+
+use std::sync::Arc;
+
+use kinlink_actors::broker::Broker;
+use kinlink_actors::conversation::ConversationRegistry;
+use kinlink_actors::session::{QueueLimits, SessionContext};
+use kinlink_store::Store;
+
+use crate::config::Config;
+
+/// What every request can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub broker: Arc<Broker>,
+    pub conversations: Arc<ConversationRegistry>,
+    /// The origin browsers use; state-changing requests must carry it.
+    pub public_origin: String,
+    /// Argon2id output for a password nobody has, run for unknown emails
+    /// so they take as long as a wrong password.
+    pub dummy_salt: [u8; 16],
+}
+
+impl AppState {
+    /// Returns what a new session actor needs.
+    pub fn session_context(&self) -> SessionContext {
+        SessionContext {
+            store: self.store.clone(),
+            broker: Arc::clone(&self.broker),
+            conversations: Arc::clone(&self.conversations),
+            queue: QueueLimits {
+                frames: self.config.websocket.send_queue_frames,
+                bytes: self.config.websocket.send_queue_bytes,
+            },
+            max_message_bytes: self.config.conversation.max_message_bytes,
+        }
+    }
+}

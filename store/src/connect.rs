@@ -1,0 +1,162 @@
+//! Connecting to the database and running migrations under a lock.
+//!
+//! SQLite runs in WAL mode with a busy timeout, so concurrent writers wait
+//! for each other rather than failing with "database is locked".
+//! PostgreSQL migrations take an advisory lock; SQLite migrations take an
+//! exclusive lock on a file beside the database.
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kinlink_migrations::{Migrator, MigratorTrait};
+
+use crate::StoreError;
+
+/// How long a SQLite writer waits for another writer before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// PostgreSQL advisory lock key for migrations ("kinlink" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6b_696e_6c69_6e6b;
+
+/// Which database the store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one node.
+    Sqlite,
+    /// Shared by several nodes.
+    Postgres,
+}
+
+/// A handle to the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// The sea-orm connection pool.
+    pub db: DatabaseConnection,
+    /// The backend behind the pool.
+    pub backend: Backend,
+    sqlite_path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) with at most
+    /// `max_connections` pooled connections.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        if backend == Backend::Sqlite {
+            options.map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
+        }
+        let db = Database::connect(options).await?;
+        let sqlite_path = sqlite_file(url);
+        Ok(Self {
+            db,
+            backend,
+            sqlite_path,
+        })
+    }
+
+    /// Applies every pending migration, holding a lock so that nodes
+    /// starting together run them once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Postgres => self.migrate_postgres().await,
+            Backend::Sqlite => self.migrate_sqlite().await,
+        }
+    }
+
+    async fn migrate_postgres(&self) -> Result<(), StoreError> {
+        // A transaction-level advisory lock is released by the commit or
+        // rollback, so a node that dies mid-migration cannot leave it held.
+        let transaction = self.db.begin().await?;
+        let lock = format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})");
+        transaction.execute_unprepared(&lock).await?;
+        Migrator::up(&transaction, None).await?;
+        Ok(transaction.commit().await?)
+    }
+
+    async fn migrate_sqlite(&self) -> Result<(), StoreError> {
+        let lock_file = match &self.sqlite_path {
+            Some(path) => {
+                let lock_path = path.with_extension("migrate-lock");
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .map_err(|source| StoreError::MigrationLock {
+                        path: lock_path.display().to_string(),
+                        source,
+                    })?;
+                let locked = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                    .await
+                    .map_err(|join| StoreError::MigrationLock {
+                        path: lock_path.display().to_string(),
+                        source: std::io::Error::other(join),
+                    })?
+                    .map_err(|source| StoreError::MigrationLock {
+                        path: lock_path.display().to_string(),
+                        source,
+                    })?;
+                Some(locked)
+            }
+            None => None,
+        };
+        let result = Migrator::up(&self.db, None).await;
+        drop(lock_file);
+        Ok(result?)
+    }
+
+    /// Reverts every migration. Used by the migration tests.
+    pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
+        Ok(Migrator::down(&self.db, None).await?)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_path_from_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/k.db?mode=rwc"),
+            Some(PathBuf::from("data/k.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

@@ -1,0 +1,455 @@
+//! Conversations, members, sealed conversation keys, messages and read
+//! receipts.
+//!
+//! A message's sequence number comes from the conversation row's counter,
+//! incremented in the transaction that inserts the message, so numbers are
+//! gap-free per conversation and unique across nodes. The message id is
+//! unique per conversation, which makes a resend idempotent.
+
+use chrono::{DateTime, Utc};
+use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+
+use crate::entity::{
+    conversation, conversation_key, conversation_member, message, read_receipt, user,
+};
+use crate::{Store, StoreError};
+
+/// The two kinds of conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationKind {
+    /// A letterbox contact link between an adoptive and a birth family.
+    ContactLink,
+    /// A discussion thread between organisations.
+    Discussion,
+}
+
+impl ConversationKind {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::ContactLink => "contact_link",
+            ConversationKind::Discussion => "discussion",
+        }
+    }
+}
+
+/// Whose key a conversation key is sealed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRecipient {
+    /// A member's own key pair.
+    User(UserId),
+    /// The owning organisation's key pair.
+    Organisation(OrganisationId),
+}
+
+impl KeyRecipient {
+    fn parts(self) -> (&'static str, uuid::Uuid) {
+        match self {
+            KeyRecipient::User(id) => ("user", id.0),
+            KeyRecipient::Organisation(id) => ("organisation", id.0),
+        }
+    }
+}
+
+/// A conversation to create, with its first members and epoch-0 keys.
+pub struct NewConversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub organisation_id: OrganisationId,
+    pub created_by: UserId,
+    pub members: Vec<(UserId, &'static str)>,
+    pub sealed_keys: Vec<(KeyRecipient, Vec<u8>)>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A conversation as one member sees it in a list.
+#[derive(Clone, Debug)]
+pub struct ConversationSummary {
+    pub conversation: conversation::Model,
+    pub members: Vec<MemberView>,
+    pub read_seq: i64,
+    pub unread: u64,
+}
+
+/// A current member, with the name they are shown by.
+#[derive(Clone, Debug)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub role: String,
+    pub read_seq: i64,
+}
+
+/// The result of appending a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: i64,
+    pub sent_at: DateTime<Utc>,
+    /// True when the message id was stored already and nothing new was
+    /// written.
+    pub duplicate: bool,
+}
+
+/// A message to append. The ciphertext is already sealed by the sender's
+/// session.
+pub struct NewMessage {
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub sender_id: UserId,
+    pub key_epoch: i32,
+    pub ciphertext: Vec<u8>,
+    pub sent_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Creates a conversation with its members and sealed keys, in one
+    /// transaction.
+    pub async fn create_conversation(&self, new: NewConversation) -> Result<(), StoreError> {
+        let transaction = self.db.begin().await?;
+        conversation::Entity::insert(conversation::ActiveModel {
+            id: Set(new.id.0),
+            kind: Set(new.kind.as_str().to_owned()),
+            organisation_id: Set(new.organisation_id.0),
+            key_epoch: Set(0),
+            last_seq: Set(0),
+            created_by: Set(new.created_by.0),
+            created_at: Set(new.created_at),
+        })
+        .exec_without_returning(&transaction)
+        .await?;
+
+        let members =
+            new.members
+                .into_iter()
+                .map(|(user_id, role)| conversation_member::ActiveModel {
+                    conversation_id: Set(new.id.0),
+                    user_id: Set(user_id.0),
+                    role: Set(role.to_owned()),
+                    joined_at: Set(new.created_at),
+                    removed_at: Set(None),
+                    read_seq: Set(0),
+                });
+        conversation_member::Entity::insert_many(members)
+            .exec_without_returning(&transaction)
+            .await?;
+
+        let keys = new.sealed_keys.into_iter().map(|(recipient, sealed)| {
+            let (kind, id) = recipient.parts();
+            conversation_key::ActiveModel {
+                conversation_id: Set(new.id.0),
+                epoch: Set(0),
+                recipient_kind: Set(kind.to_owned()),
+                recipient_id: Set(id),
+                sealed_key: Set(sealed),
+            }
+        });
+        conversation_key::Entity::insert_many(keys)
+            .exec_without_returning(&transaction)
+            .await?;
+        Ok(transaction.commit().await?)
+    }
+
+    /// Loads a conversation.
+    pub async fn conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<conversation::Model, StoreError> {
+        conversation::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+            })
+    }
+
+    /// Returns the user's current membership, if any.
+    pub async fn active_membership(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+    ) -> Result<Option<conversation_member::Model>, StoreError> {
+        let row = conversation_member::Entity::find_by_id((conversation_id.0, user_id.0))
+            .one(&self.db)
+            .await?;
+        Ok(row.filter(|member| member.removed_at.is_none()))
+    }
+
+    /// Loads the conversation key for one epoch as sealed to a recipient.
+    pub async fn sealed_conversation_key(
+        &self,
+        conversation_id: ConversationId,
+        epoch: i32,
+        recipient: KeyRecipient,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (kind, id) = recipient.parts();
+        let row =
+            conversation_key::Entity::find_by_id((conversation_id.0, epoch, kind.to_owned(), id))
+                .one(&self.db)
+                .await?;
+        Ok(row.map(|row| row.sealed_key))
+    }
+
+    /// Lists the current members with their display names.
+    pub async fn members(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<MemberView>, StoreError> {
+        let rows = conversation_member::Entity::find()
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .all(&self.db)
+            .await?;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|member| member.user_id).collect();
+        let people = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|member| {
+                let display_name = people
+                    .iter()
+                    .find(|person| person.id == member.user_id)
+                    .map(|person| person.display_name.clone())
+                    .unwrap_or_default();
+                MemberView {
+                    user_id: UserId(member.user_id),
+                    display_name,
+                    role: member.role,
+                    read_seq: member.read_seq,
+                }
+            })
+            .collect())
+    }
+
+    /// Lists the conversations a user is a current member of, with unread
+    /// counts.
+    pub async fn conversations_of(
+        &self,
+        user_id: UserId,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let memberships = conversation_member::Entity::find()
+            .filter(conversation_member::Column::UserId.eq(user_id.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .all(&self.db)
+            .await?;
+
+        let mut summaries = Vec::with_capacity(memberships.len());
+        for membership in memberships {
+            let id = ConversationId(membership.conversation_id);
+            let conversation = self.conversation(id).await?;
+            let unread = message::Entity::find()
+                .filter(message::Column::ConversationId.eq(id.0))
+                .filter(message::Column::Seq.gt(membership.read_seq))
+                .filter(message::Column::SenderId.ne(user_id.0))
+                .count(&self.db)
+                .await?;
+            summaries.push(ConversationSummary {
+                conversation,
+                members: self.members(id).await?,
+                read_seq: membership.read_seq,
+                unread,
+            });
+        }
+        summaries.sort_by_key(|summary| std::cmp::Reverse(summary.conversation.last_seq));
+        Ok(summaries)
+    }
+
+    /// Stores a message and allocates its sequence number. A message id
+    /// stored already returns its first sequence number with
+    /// `duplicate: true` and writes nothing.
+    pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
+        if let Some(existing) = self
+            .message_by_id(new.conversation_id, new.message_id)
+            .await?
+        {
+            return Ok(Appended {
+                seq: existing.seq,
+                sent_at: existing.sent_at,
+                duplicate: true,
+            });
+        }
+        match self.insert_message(&new).await {
+            Ok(seq) => Ok(Appended {
+                seq,
+                sent_at: new.sent_at,
+                duplicate: false,
+            }),
+            Err(error) if error.is_unique_violation() => {
+                // Another node stored the same message id between the check
+                // and the insert.
+                let existing = self
+                    .message_by_id(new.conversation_id, new.message_id)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "message" })?;
+                Ok(Appended {
+                    seq: existing.seq,
+                    sent_at: existing.sent_at,
+                    duplicate: true,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn insert_message(&self, new: &NewMessage) -> Result<i64, StoreError> {
+        let transaction = self.db.begin().await?;
+        let seq = next_seq(&transaction, new.conversation_id).await?;
+        message::Entity::insert(message::ActiveModel {
+            conversation_id: Set(new.conversation_id.0),
+            seq: Set(seq),
+            message_id: Set(new.message_id.0),
+            sender_id: Set(new.sender_id.0),
+            key_epoch: Set(new.key_epoch),
+            ciphertext: Set(new.ciphertext.clone()),
+            sent_at: Set(new.sent_at),
+        })
+        .exec_without_returning(&transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(seq)
+    }
+
+    /// Finds a message by the id its sender chose.
+    pub async fn message_by_id(
+        &self,
+        conversation_id: ConversationId,
+        message_id: MessageId,
+    ) -> Result<Option<message::Model>, StoreError> {
+        Ok(message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id.0))
+            .filter(message::Column::MessageId.eq(message_id.0))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Lists messages after `after`, oldest first, at most `limit`.
+    pub async fn messages_after(
+        &self,
+        conversation_id: ConversationId,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<message::Model>, StoreError> {
+        Ok(message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id.0))
+            .filter(message::Column::Seq.gt(after))
+            .order_by_asc(message::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Records that a member has read up to `up_to`, with a first-read
+    /// receipt for each message of others newly read. Returns the new read
+    /// position, or `None` when it did not move forward.
+    pub async fn mark_read(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        up_to: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let transaction = self.db.begin().await?;
+        let last_seq = conversation::Entity::find_by_id(conversation_id.0)
+            .one(&transaction)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+            })?
+            .last_seq;
+        let target = up_to.min(last_seq);
+        let moved = conversation_member::Entity::update_many()
+            .col_expr(conversation_member::Column::ReadSeq, Expr::value(target))
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
+            .filter(conversation_member::Column::UserId.eq(user_id.0))
+            .filter(conversation_member::Column::ReadSeq.lt(target))
+            .exec(&transaction)
+            .await?;
+        if moved.rows_affected == 0 {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+
+        let newly_read: Vec<i64> = message::Entity::find()
+            .select_only()
+            .column(message::Column::Seq)
+            .filter(message::Column::ConversationId.eq(conversation_id.0))
+            .filter(message::Column::Seq.lte(target))
+            .filter(message::Column::SenderId.ne(user_id.0))
+            .order_by_desc(message::Column::Seq)
+            .limit(1000)
+            .into_tuple()
+            .all(&transaction)
+            .await?;
+        let receipts: Vec<read_receipt::ActiveModel> = newly_read
+            .into_iter()
+            .map(|seq| read_receipt::ActiveModel {
+                conversation_id: Set(conversation_id.0),
+                seq: Set(seq),
+                user_id: Set(user_id.0),
+                read_at: Set(at),
+            })
+            .collect();
+        if !receipts.is_empty() {
+            let keep_first = OnConflict::columns([
+                read_receipt::Column::ConversationId,
+                read_receipt::Column::Seq,
+                read_receipt::Column::UserId,
+            ])
+            .do_nothing()
+            .to_owned();
+            read_receipt::Entity::insert_many(receipts)
+                .on_conflict(keep_first)
+                .exec_without_returning(&transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(Some(target))
+    }
+
+    /// Ends a member's membership; they stop receiving the conversation.
+    pub async fn remove_member(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = conversation_member::Entity::update_many()
+            .col_expr(conversation_member::Column::RemovedAt, Expr::value(at))
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
+            .filter(conversation_member::Column::UserId.eq(user_id.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+}
+
+/// Increments and returns the conversation's counter inside `transaction`.
+/// The `UPDATE` takes the row's write lock first, so concurrent appenders to
+/// one conversation queue behind each other rather than colliding.
+async fn next_seq(
+    transaction: &impl ConnectionTrait,
+    conversation_id: ConversationId,
+) -> Result<i64, StoreError> {
+    let backend = transaction.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq"
+        }
+        _ => "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    };
+    let statement = Statement::from_sql_and_values(backend, sql, [conversation_id.0.into()]);
+    let row = transaction
+        .query_one_raw(statement)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "conversation",
+        })?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}

@@ -1,0 +1,16 @@
+//! sea-orm entities, one module per table.
+
+pub mod audit_event;
+pub mod conversation;
+pub mod conversation_key;
+pub mod conversation_member;
+pub mod membership;
+pub mod message;
+pub mod organisation;
+pub mod organisation_key;
+pub mod platform_setting;
+pub mod read_receipt;
+pub mod recovery_code;
+pub mod session;
+pub mod sign_in_failure;
+pub mod user;

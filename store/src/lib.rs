@@ -1,0 +1,19 @@
+//! Storage for KinLink: sea-orm entities and the queries the rest of the
+//! product needs, on SQLite or PostgreSQL with the same migrations.
+//!
+//! The store is the truth. Message sequence numbers are allocated here, in
+//! the same transaction that writes the message, so two nodes never collide.
+
+pub mod audit;
+pub mod connect;
+pub mod conversations;
+pub mod entity;
+pub mod error;
+pub mod organisations;
+pub mod sessions;
+pub mod settings;
+pub mod throttle;
+pub mod users;
+
+pub use connect::{Backend, Store};
+pub use error::StoreError;

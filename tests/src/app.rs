@@ -1,0 +1,197 @@
+//! Starting and stopping the real server binary.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+use crate::client::Client;
+use crate::database::{Database, database_under_test};
+
+/// How a test server is started.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// Seed the demo data.
+    pub demo: bool,
+    /// The database; `None` means a fresh one of the kind under test.
+    pub database: Option<Database>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// `RUST_LOG` for the server.
+    pub rust_log: String,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            demo: true,
+            database: None,
+            env: Vec::new(),
+            rust_log: "info".to_owned(),
+        }
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The database it uses.
+    pub database: Database,
+    /// Its data folder (SQLite file, credentials, logs).
+    pub data_dir: tempfile::TempDir,
+    /// The demo credentials file's contents, when seeded.
+    pub credentials: Value,
+    child: Child,
+}
+
+/// Returns the path of the server binary.
+pub fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("KINLINK_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/debug/deps/<test> → target/debug/kinlink
+    let mut path = std::env::current_exe().unwrap_or_default();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("kinlink")
+}
+
+impl TestApp {
+    /// Starts a server with the demo data on a fresh database.
+    pub async fn spawn() -> anyhow::Result<Self> {
+        Self::spawn_with(AppOptions::default()).await
+    }
+
+    /// Starts a server with the given options.
+    pub async fn spawn_with(options: AppOptions) -> anyhow::Result<Self> {
+        let database = match options.database {
+            Some(database) => database,
+            None => database_under_test().await?,
+        };
+        let data_dir = tempfile::Builder::new().prefix("kinlink-test-").tempdir()?;
+        let ready = data_dir.path().join("ready.json");
+        let log = std::fs::File::create(data_dir.path().join("server.log"))?;
+
+        let mut command = Command::new(binary());
+        command.arg("serve").arg("--ready-file").arg(&ready);
+        if options.demo {
+            command.arg("--demo");
+        }
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", &options.rust_log)
+            .env("KINLINK__DATA_DIR", data_dir.path())
+            .env("KINLINK__SERVER__LISTEN", "127.0.0.1:0")
+            .env("KINLINK__DATABASE__URL", database.url(data_dir.path()))
+            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true);
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", binary().display()))?;
+
+        let mut app = Self {
+            address: String::new(),
+            database,
+            data_dir,
+            credentials: Value::Null,
+            child,
+        };
+        let ready_json = app.wait_for_ready(&ready).await?;
+        app.address = ready_json["address"]
+            .as_str()
+            .context("ready file has no address")?
+            .to_owned();
+        if let Some(path) = ready_json["demo_credentials"].as_str() {
+            app.credentials = serde_json::from_slice(&std::fs::read(path)?)?;
+        }
+        Ok(app)
+    }
+
+    async fn wait_for_ready(&mut self, ready: &std::path::Path) -> anyhow::Result<Value> {
+        for _ in 0..600 {
+            if let Ok(text) = std::fs::read_to_string(ready)
+                && let Ok(value) = serde_json::from_str(&text)
+            {
+                return Ok(value);
+            }
+            if let Some(status) = self.child.try_wait()? {
+                anyhow::bail!(
+                    "server exited with {status} before it was ready:\n{}",
+                    self.logs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("server not ready after 60 s:\n{}", self.logs())
+    }
+
+    /// Returns everything the server has logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Returns a demo user's credentials entry.
+    pub fn demo_user(&self, key: &str) -> anyhow::Result<&Value> {
+        self.credentials["users"]
+            .as_array()
+            .and_then(|users| users.iter().find(|user| user["key"] == key))
+            .with_context(|| format!("no demo user {key}"))
+    }
+
+    /// Signs a demo user in, with their second factor when they have one.
+    pub async fn sign_in(&self, key: &str) -> anyhow::Result<Client> {
+        let user = self.demo_user(key)?;
+        let client = Client::new(&self.address)?;
+        let email = user["email"].as_str().context("email")?;
+        let password = user["password"].as_str().context("password")?;
+        let totp = user["totp_secret"].as_str().map(|secret| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            kinlink_core::crypto::totp::code_from_base32(secret, now).unwrap_or_default()
+        });
+        let mut body = serde_json::json!({ "email": email, "password": password });
+        if let Some(code) = totp {
+            body["totp_code"] = Value::String(code);
+        }
+        let response = client.post("/api/v1/auth/sign-in", &body).await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "sign-in of {key} failed: {}",
+            response.text().await?
+        );
+        Ok(client.with_session_from_jar())
+    }
+
+    /// Opens a store connection to the server's database.
+    pub async fn store(&self) -> anyhow::Result<kinlink_store::Store> {
+        Ok(kinlink_store::Store::connect(&self.database.url(self.data_dir.path()), 2).await?)
+    }
+
+    /// Returns the server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<String> {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        let _ = self.child.kill().await;
+        Ok(self.logs())
+    }
+}

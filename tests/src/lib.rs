@@ -1,0 +1,14 @@
+//! End-to-end test harness: starts the real `kinlink` binary on port 0
+//! with a fresh database (SQLite, or PostgreSQL when
+//! `KINLINK_TEST_DATABASE=postgres`), signs demo users in over HTTP and
+//! talks to the WebSocket endpoint.
+
+pub mod app;
+pub mod client;
+pub mod database;
+pub mod socket;
+
+pub use app::{AppOptions, TestApp};
+pub use client::Client;
+pub use database::{Database, database_under_test};
+pub use socket::Socket;
