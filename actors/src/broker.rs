@@ -93,10 +93,12 @@ impl Broker {
                     let sent: Result<(), redis::RedisError> =
                         publisher.publish(&channel, payload).await;
                     if let Err(error) = sent {
-                        warn!(%error, channel, "publishing to redis failed; other nodes will catch up from the store");
+                        warn!(error = %crate::Causes(&error), channel, "publishing to redis failed; other nodes will catch up from the store");
                     }
                 }
-                Err(error) => warn!(%error, "encoding a broker event failed"),
+                Err(error) => {
+                    warn!(error = %crate::Causes(&error), "encoding a broker event failed")
+                }
             }
         }
         self.hub.dispatch(event);
@@ -133,7 +135,7 @@ impl Broker {
                     delay = RESUBSCRIBE_MIN_DELAY;
                 }
                 Err(error) => {
-                    warn!(%error, retry_in_ms = delay.as_millis() as u64, "redis subscription failed");
+                    warn!(error = %crate::Causes(&error), retry_in_ms = delay.as_millis() as u64, "redis subscription failed");
                     delay = (delay * 2).min(RESUBSCRIBE_MAX_DELAY);
                 }
             }
@@ -164,7 +166,9 @@ impl Broker {
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.hub.dispatch(envelope.event);
                 }
-                Err(error) => warn!(%error, "ignored a malformed broker event"),
+                Err(error) => {
+                    warn!(error = %crate::Causes(&error), "ignored a malformed broker event")
+                }
             }
         }
         Ok(())

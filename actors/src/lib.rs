@@ -37,3 +37,18 @@ pub enum ActorError {
     #[error("redis failed")]
     Redis(#[from] redis::RedisError),
 }
+
+/// Displays an error followed by each of its causes, for log lines.
+pub struct Causes<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -158,7 +158,7 @@ impl SessionActor {
     fn send_frame(&mut self, frame: &ServerFrame, ctx: &mut Context<Self>) {
         match serde_json::to_string(frame) {
             Ok(text) => self.push(Outgoing::Text(text), ctx),
-            Err(error) => warn!(%error, "encoding a frame failed"),
+            Err(error) => warn!(error = %crate::Causes(&error), "encoding a frame failed"),
         }
     }
 
@@ -248,7 +248,7 @@ impl SessionActor {
                     }
                     Ok(false) => actor.send_frame(&not_found(None), ctx),
                     Err(error) => {
-                        warn!(%error, "subscribe failed");
+                        warn!(error = %crate::Causes(&error), "subscribe failed");
                         actor.send_frame(
                             &ServerFrame::error("server.busy", "subscribe failed; try again", None),
                             ctx,
@@ -288,7 +288,7 @@ impl SessionActor {
                 .into_actor(self)
                 .map(move |result, actor, ctx| match result {
                     Ok(frames) => actor.deliver_in_order(conversation, frames, ctx),
-                    Err(error) => warn!(%error, conversation = %conversation, "catching up failed"),
+                    Err(error) => warn!(error = %crate::Causes(&error), conversation = %conversation, "catching up failed"),
                 }),
         );
     }
@@ -406,7 +406,7 @@ impl SessionActor {
                     }
                     Ok(None) => actor.send_frame(&not_found(Some(message_id)), ctx),
                     Err(error) => {
-                        warn!(%error, conversation = %conversation, "storing a message failed");
+                        warn!(error = %crate::Causes(&error), conversation = %conversation, "storing a message failed");
                         let frame = ServerFrame::error(
                             "server.busy",
                             "the message was not stored; send it again",
@@ -446,7 +446,7 @@ impl SessionActor {
                 .map(|result, actor, ctx| match result {
                     Ok(true) => {}
                     Ok(false) => actor.send_frame(&not_found(None), ctx),
-                    Err(error) => warn!(%error, "recording a read failed"),
+                    Err(error) => warn!(error = %crate::Causes(&error), "recording a read failed"),
                 }),
         );
     }
@@ -522,7 +522,7 @@ pub async fn report_rejected_ciphertext(
         at: Utc::now(),
     };
     if let Err(error) = store.audit(record).await {
-        warn!(%error, "recording a security event failed");
+        warn!(error = %crate::Causes(&error), "recording a security event failed");
     }
 }
 

@@ -209,3 +209,26 @@ pub async fn create_conversation(
         .await?;
     Ok(id)
 }
+
+/// Creates a fresh conversation key for `epoch`, sealed to each listed
+/// member and to the owning organisation.
+pub async fn seal_new_epoch(
+    store: &Store,
+    conversation: ConversationId,
+    epoch: i32,
+    organisation: &kinlink_store::entity::organisation::Model,
+    members: &[UserId],
+) -> Result<Vec<(KeyRecipient, Vec<u8>)>, ApiError> {
+    let key = SecretKey::generate()?;
+    let info = bindings::conversation_key_info(conversation, epoch);
+    let organisation_public = PublicKey::from_slice(&organisation.public_key)?;
+    let mut sealed = vec![(
+        KeyRecipient::Organisation(OrganisationId(organisation.id)),
+        seal_to(&organisation_public, &key, &info)?,
+    )];
+    for member in members {
+        let public = PublicKey::from_slice(&store.user(*member).await?.public_key)?;
+        sealed.push((KeyRecipient::User(*member), seal_to(&public, &key, &info)?));
+    }
+    Ok(sealed)
+}

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use std::fmt;
 
 /// An HTTP-facing failure.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +29,8 @@ pub enum ApiError {
     AccountDisabled,
     #[error("too many failed sign-ins; try again later")]
     Throttled { retry_after_seconds: i64 },
+    #[error("not permitted")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("internal error")]
@@ -58,6 +59,7 @@ impl ApiError {
             ApiError::AccountPending => "auth.account_pending",
             ApiError::AccountDisabled => "auth.account_disabled",
             ApiError::Throttled { .. } => "auth.throttled",
+            ApiError::Forbidden => "request.forbidden",
             ApiError::NotFound => "resource.not_found",
             ApiError::Internal(_) => "server.internal",
         }
@@ -89,9 +91,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::InvalidJson(_) | ApiError::InvalidField(_) => StatusCode::BAD_REQUEST,
-            ApiError::OriginRejected | ApiError::AccountPending | ApiError::AccountDisabled => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::OriginRejected
+            | ApiError::Forbidden
+            | ApiError::AccountPending
+            | ApiError::AccountDisabled => StatusCode::FORBIDDEN,
             ApiError::AuthRequired
             | ApiError::InvalidCredentials
             | ApiError::SecondFactorRequired
@@ -105,7 +108,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = %CauseChain(self), code = self.code(), "request failed");
+            tracing::error!(error = %kinlink_actors::Causes(self), code = self.code(), "request failed");
         }
         let message = if status.is_server_error() {
             String::new()
@@ -128,20 +131,5 @@ impl ResponseError for ApiError {
             message,
             field,
         })
-    }
-}
-
-/// Displays an error with every cause, for the log.
-struct CauseChain<'a>(&'a dyn std::error::Error);
-
-impl fmt::Display for CauseChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
     }
 }

@@ -6,7 +6,10 @@
 //! exclusive lock on a file beside the database.
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -127,6 +130,18 @@ impl Store {
     /// Reverts every migration. Used by the migration tests.
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
         Ok(Migrator::down(&self.db, None).await?)
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write
+    /// lock at `BEGIN` (`BEGIN IMMEDIATE`), so it waits for other writers
+    /// under the busy timeout instead of failing later with a stale read
+    /// snapshot when it first writes.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
     }
 
     /// Checks that the database answers.

@@ -11,7 +11,7 @@ use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use crate::entity::{
@@ -110,7 +110,7 @@ impl Store {
     /// Creates a conversation with its members and sealed keys, in one
     /// transaction.
     pub async fn create_conversation(&self, new: NewConversation) -> Result<(), StoreError> {
-        let transaction = self.db.begin().await?;
+        let transaction = self.begin_write().await?;
         conversation::Entity::insert(conversation::ActiveModel {
             id: Set(new.id.0),
             kind: Set(new.kind.as_str().to_owned()),
@@ -298,7 +298,7 @@ impl Store {
     }
 
     async fn insert_message(&self, new: &NewMessage) -> Result<i64, StoreError> {
-        let transaction = self.db.begin().await?;
+        let transaction = self.begin_write().await?;
         let seq = next_seq(&transaction, new.conversation_id).await?;
         message::Entity::insert(message::ActiveModel {
             conversation_id: Set(new.conversation_id.0),
@@ -354,7 +354,7 @@ impl Store {
         up_to: i64,
         at: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let transaction = self.db.begin().await?;
+        let transaction = self.begin_write().await?;
         let last_seq = conversation::Entity::find_by_id(conversation_id.0)
             .one(&transaction)
             .await?
@@ -411,23 +411,6 @@ impl Store {
         transaction.commit().await?;
         Ok(Some(target))
     }
-
-    /// Ends a member's membership; they stop receiving the conversation.
-    pub async fn remove_member(
-        &self,
-        conversation_id: ConversationId,
-        user_id: UserId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let result = conversation_member::Entity::update_many()
-            .col_expr(conversation_member::Column::RemovedAt, Expr::value(at))
-            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
-            .filter(conversation_member::Column::UserId.eq(user_id.0))
-            .filter(conversation_member::Column::RemovedAt.is_null())
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected > 0)
-    }
 }
 
 /// Increments and returns the conversation's counter inside `transaction`.
@@ -452,4 +435,64 @@ async fn next_seq(
             what: "conversation",
         })?;
     Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+/// A key rotation that goes with removing a member.
+pub struct Rotation {
+    pub conversation_id: ConversationId,
+    pub removed: UserId,
+    /// The epoch the conversation is at now; the rotation fails if another
+    /// rotation got there first.
+    pub from_epoch: i32,
+    /// The new key, sealed to each remaining member and the organisation.
+    pub sealed_keys: Vec<(KeyRecipient, Vec<u8>)>,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Removes a member and starts a new key epoch in one transaction, so
+    /// nothing sealed after the removal can be opened by the removed member.
+    pub async fn remove_member_and_rotate(&self, rotation: Rotation) -> Result<i32, StoreError> {
+        let transaction = self.begin_write().await?;
+        let removed = conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::RemovedAt,
+                Expr::value(rotation.at),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(rotation.conversation_id.0))
+            .filter(conversation_member::Column::UserId.eq(rotation.removed.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .exec(&transaction)
+            .await?;
+        if removed.rows_affected == 0 {
+            transaction.rollback().await?;
+            return Err(StoreError::NotFound { what: "member" });
+        }
+        let new_epoch = rotation.from_epoch + 1;
+        let bumped = conversation::Entity::update_many()
+            .col_expr(conversation::Column::KeyEpoch, Expr::value(new_epoch))
+            .filter(conversation::Column::Id.eq(rotation.conversation_id.0))
+            .filter(conversation::Column::KeyEpoch.eq(rotation.from_epoch))
+            .exec(&transaction)
+            .await?;
+        if bumped.rows_affected == 0 {
+            transaction.rollback().await?;
+            return Err(StoreError::Conflict { what: "key epoch" });
+        }
+        let keys = rotation.sealed_keys.into_iter().map(|(recipient, sealed)| {
+            let (kind, id) = recipient.parts();
+            conversation_key::ActiveModel {
+                conversation_id: Set(rotation.conversation_id.0),
+                epoch: Set(new_epoch),
+                recipient_kind: Set(kind.to_owned()),
+                recipient_id: Set(id),
+                sealed_key: Set(sealed),
+            }
+        });
+        conversation_key::Entity::insert_many(keys)
+            .exec_without_returning(&transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(new_epoch)
+    }
 }

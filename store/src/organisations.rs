@@ -83,3 +83,17 @@ impl Store {
         Ok(row.map(|row| row.sealed_private_key))
     }
 }
+
+impl Store {
+    /// Deletes a worker's copy of the organisation key.
+    pub async fn remove_organisation_key(
+        &self,
+        organisation_id: OrganisationId,
+        user_id: UserId,
+    ) -> Result<(), StoreError> {
+        organisation_key::Entity::delete_by_id((organisation_id.0, user_id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

@@ -242,3 +242,29 @@ impl Store {
         Ok(result.rows_affected == 1)
     }
 }
+
+impl Store {
+    /// Marks a pending account confirmed.
+    pub async fn confirm_user(
+        &self,
+        id: UserId,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Status,
+                Expr::value(AccountStatus::Active.as_str()),
+            )
+            .col_expr(user::Column::ConfirmedAt, Expr::value(at))
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        membership::Entity::update_many()
+            .col_expr(membership::Column::ConfirmedBy, Expr::value(by.0))
+            .filter(membership::Column::UserId.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

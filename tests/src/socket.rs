@@ -1,6 +1,9 @@
 //! A WebSocket client for the tests, with JSON helpers and timeouts.
 
+use std::collections::VecDeque;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
@@ -14,9 +17,11 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for an expected frame.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An open WebSocket.
+/// An open WebSocket. Frames that a wait skips are kept, in order, for
+/// later waits, so no frame is lost between two `expect` calls.
 pub struct Socket {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pending: VecDeque<Value>,
 }
 
 /// What the server did instead of sending a JSON frame.
@@ -46,7 +51,10 @@ impl Socket {
             request.headers_mut().insert("Origin", origin.parse()?);
         }
         let (stream, _response) = tokio_tungstenite::connect_async(request).await?;
-        Ok(Self { stream })
+        Ok(Self {
+            stream,
+            pending: VecDeque::new(),
+        })
     }
 
     /// Sends a JSON frame.
@@ -61,10 +69,11 @@ impl Socket {
         Ok(())
     }
 
-    /// Waits for the next JSON frame, or for the connection to end.
-    pub async fn next(&mut self) -> anyhow::Result<Result<Value, Ended>> {
+    /// Reads the next JSON frame from the wire, skipping control frames,
+    /// until `deadline`.
+    async fn read(&mut self, deadline: Instant) -> anyhow::Result<Result<Value, Ended>> {
         loop {
-            let item = tokio::time::timeout(FRAME_TIMEOUT, self.stream.next())
+            let item = tokio::time::timeout_at(deadline, self.stream.next())
                 .await
                 .context("timed out waiting for a frame")?;
             match item {
@@ -80,15 +89,60 @@ impl Socket {
         }
     }
 
-    /// Waits for the next frame of a type, skipping others.
+    /// Returns the next frame (kept or new), or how the connection ended.
+    pub async fn next(&mut self) -> anyhow::Result<Result<Value, Ended>> {
+        if let Some(frame) = self.pending.pop_front() {
+            return Ok(Ok(frame));
+        }
+        self.read(Instant::now() + FRAME_TIMEOUT).await
+    }
+
+    /// Waits for the next frame of a type; frames of other types are kept.
     pub async fn expect(&mut self, kind: &str) -> anyhow::Result<Value> {
+        self.expect_where(|frame| frame["type"] == kind, kind).await
+    }
+
+    /// Waits for the next frame whose type is one of `kinds`.
+    pub async fn expect_any_of(&mut self, kinds: &[&str]) -> anyhow::Result<Value> {
+        let wanted = format!("{kinds:?}");
+        self.expect_where(
+            |frame| kinds.iter().any(|kind| frame["type"] == *kind),
+            &wanted,
+        )
+        .await
+    }
+
+    /// Waits for the first frame that matches, keeping the others.
+    pub async fn expect_where(
+        &mut self,
+        matches: impl Fn(&Value) -> bool,
+        wanted: &str,
+    ) -> anyhow::Result<Value> {
+        if let Some(index) = self.pending.iter().position(&matches) {
+            return Ok(self.pending.remove(index).unwrap_or_default());
+        }
+        let deadline = Instant::now() + FRAME_TIMEOUT;
         loop {
-            match self.next().await? {
-                Ok(frame) if frame["type"] == kind => return Ok(frame),
-                Ok(_other) => continue,
+            match self
+                .read(deadline)
+                .await
+                .with_context(|| format!("waiting for {wanted}"))?
+            {
+                Ok(frame) if matches(&frame) => return Ok(frame),
+                Ok(other) => self.pending.push_back(other),
                 Err(ended) => {
-                    anyhow::bail!("connection ended ({ended:?}) while waiting for {kind}")
+                    anyhow::bail!("connection ended ({ended:?}) while waiting for {wanted}")
                 }
+            }
+        }
+    }
+
+    /// Waits for the connection to end, discarding frames.
+    pub async fn ended(&mut self) -> anyhow::Result<Ended> {
+        let deadline = Instant::now() + FRAME_TIMEOUT;
+        loop {
+            if let Err(ended) = self.read(deadline).await? {
+                return Ok(ended);
             }
         }
     }
@@ -116,28 +170,19 @@ impl Socket {
             "type": "send", "conversation_id": conversation, "message_id": id, "body": body
         }))
         .await?;
-        loop {
-            let frame = self.expect_any_of(&["ack", "error"]).await?;
-            if frame["type"] == "error" {
-                anyhow::bail!("send failed: {frame}");
-            }
-            if frame["message_id"] == id {
-                return frame["seq"].as_i64().context("ack without seq");
-            }
+        let frame = self
+            .expect_where(
+                |frame| {
+                    (frame["type"] == "ack" && frame["message_id"] == id)
+                        || (frame["type"] == "error" && frame["ref"] == id)
+                },
+                "ack",
+            )
+            .await?;
+        if frame["type"] != "ack" {
+            anyhow::bail!("send failed: {frame}");
         }
-    }
-
-    /// Waits for the next frame whose type is one of `kinds`.
-    pub async fn expect_any_of(&mut self, kinds: &[&str]) -> anyhow::Result<Value> {
-        loop {
-            match self.next().await? {
-                Ok(frame) if kinds.iter().any(|kind| frame["type"] == *kind) => return Ok(frame),
-                Ok(_other) => continue,
-                Err(ended) => {
-                    anyhow::bail!("connection ended ({ended:?}) while waiting for {kinds:?}")
-                }
-            }
-        }
+        frame["seq"].as_i64().context("ack without seq")
     }
 
     /// Collects `count` message frames for a conversation, in arrival order.
@@ -148,10 +193,13 @@ impl Socket {
     ) -> anyhow::Result<Vec<Value>> {
         let mut frames = Vec::with_capacity(count);
         while frames.len() < count {
-            let frame = self.expect("message").await?;
-            if frame["conversation_id"] == conversation {
-                frames.push(frame);
-            }
+            let frame = self
+                .expect_where(
+                    |frame| frame["type"] == "message" && frame["conversation_id"] == conversation,
+                    "message",
+                )
+                .await?;
+            frames.push(frame);
         }
         Ok(frames)
     }

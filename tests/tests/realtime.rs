@@ -163,38 +163,68 @@ async fn non_member_gets_not_found() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn removed_member_stops_receiving() -> anyhow::Result<()> {
+async fn removed_member_stops_receiving_at_once() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
+    let priya = app.sign_in("la_practitioner").await?;
     let alex = app.sign_in("adoptive_parent").await?;
     let jordan = app.sign_in("birth_parent").await?;
     let link = alex.conversation_id("contact_link").await?;
     let mut jordan_socket = jordan.socket().await?;
     jordan_socket.subscribe(&link, 0).await?;
     let mut alex_socket = alex.socket().await?;
+    alex_socket.subscribe(&link, 0).await?;
     alex_socket.say(&link, "before").await?;
     jordan_socket.messages(&link, 1).await?;
 
-    let jordan_id = jordan.get_json("/api/v1/me").await?["user"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let store = app.store().await?;
-    let removed = store
-        .remove_member(link.parse()?, jordan_id.parse()?, chrono_now())
+    let jordan_id = user_id(&jordan).await?;
+    let refused = alex
+        .delete(&format!("/api/v1/conversations/{link}/members/{jordan_id}"))
         .await?;
-    assert!(removed);
-    // The server learns of removals through its own event path; emulate the
-    // supervising practitioner's action by reconnecting: a removed member's
-    // subscribe is refused.
-    let mut again = jordan.socket().await?;
-    again.subscribe(&link, 0).await?;
-    let error = again.expect("error").await?;
-    assert_eq!(error["code"], "resource.not_found");
+    assert_eq!(
+        refused.status(),
+        403,
+        "a family member cannot remove another"
+    );
+    let removed = priya
+        .delete(&format!("/api/v1/conversations/{link}/members/{jordan_id}"))
+        .await?;
+    assert_eq!(removed.status(), 204);
+    let notice = jordan_socket.expect("removed").await?;
+    assert_eq!(notice["conversation_id"], link.as_str());
+
+    alex_socket.say(&link, "after removal").await?;
+    alex_socket.messages(&link, 2).await?;
+    jordan_socket
+        .send(json!({ "type": "read", "conversation_id": link, "up_to": 1 }))
+        .await?;
+    let next = jordan_socket.expect_any_of(&["message", "error"]).await?;
+    assert_eq!(next["type"], "error", "the removed member got {next}");
+    assert_eq!(next["code"], "resource.not_found");
+
+    let history = alex
+        .get_json(&format!("/api/v1/conversations/{link}/messages"))
+        .await?;
+    let bodies: Vec<&str> = history["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec!["before", "after removal"],
+        "both epochs stay readable to members"
+    );
+    let gone = jordan
+        .get(&format!("/api/v1/conversations/{link}/messages"))
+        .await?;
+    assert_eq!(gone.status(), 404);
     Ok(())
 }
 
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+async fn user_id(client: &kinlink_tests::Client) -> anyhow::Result<String> {
+    let me = client.get_json("/api/v1/me").await?;
+    Ok(me["user"]["id"].as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test]

@@ -197,3 +197,83 @@ pub async fn mark_read(
     }
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Removes a member. Only the conversation's supervisor may; the key moves
+/// to a new epoch sealed to the remaining members and the organisation, and
+/// the removed member's live sockets stop receiving at once.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (conversation_text, member_text) = path.into_inner();
+    let id: ConversationId = super::parse_id(&conversation_text)?;
+    let removed: UserId = super::parse_id(&member_text)?;
+    let actor = state.store.active_membership(id, user.user_id).await?;
+    let mut relationships = Vec::new();
+    if let Some(membership) = &actor {
+        relationships.push(Relationship::ConversationMember);
+        if membership.role == "supervisor" {
+            relationships.push(Relationship::ConversationSupervisor);
+        }
+    }
+    if permissions::check(&user.roles, Action::ReadConversation, &relationships).is_err() {
+        return Err(ApiError::NotFound);
+    }
+    permissions::check(&user.roles, Action::ManageMembers, &relationships)
+        .map_err(|_denied| ApiError::Forbidden)?;
+    if state.store.active_membership(id, removed).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+
+    let conversation = state.store.conversation(id).await?;
+    let organisation = state
+        .store
+        .organisation(OrganisationId(conversation.organisation_id))
+        .await?;
+    let remaining: Vec<UserId> = state
+        .store
+        .members(id)
+        .await?
+        .into_iter()
+        .map(|member| member.user_id)
+        .filter(|member| *member != removed)
+        .collect();
+    let sealed_keys = crate::accounts::seal_new_epoch(
+        &state.store,
+        id,
+        conversation.key_epoch + 1,
+        &organisation,
+        &remaining,
+    )
+    .await?;
+    let rotation = kinlink_store::conversations::Rotation {
+        conversation_id: id,
+        removed,
+        from_epoch: conversation.key_epoch,
+        sealed_keys,
+        at: Utc::now(),
+    };
+    let epoch = state.store.remove_member_and_rotate(rotation).await?;
+    state
+        .broker
+        .publish(Event::MemberRemoved {
+            conversation_id: id,
+            user_id: removed,
+        })
+        .await;
+    state
+        .store
+        .audit(kinlink_store::audit::AuditRecord {
+            actor_id: Some(user.user_id),
+            organisation_id: Some(OrganisationId(conversation.organisation_id)),
+            action: "conversation.member_removed",
+            subject_kind: "conversation",
+            subject_id: Some(id.0),
+            detail: serde_json::json!({ "removed": removed, "key_epoch": epoch }),
+            at: Utc::now(),
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod conversations;
 pub mod health;
 pub mod sessions;
+pub mod users;
 pub mod web_client;
 pub mod ws;
 
@@ -32,6 +33,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/conversations/{id}/read",
                     web::post().to(conversations::mark_read),
                 )
+                .route(
+                    "/conversations/{id}/members/{user_id}",
+                    web::delete().to(conversations::remove_member),
+                )
+                .route("/me/password", web::post().to(users::change_password))
+                .route("/users/{id}/confirm", web::post().to(users::confirm))
+                .route("/users/{id}/disable", web::post().to(users::disable))
                 .route("/ws", web::get().to(ws::connect)),
         )
         .route("/api/openapi.json", web::get().to(health::openapi))

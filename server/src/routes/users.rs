@@ -1,0 +1,237 @@
+//! Confirming, disabling and re-keying accounts.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use kinlink_actors::events::Event;
+use kinlink_core::crypto::keys::{PublicKey, open_sealed, seal_to};
+use kinlink_core::crypto::{SecretKey, aead, bindings, password};
+use kinlink_core::permissions::{self, Action, Relationship, Role};
+use kinlink_core::values::check_new_password;
+use kinlink_core::{OrganisationId, UserId};
+use kinlink_store::audit::AuditRecord;
+use kinlink_store::users::{AccountStatus, Grant};
+use serde::Deserialize;
+use tracing::{info, instrument};
+
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The relationships the actor has with a target account.
+async fn relationships_to(
+    state: &AppState,
+    actor: &SignedIn,
+    target_grants: &[Grant],
+    invited_by: Option<uuid::Uuid>,
+) -> Result<Vec<Relationship>, ApiError> {
+    let actor_grants = state.store.grants(actor.user_id).await?;
+    let mut relationships = Vec::new();
+    let shares_organisation = target_grants.iter().any(|target| {
+        actor_grants.iter().any(|mine| {
+            mine.organisation_id == target.organisation_id && mine.role == Role::Manager
+        })
+    });
+    if shares_organisation {
+        relationships.push(Relationship::OwningOrganisationStaff);
+    }
+    if invited_by == Some(actor.user_id.0) {
+        relationships.push(Relationship::Inviter);
+    }
+    if actor.roles.contains(&Role::PlatformAdmin) {
+        relationships.push(Relationship::Platform);
+    }
+    Ok(relationships)
+}
+
+fn audit(
+    actor: &SignedIn,
+    organisation: Option<OrganisationId>,
+    action: &'static str,
+    subject: UserId,
+) -> AuditRecord {
+    AuditRecord {
+        actor_id: Some(actor.user_id),
+        organisation_id: organisation,
+        action,
+        subject_kind: "user",
+        subject_id: Some(subject.0),
+        detail: serde_json::json!({}),
+        at: Utc::now(),
+    }
+}
+
+/// Confirms a pending account: a manager approves a worker of their
+/// organisation, and the practitioner who invited a family member confirms
+/// them. A confirmed worker receives the organisation key.
+#[instrument(skip_all, fields(user = %actor.user_id))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    actor: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let target_id: UserId = super::parse_id(&path)?;
+    let target = state.store.user(target_id).await?;
+    let grants = state.store.grants(target_id).await?;
+    let relationships = relationships_to(&state, &actor, &grants, target.invited_by).await?;
+    if relationships.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let is_worker = grants.iter().any(|grant| grant.role.is_worker());
+    let action = if is_worker {
+        Action::ApproveWorker
+    } else {
+        Action::ConfirmFamilyMember
+    };
+    permissions::check(&actor.roles, action, &relationships)
+        .map_err(|_denied| ApiError::Forbidden)?;
+    if AccountStatus::parse(&target.status)? != AccountStatus::Pending {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+
+    state
+        .store
+        .confirm_user(target_id, actor.user_id, Utc::now())
+        .await?;
+    let organisation = grants.first().map(|grant| grant.organisation_id);
+    if let (true, Some(organisation)) = (is_worker, organisation) {
+        let sealed = state
+            .store
+            .organisation_key_for(organisation, actor.user_id)
+            .await?
+            .ok_or(ApiError::Forbidden)?;
+        let info = bindings::organisation_key_info(organisation);
+        let organisation_private = open_sealed(&actor.private_key, &sealed, &info)?;
+        let target_public = PublicKey::from_slice(&target.public_key)?;
+        let resealed = seal_to(&target_public, &organisation_private, &info)?;
+        state
+            .store
+            .add_organisation_key(organisation, target_id, resealed, Utc::now())
+            .await?;
+    }
+    state
+        .store
+        .audit(audit(&actor, organisation, "user.confirmed", target_id))
+        .await?;
+    info!(target = %target_id, "account confirmed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disables an account: every session and live socket ends at once, and a
+/// worker loses their copy of the organisation key.
+#[instrument(skip_all, fields(user = %actor.user_id))]
+pub async fn disable(
+    state: web::Data<AppState>,
+    actor: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let target_id: UserId = super::parse_id(&path)?;
+    let target = state.store.user(target_id).await?;
+    let grants = state.store.grants(target_id).await?;
+    let relationships = relationships_to(&state, &actor, &grants, target.invited_by).await?;
+    if relationships.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    permissions::check(&actor.roles, Action::DisableAccount, &relationships)
+        .map_err(|_denied| ApiError::Forbidden)?;
+
+    state
+        .store
+        .set_user_status(target_id, AccountStatus::Disabled)
+        .await?;
+    let ended = state.store.delete_sessions_of(target_id).await?;
+    state
+        .broker
+        .publish(Event::SessionsEnded { session_ids: ended })
+        .await;
+    for grant in &grants {
+        state
+            .store
+            .remove_organisation_key(grant.organisation_id, target_id)
+            .await?;
+    }
+    let organisation = grants.first().map(|grant| grant.organisation_id);
+    state
+        .store
+        .audit(audit(&actor, organisation, "user.disabled", target_id))
+        .await?;
+    info!(target = %target_id, "account disabled");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes my password. The private key and second-factor secret are
+/// re-sealed under the new key-encryption key; nothing is lost, and my
+/// sessions stay signed in.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_new_password(&body.new_password)?;
+    let account = state.store.user(user.user_id).await?;
+
+    let old_salt = account.password_salt.clone();
+    let current = body.current_password;
+    let old = web::block(move || password::derive(&current, &old_salt))
+        .await
+        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    if !password::verifier_matches(&old.verifier, &account.auth_hash) {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let totp_secret = match &account.totp_sealed_secret {
+        Some(sealed) => Some(zeroize::Zeroizing::new(aead::open(
+            &old.key_encryption_key,
+            sealed,
+            bindings::totp_secret(user.user_id).as_bytes(),
+        )?)),
+        None => None,
+    };
+
+    let new_salt = password::new_salt()?;
+    let new_password = body.new_password;
+    let new = web::block(move || password::derive(&new_password, &new_salt))
+        .await
+        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    let private_key: &SecretKey = &user.private_key;
+    let sealed_private_key = aead::seal(
+        &new.key_encryption_key,
+        private_key.expose(),
+        bindings::user_private_key(user.user_id).as_bytes(),
+    )?;
+    let totp_sealed_secret = match &totp_secret {
+        Some(secret) => Some(aead::seal(
+            &new.key_encryption_key,
+            secret,
+            bindings::totp_secret(user.user_id).as_bytes(),
+        )?),
+        None => None,
+    };
+    state
+        .store
+        .update_password(
+            user.user_id,
+            new_salt.to_vec(),
+            password::verifier_hash(&new.verifier).to_vec(),
+            sealed_private_key,
+            totp_sealed_secret,
+        )
+        .await?;
+    state
+        .store
+        .audit(audit(
+            &user,
+            user.organisation_id,
+            "user.password_changed",
+            user.user_id,
+        ))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

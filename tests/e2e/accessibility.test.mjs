@@ -1,0 +1,171 @@
+// WCAG 2.2 AA checks with axe on every page, at desktop width and at
+// 360 × 740 (a small phone), plus sign-in and sending a message by keyboard
+// alone.
+
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+
+import { AxeBuilder } from '@axe-core/playwright';
+
+import {
+  cspViolations,
+  DESKTOP,
+  e2eTest,
+  eventually,
+  heading,
+  openConversation,
+  openPage,
+  PHONE,
+  sendMessage,
+  signIn,
+  submitPassword,
+  text,
+  uniqueBody,
+  useServerAndBrowser,
+  waitForStatus,
+} from './harness.mjs';
+import { freshTotp } from './totp.mjs';
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+function describeViolations(violations) {
+  return violations
+    .map((violation) => {
+      const targets = violation.nodes.map((node) => `    ${node.target.join(' ')}`).join('\n');
+      return `${violation.id} (${violation.impact}): ${violation.help}\n${targets}`;
+    })
+    .join('\n');
+}
+
+async function expectNoViolations(page, pageName) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  assert.ok(results.passes.length > 0, `axe checked nothing on ${pageName}`);
+  assert.equal(
+    results.violations.length,
+    0,
+    `axe violations on ${pageName}:\n${describeViolations(results.violations)}`,
+  );
+}
+
+async function expectNoHorizontalScroll(page, pageName) {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.ok(overflow <= 0, `${pageName} scrolls sideways by ${overflow} px`);
+}
+
+/** Presses Tab until `locator` has focus, and fails after `maxPresses` presses. */
+async function tabTo(page, locator, maxPresses, description) {
+  for (let presses = 0; presses < maxPresses; presses += 1) {
+    await page.keyboard.press('Tab');
+    if (await locator.evaluate((element) => element === document.activeElement)) return;
+  }
+  assert.fail(`${description} not reached within ${maxPresses} presses of Tab`);
+}
+
+async function expectVisibleFocus(page, description) {
+  const outline = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  assert.notEqual(outline.style, 'none', `focus outline of ${description}`);
+  assert.ok(outline.width >= 2, `focus outline width of ${description}: ${outline.width}px`);
+}
+
+describe('accessibility', () => {
+  const env = useServerAndBrowser();
+
+  for (const [size, viewport, userKey] of [
+    ['desktop', DESKTOP, 'la_practitioner'],
+    ['phone', PHONE, 'va_practitioner'],
+  ]) {
+    e2eTest(env, `every page passes axe at ${size} width`, async () => {
+      const user = env.server.users[userKey];
+      const record = await openPage(env, `${userKey} (${size})`, { viewport });
+      const { page } = record;
+      const check = async (pageName) => {
+        await expectNoViolations(page, `${pageName} (${size})`);
+        if (viewport === PHONE) await expectNoHorizontalScroll(page, pageName);
+      };
+
+      await page.goto(`${env.server.address}/#/sign-in`);
+      await heading(page, 'signin.title').waitFor();
+      await check('sign-in');
+
+      await submitPassword(page, user, { password: 'not the password' });
+      await page.getByText(text('error.auth.invalid_credentials'), { exact: true }).waitFor();
+      await check('sign-in with an error');
+
+      await submitPassword(page, user);
+      await heading(page, 'second_factor.title').waitFor();
+      await check('second factor');
+
+      const code = await freshTotp(user.totp_secret);
+      await page.getByLabel(text('second_factor.totp_label'), { exact: true }).fill(code);
+      await page.getByRole('button', { name: text('second_factor.submit'), exact: true }).click();
+      await heading(page, 'conversations.title').waitFor();
+      await check('my conversations');
+
+      await openConversation(page, 'discussion');
+      const body = uniqueBody('Checking the page with axe');
+      await sendMessage(page, body);
+      await waitForStatus(page, body, 'conversation.status.sent');
+      await check('a conversation');
+
+      await page.getByRole('link', { name: text('nav.sessions') }).click();
+      await heading(page, 'sessions.title').waitFor();
+      await page.locator('.session-card').first().waitFor();
+      await check('my sessions');
+
+      assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
+    });
+  }
+
+  e2eTest(env, 'keyboard alone signs in and sends', async () => {
+    const user = env.server.users.birth_parent;
+    const record = await openPage(env, 'keyboard');
+    const { page } = record;
+    await page.goto(`${env.server.address}/#/sign-in`);
+    await heading(page, 'signin.title').waitFor();
+
+    const email = page.getByLabel(text('signin.email'), { exact: true });
+    const password = page.getByLabel(text('signin.password'), { exact: true });
+    await tabTo(page, email, 3, 'email field');
+    await expectVisibleFocus(page, 'email field');
+    await page.keyboard.type(user.email);
+    await page.keyboard.press('Tab');
+    assert.ok(
+      await password.evaluate((element) => element === document.activeElement),
+      'Tab from the email field moves to the password field',
+    );
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
+    await heading(page, 'conversations.title').waitFor();
+
+    const link = page.locator('.conversation-card').first().getByRole('link');
+    await tabTo(page, link, 10, 'first conversation link');
+    await expectVisibleFocus(page, 'conversation link');
+    await page.keyboard.press('Enter');
+
+    const composer = page.getByLabel(text('conversation.composer_label'), { exact: true });
+    await composer.waitFor();
+    await tabTo(page, composer, 10, 'message composer');
+    await expectVisibleFocus(page, 'message composer');
+    const body = uniqueBody('Typed without a mouse');
+    await page.keyboard.type('Line one');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type(body);
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, body, 'conversation.status.sent');
+    const shownBody = await page
+      .locator('.message', { hasText: body })
+      .locator('.message__body')
+      .innerText();
+    assert.equal(shownBody, `Line one\n${body}`, 'Shift+Enter keeps a new line in the message');
+    await eventually(async () => assert.equal(await composer.inputValue(), '', 'composer emptied'));
+
+    const send = page.getByRole('button', { name: text('conversation.send'), exact: true });
+    await tabTo(page, send, 3, 'Send button');
+    await expectVisibleFocus(page, 'Send button');
+  });
+});

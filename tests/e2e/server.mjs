@@ -1,0 +1,159 @@
+// Starts the real KinLink server binary for one test file: a fresh data
+// directory (and a fresh PostgreSQL database when KINLINK_TEST_POSTGRES_URL
+// is set), demo data, and a ready file that gives its address.
+//
+// Environment:
+//   KINLINK_BIN                 server binary (default ~/.cache/kinlink-target/debug/kinlink)
+//   KINLINK_TEST_POSTGRES_URL   admin URL; each run creates and drops database e2e_<random>
+//   KINLINK_TEST_REDIS_URL      passed to the server as KINLINK__REDIS__URL
+//   KINLINK_E2E_KEEP_TEMP       when set, the temporary directory (with server.log) is kept
+
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { open, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const READY_TIMEOUT_MS = 60_000;
+const READY_POLL_MS = 100;
+const STOP_GRACE_MS = 5_000;
+const LOG_TAIL_LINES = 60;
+
+function serverBinary() {
+  return (
+    process.env.KINLINK_BIN ?? path.join(homedir(), '.cache', 'kinlink-target', 'debug', 'kinlink')
+  );
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates a PostgreSQL database for one server through the admin URL. */
+async function createDatabase(adminUrl) {
+  const name = `e2e_${randomBytes(6).toString('hex')}`;
+  await run('psql', [adminUrl, '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`]);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+async function dropDatabase(adminUrl, name) {
+  try {
+    await run('psql', [
+      adminUrl,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`,
+    ]);
+  } catch (error) {
+    console.error(`dropping test database ${name} failed: ${error.stderr ?? error.message}`);
+  }
+}
+
+async function waitForReadyFile(readyFile, child) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `server exited with ${child.exitCode ?? child.signalCode} before writing ${readyFile}`,
+      );
+    }
+    try {
+      return JSON.parse(await readFile(readyFile, 'utf8'));
+    } catch {
+      // Not written yet, or written halfway: poll again.
+    }
+    await sleep(READY_POLL_MS);
+  }
+  throw new Error(`server did not write ${readyFile} within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function waitForExit(child, timeoutMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Starts `kinlink serve --demo` and waits until it is ready. Returns
+ * `{ address, users, logPath, logTail(), stop() }`, where `users` maps the
+ * demo keys (la_manager, la_practitioner, va_practitioner, adoptive_parent,
+ * birth_parent) to their credentials.
+ */
+export async function startServer() {
+  const tempDir = await mkdtemp(path.join(tmpdir(), 'kinlink-e2e-'));
+  const dataDir = path.join(tempDir, 'data');
+  await mkdir(dataDir);
+  const readyFile = path.join(tempDir, 'ready.json');
+  const logPath = path.join(tempDir, 'server.log');
+
+  const env = {
+    ...process.env,
+    KINLINK__DATA_DIR: dataDir,
+    KINLINK__SERVER__LISTEN: '127.0.0.1:0',
+    KINLINK__WEB_DIR: process.env.KINLINK__WEB_DIR ?? path.join(REPO_ROOT, 'web'),
+  };
+  const adminUrl = process.env.KINLINK_TEST_POSTGRES_URL;
+  const database = adminUrl ? await createDatabase(adminUrl) : null;
+  if (database) env.KINLINK__DATABASE__URL = database.url;
+  if (process.env.KINLINK_TEST_REDIS_URL) {
+    env.KINLINK__REDIS__URL = process.env.KINLINK_TEST_REDIS_URL;
+  }
+
+  const log = await open(logPath, 'w');
+  const child = spawn(serverBinary(), ['serve', '--demo', '--ready-file', readyFile], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  const spawned = new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+
+  async function logTail(lines = LOG_TAIL_LINES) {
+    try {
+      const text = await readFile(logPath, 'utf8');
+      return text.split('\n').slice(-lines).join('\n');
+    } catch (error) {
+      return `(server log unreadable: ${error.message})`;
+    }
+  }
+
+  async function stop() {
+    child.kill('SIGTERM');
+    if (!(await waitForExit(child, STOP_GRACE_MS))) {
+      child.kill('SIGKILL');
+      await waitForExit(child, STOP_GRACE_MS);
+    }
+    await log.close();
+    if (database) await dropDatabase(adminUrl, database.name);
+    if (process.env.KINLINK_E2E_KEEP_TEMP) console.error(`kept server files in ${tempDir}`);
+    else await rm(tempDir, { recursive: true, force: true });
+  }
+
+  let ready;
+  try {
+    await spawned;
+    ready = await waitForReadyFile(readyFile, child);
+  } catch (error) {
+    const tail = await logTail();
+    await stop();
+    throw new Error(`${error.message}\n--- server log (last lines) ---\n${tail}`, { cause: error });
+  }
+
+  const credentials = JSON.parse(await readFile(ready.demo_credentials, 'utf8'));
+  const users = Object.fromEntries(credentials.users.map((user) => [user.key, user]));
+  return { address: ready.address, users, logPath, logTail, stop };
+}

@@ -1,0 +1,199 @@
+// Entry point: loads the message catalogue, finds out who is signed in,
+// and routes `location.hash` to a view. Routes:
+//   #/sign-in, #/conversations, #/conversations/<id>, #/sessions
+//
+// The signed-in user and the conversation state live only in memory. The
+// session itself is an HttpOnly cookie, which scripts cannot read.
+
+import { fetchMe, onUnauthorised, signOut as requestSignOut } from './api.js';
+import { Chat } from './chat.js';
+import { focusElement } from './dom.js';
+import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
+import * as conversationView from './views/conversation.js';
+import * as conversationsView from './views/conversations.js';
+import * as notFoundView from './views/not-found.js';
+import * as sessionsView from './views/sessions.js';
+import * as signInView from './views/sign-in.js';
+
+const HOME_ROUTE = '#/conversations';
+const SIGN_IN_ROUTE = '#/sign-in';
+
+const ROUTES = [
+  { pattern: /^#\/sign-in$/, view: signInView, public: true },
+  { pattern: /^#\/conversations$/, view: conversationsView, nav: '#/conversations' },
+  {
+    pattern: /^#\/conversations\/([0-9a-fA-F-]{36})$/,
+    view: conversationView,
+    nav: '#/conversations',
+  },
+  { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
+];
+
+const elements = {
+  main: document.getElementById('main'),
+  nav: document.getElementById('site-nav'),
+  userArea: document.getElementById('user-area'),
+  userName: document.getElementById('user-name'),
+  signOutButton: document.getElementById('sign-out-button'),
+  connectionStatus: document.getElementById('connection-status'),
+  skipLink: document.getElementById('skip-link'),
+};
+
+/** Signed-in user and their chat, both null when signed out. */
+let user = null;
+let chat = null;
+/** Catalogue key of a message for the next sign-in page, such as "you have signed out". */
+let pendingNotice = null;
+/** Aborts and tears down the view on screen. */
+let currentView = null;
+let firstRoute = true;
+
+function routeFor(hash) {
+  for (const route of ROUTES) {
+    const match = hash.match(route.pattern);
+    if (match) return { ...route, params: match.slice(1) };
+  }
+  return { view: notFoundView, params: [], public: true };
+}
+
+function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function leaveCurrentView() {
+  if (!currentView) return;
+  currentView.controller.abort();
+  for (const cleanup of currentView.cleanups) cleanup();
+  currentView = null;
+}
+
+function render() {
+  const hash = location.hash || (user ? HOME_ROUTE : SIGN_IN_ROUTE);
+  const route = routeFor(hash);
+  if (!user && !route.public) return navigate(SIGN_IN_ROUTE);
+  if (user && route.view === signInView) return navigate(HOME_ROUTE);
+
+  leaveCurrentView();
+  const controller = new AbortController();
+  const cleanups = [];
+  currentView = { controller, cleanups };
+  updateNavigation(route.nav);
+  elements.main.replaceChildren();
+
+  const notice = pendingNotice;
+  pendingNotice = null;
+  const ctx = {
+    user,
+    chat,
+    notice,
+    signal: controller.signal,
+    setTitle: (page) => {
+      document.title = t('app.page_title', { page });
+    },
+    onCleanup: (cleanup) => cleanups.push(cleanup),
+    signedIn: (signedInUser) => startSession(signedInUser),
+    signOut,
+  };
+  const mounted = route.view.mount(elements.main, ctx, route.params);
+  Promise.resolve(mounted).catch((error) => console.error('view failed to render', error));
+
+  // Focus follows navigation so screen reader users hear the new page. On
+  // first load the browser's own start position is left alone.
+  if (!firstRoute && !elements.main.contains(document.activeElement)) {
+    focusElement(elements.main.querySelector('h1'));
+  }
+  firstRoute = false;
+}
+
+function updateNavigation(activeHash) {
+  const signedIn = user !== null;
+  elements.nav.hidden = !signedIn;
+  elements.userArea.hidden = !signedIn;
+  elements.userName.textContent = signedIn
+    ? t('nav.signed_in_as', { name: user.display_name })
+    : '';
+  for (const link of elements.nav.querySelectorAll('a')) {
+    if (link.getAttribute('href') === activeHash) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function showConnectionStatus(status) {
+  elements.connectionStatus.textContent =
+    status === 'reconnecting' ? t('connection.reconnecting') : '';
+}
+
+// Returns false once the session is gone. Other failures (network, server
+// restart) return true, so the caller keeps trying to reconnect.
+async function sessionIsValid() {
+  try {
+    await fetchMe();
+    return true;
+  } catch (error) {
+    return error.code !== 'auth.required';
+  }
+}
+
+function startSession(signedInUser, { goHome = true } = {}) {
+  endSession();
+  user = signedInUser;
+  chat = new Chat(user, { sessionIsValid });
+  chat.addEventListener('status', (event) => showConnectionStatus(event.detail));
+  chat.start();
+  if (goHome) navigate(HOME_ROUTE);
+}
+
+/** Forgets the user and everything loaded for them. */
+function endSession() {
+  chat?.stop();
+  chat = null;
+  user = null;
+  showConnectionStatus('stopped');
+}
+
+async function signOut() {
+  try {
+    await requestSignOut();
+  } catch (error) {
+    // The session may already be gone, and the page signs out either way.
+    console.warn('sign-out request failed', error);
+  }
+  endSession();
+  pendingNotice = 'signin.signed_out';
+  navigate(SIGN_IN_ROUTE);
+}
+
+function onSessionEnded() {
+  if (!user) return;
+  endSession();
+  pendingNotice = 'signin.session_ended';
+  navigate(SIGN_IN_ROUTE);
+}
+
+async function start() {
+  await loadCatalogue(preferredLanguages());
+  translateStaticText(document);
+  document.title = t('app.name');
+
+  elements.signOutButton.addEventListener('click', signOut);
+  // The skip link's #main target would otherwise be read as a route.
+  elements.skipLink.addEventListener('click', (event) => {
+    event.preventDefault();
+    focusElement(elements.main);
+  });
+  onUnauthorised(onSessionEnded);
+
+  try {
+    const me = await fetchMe();
+    // Opened on a page of its own, such as a conversation, the page stays there.
+    startSession(me.user ?? me, { goHome: false });
+  } catch (error) {
+    if (error.code !== 'auth.required') console.warn('could not check the session', error);
+  }
+
+  window.addEventListener('hashchange', render);
+  render();
+}
+
+start().catch((error) => console.error('KinLink failed to start', error));

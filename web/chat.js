@@ -1,0 +1,383 @@
+// Conversation state for the signed-in user, kept in memory only: messages
+// by sequence number, messages still waiting for their `ack`, and how far
+// each member has read. It speaks the WebSocket protocol through a
+// LiveConnection and survives reconnects:
+//
+// - After each (re)connect it subscribes to every conversation opened so
+//   far with `after` = the highest sequence number seen, so the server
+//   sends exactly what was missed. Frames are deduplicated by `seq` all the
+//   same, because history loaded over HTTP can overlap the live stream.
+// - Messages not yet acknowledged are sent again with the same
+//   `message_id`, which the server stores only once.
+
+import { fetchMessages } from './api.js';
+import { LiveConnection } from './live.js';
+
+const HISTORY_PAGE_SIZE = 500;
+const BUSY_RETRY_DELAY_MS = 1_000;
+
+/**
+ * Creates one message as the page shows it. `seq` is null until the server
+ * acknowledges it, and `status` is 'sending', 'sent' or 'failed'.
+ */
+function makeMessage(fields) {
+  return {
+    seq: null,
+    message_id: null,
+    sender_id: null,
+    body: '',
+    sent_at: null,
+    status: 'sent',
+    readByOthers: false,
+    errorCode: null,
+    errorField: null,
+    ...fields,
+  };
+}
+
+/**
+ * One conversation. Events: `message` (a message appeared), `change` (a
+ * message's seq, status or read state changed) and `removed`.
+ */
+export class ConversationState extends EventTarget {
+  constructor(summary, myUserId) {
+    super();
+    this.id = summary.id;
+    this.myUserId = myUserId;
+    this.summary = summary;
+    /** Messages with a sequence number, by seq. */
+    this.bySeq = new Map();
+    /** Every message shown, by message_id, including unacknowledged ones. */
+    this.byMessageId = new Map();
+    /** My messages awaiting `ack`, in the order they were written. */
+    this.outbox = [];
+    /** Highest seq received from history or `message` frames. */
+    this.lastSeq = 0;
+    /** Highest seq other members have read, over all of them. */
+    this.othersReadSeq = 0;
+    /** Highest seq I have read, as last sent to the server. */
+    this.myReadSeq = summary.read_seq ?? 0;
+    /** Highest seq I have displayed but not yet reported as read. */
+    this.unreportedReadSeq = 0;
+    this.historyLoaded = false;
+    this.removed = false;
+  }
+
+  updateSummary(summary) {
+    this.summary = summary;
+    this.myReadSeq = Math.max(this.myReadSeq, summary.read_seq ?? 0);
+  }
+
+  /** Messages in display order: by seq, then unacknowledged ones as written. */
+  orderedMessages() {
+    const stored = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const waiting = this.outbox.filter((message) => message.seq === null);
+    const failed = [...this.byMessageId.values()].filter(
+      (message) => message.status === 'failed' && !waiting.includes(message),
+    );
+    return [...stored, ...waiting, ...failed];
+  }
+
+  isMine(message) {
+    return message.sender_id === this.myUserId;
+  }
+
+  /** Returns whether another member's message lies after my read position, up to `seq`. */
+  hasUnreadFromOthers(seq) {
+    for (const message of this.bySeq.values()) {
+      if (message.seq > this.myReadSeq && message.seq <= seq && !this.isMine(message)) return true;
+    }
+    return false;
+  }
+
+  isReadByOthers(message) {
+    return message.seq !== null && (message.readByOthers || message.seq <= this.othersReadSeq);
+  }
+
+  /** Adds a stored message from history or a `message` frame, ignoring repeats. */
+  addStored(fields) {
+    this.lastSeq = Math.max(this.lastSeq, fields.seq);
+    if (this.bySeq.has(fields.seq)) return;
+
+    const waiting = this.byMessageId.get(fields.message_id);
+    if (waiting) {
+      this.#settle(waiting, fields.seq, fields.sent_at);
+      return;
+    }
+
+    const message = makeMessage({
+      seq: fields.seq,
+      message_id: fields.message_id,
+      sender_id: fields.sender_id,
+      body: fields.body,
+      sent_at: fields.sent_at,
+      readByOthers: Boolean(fields.read_by_others),
+    });
+    this.bySeq.set(message.seq, message);
+    this.byMessageId.set(message.message_id, message);
+    this.dispatchEvent(new CustomEvent('message', { detail: message }));
+  }
+
+  /** Queues a new message of mine and returns it. */
+  addOutgoing(body) {
+    const message = makeMessage({
+      message_id: crypto.randomUUID(),
+      sender_id: this.myUserId,
+      body,
+      status: 'sending',
+    });
+    this.outbox.push(message);
+    this.byMessageId.set(message.message_id, message);
+    this.dispatchEvent(new CustomEvent('message', { detail: message }));
+    return message;
+  }
+
+  acknowledge(messageId, seq, sentAt) {
+    const message = this.byMessageId.get(messageId);
+    if (message && message.seq === null) this.#settle(message, seq, sentAt);
+  }
+
+  #settle(message, seq, sentAt) {
+    message.seq = seq;
+    message.sent_at = sentAt ?? message.sent_at;
+    message.status = 'sent';
+    message.errorCode = null;
+    this.outbox = this.outbox.filter((waiting) => waiting !== message);
+    this.bySeq.set(seq, message);
+    this.dispatchEvent(new CustomEvent('change', { detail: message }));
+  }
+
+  fail(messageId, code, field) {
+    const message = this.byMessageId.get(messageId);
+    if (!message || message.seq !== null) return;
+    message.status = 'failed';
+    message.errorCode = code;
+    message.errorField = field ?? null;
+    this.outbox = this.outbox.filter((waiting) => waiting !== message);
+    this.dispatchEvent(new CustomEvent('change', { detail: message }));
+  }
+
+  /** Puts a failed message back in the outbox, keeping its message_id. */
+  requeue(message) {
+    if (message.status !== 'failed') return;
+    message.status = 'sending';
+    message.errorCode = null;
+    this.outbox.push(message);
+    this.dispatchEvent(new CustomEvent('change', { detail: message }));
+  }
+
+  /** Records that `userId` has read up to `upTo`. */
+  recordRead(userId, upTo) {
+    if (userId === this.myUserId) {
+      this.myReadSeq = Math.max(this.myReadSeq, upTo);
+      return;
+    }
+    if (upTo <= this.othersReadSeq) return;
+    this.othersReadSeq = upTo;
+    for (const message of this.bySeq.values()) {
+      if (this.isMine(message) && message.seq <= upTo) {
+        this.dispatchEvent(new CustomEvent('change', { detail: message }));
+      }
+    }
+  }
+
+  markRemoved() {
+    this.removed = true;
+    this.dispatchEvent(new Event('removed'));
+  }
+}
+
+/**
+ * All conversations of the signed-in user plus the live connection. Events:
+ * `status` (the connection status) and `problem` (detail: { code }) for an
+ * error frame that no sent message explains.
+ */
+export class Chat extends EventTarget {
+  /** @type {Map<string, ConversationState>} */
+  #conversations = new Map();
+  /** Conversations subscribed to, re-subscribed after every reconnect. */
+  #subscribed = new Set();
+  #connection;
+  #user;
+
+  constructor(user, { sessionIsValid }) {
+    super();
+    this.#user = user;
+    this.#connection = new LiveConnection({ sessionIsValid });
+    this.#connection.addEventListener('open', () => this.#onOpen());
+    this.#connection.addEventListener('frame', (event) => this.#onFrame(event.detail));
+    this.#connection.addEventListener('status', (event) => {
+      this.dispatchEvent(new CustomEvent('status', { detail: event.detail }));
+    });
+  }
+
+  get user() {
+    return this.#user;
+  }
+
+  get connectionStatus() {
+    return this.#connection.status;
+  }
+
+  start() {
+    this.#connection.start();
+  }
+
+  stop() {
+    this.#connection.stop();
+  }
+
+  /** Records the conversation list from GET /conversations. */
+  updateSummaries(summaries) {
+    for (const summary of summaries) {
+      const existing = this.#conversations.get(summary.id);
+      if (existing) existing.updateSummary(summary);
+      else this.#conversations.set(summary.id, new ConversationState(summary, this.#user.id));
+    }
+  }
+
+  conversation(conversationId) {
+    return this.#conversations.get(conversationId) ?? null;
+  }
+
+  /** Loads the history of a conversation once, then subscribes to it. */
+  async open(conversationId) {
+    const state = this.conversation(conversationId);
+    if (!state) return null;
+    if (!state.historyLoaded) {
+      await this.#loadHistory(state);
+      state.historyLoaded = true;
+    }
+    if (!this.#subscribed.has(conversationId) && !state.removed) {
+      this.#subscribed.add(conversationId);
+      this.#subscribe(state);
+    }
+    return state;
+  }
+
+  async #loadHistory(state) {
+    for (;;) {
+      const page = await fetchMessages(state.id, state.lastSeq, HISTORY_PAGE_SIZE);
+      for (const [userId, seq] of Object.entries(page.read_seq_by_member ?? {})) {
+        state.recordRead(userId, seq);
+      }
+      for (const message of page.messages) state.addStored(message);
+      if (page.messages.length < HISTORY_PAGE_SIZE) return;
+    }
+  }
+
+  #subscribe(state) {
+    this.#connection.send({ type: 'subscribe', conversation_id: state.id, after: state.lastSeq });
+  }
+
+  /** Queues `body` in a conversation and sends it if connected. */
+  send(conversationId, body) {
+    const state = this.conversation(conversationId);
+    if (!state || state.removed) return null;
+    const message = state.addOutgoing(body);
+    this.#sendMessage(state, message);
+    return message;
+  }
+
+  retry(conversationId, message) {
+    const state = this.conversation(conversationId);
+    if (!state || state.removed) return;
+    state.requeue(message);
+    this.#sendMessage(state, message);
+  }
+
+  #sendMessage(state, message) {
+    this.#connection.send({
+      type: 'send',
+      conversation_id: state.id,
+      message_id: message.message_id,
+      body: message.body,
+    });
+  }
+
+  /**
+   * Tells the server I have read up to `seq`, now or after reconnecting.
+   * Nothing is sent when the only new messages are my own, because they
+   * never count as unread and each report is a database write.
+   */
+  markRead(conversationId, seq) {
+    const state = this.conversation(conversationId);
+    if (!state || seq <= state.myReadSeq) return;
+    if (!state.hasUnreadFromOthers(seq)) return;
+    state.unreportedReadSeq = Math.max(state.unreportedReadSeq, seq);
+    this.#flushRead(state);
+  }
+
+  #flushRead(state) {
+    const upTo = state.unreportedReadSeq;
+    if (upTo <= state.myReadSeq) return;
+    const sent = this.#connection.send({ type: 'read', conversation_id: state.id, up_to: upTo });
+    if (sent) state.myReadSeq = upTo;
+  }
+
+  #onOpen() {
+    for (const conversationId of this.#subscribed) {
+      const state = this.conversation(conversationId);
+      this.#subscribe(state);
+      for (const message of state.outbox) this.#sendMessage(state, message);
+      this.#flushRead(state);
+    }
+  }
+
+  #onFrame(frame) {
+    const state = frame.conversation_id ? this.conversation(frame.conversation_id) : null;
+    switch (frame.type) {
+      case 'message':
+        state?.addStored(frame);
+        break;
+      case 'ack':
+        state?.acknowledge(frame.message_id, frame.seq, frame.sent_at);
+        break;
+      case 'read':
+        state?.recordRead(frame.user_id, frame.up_to);
+        break;
+      case 'removed':
+        this.#subscribed.delete(frame.conversation_id);
+        state?.markRemoved();
+        break;
+      case 'error':
+        this.#onErrorFrame(frame);
+        break;
+      default:
+        console.warn(`live connection received an unknown frame type ${frame.type}`);
+    }
+  }
+
+  #onErrorFrame(frame) {
+    console.warn(`server reported ${frame.code}: ${frame.message}`);
+    const owner = frame.ref ? this.#findOutgoing(frame.ref) : null;
+    if (!owner) {
+      this.dispatchEvent(new CustomEvent('problem', { detail: { code: frame.code } }));
+      return;
+    }
+
+    const { state, message } = owner;
+    if (frame.code === 'server.busy') {
+      // Nothing was stored, so the same message_id is safe to send again.
+      setTimeout(() => this.#sendMessage(state, message), BUSY_RETRY_DELAY_MS);
+      return;
+    }
+    state.fail(message.message_id, frame.code, fieldOf(frame));
+  }
+
+  #findOutgoing(messageId) {
+    for (const state of this.#conversations.values()) {
+      const message = state.byMessageId.get(messageId);
+      if (message && message.seq === null) return { state, message };
+    }
+    return null;
+  }
+}
+
+// Error frames name the field only inside `message`; `body` is the one a
+// user can fix, by shortening the text.
+function fieldOf(frame) {
+  return frame.code === 'request.invalid_field' && /\bbody\b/.test(frame.message ?? '')
+    ? 'body'
+    : null;
+}

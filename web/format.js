@@ -1,0 +1,49 @@
+// Formatting of dates and browser descriptions for display.
+
+import { currentLanguage, t } from './i18n.js';
+
+/** Formats an RFC 3339 time as local time, with the date unless it is today. */
+export function formatTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const now = new Date();
+  const sameDay = date.toDateString() === now.toDateString();
+  const options = sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
+  return new Intl.DateTimeFormat(currentLanguage(), options).format(date);
+}
+
+// Order matters: Edge and Opera user agents also contain "Chrome", and
+// Chrome's contains "Safari".
+const BROWSERS = [
+  [/Edg(e|A|iOS)?\//, 'Microsoft Edge'],
+  [/OPR\/|Opera/, 'Opera'],
+  [/SamsungBrowser\//, 'Samsung Internet'],
+  [/Firefox\/|FxiOS\//, 'Firefox'],
+  [/Chrom(e|ium)\/|CriOS\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+
+const SYSTEMS = [
+  [/Windows/, 'Windows'],
+  [/Android/, 'Android'],
+  [/iPhone|iPad|iPod/, 'iOS'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/CrOS/, 'ChromeOS'],
+  [/Linux/, 'Linux'],
+];
+
+function firstMatch(table, text) {
+  for (const [pattern, name] of table) {
+    if (pattern.test(text)) return name;
+  }
+  return null;
+}
+
+/** Describes a User-Agent string as "Browser on System", or a catalogue fallback. */
+export function describeUserAgent(userAgent) {
+  const text = userAgent ?? '';
+  const browser = firstMatch(BROWSERS, text);
+  const system = firstMatch(SYSTEMS, text);
+  if (browser && system) return t('sessions.browser_on_os', { browser, os: system });
+  return browser ?? t('sessions.unknown_browser');
+}
