@@ -36,6 +36,9 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the session row is touched and checked while the socket lives.
 const SESSION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a closing connection keeps reading (and discarding) what the
+/// client still sends, so the close frame is not lost to a TCP reset.
+const CLOSE_LINGER: Duration = Duration::from_millis(500);
 /// Messages fetched from the store per page while catching up.
 const CATCH_UP_PAGE: u64 = 200;
 
@@ -117,6 +120,8 @@ pub struct SessionActor {
     connection_id: Option<ConnectionId>,
     last_heard: Instant,
     incoming: Option<actix_ws::AggregatedMessageStream>,
+    /// Set once a close frame is queued; input is then ignored.
+    closing: bool,
 }
 
 impl SessionActor {
@@ -152,6 +157,7 @@ impl SessionActor {
             connection_id: None,
             last_heard: Instant::now(),
             incoming: Some(incoming),
+            closing: false,
         }
     }
 
@@ -174,12 +180,16 @@ impl SessionActor {
     }
 
     fn close(&mut self, code: CloseCode, reason: &str, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
         let reason = CloseReason {
             code,
             description: Some(reason.to_owned()),
         };
         self.push(Outgoing::Close(reason), ctx);
-        ctx.stop();
+        ctx.run_later(CLOSE_LINGER, |_actor, ctx| ctx.stop());
     }
 
     fn relationships(&self, is_member: bool) -> Vec<Relationship> {
@@ -627,6 +637,9 @@ impl Handler<Delivery> for SessionActor {
 
 impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
     fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+        if self.closing {
+            return;
+        }
         self.last_heard = Instant::now();
         match item {
             Ok(AggregatedMessage::Text(text)) => self.handle_frame(&text, ctx),
@@ -656,7 +669,9 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {
-        ctx.stop();
+        if !self.closing {
+            ctx.stop();
+        }
     }
 }
 
@@ -665,11 +680,20 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
 fn close_for(error: &ProtocolError) -> (CloseCode, &'static str) {
     match error {
         ProtocolError::Overflow => (CloseCode::Size, "frame too large"),
+        ProtocolError::Io(io) if is_payload_overflow(io) => (CloseCode::Size, "frame too large"),
         ProtocolError::Io(io) if io.to_string().contains("continuation size") => {
             (CloseCode::Size, "message too large")
         }
         _ => (CloseCode::Protocol, "protocol error"),
     }
+}
+
+/// Returns whether the payload guard refused a frame header as too large.
+fn is_payload_overflow(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<actix_web::error::PayloadError>())
+        .is_some_and(|payload| matches!(payload, actix_web::error::PayloadError::Overflow))
 }
 
 /// Drains the queue into the socket until the queue closes or the actor

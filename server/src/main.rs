@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod demo;
 mod error;
+mod frame_guard;
 mod http;
 mod recovery;
 mod routes;

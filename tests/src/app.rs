@@ -195,3 +195,42 @@ impl TestApp {
         Ok(self.logs())
     }
 }
+
+impl TestApp {
+    /// Reads one metric's value from `/metrics`.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<f64> {
+        let text = reqwest::get(format!("{}/metrics", self.address))
+            .await?
+            .text()
+            .await?;
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix(' '))
+            })
+            .and_then(|value| value.trim().parse().ok())
+            .with_context(|| format!("metric {name} not found"))
+    }
+
+    /// Returns the server's resident memory in KiB.
+    pub fn resident_kib(&self) -> anyhow::Result<u64> {
+        let pid = self.pid().context("server has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS line")
+    }
+
+    /// Returns the CPU time the server has used, in clock ticks.
+    pub fn cpu_ticks(&self) -> anyhow::Result<u64> {
+        let pid = self.pid().context("server has exited")?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let user: u64 = fields.get(11).context("utime")?.parse()?;
+        let system: u64 = fields.get(12).context("stime")?.parse()?;
+        Ok(user + system)
+    }
+}

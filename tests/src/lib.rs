@@ -6,6 +6,8 @@
 pub mod app;
 pub mod client;
 pub mod database;
+pub mod raw;
+pub mod secrets;
 pub mod socket;
 
 pub use app::{AppOptions, TestApp};

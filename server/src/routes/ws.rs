@@ -2,13 +2,17 @@
 //! Origin before the upgrade, then hand the socket to a session actor.
 
 use actix::Actor;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::error::PayloadError;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::Stream;
 use kinlink_actors::keyring::Keyring;
 use kinlink_actors::session::{Identity, SessionActor};
 use tracing::instrument;
 
 use crate::auth::authenticate;
 use crate::error::ApiError;
+use crate::frame_guard::FrameGuard;
 use crate::http::origin_allowed;
 use crate::state::AppState;
 
@@ -22,8 +26,13 @@ pub async fn connect(
     if !origin_allowed(&request) {
         return Err(ApiError::OriginRejected.into());
     }
-    let (response, socket, incoming) = actix_ws::handle(&request, body)?;
     let max_frame = state.config.websocket.max_frame_bytes;
+    let guarded = FrameGuard::new(body.into_inner(), max_frame);
+    let boxed: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+        Box::pin(guarded);
+    let mut payload = actix_web::dev::Payload::Stream { payload: boxed };
+    let body = web::Payload::from_request(&request, &mut payload).await?;
+    let (response, socket, incoming) = actix_ws::handle(&request, body)?;
     let incoming = incoming
         .max_frame_size(max_frame)
         .aggregate_continuations()

@@ -1,0 +1,194 @@
+//! After a conversation, neither the database files nor the logs hold any
+//! message text, password, key or session token.
+
+use kinlink_core::{ConversationId, UserId};
+use kinlink_tests::secrets::{Secret, conversation_key, find_in, user_keys};
+use kinlink_tests::{AppOptions, Database, TestApp};
+use sea_orm::ConnectionTrait;
+
+/// Runs a conversation between the two parents and both practitioners and
+/// returns every secret involved.
+async fn converse(app: &TestApp) -> anyhow::Result<Vec<Secret>> {
+    let mut secrets = Vec::new();
+    let store = app.store().await?;
+    let keys = [
+        "adoptive_parent",
+        "birth_parent",
+        "la_practitioner",
+        "va_practitioner",
+    ];
+    let mut clients = Vec::new();
+    for key in keys {
+        let client = app.sign_in(key).await?;
+        let user = app.demo_user(key)?;
+        let password = user["password"].as_str().unwrap_or_default().to_owned();
+        let id: UserId = client.get_json("/api/v1/me").await?["user"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()?;
+        let (kek, private) = user_keys(&store, id, &password).await?;
+        secrets.push(Secret {
+            name: format!("{key} password"),
+            bytes: password.into_bytes(),
+        });
+        secrets.push(Secret {
+            name: format!("{key} key-encryption key"),
+            bytes: kek.expose().to_vec(),
+        });
+        secrets.push(Secret {
+            name: format!("{key} private key"),
+            bytes: private.expose().to_vec(),
+        });
+        let token = client.session_token.clone().unwrap_or_default();
+        let raw_token =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &token)?;
+        secrets.push(Secret {
+            name: format!("{key} session token"),
+            bytes: raw_token,
+        });
+        secrets.push(Secret {
+            name: format!("{key} session cookie"),
+            bytes: token.into_bytes(),
+        });
+        clients.push((client, id, private));
+    }
+
+    for (kind, speakers) in [("contact_link", [0usize, 1]), ("discussion", [2, 3])] {
+        let conversation = clients[speakers[0]].0.conversation_id(kind).await?;
+        let mut first = clients[speakers[0]].0.socket().await?;
+        let mut second = clients[speakers[1]].0.socket().await?;
+        second.subscribe(&conversation, 0).await?;
+        for n in 0..3 {
+            let text = format!("private words {} {kind} {n}", uuid::Uuid::new_v4().simple());
+            first.say(&conversation, &text).await?;
+            second.messages(&conversation, 1).await?;
+            secrets.push(Secret {
+                name: format!("message {kind} {n}"),
+                bytes: text.into_bytes(),
+            });
+            let reply = format!("reply words {} {kind} {n}", uuid::Uuid::new_v4().simple());
+            second.say(&conversation, &reply).await?;
+            secrets.push(Secret {
+                name: format!("reply {kind} {n}"),
+                bytes: reply.into_bytes(),
+            });
+        }
+        let (_, member, private) = &clients[speakers[0]];
+        let id: ConversationId = conversation.parse()?;
+        let key = conversation_key(&store, id, 0, *member, private).await?;
+        secrets.push(Secret {
+            name: format!("{kind} conversation key"),
+            bytes: key.expose().to_vec(),
+        });
+    }
+    Ok(secrets)
+}
+
+async fn database_bytes(app: &TestApp) -> anyhow::Result<Vec<u8>> {
+    match &app.database {
+        Database::Sqlite => {
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                let path = app.data_dir.path().join(format!("kinlink.db{suffix}"));
+                if let Ok(content) = std::fs::read(&path) {
+                    bytes.extend_from_slice(&content);
+                }
+            }
+            anyhow::ensure!(!bytes.is_empty(), "no SQLite file found");
+            Ok(bytes)
+        }
+        Database::Postgres(_) => {
+            let store = app.store().await?;
+            let tables = store
+                .db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                ))
+                .await?;
+            let mut text = String::new();
+            for row in tables {
+                let table: String = row.try_get_by_index(0)?;
+                let rows = store
+                    .db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        format!("SELECT row_to_json(t)::text FROM \"{table}\" t"),
+                    ))
+                    .await?;
+                for row in rows {
+                    let json: String = row.try_get_by_index(0)?;
+                    text.push_str(&json);
+                    text.push('\n');
+                }
+            }
+            anyhow::ensure!(
+                text.contains("messages") || text.len() > 1000,
+                "dump looks empty"
+            );
+            Ok(text.into_bytes())
+        }
+    }
+}
+
+#[tokio::test]
+async fn database_holds_no_plaintext_or_keys() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let secrets = converse(&app).await?;
+    let bytes = database_bytes(&app).await?;
+    let hits = find_in(&bytes, &secrets);
+    assert!(hits.is_empty(), "found in the database: {hits:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn trace_logs_hold_no_secrets() -> anyhow::Result<()> {
+    let options = AppOptions {
+        rust_log: "trace".to_owned(),
+        ..AppOptions::default()
+    };
+    let app = TestApp::spawn_with(options).await?;
+    let secrets = converse(&app).await?;
+    let logs = app.logs();
+    assert!(
+        logs.len() > 10_000,
+        "trace logging produced only {} bytes",
+        logs.len()
+    );
+    let hits = find_in(logs.as_bytes(), &secrets);
+    assert!(hits.is_empty(), "found in the logs: {hits:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn scan_detects_a_planted_secret() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(AppOptions::default()).await?;
+    let secrets = converse(&app).await?;
+    let planted = &secrets
+        .iter()
+        .find(|secret| secret.name.starts_with("message"))
+        .map(|s| s.bytes.clone());
+    let planted = planted.clone().unwrap_or_default();
+    let store = app.store().await?;
+    let backend = store.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "INSERT INTO platform_settings (name, value) VALUES ('planted', $1)"
+        }
+        _ => "INSERT INTO platform_settings (name, value) VALUES ('planted', ?)",
+    };
+    store
+        .db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [planted.into()],
+        ))
+        .await?;
+    let bytes = database_bytes(&app).await?;
+    assert!(
+        !find_in(&bytes, &secrets).is_empty(),
+        "a planted message was not found"
+    );
+    Ok(())
+}
