@@ -7,12 +7,14 @@
 //! catches up from the store by sequence number.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 use uuid::Uuid;
 
@@ -24,7 +26,7 @@ use crate::{ActorError, metrics};
 const CHANNEL_PREFIX: &str = "kinlink:";
 /// Delay before retrying a lost Redis subscription; doubles up to the max.
 const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(200);
-const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(5);
+const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// One event as published on Redis, with the node that stored it.
 #[derive(Serialize, Deserialize)]
@@ -44,7 +46,14 @@ pub struct Broker {
 struct RedisLink {
     client: redis::Client,
     publisher: ConnectionManager,
+    /// Encoded events waiting for the publisher task, in order. Bounded so
+    /// an unreachable Redis cannot grow memory; see [`PUBLISH_QUEUE`].
+    outbox: mpsc::Sender<(String, String)>,
 }
+
+/// Events that may wait for Redis. Past this, events are dropped: the
+/// store has them, and other nodes fetch them when they next resync.
+const PUBLISH_QUEUE: usize = 65_536;
 
 impl Broker {
     /// Creates a broker that delivers on this node only.
@@ -60,15 +69,21 @@ impl Broker {
     pub async fn with_redis(hub: Arc<Hub>, url: &str) -> Result<Self, ActorError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
         let publisher = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let (outbox, pending) = mpsc::channel(PUBLISH_QUEUE);
+        actix_web::rt::spawn(publish_in_order(publisher.clone(), pending));
         Ok(Self {
             hub,
             node_id: Uuid::new_v4(),
-            redis: Some(RedisLink { client, publisher }),
+            redis: Some(RedisLink {
+                client,
+                publisher,
+                outbox,
+            }),
         })
     }
 
@@ -77,9 +92,10 @@ impl Broker {
         &self.hub
     }
 
-    /// Delivers an event to this node's sessions, then publishes it for the
-    /// other nodes. A Redis failure is logged, not returned: the event is
-    /// stored, and other nodes catch up when their subscription returns.
+    /// Delivers an event to this node's sessions and queues it for the
+    /// other nodes. Publishing never delays the caller: a Redis failure is
+    /// logged by the publisher task, and other nodes catch up from the
+    /// store when their subscription returns.
     pub async fn publish(&self, event: Event) {
         if let Some(redis) = &self.redis {
             let channel = channel_for(&event);
@@ -89,11 +105,8 @@ impl Broker {
             };
             match serde_json::to_string(&envelope) {
                 Ok(payload) => {
-                    let mut publisher = redis.publisher.clone();
-                    let sent: Result<(), redis::RedisError> =
-                        publisher.publish(&channel, payload).await;
-                    if let Err(error) = sent {
-                        warn!(error = %crate::Causes(&error), channel, "publishing to redis failed; other nodes will catch up from the store");
+                    if redis.outbox.try_send((channel, payload)).is_err() {
+                        metrics::BROKER_EVENTS_DROPPED.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Err(error) => {
@@ -147,7 +160,7 @@ impl Broker {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.psubscribe(format!("{CHANNEL_PREFIX}*")).await?;
         if resync {
-            metrics::BROKER_RECONNECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            metrics::BROKER_RECONNECTS.fetch_add(1, Ordering::Relaxed);
             info!("redis subscription restored; sessions catch up from the store");
         } else {
             info!("redis subscription started");
@@ -162,8 +175,7 @@ impl Broker {
             match serde_json::from_slice::<Envelope>(&payload) {
                 Ok(envelope) if envelope.node == self.node_id => {}
                 Ok(envelope) => {
-                    metrics::BROKER_EVENTS_RECEIVED
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    metrics::BROKER_EVENTS_RECEIVED.fetch_add(1, Ordering::Relaxed);
                     self.hub.dispatch(envelope.event);
                 }
                 Err(error) => {
@@ -172,6 +184,33 @@ impl Broker {
             }
         }
         Ok(())
+    }
+}
+
+/// Publishes queued events one after another. An event that fails is
+/// dropped rather than retried: every node's subscription breaks with the
+/// same outage, and each resyncs from the store when it comes back.
+async fn publish_in_order(
+    mut publisher: ConnectionManager,
+    mut pending: mpsc::Receiver<(String, String)>,
+) {
+    let mut failures: u64 = 0;
+    while let Some((channel, payload)) = pending.recv().await {
+        let sent: Result<(), redis::RedisError> = publisher.publish(&channel, payload).await;
+        match sent {
+            Ok(()) if failures > 0 => {
+                info!(dropped = failures, "publishing to redis works again");
+                failures = 0;
+            }
+            Ok(()) => {}
+            Err(error) => {
+                failures += 1;
+                metrics::BROKER_EVENTS_DROPPED.fetch_add(1, Ordering::Relaxed);
+                if failures == 1 || failures.is_power_of_two() {
+                    warn!(error = %crate::Causes(&error), failures, "publishing to redis failed; other nodes will catch up from the store");
+                }
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub static MESSAGES_STORED: AtomicU64 = AtomicU64::new(0);
 pub static CIPHERTEXT_REJECTED: AtomicU64 = AtomicU64::new(0);
 /// Events received from the broker.
 pub static BROKER_EVENTS_RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// Events not published to Redis (queue full or Redis unreachable).
+pub static BROKER_EVENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
 /// Times the Redis subscription was lost and re-established.
 pub static BROKER_RECONNECTS: AtomicU64 = AtomicU64::new(0);
 /// HTTP requests served.
@@ -44,7 +46,7 @@ pub fn render() -> String {
             &WS_SEND_QUEUE_FRAMES,
         ),
     ];
-    let counters: [(&str, &str, &AtomicU64); 7] = [
+    let counters: [(&str, &str, &AtomicU64); 8] = [
         (
             "kinlink_ws_slow_consumer_disconnects_total",
             "Clients disconnected for a full send queue.",
@@ -69,6 +71,11 @@ pub fn render() -> String {
             "kinlink_broker_events_received_total",
             "Events received from the broker.",
             &BROKER_EVENTS_RECEIVED,
+        ),
+        (
+            "kinlink_broker_events_dropped_total",
+            "Events not published to Redis.",
+            &BROKER_EVENTS_DROPPED,
         ),
         (
             "kinlink_broker_reconnects_total",
@@ -106,7 +113,7 @@ mod tests {
     #[test]
     fn renders_every_metric_once() {
         let text = render();
-        assert_eq!(text.matches("# TYPE").count(), 10);
+        assert_eq!(text.matches("# TYPE").count(), 11);
         assert!(text.contains("kinlink_ws_send_queue_bytes "));
     }
 }

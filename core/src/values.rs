@@ -117,18 +117,18 @@ pub const PASSWORD_MIN_CHARS: usize = 12;
 /// Maximum length of a password, in bytes, so hashing cost stays bounded.
 pub const PASSWORD_MAX_BYTES: usize = 1024;
 
-/// Checks a new password against the length rules. The error never
-/// contains the password.
-pub fn check_new_password(password: &str) -> Result<(), InvalidValue> {
+/// Checks a new password against the length rules; `field` names it in
+/// the error, which never contains the password.
+pub fn check_new_password(password: &str, field: &'static str) -> Result<(), InvalidValue> {
     if password.chars().count() < PASSWORD_MIN_CHARS {
         return Err(InvalidValue::new(
-            "password",
+            field,
             format!("shorter than {PASSWORD_MIN_CHARS} characters"),
         ));
     }
     if password.len() > PASSWORD_MAX_BYTES {
         return Err(InvalidValue::new(
-            "password",
+            field,
             format!("longer than {PASSWORD_MAX_BYTES} bytes"),
         ));
     }
@@ -207,9 +207,10 @@ mod tests {
 
     #[test]
     fn password_rules_do_not_echo() {
-        let error = check_new_password("hunter2").unwrap_err();
+        let error = check_new_password("hunter2", "new_password").unwrap_err();
         assert!(!error.to_string().contains("hunter2"));
-        assert!(check_new_password("a long enough passphrase").is_ok());
+        assert_eq!(error.field, "new_password");
+        assert!(check_new_password("a long enough passphrase", "password").is_ok());
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub async fn create_account(
 ) -> Result<NewAccountSecrets, ApiError> {
     let email = EmailAddress::parse(request.email)?;
     let display_name = DisplayName::parse(request.display_name)?;
-    check_new_password(request.password)?;
+    check_new_password(request.password, "password")?;
 
     let user_id = UserId::new();
     let salt = password::new_salt()?;

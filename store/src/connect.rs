@@ -67,7 +67,7 @@ impl Store {
                     .foreign_keys(true)
             });
         }
-        let db = Database::connect(options).await?;
+        let db = connect_with_retry(options).await?;
         let sqlite_path = sqlite_file(url);
         Ok(Self {
             db,
@@ -147,6 +147,23 @@ impl Store {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
+    }
+}
+
+/// Connects, retrying while SQLite reports the file locked: switching a
+/// new file to WAL mode fails at once, without the busy timeout, when
+/// another process is doing the same.
+async fn connect_with_retry(options: ConnectOptions) -> Result<DatabaseConnection, StoreError> {
+    let mut attempt = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(error) if attempt < 50 && error.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 

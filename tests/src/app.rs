@@ -149,8 +149,13 @@ impl TestApp {
 
     /// Signs a demo user in, with their second factor when they have one.
     pub async fn sign_in(&self, key: &str) -> anyhow::Result<Client> {
+        self.sign_in_at(&self.address, key).await
+    }
+
+    /// Signs a demo user of this server's data in at another node's address.
+    pub async fn sign_in_at(&self, address: &str, key: &str) -> anyhow::Result<Client> {
         let user = self.demo_user(key)?;
-        let client = Client::new(&self.address)?;
+        let client = Client::new(address)?;
         let email = user["email"].as_str().context("email")?;
         let password = user["password"].as_str().context("password")?;
         let totp = user["totp_secret"].as_str().map(|secret| {

@@ -175,7 +175,7 @@ pub async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    check_new_password(&body.new_password)?;
+    check_new_password(&body.new_password, "new_password")?;
     let account = state.store.user(user.user_id).await?;
 
     let old_salt = account.password_salt.clone();

@@ -3,11 +3,18 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::error::ApiError;
 
 use crate::state::AppState;
 
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
+/// Serves the client's page for any path outside the API; an unknown API
+/// path gets the JSON 404 every API client expects.
+pub async fn index(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    if request.path().starts_with("/api/") {
+        return ApiError::NotFound.error_response();
+    }
     serve_file(&state.config.web_dir.join("index.html")).await
 }
 

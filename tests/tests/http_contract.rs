@@ -1,0 +1,135 @@
+//! Headers, Origin checks and the documents the server publishes.
+
+use kinlink_tests::{Client, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn every_response_has_security_headers() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let client = Client::new(&app.address)?;
+    for path in [
+        "/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/openapi.json",
+        "/api/v1/me",
+        "/static/app.js",
+        "/static/missing.js",
+        "/api/v1/nope",
+    ] {
+        let response = client.get(path).await?;
+        let headers = response.headers();
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(
+            headers.get("referrer-policy").and_then(|v| v.to_str().ok()),
+            Some("no-referrer"),
+            "{path}"
+        );
+        assert_eq!(
+            headers
+                .get("x-content-type-options")
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert!(headers.get("x-request-id").is_some(), "{path}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn state_change_from_other_origin_is_refused() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    for origin in [Some("http://evil.example"), None] {
+        let mut request = alex
+            .http
+            .post(format!("{}/api/v1/conversations/{link}/read", app.address))
+            .json(&json!({ "up_to": 0 }));
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let response = request.send().await?;
+        assert_eq!(response.status(), 403, "origin {origin:?}");
+        let body: serde_json::Value = response.json().await?;
+        assert_eq!(body["code"], "request.origin_rejected");
+    }
+    let response = alex
+        .http
+        .post(format!("{}/api/v1/auth/sign-out", app.address))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        alex.get("/api/v1/me").await?.status(),
+        200,
+        "the session survived"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let client = Client::new(&app.address)?;
+    assert_eq!(client.get("/healthz").await?.status(), 200);
+    assert_eq!(client.get("/readyz").await?.status(), 200);
+    let metrics = client.get("/metrics").await?.text().await?;
+    assert!(metrics.contains("kinlink_ws_send_queue_bytes"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let client = Client::new(&app.address)?;
+    let document = client.get_json("/api/openapi.json").await?;
+    assert_eq!(
+        document["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    let routes = [
+        ("/api/v1/auth/sign-in", "post"),
+        ("/api/v1/auth/sign-out", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/password", "post"),
+        ("/api/v1/sessions", "get"),
+        ("/api/v1/sessions/{id}", "delete"),
+        ("/api/v1/conversations", "get"),
+        ("/api/v1/conversations/{id}/messages", "get"),
+        ("/api/v1/conversations/{id}/read", "post"),
+        ("/api/v1/conversations/{id}/members/{user_id}", "delete"),
+        ("/api/v1/users/{id}/confirm", "post"),
+        ("/api/v1/users/{id}/disable", "post"),
+        ("/api/v1/ws", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ];
+    for (path, method) in routes {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let documented = document["paths"].as_object().map_or(0, |paths| {
+        paths
+            .values()
+            .map(|p| p.as_object().map_or(0, |m| m.len()))
+            .sum::<usize>()
+    });
+    assert_eq!(
+        documented,
+        routes.len(),
+        "the document lists routes the server does not have"
+    );
+    Ok(())
+}
