@@ -39,8 +39,15 @@ const SESSION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a closing connection keeps reading (and discarding) what the
 /// client still sends, so the close frame is not lost to a TCP reset.
 const CLOSE_LINGER: Duration = Duration::from_millis(500);
-/// Messages fetched from the store per page while catching up.
-const CATCH_UP_PAGE: u64 = 200;
+/// Sends one connection may have waiting to be stored; past this a send is
+/// answered `server.busy` at once, so an overloaded node pushes back on its
+/// clients instead of queueing without bound.
+pub const MAX_SENDS_IN_FLIGHT: usize = 64;
+/// Most messages fetched from the store per page while catching up.
+const CATCH_UP_PAGE: u64 = 32;
+/// How long catching up waits for the send queue to drain before the next
+/// page.
+const CATCH_UP_RETRY: Duration = Duration::from_millis(20);
 
 /// Limits of one connection's send queue.
 #[derive(Clone, Copy, Debug)]
@@ -85,22 +92,28 @@ struct SendQueue {
     abort: Option<oneshot::Sender<()>>,
 }
 
-/// The queue is full: the client is not reading.
-struct QueueFull;
+/// Why a frame could not be queued.
+enum QueueError {
+    /// The queue is full: the client is not reading.
+    Full,
+    /// The writer has ended: the connection is gone.
+    Closed,
+}
 
 impl SendQueue {
-    fn push(&self, frame: Outgoing) -> Result<(), QueueFull> {
+    fn push(&self, frame: Outgoing) -> Result<(), QueueError> {
         let size = match &frame {
             Outgoing::Text(text) => text.len() as i64,
             Outgoing::Pong(bytes) => bytes.len() as i64,
             Outgoing::Ping | Outgoing::Close(_) => 0,
         };
         if self.queued_bytes.load(Ordering::Relaxed) + size > self.max_bytes {
-            return Err(QueueFull);
+            return Err(QueueError::Full);
         }
-        self.sender
-            .try_send(frame)
-            .map_err(|_full_or_closed| QueueFull)?;
+        self.sender.try_send(frame).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => QueueError::Full,
+            mpsc::error::TrySendError::Closed(_) => QueueError::Closed,
+        })?;
         self.queued_bytes.fetch_add(size, Ordering::Relaxed);
         metrics::WS_SEND_QUEUE_BYTES.fetch_add(size, Ordering::Relaxed);
         metrics::WS_SEND_QUEUE_FRAMES.fetch_add(1, Ordering::Relaxed);
@@ -122,6 +135,15 @@ pub struct SessionActor {
     incoming: Option<actix_ws::AggregatedMessageStream>,
     /// Set once a close frame is queued; input is then ignored.
     closing: bool,
+    /// Sends handed to the conversation actor and not yet answered.
+    sends_in_flight: usize,
+    /// Taken by each send for its whole life; tokio's mutex queues waiters
+    /// first come, first served, which keeps this connection's sends in
+    /// order.
+    send_order: Arc<Mutex<()>>,
+    /// Conversations being caught up from the store, each with the highest
+    /// sequence number that live events announced meanwhile.
+    catching_up: HashMap<ConversationId, i64>,
 }
 
 impl SessionActor {
@@ -158,6 +180,9 @@ impl SessionActor {
             last_heard: Instant::now(),
             incoming: Some(incoming),
             closing: false,
+            sends_in_flight: 0,
+            send_order: Arc::default(),
+            catching_up: HashMap::new(),
         }
     }
 
@@ -169,13 +194,19 @@ impl SessionActor {
     }
 
     fn push(&mut self, frame: Outgoing, ctx: &mut Context<Self>) {
-        if self.queue.push(frame).is_err() {
-            metrics::WS_SLOW_CONSUMER_DISCONNECTS.fetch_add(1, Ordering::Relaxed);
-            warn!(session = %self.identity.session_id, "send queue full; disconnecting the client");
-            if let Some(abort) = self.queue.abort.take() {
-                let _ = abort.send(());
+        match self.queue.push(frame) {
+            Ok(()) => {}
+            Err(QueueError::Closed) => ctx.stop(),
+            Err(QueueError::Full) => {
+                // Only the first overflow counts: frames pushed while the
+                // actor stops must not inflate the metric.
+                if let Some(abort) = self.queue.abort.take() {
+                    metrics::WS_SLOW_CONSUMER_DISCONNECTS.fetch_add(1, Ordering::Relaxed);
+                    warn!(session = %self.identity.session_id, "send queue full; disconnecting the client");
+                    let _ = abort.send(());
+                }
+                ctx.stop();
             }
-            ctx.stop();
         }
     }
 
@@ -268,39 +299,72 @@ impl SessionActor {
         );
     }
 
-    /// Sends every stored message after the last one delivered, in order.
-    /// Runs with `ctx.wait`, so live events queue behind it and are then
-    /// de-duplicated by sequence number.
+    /// Sends every stored message after the last one delivered, in order,
+    /// a page at a time. A page is fetched only when the send queue has
+    /// room for it, so a long history never overflows the queue. Live
+    /// events for the conversation meanwhile only raise the target.
     fn catch_up(&mut self, conversation: ConversationId, ctx: &mut Context<Self>) {
-        let Some(&from) = self.delivered.get(&conversation) else {
+        if self.catching_up.contains_key(&conversation) {
+            return;
+        }
+        self.catching_up.insert(conversation, 0);
+        self.catch_up_page(conversation, ctx);
+    }
+
+    /// Returns how many messages fit in the send queue as one page.
+    fn page_size(&self) -> u64 {
+        let per_message = self.shared.max_message_bytes as i64 + 512;
+        let fits = (self.queue.max_bytes / per_message).max(1) as u64;
+        fits.min(CATCH_UP_PAGE)
+    }
+
+    fn queue_has_room(&self, page: u64) -> bool {
+        let queued = self.queue.queued_bytes.load(Ordering::Relaxed);
+        let page_bytes = page as i64 * (self.shared.max_message_bytes as i64 + 512);
+        let bytes_ok = queued == 0 || queued + page_bytes <= self.queue.max_bytes;
+        bytes_ok && self.queue.sender.capacity() >= page as usize
+    }
+
+    fn catch_up_page(&mut self, conversation: ConversationId, ctx: &mut Context<Self>) {
+        let page = self.page_size();
+        if !self.queue_has_room(page) {
+            ctx.run_later(CATCH_UP_RETRY, move |actor, ctx| {
+                actor.catch_up_page(conversation, ctx)
+            });
+            return;
+        }
+        let Some(&after) = self.delivered.get(&conversation) else {
+            self.catching_up.remove(&conversation);
             return;
         };
         let store = self.shared.store.clone();
         let keyring = Arc::clone(&self.keyring);
         let fetch = async move {
-            let mut frames = Vec::new();
-            let mut after = from;
-            loop {
-                let page = store
-                    .messages_after(conversation, after, CATCH_UP_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                let mut keyring = keyring.lock().await;
-                for row in &page {
-                    frames.push((row.seq, open_row(&mut keyring, &store, row).await));
+            let rows = store.messages_after(conversation, after, page).await?;
+            let full = rows.len() as u64 == page;
+            let mut keyring = keyring.lock().await;
+            let mut frames = Vec::with_capacity(rows.len());
+            for row in &rows {
+                frames.push((row.seq, open_row(&mut keyring, &store, row).await));
+            }
+            Ok::<_, ActorError>((frames, full))
+        };
+        ctx.wait(fetch.into_actor(self).map(move |result, actor, ctx| match result {
+            Ok((frames, full)) => {
+                actor.deliver_in_order(conversation, frames, ctx);
+                let announced = actor.catching_up.get(&conversation).copied().unwrap_or(0);
+                let last = actor.delivered.get(&conversation).copied().unwrap_or(0);
+                if full || announced > last {
+                    actor.catch_up_page(conversation, ctx);
+                } else {
+                    actor.catching_up.remove(&conversation);
                 }
             }
-            Ok::<_, ActorError>(frames)
-        };
-        ctx.wait(
-            fetch
-                .into_actor(self)
-                .map(move |result, actor, ctx| match result {
-                    Ok(frames) => actor.deliver_in_order(conversation, frames, ctx),
-                    Err(error) => warn!(error = %crate::Causes(&error), conversation = %conversation, "catching up failed"),
-                }),
-        );
+            Err(error) => {
+                actor.catching_up.remove(&conversation);
+                warn!(error = %crate::Causes(&error), conversation = %conversation, "catching up failed");
+            }
+        }));
     }
 
     fn deliver_in_order(
@@ -328,6 +392,10 @@ impl SessionActor {
             return;
         };
         if message.seq <= last {
+            return;
+        }
+        if let Some(announced) = self.catching_up.get_mut(&message.conversation_id) {
+            *announced = (*announced).max(message.seq);
             return;
         }
         if message.seq > last + 1 {
@@ -377,12 +445,26 @@ impl SessionActor {
                 return;
             }
         };
+        if self.sends_in_flight >= MAX_SENDS_IN_FLIGHT {
+            let frame = ServerFrame::error(
+                "server.busy",
+                "too many messages waiting to be stored; send it again shortly",
+                Some(message_id),
+            );
+            self.send_frame(&frame, ctx);
+            return;
+        }
+        self.sends_in_flight += 1;
         let check = self.authorise(conversation, Action::SendMessage);
         let store = self.shared.store.clone();
         let keyring = Arc::clone(&self.keyring);
         let conversations = Arc::clone(&self.shared.conversations);
         let sender = self.identity.user_id;
+        let order = Arc::clone(&self.send_order);
         let work = async move {
+            // One send at a time per connection, in the order received, so
+            // the store keeps this client's messages in its order.
+            let _turn = order.lock().await;
             if !check.await? {
                 return Ok(None);
             }
@@ -404,7 +486,9 @@ impl SessionActor {
         };
         ctx.spawn(
             work.into_actor(self)
-                .map(move |result, actor, ctx| match result {
+                .map(move |result, actor, ctx| {
+                    actor.sends_in_flight -= 1;
+                    match result {
                     Ok(Some(appended)) => {
                         let ack = ServerFrame::Ack {
                             conversation_id: conversation,
@@ -415,6 +499,14 @@ impl SessionActor {
                         actor.send_frame(&ack, ctx);
                     }
                     Ok(None) => actor.send_frame(&not_found(Some(message_id)), ctx),
+                    Err(ActorError::Store(kinlink_store::StoreError::Conflict { .. })) => {
+                        let frame = ServerFrame::error(
+                            "request.invalid_field",
+                            "invalid message_id: another message uses it; choose a new one",
+                            Some(message_id),
+                        );
+                        actor.send_frame(&frame, ctx);
+                    }
                     Err(error) => {
                         warn!(error = %crate::Causes(&error), conversation = %conversation, "storing a message failed");
                         let frame = ServerFrame::error(
@@ -423,6 +515,7 @@ impl SessionActor {
                             Some(message_id),
                         );
                         actor.send_frame(&frame, ctx);
+                    }
                     }
                 }),
         );
@@ -651,14 +744,7 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for SessionActor {
             Ok(AggregatedMessage::Ping(bytes)) => self.push(Outgoing::Pong(bytes), ctx),
             Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Close(_)) => {
-                self.push(
-                    Outgoing::Close(CloseReason {
-                        code: CloseCode::Normal,
-                        description: None,
-                    }),
-                    ctx,
-                );
-                ctx.stop();
+                self.close(CloseCode::Normal, "closed by the client", ctx);
             }
             Err(error) => {
                 let (code, reason) = close_for(&error);

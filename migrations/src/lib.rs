@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261204_000001_identity;
 mod m20261204_000002_conversations;
 mod m20261204_000003_audit;
+mod m20261204_000004_totp_last_step;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_identity::Migration),
             Box::new(m20261204_000002_conversations::Migration),
             Box::new(m20261204_000003_audit::Migration),
+            Box::new(m20261204_000004_totp_last_step::Migration),
         ]
     }
 }

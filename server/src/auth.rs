@@ -49,7 +49,9 @@ pub struct SignedIn {
     pub private_key: SecretKey,
 }
 
-fn account_subject(email: &str) -> String {
+/// Returns the throttling key of an account: a hash, so the table holds
+/// no email address.
+pub fn account_subject(email: &str) -> String {
     let digest = Sha256::digest(email.as_bytes());
     let hex: String = digest
         .iter()
@@ -78,9 +80,15 @@ pub async fn sign_in(
     ];
     let window = Duration::minutes(state.config.session.failure_window_minutes);
     let now = Utc::now();
+    // Count this attempt before any work, so that parallel attempts cannot
+    // all pass the check before the first failure is recorded.
     for subject in &subjects {
+        state
+            .store
+            .record_sign_in_failure(subject, now, window)
+            .await?;
         if state.store.sign_in_failures(subject, now, window).await?
-            >= state.config.session.max_failures
+            > state.config.session.max_failures
         {
             return Err(ApiError::Throttled {
                 retry_after_seconds: window.num_seconds(),
@@ -93,15 +101,10 @@ pub async fn sign_in(
         .as_ref()
         .map_or(state.dummy_salt.to_vec(), |row| row.password_salt.clone());
     let password_text = credentials.password;
-    let derived = web::block(move || password::derive(&password_text, &salt))
-        .await
-        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    let derived = derive_password(state, password_text, salt).await?;
     let account = match account {
         Some(row) if password::verifier_matches(&derived.verifier, &row.auth_hash) => row,
-        _ => {
-            record_failures(state, &subjects).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+        _ => return Err(ApiError::InvalidCredentials),
     };
     let user_id = UserId(account.id);
     match AccountStatus::parse(&account.status)? {
@@ -125,24 +128,38 @@ pub async fn sign_in(
             bindings::totp_secret(user_id).as_bytes(),
         )?);
         let passed = match (&credentials.totp_code, &credentials.recovery_code) {
-            (Some(code), _) => totp::verify(&secret, code, now.timestamp().max(0) as u64),
+            (Some(code), _) => {
+                match totp::matching_step(&secret, code, now.timestamp().max(0) as u64) {
+                    // A code works once: a step at or before the last one used is
+                    // a replay.
+                    Some(step) => state.store.use_totp_step(user_id, step as i64).await?,
+                    None => false,
+                }
+            }
             (None, Some(code)) => {
                 state
                     .store
                     .spend_recovery_code(user_id, totp::recovery_code_hash(code), now)
                     .await?
             }
-            (None, None) => return Err(ApiError::SecondFactorRequired),
+            (None, None) => {
+                // Asking for the second factor is a step, not a failure.
+                for subject in &subjects {
+                    state.store.forgive_sign_in_failure(subject).await?;
+                }
+                return Err(ApiError::SecondFactorRequired);
+            }
         };
         if !passed {
-            record_failures(state, &subjects).await?;
             return Err(ApiError::SecondFactorInvalid);
         }
     }
 
-    for subject in &subjects {
-        state.store.clear_sign_in_failures(subject).await?;
-    }
+    // The account's failures end with a success; the address keeps its
+    // earlier failures, so that signing in to one's own account does not
+    // reset a count of guesses at other people's.
+    state.store.clear_sign_in_failures(&subjects[0]).await?;
+    state.store.forgive_sign_in_failure(&subjects[1]).await?;
     let token = start_session(state, request, user_id, &private_key, address).await?;
     state.store.record_sign_in(user_id, now).await?;
     info!(user = %user_id, "signed in");
@@ -152,15 +169,23 @@ pub async fn sign_in(
     })
 }
 
-async fn record_failures(state: &AppState, subjects: &[String]) -> Result<(), ApiError> {
-    let window = Duration::minutes(state.config.session.failure_window_minutes);
-    for subject in subjects {
-        state
-            .store
-            .record_sign_in_failure(subject, Utc::now(), window)
-            .await?;
-    }
-    Ok(())
+/// Runs Argon2id on a blocking thread, at most one per core at a time:
+/// each run holds 19 MiB, so a burst of sign-ins waits in line instead of
+/// exhausting memory.
+pub async fn derive_password(
+    state: &AppState,
+    password_text: String,
+    salt: Vec<u8>,
+) -> Result<password::DerivedPasswordKeys, ApiError> {
+    let _permit = state
+        .password_hashing
+        .acquire()
+        .await
+        .map_err(|closed| ApiError::Internal(closed.into()))?;
+    web::block(move || password::derive(&password_text, &salt))
+        .await
+        .map_err(|blocking| ApiError::Internal(blocking.into()))?
+        .map_err(ApiError::from)
 }
 
 async fn start_session(

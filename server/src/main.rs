@@ -8,6 +8,7 @@ mod demo;
 mod error;
 mod frame_guard;
 mod http;
+mod load_fixtures;
 mod recovery;
 mod routes;
 mod state;
@@ -58,6 +59,18 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create load-test fixtures on an empty database: one organisation,
+    /// USERS family members and CONVERSATIONS contact links that all of
+    /// them belong to; write their credentials to an owner-only file.
+    SeedLoad {
+        #[arg(long, default_value_t = 10)]
+        users: usize,
+        #[arg(long, default_value_t = 100)]
+        conversations: usize,
+        /// Where to write the credentials JSON.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -65,8 +78,7 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(&config.log.format);
     info!(config = %config.masked(), "configuration loaded");
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+    create_private_dir(&config.data_dir)?;
 
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -82,8 +94,36 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Serve { demo, ready_file } => serve(config, workers, demo, ready_file).await,
+            Command::SeedLoad {
+                users,
+                conversations,
+                out,
+            } => {
+                let store = connect(&config).await?;
+                let recovery_key =
+                    recovery::load(&store, &config.keys.recovery_public_key, &config.data_dir)
+                        .await?;
+                load_fixtures::seed(&store, &recovery_key, users, conversations, &out).await?;
+                println!("Load-test credentials: {}", out.display());
+                Ok(())
+            }
         }
     })
+}
+
+/// Creates the data folder readable by its owner only, because it holds the
+/// database, generated keys and demo passwords. An existing folder keeps
+/// the permissions its operator gave it.
+fn create_private_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if path.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("creating data folder {}", path.display()))
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {
@@ -119,7 +159,8 @@ async fn serve(
     let credentials = if demo {
         let path = demo::seed(&store, &recovery_key, &config.data_dir).await?;
         info!(path = %path.display(), "demo data ready; passwords are in the credentials file");
-        println!("Demo sign-in details: {}", path.display());
+        let shown = std::fs::canonicalize(&path).unwrap_or_else(|_relative| path.clone());
+        println!("Demo sign-in details: {}", shown.display());
         Some(path)
     } else {
         None
@@ -140,6 +181,7 @@ async fn serve(
         broker,
         public_origin: public_origin.clone(),
         dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
+        password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
     };
 
     let data = web::Data::new(state);

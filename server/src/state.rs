@@ -18,9 +18,11 @@ pub struct AppState {
     pub conversations: Arc<ConversationRegistry>,
     /// The origin browsers use; state-changing requests must carry it.
     pub public_origin: String,
-    /// Argon2id output for a password nobody has, run for unknown emails
-    /// so they take as long as a wrong password.
+    /// Salt for the dummy Argon2id run on unknown emails, so they take as
+    /// long as a wrong password.
     pub dummy_salt: [u8; 16],
+    /// Permits for concurrent Argon2id runs, one per core.
+    pub password_hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

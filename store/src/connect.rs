@@ -10,10 +10,13 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::ops::Deref;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kinlink_migrations::{Migrator, MigratorTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::StoreError;
 
@@ -39,6 +42,37 @@ pub struct Store {
     /// The backend behind the pool.
     pub backend: Backend,
     sqlite_path: Option<PathBuf>,
+    /// SQLite allows one writer at a time, and writers that find the file
+    /// locked sleep in SQLite's busy handler, which wastes most of the time
+    /// under contention. Taking turns here (first come, first served) keeps
+    /// the file lock free for whoever holds the turn. Unused on PostgreSQL.
+    write_turn: Arc<Mutex<()>>,
+}
+
+/// A write transaction, holding the SQLite write turn until it ends.
+pub struct WriteTransaction {
+    transaction: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Deref for WriteTransaction {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.transaction
+    }
+}
+
+impl WriteTransaction {
+    /// Commits, then gives up the write turn.
+    pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
+        self.transaction.commit().await
+    }
+
+    /// Rolls back, then gives up the write turn.
+    pub async fn rollback(self) -> Result<(), sea_orm::DbErr> {
+        self.transaction.rollback().await
+    }
 }
 
 impl Store {
@@ -73,6 +107,7 @@ impl Store {
             db,
             backend,
             sqlite_path,
+            write_turn: Arc::default(),
         })
     }
 
@@ -136,12 +171,20 @@ impl Store {
     /// lock at `BEGIN` (`BEGIN IMMEDIATE`), so it waits for other writers
     /// under the busy timeout instead of failing later with a stale read
     /// snapshot when it first writes.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+    pub async fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        let turn = match self.backend {
+            Backend::Sqlite => Some(Arc::clone(&self.write_turn).lock_owned().await),
+            Backend::Postgres => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        Ok(self.db.begin_with_options(options).await?)
+        let transaction = self.db.begin_with_options(options).await?;
+        Ok(WriteTransaction {
+            transaction,
+            _turn: turn,
+        })
     }
 
     /// Checks that the database answers.

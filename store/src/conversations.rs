@@ -120,7 +120,7 @@ impl Store {
             created_by: Set(new.created_by.0),
             created_at: Set(new.created_at),
         })
-        .exec_without_returning(&transaction)
+        .exec_without_returning(&*transaction)
         .await?;
 
         let members =
@@ -135,7 +135,7 @@ impl Store {
                     read_seq: Set(0),
                 });
         conversation_member::Entity::insert_many(members)
-            .exec_without_returning(&transaction)
+            .exec_without_returning(&*transaction)
             .await?;
 
         let keys = new.sealed_keys.into_iter().map(|(recipient, sealed)| {
@@ -149,7 +149,7 @@ impl Store {
             }
         });
         conversation_key::Entity::insert_many(keys)
-            .exec_without_returning(&transaction)
+            .exec_without_returning(&*transaction)
             .await?;
         Ok(transaction.commit().await?)
     }
@@ -261,19 +261,12 @@ impl Store {
     }
 
     /// Stores a message and allocates its sequence number. A message id
-    /// stored already returns its first sequence number with
-    /// `duplicate: true` and writes nothing.
+    /// the same sender stored already returns its first sequence number
+    /// with `duplicate: true` and writes nothing; one another sender used is
+    /// a conflict.
     pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
-        if let Some(existing) = self
-            .message_by_id(new.conversation_id, new.message_id)
-            .await?
-        {
-            return Ok(Appended {
-                seq: existing.seq,
-                sent_at: existing.sent_at,
-                duplicate: true,
-            });
-        }
+        // Insert first: a resend is rare, and the unique index on the
+        // message id catches it without a lookup on every message.
         match self.insert_message(&new).await {
             Ok(seq) => Ok(Appended {
                 seq,
@@ -281,12 +274,13 @@ impl Store {
                 duplicate: false,
             }),
             Err(error) if error.is_unique_violation() => {
-                // Another node stored the same message id between the check
-                // and the insert.
                 let existing = self
                     .message_by_id(new.conversation_id, new.message_id)
                     .await?
                     .ok_or(StoreError::NotFound { what: "message" })?;
+                if existing.sender_id != new.sender_id.0 {
+                    return Err(StoreError::Conflict { what: "message id" });
+                }
                 Ok(Appended {
                     seq: existing.seq,
                     sent_at: existing.sent_at,
@@ -299,7 +293,7 @@ impl Store {
 
     async fn insert_message(&self, new: &NewMessage) -> Result<i64, StoreError> {
         let transaction = self.begin_write().await?;
-        let seq = next_seq(&transaction, new.conversation_id).await?;
+        let seq = next_seq(&*transaction, new.conversation_id).await?;
         message::Entity::insert(message::ActiveModel {
             conversation_id: Set(new.conversation_id.0),
             seq: Set(seq),
@@ -309,7 +303,7 @@ impl Store {
             ciphertext: Set(new.ciphertext.clone()),
             sent_at: Set(new.sent_at),
         })
-        .exec_without_returning(&transaction)
+        .exec_without_returning(&*transaction)
         .await?;
         transaction.commit().await?;
         Ok(seq)
@@ -356,7 +350,7 @@ impl Store {
     ) -> Result<Option<i64>, StoreError> {
         let transaction = self.begin_write().await?;
         let last_seq = conversation::Entity::find_by_id(conversation_id.0)
-            .one(&transaction)
+            .one(&*transaction)
             .await?
             .ok_or(StoreError::NotFound {
                 what: "conversation",
@@ -368,7 +362,7 @@ impl Store {
             .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
             .filter(conversation_member::Column::UserId.eq(user_id.0))
             .filter(conversation_member::Column::ReadSeq.lt(target))
-            .exec(&transaction)
+            .exec(&*transaction)
             .await?;
         if moved.rows_affected == 0 {
             transaction.rollback().await?;
@@ -384,7 +378,7 @@ impl Store {
             .order_by_desc(message::Column::Seq)
             .limit(1000)
             .into_tuple()
-            .all(&transaction)
+            .all(&*transaction)
             .await?;
         let receipts: Vec<read_receipt::ActiveModel> = newly_read
             .into_iter()
@@ -405,7 +399,7 @@ impl Store {
             .to_owned();
             read_receipt::Entity::insert_many(receipts)
                 .on_conflict(keep_first)
-                .exec_without_returning(&transaction)
+                .exec_without_returning(&*transaction)
                 .await?;
         }
         transaction.commit().await?;
@@ -462,7 +456,7 @@ impl Store {
             .filter(conversation_member::Column::ConversationId.eq(rotation.conversation_id.0))
             .filter(conversation_member::Column::UserId.eq(rotation.removed.0))
             .filter(conversation_member::Column::RemovedAt.is_null())
-            .exec(&transaction)
+            .exec(&*transaction)
             .await?;
         if removed.rows_affected == 0 {
             transaction.rollback().await?;
@@ -473,7 +467,7 @@ impl Store {
             .col_expr(conversation::Column::KeyEpoch, Expr::value(new_epoch))
             .filter(conversation::Column::Id.eq(rotation.conversation_id.0))
             .filter(conversation::Column::KeyEpoch.eq(rotation.from_epoch))
-            .exec(&transaction)
+            .exec(&*transaction)
             .await?;
         if bumped.rows_affected == 0 {
             transaction.rollback().await?;
@@ -490,7 +484,7 @@ impl Store {
             }
         });
         conversation_key::Entity::insert_many(keys)
-            .exec_without_returning(&transaction)
+            .exec_without_returning(&*transaction)
             .await?;
         transaction.commit().await?;
         Ok(new_epoch)

@@ -58,6 +58,21 @@ impl Store {
         Ok(())
     }
 
+    /// Takes back one counted attempt, for an attempt that turned out not
+    /// to be a failure.
+    pub async fn forgive_sign_in_failure(&self, subject: &str) -> Result<(), StoreError> {
+        sign_in_failure::Entity::update_many()
+            .col_expr(
+                sign_in_failure::Column::Failures,
+                Expr::col(sign_in_failure::Column::Failures).sub(1),
+            )
+            .filter(sign_in_failure::Column::Subject.eq(subject))
+            .filter(sign_in_failure::Column::Failures.gt(0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// Forgets the failures for `subject` after a successful sign-in.
     pub async fn clear_sign_in_failures(&self, subject: &str) -> Result<(), StoreError> {
         sign_in_failure::Entity::delete_by_id(subject.to_owned())

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kinlink_core::permissions::Role;
 use kinlink_core::{OrganisationId, UserId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{membership, recovery_code, user};
@@ -86,6 +86,7 @@ impl Store {
             created_at: Set(new.created_at),
             confirmed_at: Set(confirmed_at),
             last_sign_in_at: Set(None),
+            totp_last_step: Set(None),
         };
         match user::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -244,6 +245,22 @@ impl Store {
 }
 
 impl Store {
+    /// Records the TOTP time step a sign-in used; returns false when that
+    /// step or a later one was used already, which makes the code a replay.
+    pub async fn use_totp_step(&self, id: UserId, step: i64) -> Result<bool, StoreError> {
+        let result = user::Entity::update_many()
+            .col_expr(user::Column::TotpLastStep, Expr::value(step))
+            .filter(user::Column::Id.eq(id.0))
+            .filter(
+                user::Column::TotpLastStep
+                    .is_null()
+                    .or(user::Column::TotpLastStep.lt(step)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     /// Marks a pending account confirmed.
     pub async fn confirm_user(
         &self,

@@ -160,6 +160,9 @@ export async function signIn(env, record, user) {
     await page.getByRole('button', { name: text('second_factor.submit'), exact: true }).click();
   }
   await heading(page, 'conversations.title').waitFor();
+  // The heading appears before the list has loaded; every demo user has at
+  // least one conversation, so wait for the first item.
+  await page.locator('.conversation-list > li').first().waitFor();
 }
 
 /** Opens a new page and signs in the demo user `key`. */

@@ -46,6 +46,9 @@ pub struct TestApp {
     /// The demo credentials file's contents, when seeded.
     pub credentials: Value,
     child: Child,
+    /// The last TOTP time step used per demo user: the server accepts each
+    /// step once.
+    totp_steps: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// Returns the path of the server binary.
@@ -104,6 +107,7 @@ impl TestApp {
             data_dir,
             credentials: Value::Null,
             child,
+            totp_steps: Default::default(),
         };
         let ready_json = app.wait_for_ready(&ready).await?;
         app.address = ready_json["address"]
@@ -158,12 +162,10 @@ impl TestApp {
         let client = Client::new(address)?;
         let email = user["email"].as_str().context("email")?;
         let password = user["password"].as_str().context("password")?;
-        let totp = user["totp_secret"].as_str().map(|secret| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs());
-            kinlink_core::crypto::totp::code_from_base32(secret, now).unwrap_or_default()
-        });
+        let totp = match user["totp_secret"].as_str() {
+            Some(secret) => Some(self.next_totp_code(key, secret).await),
+            None => None,
+        };
         let mut body = serde_json::json!({ "email": email, "password": password });
         if let Some(code) = totp {
             body["totp_code"] = Value::String(code);
@@ -175,6 +177,37 @@ impl TestApp {
             response.text().await?
         );
         Ok(client.with_session_from_jar())
+    }
+
+    /// Returns a code for a time step not used before by this user, waiting
+    /// for the clock when the next accepted step is still ahead.
+    async fn next_totp_code(&self, key: &str, secret: &str) -> String {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let current = now / 30;
+            let step = {
+                let mut steps = self
+                    .totp_steps
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let step = steps.get(key).map_or(current, |last| current.max(last + 1));
+                if step <= current + 1 {
+                    steps.insert(key.to_owned(), step);
+                    Some(step)
+                } else {
+                    None
+                }
+            };
+            match step {
+                Some(step) => {
+                    return kinlink_core::crypto::totp::code_from_base32(secret, step * 30)
+                        .unwrap_or_default();
+                }
+                None => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+            }
+        }
     }
 
     /// Opens a store connection to the server's database.

@@ -243,3 +243,88 @@ async fn socket_requires_session_and_origin() -> anyhow::Result<()> {
     assert!(error.contains("403"), "{error}");
     Ok(())
 }
+
+#[tokio::test]
+async fn long_history_catches_up_in_order() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let mut sender = alex.socket().await?;
+    let long_body = "y".repeat(8 * 1024);
+    for n in 0..400 {
+        let body = if n % 50 == 0 {
+            long_body.clone()
+        } else {
+            format!("entry {n}")
+        };
+        sender.say(&link, &body).await?;
+    }
+
+    let mut reader = jordan.socket().await?;
+    reader.subscribe(&link, 0).await?;
+    let frames = reader.messages(&link, 400).await?;
+    let seqs: Vec<i64> = frames
+        .iter()
+        .filter_map(|frame| frame["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs, (1..=400).collect::<Vec<i64>>());
+    assert_eq!(
+        app.metric("kinlink_ws_slow_consumer_disconnects_total")
+            .await?,
+        0.0
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn pipelined_sends_keep_their_order() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let mut socket = alex.socket().await?;
+    for n in 0..60 {
+        socket
+            .send(json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": format!("part {n}") }))
+            .await?;
+    }
+    for _ in 0..60 {
+        socket.expect("ack").await?;
+    }
+    let history = alex
+        .get_json(&format!("/api/v1/conversations/{link}/messages"))
+        .await?;
+    let bodies: Vec<String> = history["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["body"].as_str().map(str::to_owned))
+        .collect();
+    let expected: Vec<String> = (0..60).map(|n| format!("part {n}")).collect();
+    assert_eq!(bodies, expected);
+    Ok(())
+}
+
+#[tokio::test]
+async fn message_id_of_another_sender_is_refused() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut alex_socket = alex.socket().await?;
+    alex_socket.send_with_id(&link, &id, "mine").await?;
+    let mut jordan_socket = jordan.socket().await?;
+    let refused = jordan_socket.send_with_id(&link, &id, "not mine").await;
+    let message = refused
+        .err()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    assert!(message.contains("request.invalid_field"), "{message}");
+    let history = alex
+        .get_json(&format!("/api/v1/conversations/{link}/messages"))
+        .await?;
+    assert_eq!(history["messages"].as_array().map(Vec::len), Some(1));
+    assert_eq!(history["messages"][0]["body"], "mine");
+    Ok(())
+}

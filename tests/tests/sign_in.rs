@@ -353,3 +353,53 @@ async fn idle_session_expires() -> anyhow::Result<()> {
     assert_eq!(alex.get("/api/v1/me").await?.status(), 401);
     Ok(())
 }
+
+#[tokio::test]
+async fn totp_code_works_once() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let user = app.demo_user("la_manager")?.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let code = kinlink_core::crypto::totp::code_from_base32(
+        user["totp_secret"].as_str().unwrap_or(""),
+        now,
+    )
+    .unwrap_or_default();
+    let body = json!({ "email": user["email"], "password": user["password"], "totp_code": code });
+    let (first, _) = attempt(&app, body.clone()).await?;
+    assert_eq!(first, 200);
+    let (second, reply) = attempt(&app, body).await?;
+    assert_eq!(
+        (second, reply["code"].as_str()),
+        (401, Some("auth.second_factor_invalid"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_throttled() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let email = app.demo_user("birth_parent")?["email"].clone();
+    let mut guesses = Vec::new();
+    for n in 0..20 {
+        let client = Client::new(&app.address)?;
+        let body = json!({ "email": email, "password": format!("guess number {n}") });
+        guesses.push(tokio::spawn(async move {
+            let response = client.post("/api/v1/auth/sign-in", &body).await?;
+            Ok::<_, anyhow::Error>(response.status().as_u16())
+        }));
+    }
+    let mut refused = 0;
+    let mut wrong = 0;
+    for guess in guesses {
+        match guess.await?? {
+            401 => wrong += 1,
+            429 => refused += 1,
+            other => anyhow::bail!("unexpected status {other}"),
+        }
+    }
+    assert!(wrong <= 5, "{wrong} guesses were checked");
+    assert_eq!(wrong + refused, 20);
+    Ok(())
+}

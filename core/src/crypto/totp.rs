@@ -51,6 +51,23 @@ pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> bool {
         && totp(secret).check(code, unix_seconds).is_some()
 }
 
+/// Returns the time step (Unix seconds / 30) whose code matches, allowing
+/// one step of skew either way, or `None`.
+pub fn matching_step(secret: &[u8], code: &str, unix_seconds: u64) -> Option<u64> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let current = unix_seconds / 30;
+    (current.saturating_sub(1)..=current + 1).find(|step| {
+        let expected = code_at(secret, step * 30);
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            expected.as_bytes(),
+            code.as_bytes(),
+        ))
+    })
+}
+
 /// Creates recovery codes as `xxxxx-xxxxx` in lower-case base32.
 pub fn new_recovery_codes() -> Result<Vec<String>, CryptoError> {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -101,6 +118,15 @@ mod tests {
         let text = secret_base32(&secret);
         assert_eq!(code_from_base32(&text, 90).unwrap(), code_at(&secret, 90));
         assert!(code_from_base32("not base32!", 90).is_none());
+    }
+
+    #[test]
+    fn matching_step_names_the_step() {
+        let secret = new_secret().unwrap();
+        let code = code_at(&secret, 3000);
+        assert_eq!(matching_step(&secret, &code, 3000), Some(100));
+        assert_eq!(matching_step(&secret, &code, 3030), Some(100));
+        assert_eq!(matching_step(&secret, &code, 3100), None);
     }
 
     #[test]

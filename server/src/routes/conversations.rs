@@ -226,6 +226,11 @@ pub async fn remove_member(
     if state.store.active_membership(id, removed).await?.is_none() {
         return Err(ApiError::NotFound);
     }
+    if removed == user.user_id {
+        // A contact link must keep its supervisor; another practitioner
+        // takes over before anyone leaves.
+        return Err(ApiError::Forbidden);
+    }
 
     let conversation = state.store.conversation(id).await?;
     let organisation = state

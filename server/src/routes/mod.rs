@@ -53,16 +53,56 @@ pub fn configure(config: &mut web::ServiceConfig) {
 fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)
-        .error_handler(|error, _request| ApiError::InvalidJson(error.to_string()).into())
+        .error_handler(|error, _request| {
+            ApiError::InvalidJson(without_values(&error.to_string())).into()
+        })
 }
 
 fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|error, _request| ApiError::InvalidJson(error.to_string()).into())
+    web::QueryConfig::default().error_handler(|error, _request| {
+        ApiError::InvalidJson(without_values(&error.to_string())).into()
+    })
+}
+
+/// Removes the offending value from a deserializer's message, such as the
+/// password in "invalid type: integer `1234`, expected a string", while
+/// keeping field names, which serde quotes the same way in other messages.
+fn without_values(message: &str) -> String {
+    let mut text = message.to_owned();
+    for marker in ["invalid type: ", "invalid value: ", "invalid length "] {
+        let Some(start) = text.find(marker) else {
+            continue;
+        };
+        let Some(open) = text[start..].find('`').map(|at| start + at) else {
+            continue;
+        };
+        let Some(close) = text[open + 1..].find('`').map(|at| open + 1 + at) else {
+            continue;
+        };
+        text.replace_range(open..=close, "(value hidden)");
+    }
+    text
 }
 
 /// Parses a path id, answering 404 for anything that is not one, exactly
 /// as for an id that does not exist.
 pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
     text.parse().map_err(|_not_an_id| ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn hides_values_keeps_fields() {
+        let hidden = without_values(
+            "Json deserialize error: invalid type: integer `987654321987`, expected a string at line 1 column 40",
+        );
+        assert!(!hidden.contains("987654321987"), "{hidden}");
+        assert!(hidden.contains("expected a string"));
+        let kept =
+            without_values("Json deserialize error: missing field `password` at line 1 column 20");
+        assert!(kept.contains("`password`"));
+    }
 }

@@ -131,6 +131,9 @@ pub async fn disable(
     if relationships.is_empty() {
         return Err(ApiError::NotFound);
     }
+    if target_id == actor.user_id {
+        return Err(ApiError::Forbidden);
+    }
     permissions::check(&actor.roles, Action::DisableAccount, &relationships)
         .map_err(|_denied| ApiError::Forbidden)?;
 
@@ -178,14 +181,31 @@ pub async fn change_password(
     check_new_password(&body.new_password, "new_password")?;
     let account = state.store.user(user.user_id).await?;
 
-    let old_salt = account.password_salt.clone();
-    let current = body.current_password;
-    let old = web::block(move || password::derive(&current, &old_salt))
-        .await
-        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    // Wrong current passwords count against the account like failed
+    // sign-ins, so a stolen session cannot be used to guess the password.
+    let subject = crate::auth::account_subject(&account.email);
+    let window = chrono::Duration::minutes(state.config.session.failure_window_minutes);
+    state
+        .store
+        .record_sign_in_failure(&subject, Utc::now(), window)
+        .await?;
+    if state
+        .store
+        .sign_in_failures(&subject, Utc::now(), window)
+        .await?
+        > state.config.session.max_failures
+    {
+        return Err(ApiError::Throttled {
+            retry_after_seconds: window.num_seconds(),
+        });
+    }
+    let old =
+        crate::auth::derive_password(&state, body.current_password, account.password_salt.clone())
+            .await?;
     if !password::verifier_matches(&old.verifier, &account.auth_hash) {
         return Err(ApiError::InvalidCredentials);
     }
+    state.store.clear_sign_in_failures(&subject).await?;
     let totp_secret = match &account.totp_sealed_secret {
         Some(sealed) => Some(zeroize::Zeroizing::new(aead::open(
             &old.key_encryption_key,
@@ -196,10 +216,7 @@ pub async fn change_password(
     };
 
     let new_salt = password::new_salt()?;
-    let new_password = body.new_password;
-    let new = web::block(move || password::derive(&new_password, &new_salt))
-        .await
-        .map_err(|blocking| ApiError::Internal(blocking.into()))??;
+    let new = crate::auth::derive_password(&state, body.new_password, new_salt.to_vec()).await?;
     let private_key: &SecretKey = &user.private_key;
     let sealed_private_key = aead::seal(
         &new.key_encryption_key,
