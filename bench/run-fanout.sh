@@ -98,11 +98,15 @@ for target in bare kinlink; do
       start_kinlink "idle-$repeat"; pid=$kinlink_pid
       args=(--target kinlink --address "$kinlink_address" --fixtures "$kinlink_fixtures")
     fi
+    load "${args[@]}" --idle-seconds 8 >"$work/idle.out" &
+    loader=$!
+    for _ in $(seq 100); do grep -q signed_in "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 1
     before=$(resident_kib "$pid")
-    load "${args[@]}" --idle-seconds 6 >/dev/null &
-    sleep 5
+    for _ in $(seq 300); do grep -q idle_connections "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 3
     during=$(resident_kib "$pid")
-    wait $! || true
+    wait "$loader" || true
     kill "$pid"
     echo "{\"repeat\":$repeat,\"target\":\"$target\",\"idle_connections\":$connections,\"rss_before_kib\":$before,\"rss_idle_kib\":$during}" >>"$results"
   done

@@ -117,7 +117,7 @@ impl Broker {
         self.hub.dispatch(event);
     }
 
-    /// Checks that Redis answers, when configured.
+    /// Checks that Redis responds, when configured.
     pub async fn ping(&self) -> Result<(), ActorError> {
         if let Some(redis) = &self.redis {
             let mut connection = redis.publisher.clone();

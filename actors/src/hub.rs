@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix::{Message, Recipient};
-use kinlink_core::{ConversationId, SessionId, UserId};
+use kinlink_core::{ConversationId, SessionId};
 
 use crate::events::Event;
 
@@ -31,7 +31,6 @@ pub type ConnectionId = u64;
 
 struct Connection {
     session_id: SessionId,
-    user_id: UserId,
     recipient: Recipient<Delivery>,
     conversations: HashSet<ConversationId>,
 }
@@ -59,16 +58,10 @@ impl Hub {
     }
 
     /// Registers a connection and returns its id.
-    pub fn register(
-        &self,
-        session_id: SessionId,
-        user_id: UserId,
-        recipient: Recipient<Delivery>,
-    ) -> ConnectionId {
+    pub fn register(&self, session_id: SessionId, recipient: Recipient<Delivery>) -> ConnectionId {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let connection = Connection {
             session_id,
-            user_id,
             recipient,
             conversations: HashSet::new(),
         };
@@ -118,12 +111,11 @@ impl Hub {
                 .values()
                 .filter(|connection| session_ids.contains(&connection.session_id))
                 .collect(),
+            // Every follower hears of a removal: the removed member stops,
+            // and the others forget the key epoch they cached.
             Event::MemberRemoved {
-                conversation_id,
-                user_id,
-            } => followers(&registry, *conversation_id)
-                .filter(|connection| connection.user_id == *user_id)
-                .collect(),
+                conversation_id, ..
+            } => followers(&registry, *conversation_id).collect(),
             Event::Message(message) => followers(&registry, message.conversation_id).collect(),
             Event::Read {
                 conversation_id, ..

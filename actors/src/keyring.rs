@@ -70,6 +70,31 @@ impl Keyring {
         Ok(aead::seal(key, body.as_bytes(), aad.as_bytes())?)
     }
 
+    /// Opens a message with a conversation key already in memory, without
+    /// touching the store; `None` when the key has not been opened yet.
+    pub fn open_with_cached_key(
+        &self,
+        message: &crate::events::StoredMessage,
+    ) -> Option<Result<String, ActorError>> {
+        let key = self
+            .conversation_keys
+            .get(&(message.conversation_id, message.key_epoch))?;
+        let aad = bindings::message(
+            message.conversation_id,
+            message.message_id,
+            message.sender_id,
+            message.key_epoch,
+        );
+        let opened = aead::open(key, &message.ciphertext, aad.as_bytes())
+            .map_err(ActorError::from)
+            .and_then(|plaintext| {
+                String::from_utf8(plaintext).map_err(|_utf8| {
+                    ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed)
+                })
+            });
+        Some(opened)
+    }
+
     /// Opens a stored message. A ciphertext found in a place other than the
     /// one it was sealed for fails here.
     pub async fn open_message(

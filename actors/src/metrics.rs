@@ -14,6 +14,10 @@ pub static WS_SEND_QUEUE_FRAMES: AtomicI64 = AtomicI64::new(0);
 pub static WS_SLOW_CONSUMER_DISCONNECTS: AtomicU64 = AtomicU64::new(0);
 /// Connections closed because the client stopped answering pings.
 pub static WS_HEARTBEAT_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+/// `send` frames received from clients.
+pub static SEND_FRAMES_RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// `send` frames answered (ack or error).
+pub static SEND_FRAMES_ANSWERED: AtomicU64 = AtomicU64::new(0);
 /// Messages written to the store by this node.
 pub static MESSAGES_STORED: AtomicU64 = AtomicU64::new(0);
 /// Ciphertexts that failed to open where they were found.
@@ -46,7 +50,17 @@ pub fn render() -> String {
             &WS_SEND_QUEUE_FRAMES,
         ),
     ];
-    let counters: [(&str, &str, &AtomicU64); 8] = [
+    let counters: [(&str, &str, &AtomicU64); 10] = [
+        (
+            "kinlink_send_frames_received_total",
+            "Send frames received from clients.",
+            &SEND_FRAMES_RECEIVED,
+        ),
+        (
+            "kinlink_send_frames_answered_total",
+            "Send frames answered with an ack or an error.",
+            &SEND_FRAMES_ANSWERED,
+        ),
         (
             "kinlink_ws_slow_consumer_disconnects_total",
             "Clients disconnected for a full send queue.",
@@ -113,7 +127,7 @@ mod tests {
     #[test]
     fn renders_every_metric_once() {
         let text = render();
-        assert_eq!(text.matches("# TYPE").count(), 11);
+        assert_eq!(text.matches("# TYPE").count(), 13);
         assert!(text.contains("kinlink_ws_send_queue_bytes "));
     }
 }

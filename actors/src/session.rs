@@ -137,6 +137,11 @@ pub struct SessionActor {
     closing: bool,
     /// Sends handed to the conversation actor and not yet answered.
     sends_in_flight: usize,
+    /// Conversations this user was found to be a member of, with the key
+    /// epoch then current, so each send does not ask the store again.
+    /// Cleared for a conversation when any of its members is removed, which
+    /// also moves its key epoch.
+    send_rights: Arc<std::sync::Mutex<HashMap<ConversationId, i32>>>,
     /// Taken by each send for its whole life; tokio's mutex queues waiters
     /// first come, first served, which keeps this connection's sends in
     /// order.
@@ -182,6 +187,7 @@ impl SessionActor {
             closing: false,
             sends_in_flight: 0,
             send_order: Arc::default(),
+            send_rights: Arc::default(),
             catching_up: HashMap::new(),
         }
     }
@@ -249,7 +255,10 @@ impl SessionActor {
                 conversation_id,
                 message_id,
                 body,
-            } => self.send_message(conversation_id, message_id, body, ctx),
+            } => {
+                metrics::SEND_FRAMES_RECEIVED.fetch_add(1, Ordering::Relaxed);
+                self.send_message(conversation_id, message_id, body, ctx)
+            }
             ClientFrame::Read {
                 conversation_id,
                 up_to,
@@ -404,6 +413,31 @@ impl SessionActor {
             self.catch_up(message.conversation_id, ctx);
             return;
         }
+        // The common case: the key is in memory and nothing else holds the
+        // keyring, so the message opens here without a future.
+        let opened = self
+            .keyring
+            .try_lock()
+            .ok()
+            .and_then(|keyring| keyring.open_with_cached_key(&message));
+        if let Some(Ok(body)) = opened {
+            let frame = ServerFrame::Message {
+                conversation_id: message.conversation_id,
+                seq: message.seq,
+                message_id: message.message_id,
+                sender_id: message.sender_id,
+                body,
+                sent_at: message.sent_at,
+            };
+            self.deliver_in_order(
+                message.conversation_id,
+                vec![(message.seq, Some(frame))],
+                ctx,
+            );
+            return;
+        }
+        // Otherwise open the key from the store first; a ciphertext that
+        // fails to open is reported on that path.
         let store = self.shared.store.clone();
         let keyring = Arc::clone(&self.keyring);
         let conversation = message.conversation_id;
@@ -461,14 +495,30 @@ impl SessionActor {
         let conversations = Arc::clone(&self.shared.conversations);
         let sender = self.identity.user_id;
         let order = Arc::clone(&self.send_order);
+        let rights = Arc::clone(&self.send_rights);
+        let roles = self.identity.roles.clone();
         let work = async move {
             // One send at a time per connection, in the order received, so
             // the store keeps this client's messages in its order.
             let _turn = order.lock().await;
-            if !check.await? {
-                return Ok(None);
-            }
-            let epoch = store.conversation(conversation).await?.key_epoch;
+            let known = lock_rights(&rights).get(&conversation).copied();
+            let epoch = match known {
+                Some(epoch) => {
+                    let member = [Relationship::ConversationMember];
+                    if permissions::check(&roles, Action::SendMessage, &member).is_err() {
+                        return Ok(None);
+                    }
+                    epoch
+                }
+                None => {
+                    if !check.await? {
+                        return Ok(None);
+                    }
+                    let epoch = store.conversation(conversation).await?.key_epoch;
+                    lock_rights(&rights).insert(conversation, epoch);
+                    epoch
+                }
+            };
             let ciphertext = keyring
                 .lock()
                 .await
@@ -488,6 +538,7 @@ impl SessionActor {
             work.into_actor(self)
                 .map(move |result, actor, ctx| {
                     actor.sends_in_flight -= 1;
+                    metrics::SEND_FRAMES_ANSWERED.fetch_add(1, Ordering::Relaxed);
                     match result {
                     Ok(Some(appended)) => {
                         let ack = ServerFrame::Ack {
@@ -577,6 +628,16 @@ impl SessionActor {
     }
 }
 
+fn lock_rights(
+    rights: &std::sync::Mutex<HashMap<ConversationId, i32>>,
+) -> std::sync::MutexGuard<'_, HashMap<ConversationId, i32>> {
+    // The map holds plain values, so a panic elsewhere cannot leave it
+    // inconsistent.
+    rights
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Opens one stored row for the user; a row that fails to open is reported
 /// as a security event and shown to nobody.
 async fn open_row(
@@ -639,11 +700,11 @@ impl Actor for SessionActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         metrics::WS_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         let recipient = ctx.address().recipient();
-        let id = self.shared.broker.hub().register(
-            self.identity.session_id,
-            self.identity.user_id,
-            recipient,
-        );
+        let id = self
+            .shared
+            .broker
+            .hub()
+            .register(self.identity.session_id, recipient);
         self.connection_id = Some(id);
         if let Some(incoming) = self.incoming.take() {
             ctx.add_stream(incoming);
@@ -707,6 +768,7 @@ impl Handler<Delivery> for SessionActor {
                     conversation_id,
                     user_id,
                 } => {
+                    lock_rights(&self.send_rights).remove(conversation_id);
                     if *user_id == self.identity.user_id {
                         self.delivered.remove(conversation_id);
                         if let Some(id) = self.connection_id {

@@ -25,7 +25,7 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// PostgreSQL advisory lock key for migrations ("kinlink" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6b_696e_6c69_6e6b;
 
-/// Which database the store talks to.
+/// The kind of database behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// One file, one node.
@@ -187,7 +187,7 @@ impl Store {
         })
     }
 
-    /// Checks that the database answers.
+    /// Checks that the database responds.
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
     }

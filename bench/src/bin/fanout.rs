@@ -64,6 +64,8 @@ struct Tally {
     delivered: u64,
     /// Messages this connection received more than once.
     duplicates: u64,
+    /// Error frames received, by code.
+    errors: std::collections::BTreeMap<String, u64>,
 }
 
 /// Measurement window, in microseconds since the start of sending.
@@ -83,6 +85,12 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let plan = Plan::new(&args).await?;
+    if args.idle_seconds.is_some() {
+        // Signing in runs Argon2id on the server, whose memory the
+        // allocator may keep; the idle measurement starts after it.
+        println!("{}", json!({ "signed_in": true }));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     let stop = Arc::new(Notify::new());
     let epoch = Instant::now() + Duration::from_secs(2);
     let window = Window {
@@ -116,17 +124,29 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let sent = send_open_loop(&args, &plan, &writers, epoch, window, per_room).await;
+    // Every message must reach the wire before the drain time starts, or a
+    // slow generator would be blamed on the server.
+    for _ in 0..1000 {
+        if plan.unsent.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.notify_waiters();
 
     let mut total = Histogram::<u64>::new(3)?;
     let mut delivered = 0;
     let mut duplicates = 0;
+    let mut errors = std::collections::BTreeMap::<String, u64>::new();
     for reader in readers {
         let tally = reader.await??;
         total.add(tally.histogram)?;
         delivered += tally.delivered;
         duplicates += tally.duplicates;
+        for (code, count) in tally.errors {
+            *errors.entry(code).or_default() += count;
+        }
     }
     let expected = sent * per_room as u64;
     let report = json!({
@@ -138,6 +158,7 @@ async fn main() -> anyhow::Result<()> {
         "expected_deliveries": expected,
         "delivered": delivered,
         "duplicates": duplicates,
+        "errors": errors,
         "deliveries_per_second": delivered as f64 / args.duration,
         "p50_ms": total.value_at_quantile(0.50) as f64 / 1000.0,
         "p99_ms": total.value_at_quantile(0.99) as f64 / 1000.0,
@@ -159,6 +180,8 @@ struct Plan {
     rooms: usize,
     cookies: Vec<String>,
     conversations: Vec<String>,
+    /// Messages queued for a writer task and not yet written.
+    unsent: Arc<std::sync::atomic::AtomicU64>,
     /// Each conversation's last sequence number before the run, so that
     /// subscriptions start live instead of replaying earlier runs.
     last_seqs: std::collections::HashMap<String, i64>,
@@ -173,6 +196,7 @@ impl Plan {
             cookies: Vec::new(),
             conversations: Vec::new(),
             last_seqs: std::collections::HashMap::new(),
+            unsent: Arc::default(),
         };
         if args.target == Target::Kinlink {
             let path = args
@@ -231,9 +255,12 @@ impl Plan {
             sink.send(Message::text(subscribe.to_string())).await?;
         }
         let (writer, mut queue) = mpsc::unbounded_channel::<String>();
+        let unsent = Arc::clone(&self.unsent);
         tokio::spawn(async move {
             while let Some(text) = queue.recv().await {
-                if sink.send(Message::text(text)).await.is_err() {
+                let written = sink.send(Message::text(text)).await;
+                unsent.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                if written.is_err() {
                     break;
                 }
             }
@@ -325,6 +352,8 @@ async fn send_open_loop(
             'x',
             BODY_BYTES.saturating_sub(body.len()),
         ));
+        plan.unsent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let _ = writers[connection].send(plan.frame(room, body));
         if due_us >= window.start_us && due_us < window.end_us {
             in_window += 1;
@@ -346,6 +375,7 @@ async fn read_deliveries(
         histogram: Histogram::new(3)?,
         delivered: 0,
         duplicates: 0,
+        errors: std::collections::BTreeMap::new(),
     };
     let mut seen = std::collections::HashSet::new();
     let stopped = stop.notified();
@@ -363,10 +393,16 @@ async fn read_deliveries(
         };
         let body = match target {
             Target::Bare => Some(text.to_string()),
-            Target::Kinlink => serde_json::from_str::<Value>(&text)
-                .ok()
-                .filter(|frame| frame["type"] == "message")
-                .and_then(|frame| frame["body"].as_str().map(str::to_owned)),
+            Target::Kinlink => {
+                let frame = serde_json::from_str::<Value>(&text).unwrap_or_default();
+                if frame["type"] == "error" {
+                    let code = frame["code"].as_str().unwrap_or("unknown").to_owned();
+                    *tally.errors.entry(code).or_default() += 1;
+                }
+                (frame["type"] == "message")
+                    .then(|| frame["body"].as_str().map(str::to_owned))
+                    .flatten()
+            }
         };
         let Some(due_us) = body.as_deref().and_then(due_time) else {
             continue;
