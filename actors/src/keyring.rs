@@ -117,3 +117,100 @@ impl Keyring {
             .map_err(|_utf8| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
     }
 }
+
+/// One session's keyring, shared by the session actor and its futures.
+///
+/// The lock is only ever held for synchronous work and never across an
+/// `.await`, because a session actor that waits on a future stops polling
+/// its other futures: a lock held by one of them across an await would
+/// never be released.
+#[derive(Clone)]
+pub struct SharedKeyring(std::sync::Arc<std::sync::Mutex<Keyring>>);
+
+impl SharedKeyring {
+    /// Shares a keyring.
+    pub fn new(keyring: Keyring) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(keyring)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Keyring> {
+        // The keyring holds plain maps, so a panic elsewhere cannot leave
+        // it inconsistent.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Returns whose keys these are.
+    pub fn user_id(&self) -> UserId {
+        self.lock().user_id
+    }
+
+    /// Returns the conversation key of one epoch, opening it from the
+    /// store the first time.
+    async fn key(
+        &self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+    ) -> Result<SecretKey, ActorError> {
+        if let Some(key) = self.lock().conversation_keys.get(&(conversation, epoch)) {
+            return Ok(key.clone());
+        }
+        let user = self.user_id();
+        let sealed = store
+            .sealed_conversation_key(conversation, epoch, KeyRecipient::User(user))
+            .await?
+            .ok_or(ActorError::NoKey)?;
+        let info = bindings::conversation_key_info(conversation, epoch);
+        let mut keyring = self.lock();
+        let key = open_sealed(&keyring.private_key, &sealed, &info)?;
+        keyring
+            .conversation_keys
+            .insert((conversation, epoch), key.clone());
+        Ok(key)
+    }
+
+    /// Seals a message this user sends.
+    pub async fn seal_message(
+        &self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+        message_id: MessageId,
+        body: &str,
+    ) -> Result<Vec<u8>, ActorError> {
+        let key = self.key(store, conversation, epoch).await?;
+        let aad = bindings::message(conversation, message_id, self.user_id(), epoch);
+        Ok(aead::seal(&key, body.as_bytes(), aad.as_bytes())?)
+    }
+
+    /// Opens a stored message; a ciphertext found in a place other than
+    /// the one it was sealed for fails here.
+    pub async fn open_message(
+        &self,
+        store: &Store,
+        message: &kinlink_store::entity::message::Model,
+    ) -> Result<String, ActorError> {
+        let conversation = ConversationId(message.conversation_id);
+        let key = self.key(store, conversation, message.key_epoch).await?;
+        let aad = bindings::message(
+            conversation,
+            MessageId(message.message_id),
+            UserId(message.sender_id),
+            message.key_epoch,
+        );
+        let plaintext = aead::open(&key, &message.ciphertext, aad.as_bytes())?;
+        String::from_utf8(plaintext)
+            .map_err(|_utf8| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
+    }
+
+    /// Opens a message with a key already in memory; `None` when the key
+    /// has not been opened yet.
+    pub fn open_with_cached_key(
+        &self,
+        message: &crate::events::StoredMessage,
+    ) -> Option<Result<String, ActorError>> {
+        self.lock().open_with_cached_key(message)
+    }
+}

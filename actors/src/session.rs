@@ -27,7 +27,7 @@ use crate::conversation::ConversationRegistry;
 use crate::events::{Event, StoredMessage};
 use crate::frames::{ClientFrame, ServerFrame, parse_client_frame};
 use crate::hub::{ConnectionId, Delivery};
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, SharedKeyring};
 use crate::{ActorError, metrics};
 
 /// How often the server pings the client.
@@ -126,7 +126,7 @@ pub struct SessionActor {
     identity: Identity,
     shared: SessionContext,
     /// The user's keys; behind a lock so store-bound futures can use them.
-    keyring: Arc<Mutex<Keyring>>,
+    keyring: SharedKeyring,
     /// Last sequence number delivered, per followed conversation.
     delivered: HashMap<ConversationId, i64>,
     queue: SendQueue,
@@ -178,7 +178,7 @@ impl SessionActor {
         Self {
             identity,
             shared,
-            keyring: Arc::new(Mutex::new(keyring)),
+            keyring: SharedKeyring::new(keyring),
             delivered: HashMap::new(),
             queue,
             connection_id: None,
@@ -347,14 +347,13 @@ impl SessionActor {
             return;
         };
         let store = self.shared.store.clone();
-        let keyring = Arc::clone(&self.keyring);
+        let keyring = self.keyring.clone();
         let fetch = async move {
             let rows = store.messages_after(conversation, after, page).await?;
             let full = rows.len() as u64 == page;
-            let mut keyring = keyring.lock().await;
             let mut frames = Vec::with_capacity(rows.len());
             for row in &rows {
-                frames.push((row.seq, open_row(&mut keyring, &store, row).await));
+                frames.push((row.seq, open_row(&keyring, &store, row).await));
             }
             Ok::<_, ActorError>((frames, full))
         };
@@ -415,11 +414,7 @@ impl SessionActor {
         }
         // The common case: the key is in memory and nothing else holds the
         // keyring, so the message opens here without a future.
-        let opened = self
-            .keyring
-            .try_lock()
-            .ok()
-            .and_then(|keyring| keyring.open_with_cached_key(&message));
+        let opened = self.keyring.open_with_cached_key(&message);
         if let Some(Ok(body)) = opened {
             let frame = ServerFrame::Message {
                 conversation_id: message.conversation_id,
@@ -439,7 +434,7 @@ impl SessionActor {
         // Otherwise open the key from the store first; a ciphertext that
         // fails to open is reported on that path.
         let store = self.shared.store.clone();
-        let keyring = Arc::clone(&self.keyring);
+        let keyring = self.keyring.clone();
         let conversation = message.conversation_id;
         let open = async move {
             let row = kinlink_store::entity::message::Model {
@@ -451,8 +446,7 @@ impl SessionActor {
                 ciphertext: message.ciphertext,
                 sent_at: message.sent_at,
             };
-            let mut keyring = keyring.lock().await;
-            vec![(row.seq, open_row(&mut keyring, &store, &row).await)]
+            vec![(row.seq, open_row(&keyring, &store, &row).await)]
         };
         ctx.wait(
             open.into_actor(self)
@@ -491,7 +485,7 @@ impl SessionActor {
         self.sends_in_flight += 1;
         let check = self.authorise(conversation, Action::SendMessage);
         let store = self.shared.store.clone();
-        let keyring = Arc::clone(&self.keyring);
+        let keyring = self.keyring.clone();
         let conversations = Arc::clone(&self.shared.conversations);
         let sender = self.identity.user_id;
         let order = Arc::clone(&self.send_order);
@@ -520,8 +514,6 @@ impl SessionActor {
                 }
             };
             let ciphertext = keyring
-                .lock()
-                .await
                 .seal_message(&store, conversation, epoch, message_id, body.as_str())
                 .await?;
             let message = NewMessage {
@@ -641,7 +633,7 @@ fn lock_rights(
 /// Opens one stored row for the user; a row that fails to open is reported
 /// as a security event and shown to nobody.
 async fn open_row(
-    keyring: &mut Keyring,
+    keyring: &SharedKeyring,
     store: &Store,
     row: &kinlink_store::entity::message::Model,
 ) -> Option<ServerFrame> {

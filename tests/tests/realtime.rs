@@ -328,3 +328,38 @@ async fn message_id_of_another_sender_is_refused() -> anyhow::Result<()> {
     assert_eq!(history["messages"][0]["body"], "mine");
     Ok(())
 }
+
+#[tokio::test]
+async fn members_sending_and_receiving_at_once_never_stall() -> anyhow::Result<()> {
+    // Every session opens its conversation key on its first send while
+    // messages from the others arrive.
+    let app = TestApp::spawn().await?;
+    let priya = app.sign_in("la_practitioner").await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let mut sockets = Vec::new();
+    for client in [&priya, &alex, &jordan] {
+        let mut socket = client.socket().await?;
+        socket.subscribe(&link, 0).await?;
+        sockets.push(socket);
+    }
+    for round in 0..30 {
+        for (index, socket) in sockets.iter_mut().enumerate() {
+            let frame = json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": format!("{index}-{round}") });
+            socket.send(frame).await?;
+        }
+    }
+    for socket in &mut sockets {
+        let frames = socket.messages(&link, 90).await?;
+        let seqs: Vec<i64> = frames
+            .iter()
+            .filter_map(|frame| frame["seq"].as_i64())
+            .collect();
+        assert_eq!(seqs, (1..=90).collect::<Vec<i64>>());
+        for _ in 0..30 {
+            socket.expect("ack").await?;
+        }
+    }
+    Ok(())
+}
