@@ -403,3 +403,35 @@ async fn parallel_guesses_are_throttled() -> anyhow::Result<()> {
     assert_eq!(wrong + refused, 20);
     Ok(())
 }
+
+#[tokio::test]
+async fn confirm_is_limited_to_the_organisation() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let manager = app.sign_in("la_manager").await?;
+    let owen = app.sign_in("va_practitioner").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let priya = app.sign_in("la_practitioner").await?;
+    let priya_id = priya.get_json("/api/v1/me").await?["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!("/api/v1/users/{priya_id}/confirm");
+
+    assert_eq!(
+        owen.post(&path, &json!({})).await?.status(),
+        404,
+        "another organisation"
+    );
+    assert_eq!(
+        jordan.post(&path, &json!({})).await?.status(),
+        404,
+        "a family member"
+    );
+    assert_eq!(
+        manager.post(&path, &json!({})).await?.status(),
+        204,
+        "an active worker stays active"
+    );
+    assert_eq!(priya.get("/api/v1/me").await?.status(), 200);
+    Ok(())
+}

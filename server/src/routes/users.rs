@@ -60,6 +60,32 @@ fn audit(
     }
 }
 
+/// An account another user acts on, with how the actor relates to it.
+struct Target {
+    id: UserId,
+    account: kinlink_store::entity::user::Model,
+    grants: Vec<Grant>,
+    relationships: Vec<Relationship>,
+}
+
+/// Loads the account named in the path; one the actor has no relationship
+/// with is not found, exactly like one that does not exist.
+async fn find_target(state: &AppState, actor: &SignedIn, path: &str) -> Result<Target, ApiError> {
+    let id: UserId = super::parse_id(path)?;
+    let account = state.store.user(id).await?;
+    let grants = state.store.grants(id).await?;
+    let relationships = relationships_to(state, actor, &grants, account.invited_by).await?;
+    if relationships.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Target {
+        id,
+        account,
+        grants,
+        relationships,
+    })
+}
+
 /// Confirms a pending account: a manager approves a worker of their
 /// organisation, and the practitioner who invited a family member confirms
 /// them. A confirmed worker receives the organisation key.
@@ -69,13 +95,12 @@ pub async fn confirm(
     actor: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let target_id: UserId = super::parse_id(&path)?;
-    let target = state.store.user(target_id).await?;
-    let grants = state.store.grants(target_id).await?;
-    let relationships = relationships_to(&state, &actor, &grants, target.invited_by).await?;
-    if relationships.is_empty() {
-        return Err(ApiError::NotFound);
-    }
+    let Target {
+        id: target_id,
+        account: target,
+        grants,
+        relationships,
+    } = find_target(&state, &actor, &path).await?;
     let is_worker = grants.iter().any(|grant| grant.role.is_worker());
     let action = if is_worker {
         Action::ApproveWorker
@@ -124,13 +149,12 @@ pub async fn disable(
     actor: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let target_id: UserId = super::parse_id(&path)?;
-    let target = state.store.user(target_id).await?;
-    let grants = state.store.grants(target_id).await?;
-    let relationships = relationships_to(&state, &actor, &grants, target.invited_by).await?;
-    if relationships.is_empty() {
-        return Err(ApiError::NotFound);
-    }
+    let Target {
+        id: target_id,
+        account: _,
+        grants,
+        relationships,
+    } = find_target(&state, &actor, &path).await?;
     if target_id == actor.user_id {
         return Err(ApiError::Forbidden);
     }
