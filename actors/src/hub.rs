@@ -15,7 +15,7 @@ use kinlink_core::{ConversationId, SessionId};
 
 use crate::events::Event;
 
-/// What the hub hands to a session.
+/// A delivery from the hub to a session.
 #[derive(Clone, Debug, Message)]
 #[rtype(result = "()")]
 pub enum Delivery {

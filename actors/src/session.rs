@@ -68,7 +68,7 @@ pub struct SessionContext {
     pub max_message_bytes: usize,
 }
 
-/// Who is connected.
+/// The identity of the connected user.
 pub struct Identity {
     pub session_id: SessionId,
     pub user_id: UserId,
@@ -92,7 +92,7 @@ struct SendQueue {
     abort: Option<oneshot::Sender<()>>,
 }
 
-/// Why a frame could not be queued.
+/// The reason a frame could not be queued.
 enum QueueError {
     /// The queue is full: the client is not reading.
     Full,

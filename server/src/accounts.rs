@@ -14,7 +14,7 @@ use kinlink_store::users::{AccountStatus, NewUser};
 
 use crate::error::ApiError;
 
-/// What a new account's owner must be given once and never again.
+/// The secrets a new account's owner receives once and never again.
 pub struct NewAccountSecrets {
     pub user_id: UserId,
     pub public_key: PublicKey,

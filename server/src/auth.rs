@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "kinlink_session";
 
-/// What a sign-in request carries.
+/// The fields of a sign-in request.
 pub struct Credentials {
     pub email: String,
     pub password: String,

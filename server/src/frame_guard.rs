@@ -14,9 +14,9 @@ use actix_web::error::PayloadError;
 use actix_web::web::Bytes;
 use futures_util::Stream;
 
-/// Where the guard is in the client's byte stream.
+/// The guard's position in the client's byte stream.
 enum Position {
-    /// Collecting a frame header; holds the bytes seen so far.
+    /// Collecting a frame header, with the bytes seen so far.
     Header(Vec<u8>),
     /// Inside a payload with this many bytes left.
     Payload(u64),

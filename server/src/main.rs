@@ -67,7 +67,7 @@ enum Command {
         users: usize,
         #[arg(long, default_value_t = 100)]
         conversations: usize,
-        /// Where to write the credentials JSON.
+        /// Path of the credentials JSON file to write.
         #[arg(long)]
         out: PathBuf,
     },

@@ -9,7 +9,7 @@ use kinlink_store::Store;
 
 use crate::config::Config;
 
-/// What every request can reach.
+/// The state shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,

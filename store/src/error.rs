@@ -11,7 +11,7 @@ pub enum StoreError {
     /// The record does not exist (or is not visible to the caller).
     #[error("{what} not found")]
     NotFound {
-        /// What was looked for.
+        /// The kind of record looked for.
         what: &'static str,
     },
     /// A unique value is taken already.

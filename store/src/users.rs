@@ -10,7 +10,7 @@ use crate::entity::{membership, recovery_code, user};
 use crate::error::is_unique_violation;
 use crate::{Store, StoreError};
 
-/// Where an account stands.
+/// The status of an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountStatus {
     /// Registered or invited, waiting for the organisation to confirm.

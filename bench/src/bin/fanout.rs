@@ -58,7 +58,7 @@ struct Args {
     idle_seconds: Option<u64>,
 }
 
-/// What each reader counted.
+/// The counts one reader collected.
 struct Tally {
     histogram: Histogram<u64>,
     delivered: u64,

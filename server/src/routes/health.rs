@@ -13,13 +13,13 @@ pub async fn healthz() -> HttpResponse {
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if let Err(error) = state.store.ping().await {
-        tracing::warn!(%error, "database is not answering");
+        tracing::warn!(%error, "database is not responding");
         return HttpResponse::ServiceUnavailable()
             .content_type("text/plain")
             .body("database unavailable\n");
     }
     if let Err(error) = state.broker.ping().await {
-        tracing::warn!(%error, "redis is not answering");
+        tracing::warn!(%error, "redis is not responding");
         return HttpResponse::ServiceUnavailable()
             .content_type("text/plain")
             .body("redis unavailable\n");
