@@ -1,10 +1,10 @@
-//! One actor per active conversation on a node. It stores each message
-//! (the store allocates the sequence number), and only then acknowledges
-//! the sender and publishes the ciphertext.
+//! One actor per active conversation on a node. It hands each message to
+//! the node's group-commit writer in the order it received them. The
+//! writer stores the message (the store allocates the sequence number) and
+//! publishes the ciphertext, and only then is the sender acknowledged.
 //!
-//! The actor handles one append at a time, so on one node the writes to a
-//! conversation never contend with each other; across nodes the store's
-//! row lock orders them.
+//! On one node the writer orders a conversation's appends; across nodes
+//! the store's row lock on the conversation's counter orders them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,13 +12,11 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use kinlink_core::ConversationId;
-use kinlink_store::Store;
 use kinlink_store::conversations::{Appended, NewMessage};
-use tracing::{Instrument, debug, info_span};
+use tracing::debug;
 
-use crate::broker::Broker;
-use crate::events::{Event, StoredMessage};
-use crate::{ActorError, metrics};
+use crate::ActorError;
+use crate::group_commit::GroupCommit;
 
 /// How long a conversation actor lives without traffic.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -31,8 +29,7 @@ pub struct Append(pub NewMessage);
 /// The actor for one conversation.
 pub struct ConversationActor {
     id: ConversationId,
-    store: Store,
-    broker: Arc<Broker>,
+    writer: GroupCommit,
     registry: Arc<ConversationRegistry>,
     /// Time of the last append; the actor stops after `IDLE_TIMEOUT`.
     last_active: Instant,
@@ -57,54 +54,33 @@ impl Actor for ConversationActor {
 }
 
 impl Handler<Append> for ConversationActor {
-    type Result = AtomicResponse<Self, Result<Appended, ActorError>>;
+    type Result = ResponseFuture<Result<Appended, ActorError>>;
 
     fn handle(&mut self, Append(message): Append, _ctx: &mut Self::Context) -> Self::Result {
         self.last_active = Instant::now();
-        let store = self.store.clone();
-        let broker = Arc::clone(&self.broker);
-        let span = info_span!("conversation", conversation = %self.id);
-        AtomicResponse::new(Box::pin(
-            async move {
-                let event = StoredMessage {
-                    conversation_id: message.conversation_id,
-                    seq: 0,
-                    message_id: message.message_id,
-                    sender_id: message.sender_id,
-                    key_epoch: message.key_epoch,
-                    ciphertext: message.ciphertext.clone(),
-                    sent_at: message.sent_at,
-                };
-                let appended = store.append_message(message).await?;
-                if !appended.duplicate {
-                    metrics::MESSAGES_STORED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let stored = StoredMessage {
-                        seq: appended.seq,
-                        ..event
-                    };
-                    broker.publish(Event::Message(stored)).await;
-                }
-                Ok(appended)
+        // Queued here, synchronously, so the writer receives this actor's
+        // messages in the order they arrived.
+        let queued = self.writer.enqueue(message);
+        Box::pin(async move {
+            match queued?.await {
+                Ok(result) => result,
+                Err(_writer_gone) => Err(ActorError::Busy),
             }
-            .instrument(span)
-            .into_actor(self),
-        ))
+        })
     }
 }
 
 /// Finds or starts the actor for a conversation on this node.
 pub struct ConversationRegistry {
-    store: Store,
-    broker: Arc<Broker>,
+    writer: GroupCommit,
     actors: Mutex<HashMap<ConversationId, Addr<ConversationActor>>>,
 }
 
 impl ConversationRegistry {
-    /// Creates an empty registry.
-    pub fn new(store: Store, broker: Arc<Broker>) -> Arc<Self> {
+    /// Creates an empty registry whose actors store through `writer`.
+    pub fn new(writer: GroupCommit) -> Arc<Self> {
         Arc::new(Self {
-            store,
-            broker,
+            writer,
             actors: Mutex::new(HashMap::new()),
         })
     }
@@ -120,8 +96,7 @@ impl ConversationRegistry {
         }
         let actor = ConversationActor {
             id,
-            store: self.store.clone(),
-            broker: Arc::clone(&self.broker),
+            writer: self.writer.clone(),
             registry: Arc::clone(self),
             last_active: Instant::now(),
         };

@@ -4,8 +4,10 @@
 //!   user's private key for the life of the socket, decrypts for its user
 //!   and encrypts what its user sends.
 //! - [`conversation::ConversationActor`]: one per active conversation on a
-//!   node; stores each message (the store allocates its sequence number),
-//!   and only then acknowledges the sender and publishes the ciphertext.
+//!   node; hands each message to [`group_commit::GroupCommit`]. The writer
+//!   stores it in a batch with the node's other messages (the store
+//!   allocates its sequence number). Only then are the ciphertext published
+//!   and the sender acknowledged.
 //! - [`broker::Broker`]: carries stored events to every node, in process or
 //!   over Redis pub/sub; [`hub::Hub`] hands them to this node's sessions.
 
@@ -13,6 +15,7 @@ pub mod broker;
 pub mod conversation;
 pub mod events;
 pub mod frames;
+pub mod group_commit;
 pub mod hub;
 pub mod keyring;
 pub mod metrics;
@@ -33,6 +36,12 @@ pub enum ActorError {
     /// An actor's mailbox is closed.
     #[error("actor is not running")]
     Mailbox(#[from] actix::MailboxError),
+    /// Too many messages are waiting to be stored; try again later.
+    #[error("too many messages waiting to be stored")]
+    Busy,
+    /// A background task panicked or was cancelled.
+    #[error("a background task failed")]
+    TaskFailed,
     /// Redis failed.
     #[error("redis failed")]
     Redis(#[from] redis::RedisError),

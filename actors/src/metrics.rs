@@ -20,6 +20,10 @@ pub static SEND_FRAMES_RECEIVED: AtomicU64 = AtomicU64::new(0);
 pub static SEND_FRAMES_ANSWERED: AtomicU64 = AtomicU64::new(0);
 /// Messages written to the store by this node.
 pub static MESSAGES_STORED: AtomicU64 = AtomicU64::new(0);
+/// Messages waiting for the group-commit writer.
+pub static APPEND_QUEUE: AtomicI64 = AtomicI64::new(0);
+/// Transactions the group-commit writer has run.
+pub static APPEND_BATCHES: AtomicU64 = AtomicU64::new(0);
 /// Ciphertexts that failed to open where they were found.
 pub static CIPHERTEXT_REJECTED: AtomicU64 = AtomicU64::new(0);
 /// Events received from the broker.
@@ -33,7 +37,7 @@ pub static HTTP_REQUESTS: AtomicU64 = AtomicU64::new(0);
 
 /// Renders every metric in the Prometheus text exposition format.
 pub fn render() -> String {
-    let gauges: [(&str, &str, &AtomicI64); 3] = [
+    let gauges: [(&str, &str, &AtomicI64); 4] = [
         (
             "kinlink_ws_connections",
             "Open WebSocket connections.",
@@ -49,8 +53,13 @@ pub fn render() -> String {
             "Frames queued to WebSocket clients.",
             &WS_SEND_QUEUE_FRAMES,
         ),
+        (
+            "kinlink_append_queue_messages",
+            "Messages waiting to be stored.",
+            &APPEND_QUEUE,
+        ),
     ];
-    let counters: [(&str, &str, &AtomicU64); 10] = [
+    let counters: [(&str, &str, &AtomicU64); 11] = [
         (
             "kinlink_send_frames_received_total",
             "Send frames received from clients.",
@@ -75,6 +84,11 @@ pub fn render() -> String {
             "kinlink_messages_stored_total",
             "Messages stored by this node.",
             &MESSAGES_STORED,
+        ),
+        (
+            "kinlink_append_batches_total",
+            "Transactions that stored a batch of messages.",
+            &APPEND_BATCHES,
         ),
         (
             "kinlink_ciphertext_rejected_total",
@@ -127,7 +141,7 @@ mod tests {
     #[test]
     fn renders_every_metric_once() {
         let text = render();
-        assert_eq!(text.matches("# TYPE").count(), 13);
+        assert_eq!(text.matches("# TYPE").count(), 15);
         assert!(text.contains("kinlink_ws_send_queue_bytes "));
     }
 }

@@ -527,7 +527,8 @@ impl SessionActor {
             Ok::<_, ActorError>(Some(conversations.append(message).await?))
         };
         ctx.spawn(
-            work.into_actor(self)
+            detached(work)
+                .into_actor(self)
                 .map(move |result, actor, ctx| {
                     actor.sends_in_flight -= 1;
                     metrics::SEND_FRAMES_ANSWERED.fetch_add(1, Ordering::Relaxed);
@@ -588,7 +589,8 @@ impl SessionActor {
             Ok::<_, ActorError>(true)
         };
         ctx.spawn(
-            work.into_actor(self)
+            detached(work)
+                .into_actor(self)
                 .map(|result, actor, ctx| match result {
                     Ok(true) => {}
                     Ok(false) => actor.send_frame(&not_found(None), ctx),
@@ -612,12 +614,26 @@ impl SessionActor {
             }
             Ok::<_, ActorError>(alive)
         };
-        ctx.spawn(check.into_actor(self).map(|result, actor, ctx| {
+        ctx.spawn(detached(check).into_actor(self).map(|result, actor, ctx| {
             if let Ok(false) = result {
                 actor.close(CloseCode::Policy, "session ended", ctx);
             }
         }));
     }
+}
+
+/// Runs a session's store work as its own task on this thread.
+///
+/// A future that only the actor polls stops while the actor waits on
+/// another (`ctx.wait`), and it may be holding a database connection at
+/// that moment. When the waited-on future needs a connection too, enough
+/// such sessions exhaust the pool and stall each other. A task of its own
+/// keeps going and gives its connection back whatever the actor is doing.
+fn detached<T: 'static>(
+    work: impl Future<Output = Result<T, ActorError>> + 'static,
+) -> impl Future<Output = Result<T, ActorError>> {
+    let task = actix::spawn(work);
+    async move { task.await.unwrap_or(Err(ActorError::TaskFailed)) }
 }
 
 fn lock_rights(

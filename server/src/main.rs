@@ -24,6 +24,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kinlink_actors::broker::Broker;
 use kinlink_actors::conversation::ConversationRegistry;
+use kinlink_actors::group_commit::GroupCommit;
 use kinlink_actors::hub::Hub;
 use kinlink_store::Store;
 use tracing::info;
@@ -175,7 +176,10 @@ async fn serve(
         config.server.public_origin.trim_end_matches('/').to_owned()
     };
     let state = AppState {
-        conversations: ConversationRegistry::new(store.clone(), Arc::clone(&broker)),
+        conversations: ConversationRegistry::new(GroupCommit::start(
+            store.clone(),
+            Arc::clone(&broker),
+        )),
         config: Arc::new(config),
         store,
         broker,

@@ -6,9 +6,11 @@
 //! gap-free per conversation and unique across nodes. The message id is
 //! unique per conversation, which makes a resend idempotent.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -264,10 +266,10 @@ impl Store {
     /// the same sender stored already returns its first sequence number
     /// with `duplicate: true` and writes nothing; one another sender used is
     /// a conflict.
-    pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
+    pub async fn append_message(&self, new: &NewMessage) -> Result<Appended, StoreError> {
         // Insert first: a resend is rare, and the unique index on the
         // message id catches it without a lookup on every message.
-        match self.insert_message(&new).await {
+        match self.insert_message(new).await {
             Ok(seq) => Ok(Appended {
                 seq,
                 sent_at: new.sent_at,
@@ -289,6 +291,117 @@ impl Store {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Stores a batch of messages, possibly to many conversations, in one
+    /// transaction (group commit), and returns one result per message in
+    /// the order given. Within a conversation the batch's messages get
+    /// consecutive sequence numbers in batch order.
+    ///
+    /// When the batch cannot be stored whole (a resent message id, a
+    /// conversation that does not exist, a failure) nothing of it is kept,
+    /// and each message is stored on its own instead, so it gets its own
+    /// result.
+    pub async fn append_messages(&self, batch: &[NewMessage]) -> Vec<Result<Appended, StoreError>> {
+        if batch.len() > 1 {
+            match self.insert_batch(batch).await {
+                Ok(Some(seqs)) => {
+                    return seqs
+                        .into_iter()
+                        .zip(batch)
+                        .map(|(seq, new)| {
+                            Ok(Appended {
+                                seq,
+                                sent_at: new.sent_at,
+                                duplicate: false,
+                            })
+                        })
+                        .collect();
+                }
+                Ok(None) => {}
+                Err(error) if error.is_unique_violation() => {}
+                Err(error) => {
+                    tracing::debug!(error = ?error, "a batch of messages failed; storing them one by one");
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for new in batch {
+            results.push(self.append_message(new).await);
+        }
+        results
+    }
+
+    /// Inserts the whole batch, or returns `None` (having written nothing)
+    /// when one of its conversations does not exist.
+    async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Option<Vec<i64>>, StoreError> {
+        let mut counts: BTreeMap<uuid::Uuid, i64> = BTreeMap::new();
+        for new in batch {
+            *counts.entry(new.conversation_id.0).or_default() += 1;
+        }
+        let ids: Vec<uuid::Uuid> = counts.keys().copied().collect();
+        let transaction = self.begin_write().await?;
+        if transaction.get_database_backend() == DbBackend::Postgres {
+            // Lock the counters in id order, so two nodes writing batches
+            // that share conversations wait for each other instead of
+            // deadlocking.
+            conversation::Entity::find()
+                .select_only()
+                .column(conversation::Column::Id)
+                .filter(conversation::Column::Id.is_in(ids.clone()))
+                .order_by_asc(conversation::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<uuid::Uuid>()
+                .all(&*transaction)
+                .await?;
+        }
+        let mut increment = Expr::case(conversation::Column::Id.eq(ids[0]), counts[&ids[0]]);
+        for id in &ids[1..] {
+            increment = increment.case(conversation::Column::Id.eq(*id), counts[id]);
+        }
+        let updated = conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::LastSeq,
+                Expr::col(conversation::Column::LastSeq).add(increment.finally(0)),
+            )
+            .filter(conversation::Column::Id.is_in(ids))
+            .exec_with_returning(&*transaction)
+            .await?;
+        if updated.len() != counts.len() {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+        // The first sequence number of the batch in each conversation.
+        let mut next: BTreeMap<uuid::Uuid, i64> = updated
+            .iter()
+            .map(|row| (row.id, row.last_seq - counts[&row.id] + 1))
+            .collect();
+        let mut seqs = Vec::with_capacity(batch.len());
+        let mut rows = Vec::with_capacity(batch.len());
+        for new in batch {
+            let slot = next
+                .get_mut(&new.conversation_id.0)
+                .ok_or(StoreError::NotFound {
+                    what: "conversation",
+                })?;
+            let seq = *slot;
+            *slot += 1;
+            seqs.push(seq);
+            rows.push(message::ActiveModel {
+                conversation_id: Set(new.conversation_id.0),
+                seq: Set(seq),
+                message_id: Set(new.message_id.0),
+                sender_id: Set(new.sender_id.0),
+                key_epoch: Set(new.key_epoch),
+                ciphertext: Set(new.ciphertext.clone()),
+                sent_at: Set(new.sent_at),
+            });
+        }
+        message::Entity::insert_many(rows)
+            .exec_without_returning(&*transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(Some(seqs))
     }
 
     async fn insert_message(&self, new: &NewMessage) -> Result<i64, StoreError> {
@@ -356,7 +469,7 @@ impl Store {
                 what: "conversation",
             })?
             .last_seq;
-        let target = up_to.min(last_seq);
+        let target = Ord::min(up_to, last_seq);
         let moved = conversation_member::Entity::update_many()
             .col_expr(conversation_member::Column::ReadSeq, Expr::value(target))
             .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))

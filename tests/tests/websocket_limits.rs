@@ -380,3 +380,65 @@ async fn cancelled_requests_leave_pool_usable() -> anyhow::Result<()> {
     assert_eq!(seq, 6);
     Ok(())
 }
+
+/// Sessions that send while they wait on the store for deliveries (each
+/// new socket opens its conversation key from the database on its first
+/// delivery) must not hold the few pooled connections against each other.
+#[tokio::test]
+async fn busy_sessions_share_a_small_pool() -> anyhow::Result<()> {
+    let options = AppOptions {
+        env: vec![("KINLINK__DATABASE__MAX_CONNECTIONS".into(), "1".into())],
+        ..AppOptions::default()
+    };
+    let app = TestApp::spawn_with(options).await?;
+    let mut tasks = Vec::new();
+    for user in ["adoptive_parent", "birth_parent", "la_practitioner"] {
+        let client = app.sign_in(user).await?;
+        let link = client.conversation_id("contact_link").await?;
+        for socket_number in 0..4 {
+            let client = client.clone();
+            let link = link.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut socket = client.socket().await?;
+                socket.subscribe(&link, 0).await?;
+                // Pipelined: every send is in flight before the first ack.
+                let ids: Vec<String> = (0..8).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+                for (n, id) in ids.iter().enumerate() {
+                    socket
+                        .send(json!({
+                            "type": "send", "conversation_id": link, "message_id": id,
+                            "body": format!("{user} socket {socket_number} message {n}"),
+                        }))
+                        .await?;
+                }
+                for id in &ids {
+                    let frame = socket
+                        .expect_where(
+                            |frame| {
+                                (frame["type"] == "ack" && frame["message_id"] == *id)
+                                    || (frame["type"] == "error" && frame["ref"] == *id)
+                            },
+                            "ack",
+                        )
+                        .await?;
+                    anyhow::ensure!(frame["type"] == "ack", "send failed: {frame}");
+                }
+                anyhow::Ok(())
+            }));
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let mut reader = alex.socket().await?;
+    reader.subscribe(&link, 0).await?;
+    let all = reader.messages(&link, 96).await?;
+    let seqs: Vec<i64> = all
+        .iter()
+        .filter_map(|frame| frame["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs, (1..=96).collect::<Vec<_>>());
+    Ok(())
+}
