@@ -43,6 +43,11 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// Seconds that sent data may stay unacknowledged, or unsent because the
+    /// client's receive window is full, before the kernel drops the
+    /// connection (`TCP_USER_TIMEOUT`). This frees the socket of a client
+    /// that stopped reading.
+    pub write_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -133,6 +138,7 @@ impl Default for ServerConfig {
             public_origin: String::new(),
             trusted_proxies: Vec::new(),
             workers: 0,
+            write_timeout_secs: 30,
         }
     }
 }

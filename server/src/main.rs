@@ -17,6 +17,7 @@ mod telemetry;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -27,7 +28,7 @@ use kinlink_actors::conversation::ConversationRegistry;
 use kinlink_actors::group_commit::GroupCommit;
 use kinlink_actors::hub::Hub;
 use kinlink_store::Store;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -112,6 +113,18 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
+/// Makes the kernel drop a connection whose sent data stays unacknowledged,
+/// or unsent behind the client's full receive window, for `timeout`.
+/// Without this, a socket that the server has given up on stays open for as
+/// long as the client keeps answering zero-window probes.
+fn set_write_timeout(connection: &dyn std::any::Any, timeout: Duration) {
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(error) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout))
+    {
+        warn!(error = %error, "setting TCP_USER_TIMEOUT failed");
+    }
+}
+
 /// Creates the data folder readable by its owner only, because it holds the
 /// database, generated keys and demo passwords. An existing folder keeps
 /// the permissions its operator gave it.
@@ -188,6 +201,7 @@ async fn serve(
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
     };
 
+    let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -195,6 +209,7 @@ async fn serve(
             .wrap(from_fn(http::request_layer))
             .configure(routes::configure)
     })
+    .on_connect(move |connection, _extensions| set_write_timeout(connection, write_timeout))
     .workers(workers)
     .listen(listener)?
     .run();

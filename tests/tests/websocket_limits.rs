@@ -239,6 +239,91 @@ async fn reader_that_stops_is_disconnected() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A client that stops reading loses its socket on the server within the
+/// write timeout, although it never reads the close frame and keeps its
+/// end open.
+#[tokio::test]
+async fn stalled_socket_is_released() -> anyhow::Result<()> {
+    let options = AppOptions {
+        env: vec![
+            ("KINLINK__WEBSOCKET__SEND_QUEUE_FRAMES".into(), "64".into()),
+            (
+                "KINLINK__WEBSOCKET__SEND_QUEUE_BYTES".into(),
+                "65536".into(),
+            ),
+            ("KINLINK__SERVER__WRITE_TIMEOUT_SECS".into(), "2".into()),
+        ],
+        ..AppOptions::default()
+    };
+    let app = TestApp::spawn_with(options).await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let server_port: u16 = app.address.rsplit(':').next().unwrap_or_default().parse()?;
+
+    let mut stalled = jordan.socket().await?;
+    stalled.subscribe(&link, 0).await?;
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = stalled.stream.get_ref() else {
+        anyhow::bail!("the test server speaks plain TCP");
+    };
+    let client_port = tcp.local_addr()?.port();
+    assert!(server_side_open(server_port, client_port)?);
+
+    // Enough to fill the kernel's buffers on both ends and the session's
+    // queue: whichever gives up first, the write timeout or the queue
+    // bound, the server must end up without the socket.
+    let mut sender = alex.socket().await?;
+    let body = "m".repeat(2048);
+    for sent in 1..=8_000 {
+        sender.say(&link, &body).await?;
+        if sent % 100 == 0 && !server_side_open(server_port, client_port)? {
+            break;
+        }
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while server_side_open(server_port, client_port)? {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server still holds the stalled client's socket"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The client kept its end open, unread, for the whole test.
+    drop(stalled);
+    Ok(())
+}
+
+/// Returns whether the kernel still has the server's end of the connection
+/// from `client_port`, read from `/proc/net/tcp` and `/proc/net/tcp6`.
+fn server_side_open(server_port: u16, client_port: u16) -> anyhow::Result<bool> {
+    const TIME_WAIT: &str = "06";
+    const CLOSE: &str = "07";
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table)?;
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [_, local, remote, state, ..] = fields.as_slice() else {
+                continue;
+            };
+            let port = |address: &str| {
+                address
+                    .rsplit(':')
+                    .next()
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+            };
+            if port(local) == Some(server_port)
+                && port(remote) == Some(client_port)
+                && *state != TIME_WAIT
+                && *state != CLOSE
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 #[tokio::test]
 async fn killed_clients_leave_within_heartbeat() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
