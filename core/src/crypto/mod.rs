@@ -7,6 +7,8 @@
 //! - [`keys`]: X25519 key pairs, and HPKE (RFC 9180, base mode,
 //!   DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) to seal a key to a
 //!   public key.
+//! - [`segments`]: files sealed in fixed-size segments that open one at a
+//!   time, for HTTP Range.
 //! - [`token`]: random session tokens, their hashes and the session key
 //!   derived from them.
 //!
@@ -18,6 +20,7 @@ pub mod bindings;
 pub mod keys;
 pub mod password;
 pub mod secret;
+pub mod segments;
 pub mod token;
 pub mod totp;
 

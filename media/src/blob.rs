@@ -1,0 +1,243 @@
+//! Encrypted file storage. A file is a run of sealed segments (see
+//! `kinlink_core::crypto::segments`) stored under its server id. An object
+//! store would implement the [`BlobStore`] trait, and [`LocalDisk`] is the
+//! default. Reads decrypt only the segments that hold
+//! the bytes asked for.
+//!
+//! The calls block on file I/O, so async callers run them on a blocking
+//! thread.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use kinlink_core::crypto::SecretKey;
+use kinlink_core::crypto::segments::{Layout, SEALED_SEGMENT_LEN, open_segment};
+use uuid::Uuid;
+
+use crate::MediaError;
+
+/// Storage for sealed segments.
+pub trait BlobStore: Send + Sync {
+    /// Writes `segments` as segments `first_index..`, dropping anything
+    /// stored after them, and returns once they are durable.
+    fn write_segments(
+        &self,
+        id: Uuid,
+        first_index: u64,
+        segments: &[Vec<u8>],
+    ) -> Result<(), MediaError>;
+
+    /// Reads `len` stored bytes from `offset`, fewer at the end of the blob.
+    fn read_at(&self, id: Uuid, offset: u64, len: usize) -> Result<Vec<u8>, MediaError>;
+
+    /// Returns the stored length, or `None` when there is no such blob.
+    fn stored_len(&self, id: Uuid) -> Result<Option<u64>, MediaError>;
+
+    /// Deletes a blob; deleting one that does not exist succeeds.
+    fn delete(&self, id: Uuid) -> Result<(), MediaError>;
+}
+
+/// Blobs as files in a folder readable by the server's user only.
+pub struct LocalDisk {
+    root: PathBuf,
+}
+
+impl LocalDisk {
+    /// Uses `root`, creating it when missing.
+    pub fn open(root: &Path) -> Result<Self, MediaError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)?;
+        Ok(Self {
+            root: root.to_owned(),
+        })
+    }
+
+    fn path(&self, id: Uuid) -> PathBuf {
+        let name = id.simple().to_string();
+        self.root.join(&name[..2]).join(name)
+    }
+}
+
+impl BlobStore for LocalDisk {
+    fn write_segments(
+        &self,
+        id: Uuid,
+        first_index: u64,
+        segments: &[Vec<u8>],
+    ) -> Result<(), MediaError> {
+        let path = self.path(id);
+        if let Some(parent) = path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)?;
+        let offset = Layout::sealed_offset(first_index);
+        file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
+        for segment in segments {
+            file.write_all(segment)?;
+        }
+        file.sync_data()?;
+        Ok(())
+    }
+
+    fn read_at(&self, id: Uuid, offset: u64, len: usize) -> Result<Vec<u8>, MediaError> {
+        let mut file = File::open(self.path(id))?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::with_capacity(len);
+        file.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn stored_len(&self, id: Uuid) -> Result<Option<u64>, MediaError> {
+        match std::fs::metadata(self.path(id)) {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn delete(&self, id: Uuid) -> Result<(), MediaError> {
+        match std::fs::remove_file(self.path(id)) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// Decrypts the plaintext bytes `start..=end` of a stored file, opening
+/// only the segments that hold them.
+pub fn read_range(
+    store: &dyn BlobStore,
+    key: &SecretKey,
+    id: Uuid,
+    layout: Layout,
+    start: u64,
+    end: u64,
+) -> Result<Vec<u8>, MediaError> {
+    if start > end || end >= layout.plaintext_len {
+        return Err(MediaError::RangeNotSatisfiable {
+            start,
+            end,
+            len: layout.plaintext_len,
+        });
+    }
+    let (first, last) = layout.segments_for(start, end);
+    let final_index = layout.segment_count() - 1;
+    let mut plaintext = Vec::with_capacity((end - start + 1) as usize);
+    for index in first..=last {
+        let sealed = store.read_at(id, Layout::sealed_offset(index), SEALED_SEGMENT_LEN)?;
+        let segment = open_segment(key, id, index, index == final_index, &sealed)?;
+        let segment_start = index * kinlink_core::crypto::segments::SEGMENT_LEN as u64;
+        let from = start.saturating_sub(segment_start) as usize;
+        let to = ((end - segment_start) as usize + 1).min(segment.len());
+        plaintext.extend_from_slice(&segment[from.min(to)..to]);
+    }
+    Ok(plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kinlink_core::crypto::segments::{SEGMENT_LEN, SegmentWriter};
+
+    fn stored_file(store: &LocalDisk, plaintext: &[u8]) -> (SecretKey, Uuid, Layout) {
+        let key = SecretKey::from_bytes([4; 32]);
+        let id = Uuid::new_v4();
+        let mut writer = SegmentWriter::new(key.clone(), id, 0);
+        let mut segments = writer.push(plaintext).unwrap();
+        segments.push(writer.finish().unwrap());
+        store.write_segments(id, 0, &segments).unwrap();
+        let layout = Layout {
+            plaintext_len: plaintext.len() as u64,
+        };
+        (key, id, layout)
+    }
+
+    #[test]
+    fn ranges_decrypt_to_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let plaintext: Vec<u8> = (0..SEGMENT_LEN * 3 + 1000)
+            .map(|i| (i % 241) as u8)
+            .collect();
+        let (key, id, layout) = stored_file(&store, &plaintext);
+        assert_eq!(store.stored_len(id).unwrap(), Some(layout.sealed_len()));
+        let last = plaintext.len() as u64 - 1;
+        let segment = SEGMENT_LEN as u64;
+        for (start, end) in [
+            (0, 0),
+            (0, last),
+            (segment - 3, segment + 3),
+            (segment * 3, last),
+            (last, last),
+            (100, segment * 2 + 50),
+        ] {
+            let bytes = read_range(&store, &key, id, layout, start, end).unwrap();
+            assert_eq!(
+                bytes,
+                &plaintext[start as usize..=end as usize],
+                "{start}-{end}"
+            );
+        }
+    }
+
+    #[test]
+    fn range_past_the_end_is_not_satisfiable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let (key, id, layout) = stored_file(&store, b"short");
+        assert!(matches!(
+            read_range(&store, &key, id, layout, 2, 5),
+            Err(MediaError::RangeNotSatisfiable { len: 5, .. })
+        ));
+    }
+
+    #[test]
+    fn no_plaintext_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let marker = b"a letter to my birth mother, with love";
+        let plaintext = marker.repeat(5000);
+        let (_key, id, _layout) = stored_file(&store, &plaintext);
+        let stored = std::fs::read(store.path(id)).unwrap();
+        assert!(!stored.windows(marker.len()).any(|window| window == marker));
+    }
+
+    #[test]
+    fn rewriting_from_a_segment_drops_what_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let plaintext = vec![1u8; SEGMENT_LEN * 2 + 10];
+        let (key, id, layout) = stored_file(&store, &plaintext);
+        let mut writer = SegmentWriter::new(key.clone(), id, 1);
+        let mut tail = writer.push(&plaintext[SEGMENT_LEN..]).unwrap();
+        tail.push(writer.finish().unwrap());
+        store.write_segments(id, 1, &tail).unwrap();
+        assert_eq!(store.stored_len(id).unwrap(), Some(layout.sealed_len()));
+        let all = read_range(&store, &key, id, layout, 0, layout.plaintext_len - 1).unwrap();
+        assert_eq!(all, plaintext);
+    }
+
+    #[test]
+    fn deleting_twice_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let (_key, id, _layout) = stored_file(&store, b"x");
+        store.delete(id).unwrap();
+        store.delete(id).unwrap();
+        assert_eq!(store.stored_len(id).unwrap(), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! The original file name, kept only as display metadata. Files are stored
+//! under server ids, so a name can never reach a path. Cleaning makes it
+//! safe to show and to offer back as a download name on any system.
+
+/// The maximum length of a cleaned name, in bytes of UTF-8.
+pub const MAX_NAME_BYTES: usize = 120;
+
+/// The name used when nothing usable is left.
+pub const FALLBACK_NAME: &str = "file";
+
+/// Names that Windows reserves for devices, whatever the extension.
+const RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Cleans a name sent by a client. It keeps the last path component (after
+/// `/` or `\`) and drops control characters (NUL included) and characters
+/// that Windows forbids in names. It then trims leading and trailing dots
+/// and spaces, prefixes a reserved device name with `_`, and caps the
+/// length at [`MAX_NAME_BYTES`] while keeping the extension.
+pub fn clean(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let kept: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+        .collect();
+    let trimmed = kept.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if trimmed.is_empty() {
+        return FALLBACK_NAME.to_owned();
+    }
+    let stem = trimmed.split('.').next().unwrap_or_default();
+    let mut cleaned = if RESERVED
+        .iter()
+        .any(|reserved| stem.eq_ignore_ascii_case(reserved))
+    {
+        format!("_{trimmed}")
+    } else {
+        trimmed.to_owned()
+    };
+    if cleaned.len() > MAX_NAME_BYTES {
+        cleaned = shorten(&cleaned);
+    }
+    cleaned
+}
+
+/// Cuts a long name to [`MAX_NAME_BYTES`] on a character boundary, keeping
+/// a short extension.
+fn shorten(name: &str) -> String {
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, extension)| extension)
+        .filter(|extension| !extension.is_empty() && extension.len() <= 10);
+    let suffix_len = extension.map_or(0, |extension| extension.len() + 1);
+    let budget = MAX_NAME_BYTES - suffix_len;
+    let stem_source = match extension {
+        Some(extension) => &name[..name.len() - extension.len() - 1],
+        None => name,
+    };
+    let mut stem = String::new();
+    for c in stem_source.chars() {
+        if stem.len() + c.len_utf8() > budget {
+            break;
+        }
+        stem.push(c);
+    }
+    let stem = stem.trim_end_matches(|c: char| c == '.' || c.is_whitespace());
+    match extension {
+        Some(extension) => format!("{stem}.{extension}"),
+        None => stem.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_traversal_keeps_the_last_component() {
+        assert_eq!(clean("../../etc/cron.d/x"), "x");
+        assert_eq!(clean("..\\..\\x"), "x");
+        assert_eq!(clean("/etc/passwd"), "passwd");
+    }
+
+    #[test]
+    fn percent_encoding_is_left_as_text() {
+        // Names are never decoded or used as paths, so this is harmless
+        // text to show.
+        assert_eq!(clean("%2e%2e%2f"), "%2e%2e%2f");
+    }
+
+    #[test]
+    fn reserved_device_names_are_prefixed() {
+        assert_eq!(clean("CON"), "_CON");
+        assert_eq!(clean("con.txt"), "_con.txt");
+        assert_eq!(clean("lpt9.pdf"), "_lpt9.pdf");
+        assert_eq!(clean("console.pdf"), "console.pdf");
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(clean("report\0.pdf"), "report.pdf");
+        assert_eq!(clean("line\r\nbreak.pdf"), "linebreak.pdf");
+    }
+
+    #[test]
+    fn windows_forbidden_characters_are_dropped() {
+        assert_eq!(clean("what?*is<this>.pdf"), "whatisthis.pdf");
+        assert_eq!(clean("setup.bat\";x=.txt"), "setup.bat;x=.txt");
+    }
+
+    #[test]
+    fn nothing_left_falls_back() {
+        assert_eq!(clean(""), FALLBACK_NAME);
+        assert_eq!(clean("../.."), FALLBACK_NAME);
+        assert_eq!(clean(" . "), FALLBACK_NAME);
+    }
+
+    #[test]
+    fn long_name_is_capped_with_its_extension() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        let cleaned = clean(&long);
+        assert_eq!(cleaned.len(), MAX_NAME_BYTES);
+        assert!(cleaned.ends_with(".pdf"));
+    }
+
+    #[test]
+    fn long_non_ascii_name_is_cut_on_a_character_boundary() {
+        let long = format!("{}.jpg", "Siân 💌 ".repeat(40));
+        let cleaned = clean(&long);
+        assert!(cleaned.len() <= MAX_NAME_BYTES);
+        assert!(cleaned.ends_with(".jpg"));
+        assert!(cleaned.starts_with("Siân 💌"));
+    }
+
+    #[test]
+    fn ordinary_names_are_kept() {
+        assert_eq!(clean("Llythyr i Siân 💌.pdf"), "Llythyr i Siân 💌.pdf");
+        assert_eq!(clean("IMG_0042.HEIC"), "IMG_0042.HEIC");
+    }
+}

@@ -1,0 +1,48 @@
+//! Uploaded files. This crate decides a file's kind from its bytes, never
+//! its name, and makes the cheap checks that come before any decoding. It
+//! also cleans the name kept as metadata, builds the `Content-Disposition`
+//! of a download, and stores files encrypted in sealed segments that open
+//! one at a time.
+
+pub mod blob;
+pub mod disposition;
+pub mod filename;
+pub mod header;
+pub mod kind;
+
+/// A reason a file was rejected or could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The file is empty.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes match no accepted kind.
+    #[error(
+        "unsupported file type: the content is not a PDF, JPEG, PNG, HEIC, audio or video file"
+    )]
+    Unsupported,
+    /// The kind is known but this conversation does not accept it.
+    #[error("{kind} files are not accepted here")]
+    NotAllowed {
+        /// The kind's display name.
+        kind: &'static str,
+    },
+    /// The header declares more pixels than allowed.
+    #[error("the picture is {width}×{height} pixels, more than the limit of {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    /// The header is cut short or inconsistent.
+    #[error("invalid or truncated {kind} header")]
+    InvalidHeader {
+        /// The kind whose header failed to parse.
+        kind: &'static str,
+    },
+    /// Reading or writing stored data failed.
+    #[error("storage failed")]
+    Io(#[from] std::io::Error),
+    /// A stored segment failed to open or to seal.
+    #[error("stored file failed to open")]
+    Crypto(#[from] kinlink_core::crypto::CryptoError),
+    /// A byte range outside the file was asked for.
+    #[error("range {start}-{end} is outside a file of {len} bytes")]
+    RangeNotSatisfiable { start: u64, end: u64, len: u64 },
+}
