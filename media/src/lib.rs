@@ -5,10 +5,12 @@
 //! one at a time.
 
 pub mod blob;
+pub mod container;
 pub mod disposition;
 pub mod filename;
 pub mod header;
 pub mod kind;
+pub mod probe;
 
 /// A reason a file was rejected or could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,15 @@ pub enum MediaError {
         /// The kind whose header failed to parse.
         kind: &'static str,
     },
+    /// FFmpeg could not read the file: it is truncated or not media.
+    #[error("invalid or truncated media file: {reason}")]
+    Invalid {
+        /// FFmpeg's description of the failure.
+        reason: String,
+    },
+    /// FFmpeg failed in a way that says nothing about the file.
+    #[error("media processing failed: {0}")]
+    Ffmpeg(String),
     /// Reading or writing stored data failed.
     #[error("storage failed")]
     Io(#[from] std::io::Error),
