@@ -148,6 +148,101 @@ pub fn read_range(
     Ok(plaintext)
 }
 
+/// Reads a stored file's plaintext as a seekable stream, decrypting one
+/// segment at a time and keeping the last one, so parsers that read
+/// headers with many small reads and seeks stay cheap.
+pub struct SealedReader<'a> {
+    store: &'a dyn BlobStore,
+    key: &'a SecretKey,
+    id: Uuid,
+    layout: Layout,
+    position: u64,
+    cached: Option<(u64, Vec<u8>)>,
+}
+
+impl<'a> SealedReader<'a> {
+    /// Reads the file `id` of `layout` with its key.
+    pub fn new(store: &'a dyn BlobStore, key: &'a SecretKey, id: Uuid, layout: Layout) -> Self {
+        Self {
+            store,
+            key,
+            id,
+            layout,
+            position: 0,
+            cached: None,
+        }
+    }
+
+    /// Returns up to `len` bytes from the start of the file.
+    pub fn read_head(&mut self, len: usize) -> Result<Vec<u8>, MediaError> {
+        let len = len.min(usize::try_from(self.layout.plaintext_len).unwrap_or(usize::MAX));
+        self.position = 0;
+        let mut head = vec![0u8; len];
+        let mut filled = 0;
+        while filled < len {
+            let read = self.read_segment_bytes(&mut head[filled..])?;
+            if read == 0 {
+                break;
+            }
+            filled += read;
+        }
+        head.truncate(filled);
+        Ok(head)
+    }
+
+    fn read_segment_bytes(&mut self, buffer: &mut [u8]) -> Result<usize, MediaError> {
+        if self.position >= self.layout.plaintext_len || buffer.is_empty() {
+            return Ok(0);
+        }
+        let segment_len = kinlink_core::crypto::segments::SEGMENT_LEN as u64;
+        let index = self.position / segment_len;
+        if self
+            .cached
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != index)
+        {
+            let final_index = self.layout.segment_count() - 1;
+            let sealed =
+                self.store
+                    .read_at(self.id, Layout::sealed_offset(index), SEALED_SEGMENT_LEN)?;
+            let plaintext = open_segment(self.key, self.id, index, index == final_index, &sealed)?;
+            self.cached = Some((index, plaintext));
+        }
+        let Some((_, plaintext)) = &self.cached else {
+            return Ok(0);
+        };
+        let from = (self.position - index * segment_len) as usize;
+        let available = plaintext.len().saturating_sub(from);
+        let count = available.min(buffer.len());
+        buffer[..count].copy_from_slice(&plaintext[from..from + count]);
+        self.position += count as u64;
+        Ok(count)
+    }
+}
+
+impl Read for SealedReader<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        self.read_segment_bytes(buffer)
+            .map_err(std::io::Error::other)
+    }
+}
+
+impl Seek for SealedReader<'_> {
+    fn seek(&mut self, target: SeekFrom) -> std::io::Result<u64> {
+        let len = self.layout.plaintext_len as i128;
+        let position = match target {
+            SeekFrom::Start(offset) => i128::from(offset),
+            SeekFrom::End(delta) => len + i128::from(delta),
+            SeekFrom::Current(delta) => i128::from(self.position) + i128::from(delta),
+        };
+        let position = u64::try_from(position).map_err(|_negative| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        self.position = position;
+        Ok(position)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +324,32 @@ mod tests {
         assert_eq!(store.stored_len(id).unwrap(), Some(layout.sealed_len()));
         let all = read_range(&store, &key, id, layout, 0, layout.plaintext_len - 1).unwrap();
         assert_eq!(all, plaintext);
+    }
+
+    #[test]
+    fn sealed_reader_reads_and_seeks_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(dir.path()).unwrap();
+        let plaintext: Vec<u8> = (0..SEGMENT_LEN * 2 + 333)
+            .map(|i| (i % 239) as u8)
+            .collect();
+        let (key, id, layout) = stored_file(&store, &plaintext);
+        let mut reader = SealedReader::new(&store, &key, id, layout);
+        assert_eq!(reader.read_head(100).unwrap(), &plaintext[..100]);
+        let mut all = Vec::new();
+        reader.seek(SeekFrom::Start(0)).unwrap();
+        reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all, plaintext);
+        reader.seek(SeekFrom::End(-10)).unwrap();
+        let mut tail = Vec::new();
+        reader.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail, &plaintext[plaintext.len() - 10..]);
+        let mut across = [0u8; 20];
+        reader
+            .seek(SeekFrom::Start(SEGMENT_LEN as u64 - 10))
+            .unwrap();
+        reader.read_exact(&mut across).unwrap();
+        assert_eq!(&across[..], &plaintext[SEGMENT_LEN - 10..SEGMENT_LEN + 10]);
     }
 
     #[test]

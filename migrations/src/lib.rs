@@ -11,6 +11,7 @@ mod m20261204_000001_identity;
 mod m20261204_000002_conversations;
 mod m20261204_000003_audit;
 mod m20261204_000004_totp_last_step;
+mod m20261204_000005_files;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_conversations::Migration),
             Box::new(m20261204_000003_audit::Migration),
             Box::new(m20261204_000004_totp_last_step::Migration),
+            Box::new(m20261204_000005_files::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub websocket: WebsocketConfig,
     pub conversation: ConversationConfig,
+    pub media: MediaConfig,
     pub keys: KeysConfig,
     pub log: LogConfig,
 }
@@ -48,6 +49,35 @@ pub struct ServerConfig {
     /// connection (`TCP_USER_TIMEOUT`). This frees the socket of a client
     /// that stopped reading.
     pub write_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// The largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// Bytes of unfinished uploads one user may have at once.
+    pub unfinished_quota_bytes: u64,
+    /// The largest still picture accepted, in pixels (width × height).
+    pub max_image_pixels: u64,
+    /// The largest video picture accepted, in pixels.
+    pub max_video_pixels: u64,
+    /// Hours an unfinished upload is kept before it is deleted.
+    pub upload_expiry_hours: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 2 * 1024 * 1024 * 1024,
+            unfinished_quota_bytes: 4 * 1024 * 1024 * 1024,
+            // A 48-megapixel phone photo is about 8064 × 6048.
+            max_image_pixels: 64_000_000,
+            // 4096 × 4096, above 4K (3840 × 2160 and 4096 × 2160).
+            max_video_pixels: 16_777_216,
+            upload_expiry_hours: 24,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -125,6 +155,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             websocket: WebsocketConfig::default(),
             conversation: ConversationConfig::default(),
+            media: MediaConfig::default(),
             keys: KeysConfig::default(),
             log: LogConfig::default(),
         }

@@ -33,6 +33,8 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -61,6 +63,7 @@ impl ApiError {
             ApiError::Throttled { .. } => "auth.throttled",
             ApiError::Forbidden => "request.forbidden",
             ApiError::NotFound => "resource.not_found",
+            ApiError::Conflict(_) => "resource.conflict",
             ApiError::Internal(_) => "server.internal",
         }
     }
@@ -101,6 +104,7 @@ impl ResponseError for ApiError {
             | ApiError::SecondFactorInvalid => StatusCode::UNAUTHORIZED,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -13,6 +13,7 @@ mod recovery;
 mod routes;
 mod state;
 mod telemetry;
+mod upload_expiry;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -188,7 +189,10 @@ async fn serve(
     } else {
         config.server.public_origin.trim_end_matches('/').to_owned()
     };
+    let blobs = kinlink_media::blob::LocalDisk::open(&config.data_dir.join("media"))
+        .context("opening the media folder")?;
     let state = AppState {
+        blobs: Arc::new(blobs),
         conversations: ConversationRegistry::new(GroupCommit::start(
             store.clone(),
             Arc::clone(&broker),
@@ -201,6 +205,7 @@ async fn serve(
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
     };
 
+    upload_expiry::start(state.clone());
     let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kinlink_actors::broker::Broker;
 use kinlink_actors::conversation::ConversationRegistry;
 use kinlink_actors::session::{QueueLimits, SessionContext};
+use kinlink_media::blob::BlobStore;
 use kinlink_store::Store;
 
 use crate::config::Config;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub store: Store,
     pub broker: Arc<Broker>,
     pub conversations: Arc<ConversationRegistry>,
+    /// Where file content is kept, sealed.
+    pub blobs: Arc<dyn BlobStore>,
     /// The origin browsers use; state-changing requests must carry it.
     pub public_origin: String,
     /// Salt for the dummy Argon2id run on unknown emails, so they take as

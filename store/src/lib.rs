@@ -9,6 +9,7 @@ pub mod connect;
 pub mod conversations;
 pub mod entity;
 pub mod error;
+pub mod files;
 pub mod organisations;
 pub mod sessions;
 pub mod settings;

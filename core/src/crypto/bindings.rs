@@ -26,6 +26,16 @@ pub fn totp_secret(user: UserId) -> AssociatedData {
     data
 }
 
+/// Binds a file's key to the file and to the conversation key (of one
+/// epoch) that seals it.
+pub fn file_key(file: uuid::Uuid, conversation: ConversationId, epoch: i32) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink file key v1");
+    data.push(file.as_bytes())
+        .push(conversation.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
 /// Binds a message to its conversation, id, sender and key epoch.
 pub fn message(
     conversation: ConversationId,

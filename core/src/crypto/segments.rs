@@ -159,6 +159,25 @@ impl SegmentWriter {
         Ok(sealed)
     }
 
+    /// Seals a held-back full segment as not the last, for a caller that
+    /// knows more input follows (an upload of known size that stopped
+    /// part way). Returns `None` when less than a full segment is held.
+    pub fn seal_full_segment(&mut self) -> Result<Option<Vec<u8>>, CryptoError> {
+        if self.buffer.len() < SEGMENT_LEN {
+            return Ok(None);
+        }
+        let sealed = seal_segment(
+            &self.key,
+            self.file_id,
+            self.next_index,
+            false,
+            &self.buffer[..SEGMENT_LEN],
+        )?;
+        self.next_index += 1;
+        self.buffer.drain(..SEGMENT_LEN);
+        Ok(Some(sealed))
+    }
+
     /// Seals what is held back as the last segment.
     pub fn finish(self) -> Result<Vec<u8>, CryptoError> {
         seal_segment(&self.key, self.file_id, self.next_index, true, &self.buffer)
@@ -271,6 +290,21 @@ mod tests {
         drop(first);
         let mut second = SegmentWriter::new(key(), id, 1);
         segments.extend(second.push(&plaintext[SEGMENT_LEN..]).unwrap());
+        segments.push(second.finish().unwrap());
+        assert_eq!(open_all(id, &segments).unwrap(), plaintext);
+    }
+
+    #[test]
+    fn full_segment_is_sealed_when_more_is_known_to_follow() {
+        let id = Uuid::new_v4();
+        let plaintext: Vec<u8> = (0..SEGMENT_LEN * 3).map(|i| (i % 13) as u8).collect();
+        let mut first = SegmentWriter::new(key(), id, 0);
+        let mut segments = first.push(&plaintext[..SEGMENT_LEN * 2]).unwrap();
+        assert_eq!(segments.len(), 1, "the second segment might be the last");
+        segments.push(first.seal_full_segment().unwrap().unwrap());
+        assert_eq!(first.seal_full_segment().unwrap(), None);
+        let mut second = SegmentWriter::new(key(), id, 2);
+        segments.extend(second.push(&plaintext[SEGMENT_LEN * 2..]).unwrap());
         segments.push(second.finish().unwrap());
         assert_eq!(open_all(id, &segments).unwrap(), plaintext);
     }

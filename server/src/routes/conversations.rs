@@ -38,7 +38,7 @@ pub struct ConversationView {
 }
 
 /// Answers 404 unless the user is a current member allowed `action`.
-async fn authorise(
+pub(crate) async fn authorise(
     state: &AppState,
     user: &SignedIn,
     id: ConversationId,

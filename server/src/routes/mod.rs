@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod files;
 pub mod health;
 pub mod sessions;
 pub mod users;
@@ -37,6 +38,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/conversations/{id}/members/{user_id}",
                     web::delete().to(conversations::remove_member),
                 )
+                .route("/conversations/{id}/uploads", web::post().to(files::start))
+                .route("/uploads/{id}", web::get().to(files::status))
+                .route("/uploads/{id}", web::patch().to(files::append))
+                .route("/files/{id}", web::get().to(files::download))
                 .route("/me/password", web::post().to(users::change_password))
                 .route("/users/{id}/confirm", web::post().to(users::confirm))
                 .route("/users/{id}/disable", web::post().to(users::disable))

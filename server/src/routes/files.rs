@@ -1,0 +1,580 @@
+//! Files in conversations: resumable uploads and downloads with HTTP Range.
+//!
+//! An upload starts with its name and size, then its bytes arrive in one
+//! or more `PATCH` requests, each starting at the offset the server last
+//! stored (`Upload-Offset`). Bytes are sealed into segments as they arrive
+//! and made durable in groups, so after a dropped connection the upload
+//! resumes from the last durable segment. When the last byte is stored the
+//! file is checked (kind from its bytes, the conversation's accepted kinds,
+//! the pixel limit from its header) before anything else is done with it.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Duration, Utc};
+use futures_util::StreamExt;
+use kinlink_actors::keyring::Keyring;
+use kinlink_core::ConversationId;
+use kinlink_core::crypto::segments::{Layout, SEGMENT_LEN, SegmentWriter};
+use kinlink_core::crypto::{SecretKey, aead, bindings};
+use kinlink_core::permissions::Action;
+use kinlink_media::MediaError;
+use kinlink_media::blob::{BlobStore, SealedReader};
+use kinlink_media::container::video_dimensions;
+use kinlink_media::disposition::{Disposition, content_disposition};
+use kinlink_media::filename;
+use kinlink_media::header::{HEADER_LEN, image_dimensions};
+use kinlink_media::kind::{Category, Kind, detect};
+use kinlink_store::entity::file;
+use kinlink_store::files::{FileStatus, NewUpload};
+use serde::{Deserialize, Serialize};
+use tracing::{info, instrument, warn};
+
+use super::conversations::authorise;
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Sealed segments written and made durable together: 1 MiB of content.
+const SEGMENTS_PER_WRITE: usize = 16;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartUpload {
+    name: String,
+    size: u64,
+}
+
+/// The view of an upload or a stored file.
+#[derive(Serialize)]
+pub struct FileView {
+    id: uuid::Uuid,
+    conversation_id: ConversationId,
+    name: String,
+    size: i64,
+    /// Bytes stored so far; the next `PATCH` starts here.
+    offset: i64,
+    /// Plaintext bytes per segment: every `PATCH` but the last should send
+    /// a multiple of this, because bytes past the last whole segment are
+    /// only kept when they end the file.
+    segment_size: usize,
+    status: String,
+    kind: Option<String>,
+    failure: Option<String>,
+}
+
+impl From<file::Model> for FileView {
+    fn from(row: file::Model) -> Self {
+        Self {
+            id: row.id,
+            conversation_id: ConversationId(row.conversation_id),
+            name: row.name,
+            size: row.declared_size,
+            offset: row.received_bytes,
+            segment_size: SEGMENT_LEN,
+            status: row.status,
+            kind: row.kind,
+            failure: row.failure,
+        }
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::InvalidField(kinlink_core::values::InvalidValue {
+        field,
+        reason: message.into(),
+    })
+}
+
+/// Opens the key of a file for a member of its conversation.
+async fn file_key(
+    state: &AppState,
+    user: SignedIn,
+    row: &file::Model,
+) -> Result<SecretKey, ApiError> {
+    let conversation = ConversationId(row.conversation_id);
+    let mut keyring = Keyring::new(user.user_id, user.private_key);
+    let conversation_key = keyring
+        .conversation_key(&state.store, conversation, row.key_epoch)
+        .await
+        .map_err(|_no_key| ApiError::NotFound)?;
+    let aad = bindings::file_key(row.id, conversation, row.key_epoch);
+    let bytes = aead::open(conversation_key, &row.sealed_key, aad.as_bytes())?;
+    Ok(SecretKey::from_slice(&bytes, "file key")?)
+}
+
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn start(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<ConversationId>,
+    body: web::Json<StartUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let conversation_id = path.into_inner();
+    authorise(&state, &user, conversation_id, Action::SendMessage).await?;
+    let limits = &state.config.media;
+    if body.size == 0 {
+        return Err(invalid("size", "the file is empty"));
+    }
+    if body.size > limits.max_file_bytes {
+        return Err(invalid(
+            "size",
+            format!(
+                "{} bytes is more than the limit of {} bytes",
+                body.size, limits.max_file_bytes
+            ),
+        ));
+    }
+    let name = filename::clean(&body.name);
+    let conversation = state.store.conversation(conversation_id).await?;
+    let epoch = conversation.key_epoch;
+    let id = uuid::Uuid::now_v7();
+    let file_key = SecretKey::generate()?;
+    let mut keyring = Keyring::new(user.user_id, user.private_key);
+    let conversation_key = keyring
+        .conversation_key(&state.store, conversation_id, epoch)
+        .await?;
+    let aad = bindings::file_key(id, conversation_id, epoch);
+    let sealed_key = aead::seal(conversation_key, file_key.expose(), aad.as_bytes())?;
+    let now = Utc::now();
+    let hours = i64::try_from(limits.upload_expiry_hours).unwrap_or(i64::MAX);
+    let started = state
+        .store
+        .start_upload(
+            NewUpload {
+                id,
+                conversation_id,
+                uploader_id: user.user_id,
+                name,
+                declared_size: body.size as i64,
+                key_epoch: epoch,
+                sealed_key,
+                created_at: now,
+                expires_at: now + Duration::hours(hours.min(24 * 365)),
+            },
+            i64::try_from(limits.unfinished_quota_bytes).unwrap_or(i64::MAX),
+        )
+        .await?;
+    if !started {
+        return Err(invalid(
+            "size",
+            format!(
+                "unfinished uploads may total at most {} bytes; finish the others or let them expire first",
+                limits.unfinished_quota_bytes
+            ),
+        ));
+    }
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+    info!(file = %id, conversation = %conversation_id, size = body.size, "upload started");
+    Ok(HttpResponse::Created().json(FileView::from(row)))
+}
+
+/// Finds a file the user may see: their own upload, or any file of a
+/// conversation they may read. Anything else is 404, like a missing id.
+async fn visible_file(
+    state: &AppState,
+    user: &SignedIn,
+    id: uuid::Uuid,
+    action: Action,
+) -> Result<file::Model, ApiError> {
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+    authorise(state, user, ConversationId(row.conversation_id), action).await?;
+    Ok(row)
+}
+
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn status(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<uuid::Uuid>,
+) -> Result<web::Json<FileView>, ApiError> {
+    let row = visible_file(&state, &user, path.into_inner(), Action::ReadConversation).await?;
+    if row.status == FileStatus::Uploading.as_str() && row.uploader_id != user.user_id.0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(web::Json(FileView::from(row)))
+}
+
+/// Writes sealed segments on a blocking thread and records the new durable
+/// offset; returns the offset.
+async fn flush(
+    state: &AppState,
+    id: uuid::Uuid,
+    first_index: u64,
+    segments: Vec<Vec<u8>>,
+    from: i64,
+) -> Result<i64, ApiError> {
+    if segments.is_empty() {
+        return Ok(from);
+    }
+    let to = from + (segments.len() * SEGMENT_LEN) as i64;
+    let blobs = Arc::clone(&state.blobs);
+    web::block(move || blobs.write_segments(id, first_index, &segments))
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    if !state.store.advance_upload(id, from, to, Utc::now()).await? {
+        return Err(ApiError::Conflict(
+            "another request is uploading this file; ask for its status and resume from its offset"
+                .to_owned(),
+        ));
+    }
+    Ok(to)
+}
+
+#[instrument(skip_all, fields(user = %user.user_id, file = %path))]
+pub async fn append(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<uuid::Uuid>,
+    request: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let row = visible_file(&state, &user, id, Action::SendMessage).await?;
+    if row.uploader_id != user.user_id.0 {
+        return Err(ApiError::NotFound);
+    }
+    if row.status != FileStatus::Uploading.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "the upload is {}, so it takes no more bytes",
+            row.status
+        )));
+    }
+    let offset: i64 = request
+        .headers()
+        .get("Upload-Offset")
+        .ok_or_else(|| invalid("Upload-Offset", "the header is missing"))?
+        .to_str()
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| invalid("Upload-Offset", "expected a byte count"))?;
+    if offset != row.received_bytes {
+        return Err(ApiError::Conflict(format!(
+            "invalid Upload-Offset {offset}: the server has {} bytes; resume from there",
+            row.received_bytes
+        )));
+    }
+
+    let conversation = ConversationId(row.conversation_id);
+    let declared = row.declared_size;
+    let key = file_key(&state, user, &row).await?;
+    let first_index = (offset as u64) / SEGMENT_LEN as u64;
+    let mut writer = SegmentWriter::new(key.clone(), id, first_index);
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut pending_first = first_index;
+    let mut durable = offset;
+    let mut received = offset;
+    while let Some(chunk) = payload.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                // The connection dropped: keep every whole segment so the
+                // client can resume after it.
+                warn!(file = %id, error = %error, "upload interrupted");
+                pending.extend(writer.seal_full_segment()?);
+                flush(
+                    &state,
+                    id,
+                    pending_first,
+                    std::mem::take(&mut pending),
+                    durable,
+                )
+                .await?;
+                return Err(invalid(
+                    "body",
+                    "it was cut short; ask for the upload's status and resume from its offset",
+                ));
+            }
+        };
+        received += chunk.len() as i64;
+        if received > declared {
+            flush(
+                &state,
+                id,
+                pending_first,
+                std::mem::take(&mut pending),
+                durable,
+            )
+            .await?;
+            return Err(invalid(
+                "body",
+                format!("it runs past the declared size of {declared} bytes"),
+            ));
+        }
+        pending.extend(writer.push(&chunk)?);
+        if pending.len() >= SEGMENTS_PER_WRITE {
+            let count = pending.len() as u64;
+            durable = flush(
+                &state,
+                id,
+                pending_first,
+                std::mem::take(&mut pending),
+                durable,
+            )
+            .await?;
+            pending_first += count;
+        }
+    }
+    if received < declared {
+        // More bytes are to come, so a held-back full segment is not the
+        // last. Whole segments are kept; a partial one is sent again.
+        pending.extend(writer.seal_full_segment()?);
+        durable = flush(&state, id, pending_first, pending, durable).await?;
+        let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+        info!(file = %id, offset = durable, "upload paused");
+        return Ok(HttpResponse::Ok().json(FileView::from(row)));
+    }
+    pending.push(writer.finish()?);
+    let blobs = Arc::clone(&state.blobs);
+    let segments = pending;
+    web::block(move || blobs.write_segments(id, pending_first, &segments))
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    if !state
+        .store
+        .advance_upload(id, durable, declared, Utc::now())
+        .await?
+    {
+        return Err(ApiError::Conflict(
+            "another request is uploading this file; ask for its status".to_owned(),
+        ));
+    }
+    complete(&state, id, conversation, key, declared).await?;
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(FileView::from(row)))
+}
+
+/// Checks a fully stored file, without decrypting more than its headers,
+/// and marks it ready or failed. A failed file's content is deleted.
+async fn complete(
+    state: &AppState,
+    id: uuid::Uuid,
+    conversation: ConversationId,
+    key: SecretKey,
+    size: i64,
+) -> Result<(), ApiError> {
+    let blobs = Arc::clone(&state.blobs);
+    let limits = state.config.media.clone();
+    let layout = Layout {
+        plaintext_len: size as u64,
+    };
+    let checked = web::block(move || check(blobs.as_ref(), &key, id, layout, &limits))
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let now = Utc::now();
+    match checked {
+        Ok(kind) => {
+            state
+                .store
+                .finish_upload(id, FileStatus::Ready, Some(kind_name(kind)), None, now)
+                .await?;
+            info!(file = %id, %conversation, kind = kind_name(kind), "upload stored");
+        }
+        Err(error) => {
+            let reason = failure_code(&error);
+            if matches!(error, MediaError::Io(_) | MediaError::Crypto(_)) {
+                warn!(file = %id, error = %kinlink_actors::Causes(&error), "checking an upload failed");
+            }
+            state
+                .store
+                .finish_upload(id, FileStatus::Failed, None, Some(reason), now)
+                .await?;
+            let blobs = Arc::clone(&state.blobs);
+            web::block(move || blobs.delete(id))
+                .await
+                .map_err(|error| ApiError::Internal(error.into()))?
+                .map_err(|error| ApiError::Internal(error.into()))?;
+            info!(file = %id, %conversation, reason, "upload rejected");
+        }
+    }
+    Ok(())
+}
+
+/// Runs the checks made before any decoding: the kind from the first
+/// bytes, the accepted categories, and the pixel limit from the header.
+fn check(
+    blobs: &dyn BlobStore,
+    key: &SecretKey,
+    id: uuid::Uuid,
+    layout: Layout,
+    limits: &crate::config::MediaConfig,
+) -> Result<Kind, MediaError> {
+    let mut reader = SealedReader::new(blobs, key, id, layout);
+    let head = reader.read_head(HEADER_LEN)?;
+    let kind = detect(&head)?;
+    match kind.category() {
+        Category::Image => {
+            if let Some(dimensions) = image_dimensions(kind, &head)? {
+                dimensions.check(limits.max_image_pixels)?;
+            }
+        }
+        Category::Video | Category::Audio => {
+            if let Some(dimensions) = video_dimensions(kind, &mut reader)? {
+                dimensions.check(limits.max_video_pixels)?;
+            }
+        }
+        Category::Document => {}
+    }
+    Ok(kind)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Pdf => "pdf",
+        Kind::Jpeg => "jpeg",
+        Kind::Png => "png",
+        Kind::Heic => "heic",
+        Kind::Audio(_) => "audio",
+        Kind::Video(_) => "video",
+    }
+}
+
+/// Returns the stable code a rejected file's status carries.
+fn failure_code(error: &MediaError) -> &'static str {
+    match error {
+        MediaError::Empty => "media.empty",
+        MediaError::Unsupported | MediaError::NotAllowed { .. } => "media.unsupported",
+        MediaError::TooManyPixels { .. } => "media.too_many_pixels",
+        MediaError::InvalidHeader { .. } | MediaError::Invalid { .. } => "media.invalid",
+        _ => "media.failed",
+    }
+}
+
+fn content_type(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("pdf") => "application/pdf",
+        Some("jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("heic") => "image/heic",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Parses a single `bytes=` range against a length; `None` when the header
+/// is absent or is not one range (then the whole file is sent).
+fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let range = match (first.trim(), last.trim()) {
+        ("", suffix) => {
+            let suffix: u64 = suffix.parse().ok()?;
+            if suffix == 0 || len == 0 {
+                return Some(Err(()));
+            }
+            (len.saturating_sub(suffix), len - 1)
+        }
+        (start, "") => (start.parse().ok()?, len.saturating_sub(1)),
+        (start, end) => {
+            let start: u64 = start.parse().ok()?;
+            let end: u64 = end.parse().ok()?;
+            (start, end.min(len.saturating_sub(1)))
+        }
+    };
+    if range.0 > range.1 || range.0 >= len {
+        return Some(Err(()));
+    }
+    Some(Ok(range))
+}
+
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    /// Ask the browser to save the file rather than show it.
+    #[serde(default)]
+    download: bool,
+}
+
+#[instrument(skip_all, fields(user = %user.user_id, file = %path))]
+pub async fn download(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<uuid::Uuid>,
+    query: web::Query<DownloadQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let row = visible_file(&state, &user, path.into_inner(), Action::ReadConversation).await?;
+    if row.status != FileStatus::Ready.as_str() {
+        return Err(ApiError::NotFound);
+    }
+    let len = row.declared_size as u64;
+    let key = file_key(&state, user, &row).await?;
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_range(value, len));
+    let (start, end, partial) = match range {
+        Some(Ok((start, end))) => (start, end, true),
+        Some(Err(())) => {
+            return Ok(HttpResponse::RangeNotSatisfiable()
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{len}")))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish());
+        }
+        None => (0, len.saturating_sub(1), false),
+    };
+    let disposition = if query.download || row.kind.as_deref() == Some("pdf") {
+        Disposition::Attachment
+    } else {
+        Disposition::Inline
+    };
+    let mut response = if partial {
+        let mut response = HttpResponse::PartialContent();
+        response.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
+        response
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CONTENT_TYPE, content_type(row.kind.as_deref())))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content_disposition(disposition, &row.name),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    let blobs = Arc::clone(&state.blobs);
+    let id = row.id;
+    let layout = Layout { plaintext_len: len };
+    // One segment at a time, so a large range never sits in memory whole.
+    let segment = SEGMENT_LEN as u64;
+    let body = futures_util::stream::unfold(start, move |position| {
+        let blobs = Arc::clone(&blobs);
+        let key = key.clone();
+        async move {
+            if position > end || len == 0 {
+                return None;
+            }
+            let chunk_end = ((position / segment + 1) * segment - 1).min(end);
+            let read = web::block(move || {
+                kinlink_media::blob::read_range(
+                    blobs.as_ref(),
+                    &key,
+                    id,
+                    layout,
+                    position,
+                    chunk_end,
+                )
+            })
+            .await;
+            let item = match read {
+                Ok(Ok(bytes)) => Ok(web::Bytes::from(bytes)),
+                Ok(Err(error)) => {
+                    warn!(file = %id, error = %kinlink_actors::Causes(&error), "reading a stored file failed");
+                    Err(std::io::Error::other("stored file failed to open"))
+                }
+                Err(error) => Err(std::io::Error::other(error.to_string())),
+            };
+            let next = if item.is_ok() { chunk_end + 1 } else { end + 1 };
+            Some((item, next))
+        }
+    });
+    Ok(response
+        .no_chunking(if len == 0 { 0 } else { end - start + 1 })
+        .streaming(body))
+}

@@ -1,0 +1,28 @@
+//! The `files` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "files")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub uploader_id: Uuid,
+    pub name: String,
+    pub declared_size: i64,
+    pub received_bytes: i64,
+    pub kind: Option<String>,
+    pub status: String,
+    pub failure: Option<String>,
+    pub key_epoch: i32,
+    pub sealed_key: Vec<u8>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,155 @@
+//! Uploaded files and their progress.
+//!
+//! An upload moves from `uploading` to `ready` once every byte is stored
+//! and the checks pass, or to `failed` with a reason. `received_bytes`
+//! counts plaintext bytes whose sealed segments are durable in the blob
+//! store, so a resumed upload continues from there.
+
+use chrono::{DateTime, Utc};
+use kinlink_core::{ConversationId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::entity::file;
+use crate::{Store, StoreError};
+
+/// The states of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    Uploading,
+    Ready,
+    Failed,
+}
+
+impl FileStatus {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Uploading => "uploading",
+            FileStatus::Ready => "ready",
+            FileStatus::Failed => "failed",
+        }
+    }
+}
+
+/// An upload to start.
+pub struct NewUpload {
+    pub id: uuid::Uuid,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub name: String,
+    pub declared_size: i64,
+    pub key_epoch: i32,
+    pub sealed_key: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Starts an upload unless the uploader's unfinished uploads would then
+    /// exceed `quota` bytes; returns whether it was started.
+    pub async fn start_upload(&self, new: NewUpload, quota: i64) -> Result<bool, StoreError> {
+        let transaction = self.begin_write().await?;
+        let unfinished: Option<i64> = file::Entity::find()
+            .select_only()
+            .column_as(file::Column::DeclaredSize.sum(), "total")
+            .filter(file::Column::UploaderId.eq(new.uploader_id.0))
+            .filter(file::Column::Status.eq(FileStatus::Uploading.as_str()))
+            .into_tuple::<Option<i64>>()
+            .one(&*transaction)
+            .await?
+            .flatten();
+        if unfinished.unwrap_or(0).saturating_add(new.declared_size) > quota {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        file::Entity::insert(file::ActiveModel {
+            id: Set(new.id),
+            conversation_id: Set(new.conversation_id.0),
+            uploader_id: Set(new.uploader_id.0),
+            name: Set(new.name),
+            declared_size: Set(new.declared_size),
+            received_bytes: Set(0),
+            kind: Set(None),
+            status: Set(FileStatus::Uploading.as_str().to_owned()),
+            failure: Set(None),
+            key_epoch: Set(new.key_epoch),
+            sealed_key: Set(new.sealed_key),
+            created_at: Set(new.created_at),
+            updated_at: Set(new.created_at),
+            expires_at: Set(Some(new.expires_at)),
+        })
+        .exec_without_returning(&*transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Finds a file by id.
+    pub async fn file(&self, id: uuid::Uuid) -> Result<Option<file::Model>, StoreError> {
+        Ok(file::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Moves an upload's durable position from `from` to `to`. Returns
+    /// false, changing nothing, when another request moved it first or the
+    /// upload is no longer in progress.
+    pub async fn advance_upload(
+        &self,
+        id: uuid::Uuid,
+        from: i64,
+        to: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = file::Entity::update_many()
+            .col_expr(file::Column::ReceivedBytes, Expr::value(to))
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::ReceivedBytes.eq(from))
+            .filter(file::Column::Status.eq(FileStatus::Uploading.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Ends an upload as ready (with its kind) or failed (with a reason).
+    pub async fn finish_upload(
+        &self,
+        id: uuid::Uuid,
+        status: FileStatus,
+        kind: Option<&str>,
+        failure: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        file::Entity::update_many()
+            .col_expr(file::Column::Status, Expr::value(status.as_str()))
+            .col_expr(file::Column::Kind, Expr::value(kind.map(str::to_owned)))
+            .col_expr(
+                file::Column::Failure,
+                Expr::value(failure.map(str::to_owned)),
+            )
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .col_expr(file::Column::ExpiresAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(file::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Lists unfinished uploads whose time ran out before `now`.
+    pub async fn expired_uploads(&self, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>, StoreError> {
+        Ok(file::Entity::find()
+            .select_only()
+            .column(file::Column::Id)
+            .filter(file::Column::Status.eq(FileStatus::Uploading.as_str()))
+            .filter(file::Column::ExpiresAt.lt(now))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Deletes a file's row. The caller deletes its blob first.
+    pub async fn delete_file(&self, id: uuid::Uuid) -> Result<(), StoreError> {
+        file::Entity::delete_by_id(id).exec(&self.db).await?;
+        Ok(())
+    }
+}

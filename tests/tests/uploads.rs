@@ -1,0 +1,364 @@
+//! Resumable uploads into a conversation and downloads with HTTP Range,
+//! against the real server. An interrupted upload resumes and the stored
+//! file decrypts to the same bytes, and nothing readable lands in the data
+//! folder. Names are cleaned, headers are safe, and bad files fail their
+//! checks.
+
+use std::time::Duration;
+
+use kinlink_tests::{Client, TestApp};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+const SEGMENT: usize = 64 * 1024;
+
+/// Starts an upload and returns its JSON view.
+async fn start(
+    client: &Client,
+    conversation: &str,
+    name: &str,
+    size: usize,
+) -> anyhow::Result<Value> {
+    let response = client
+        .post(
+            &format!("/api/v1/conversations/{conversation}/uploads"),
+            &json!({ "name": name, "size": size }),
+        )
+        .await?;
+    anyhow::ensure!(
+        response.status() == 201,
+        "start failed: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// Sends bytes from `offset` and returns the response.
+async fn append(
+    client: &Client,
+    id: &str,
+    offset: usize,
+    bytes: &[u8],
+) -> anyhow::Result<reqwest::Response> {
+    Ok(client
+        .http
+        .patch(format!("{}/api/v1/uploads/{id}", client.address))
+        .header("Origin", &client.address)
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await?)
+}
+
+/// Uploads a whole file in one request and returns the final view.
+async fn upload(
+    client: &Client,
+    conversation: &str,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Value> {
+    let started = start(client, conversation, name, bytes.len()).await?;
+    let id = started["id"].as_str().unwrap_or_default().to_owned();
+    let response = append(client, &id, 0, bytes).await?;
+    anyhow::ensure!(
+        response.status() == 200,
+        "append failed: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// Builds a PDF-looking file: the kind check reads only the first bytes.
+fn pdf(text: &str, len: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    while bytes.len() < len {
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
+#[tokio::test]
+async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let marker = "Dear Jordan, Sam started swimming lessons this week. ";
+    let original = pdf(marker, 5 * SEGMENT + 12_345);
+    let started = start(&alex, &link, "letter.pdf", original.len()).await?;
+    let id = started["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(started["offset"], 0);
+    assert_eq!(started["segment_size"], SEGMENT);
+
+    // Send the first 2.5 segments on a raw connection and cut it half way
+    // through the declared body.
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let token = alex.session_token.clone().unwrap_or_default();
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
+         Cookie: kinlink_session={token}\r\nUpload-Offset: 0\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        app.address,
+        original.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&original[..SEGMENT * 5 / 2]).await?;
+    stream.flush().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(stream);
+
+    // The server keeps the two whole segments it received.
+    let mut offset = 0;
+    for _ in 0..50 {
+        let status = alex.get_json(&format!("/api/v1/uploads/{id}")).await?;
+        offset = status["offset"].as_u64().unwrap_or_default() as usize;
+        if offset > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(offset, 2 * SEGMENT);
+
+    // A resume from the wrong offset is refused and names the right one.
+    let wrong = append(&alex, &id, 0, &original).await?;
+    assert_eq!(wrong.status(), 409);
+    let body: Value = wrong.json().await?;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&offset.to_string()),
+        "{body}"
+    );
+
+    let finished = append(&alex, &id, offset, &original[offset..]).await?;
+    assert_eq!(finished.status(), 200);
+    let finished: Value = finished.json().await?;
+    assert_eq!(finished["status"], "ready", "{finished}");
+    assert_eq!(finished["kind"], "pdf");
+
+    let download = alex.get(&format!("/api/v1/files/{id}")).await?;
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["cache-control"], "no-store");
+    assert_eq!(download.headers()["accept-ranges"], "bytes");
+    assert_eq!(download.bytes().await?.as_ref(), original.as_slice());
+
+    // Another member reads it too, with a Range that spans a segment
+    // boundary.
+    let jordan = app.sign_in("birth_parent").await?;
+    let (first, last) = (SEGMENT - 100, 3 * SEGMENT + 7);
+    let ranged = jordan
+        .http
+        .get(format!("{}/api/v1/files/{id}", app.address))
+        .header("Range", format!("bytes={first}-{last}"))
+        .send()
+        .await?;
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(
+        ranged.headers()["content-range"],
+        format!("bytes {first}-{last}/{}", original.len()).as_str()
+    );
+    assert_eq!(ranged.bytes().await?.as_ref(), &original[first..=last]);
+
+    let suffix = jordan
+        .http
+        .get(format!("{}/api/v1/files/{id}", app.address))
+        .header("Range", "bytes=-10")
+        .send()
+        .await?;
+    assert_eq!(suffix.status(), 206);
+    assert_eq!(
+        suffix.bytes().await?.as_ref(),
+        &original[original.len() - 10..]
+    );
+
+    let beyond = jordan
+        .http
+        .get(format!("{}/api/v1/files/{id}", app.address))
+        .header("Range", format!("bytes={}-", original.len() + 5))
+        .send()
+        .await?;
+    assert_eq!(beyond.status(), 416);
+
+    // No file under the data folder contains the letter's text.
+    let needle = marker.as_bytes();
+    for entry in walk(app.data_dir.path())? {
+        let bytes = std::fs::read(&entry)?;
+        assert!(
+            !bytes.windows(needle.len()).any(|window| window == needle),
+            "plaintext found in {}",
+            entry.display()
+        );
+    }
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(walk(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+#[tokio::test]
+async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let cases = [
+        ("../../etc/cron.d/x", "x"),
+        ("..\\..\\x", "x"),
+        ("%2e%2e%2f", "%2e%2e%2f"),
+        ("CON", "_CON"),
+        ("with\0nul.pdf", "withnul.pdf"),
+    ];
+    for (name, cleaned) in cases {
+        let view = upload(&alex, &link, name, &pdf("x", 100)).await?;
+        assert_eq!(view["name"], cleaned, "{name:?}");
+    }
+    let long = format!("{}.pdf", "n".repeat(300));
+    let view = upload(&alex, &link, &long, &pdf("x", 100)).await?;
+    let capped = view["name"].as_str().unwrap_or_default();
+    assert!(capped.len() <= 120, "{capped}");
+    assert!(capped.ends_with(".pdf"), "{capped}");
+
+    // No stored path comes from a name.
+    for entry in walk(app.data_dir.path())? {
+        let name = entry
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        assert_ne!(name, "x");
+        assert_ne!(name, "_CON");
+    }
+
+    let welsh = upload(&alex, &link, "Llythyr i Siân 💌.pdf", &pdf("y", 200)).await?;
+    let response = alex
+        .get(&format!(
+            "/api/v1/files/{}?download=true",
+            welsh["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    let disposition = response.headers()["content-disposition"]
+        .to_str()?
+        .to_owned();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''Llythyr%20i%20Si%C3%A2n%20%F0%9F%92%8C.pdf"),
+        "{disposition}"
+    );
+
+    let tricky = upload(&alex, &link, "setup.bat\";x=.txt", &pdf("z", 200)).await?;
+    let response = alex
+        .get(&format!(
+            "/api/v1/files/{}",
+            tricky["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    let disposition = response.headers()["content-disposition"]
+        .to_str()?
+        .to_owned();
+    assert_eq!(
+        disposition,
+        "attachment; filename=\"setup.bat;x=.txt\"; filename*=UTF-8''setup.bat%3Bx%3D.txt"
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_files_fail_their_checks() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+
+    let empty = alex
+        .post(
+            &format!("/api/v1/conversations/{link}/uploads"),
+            &json!({ "name": "empty.mp4", "size": 0 }),
+        )
+        .await?;
+    assert_eq!(empty.status(), 400);
+    let body: Value = empty.json().await?;
+    assert_eq!(body["field"], "size");
+
+    let text = upload(
+        &alex,
+        &link,
+        "video.mp4",
+        b"This is a letter, not a video.\n",
+    )
+    .await?;
+    assert_eq!(text["status"], "failed");
+    assert_eq!(text["failure"], "media.unsupported");
+
+    // A JPEG header that declares 64250 × 64250 pixels.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFA, 0xFA, 0xFA, 0xFA]);
+    jpeg.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    let huge = upload(&alex, &link, "huge.jpg", &jpeg).await?;
+    assert_eq!(huge["status"], "failed");
+    assert_eq!(huge["failure"], "media.too_many_pixels");
+
+    // A failed file cannot be downloaded and keeps no content.
+    let id = huge["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        alex.get(&format!("/api/v1/files/{id}")).await?.status(),
+        404
+    );
+
+    let oversized = alex
+        .post(
+            &format!("/api/v1/conversations/{link}/uploads"),
+            &json!({ "name": "film.mp4", "size": 3u64 * 1024 * 1024 * 1024 }),
+        )
+        .await?;
+    assert_eq!(oversized.status(), 400);
+    Ok(())
+}
+
+#[tokio::test]
+async fn outsiders_get_not_found() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let stored = upload(&alex, &link, "private.pdf", &pdf("private", 500)).await?;
+    let id = stored["id"].as_str().unwrap_or_default();
+
+    // A practitioner of the other organisation is not in the contact link.
+    let outsider = app.sign_in("va_practitioner").await?;
+    let theirs = outsider.get(&format!("/api/v1/files/{id}")).await?;
+    let missing = outsider
+        .get(&format!("/api/v1/files/{}", uuid::Uuid::now_v7()))
+        .await?;
+    assert_eq!(theirs.status(), 404);
+    assert_eq!(missing.status(), 404);
+    let theirs: Value = theirs.json().await?;
+    let missing: Value = missing.json().await?;
+    assert_eq!(theirs, missing);
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/uploads/{id}"))
+            .await?
+            .status(),
+        404
+    );
+    let start = outsider
+        .post(
+            &format!("/api/v1/conversations/{link}/uploads"),
+            &json!({ "name": "x.pdf", "size": 10 }),
+        )
+        .await?;
+    assert_eq!(start.status(), 404);
+    Ok(())
+}
