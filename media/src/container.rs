@@ -18,6 +18,12 @@ const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// How far into a Matroska file the track elements are looked for.
 const MATROSKA_SCAN_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The deepest nesting followed. Real files need four levels below `moov`
+/// (`trak`, `mdia`, `minf`, `stbl`, then `stsd`) and four EBML master
+/// elements; a file nested deeper is hostile, and following it would
+/// exhaust the stack.
+const MAX_DEPTH: usize = 8;
+
 /// Returns the largest picture any video track declares, or `None` when
 /// the container declares none (an audio-only file, say).
 pub fn video_dimensions(
@@ -58,7 +64,8 @@ fn iso_bmff(file: &mut (impl Read + Seek)) -> Result<Option<Dimensions>, MediaEr
         } else if size == 0 {
             size = length - offset;
         }
-        if size < header_len || offset + size > length {
+        let end = offset.checked_add(size).ok_or_else(invalid)?;
+        if size < header_len || end > length {
             return Err(invalid());
         }
         if &header[4..8] == b"moov" {
@@ -69,12 +76,12 @@ fn iso_bmff(file: &mut (impl Read + Seek)) -> Result<Option<Dimensions>, MediaEr
             let mut moov = vec![0u8; body_len as usize];
             file.read_exact(&mut moov)?;
             let mut largest = None;
-            visit_boxes(&moov, &mut |kind, body| {
+            visit_boxes(&moov, 0, &mut |kind, body| {
                 record_dimensions(kind, body, &mut largest)
             })?;
             return Ok(largest);
         }
-        offset += size;
+        offset = end;
     }
     // No `moov` box: a truncated file, or one FFmpeg will reject.
     Err(invalid())
@@ -82,7 +89,14 @@ fn iso_bmff(file: &mut (impl Read + Seek)) -> Result<Option<Dimensions>, MediaEr
 
 /// Calls `visit` for every box in `bytes`, descending into the containers
 /// that lead to track headers and sample descriptions.
-fn visit_boxes(bytes: &[u8], visit: &mut impl FnMut(&[u8], &[u8])) -> Result<(), MediaError> {
+fn visit_boxes(
+    bytes: &[u8],
+    depth: usize,
+    visit: &mut impl FnMut(&[u8], &[u8]),
+) -> Result<(), MediaError> {
+    if depth > MAX_DEPTH {
+        return Err(invalid());
+    }
     let mut offset = 0;
     while offset + 8 <= bytes.len() {
         let size = u32::from_be_bytes([
@@ -91,20 +105,21 @@ fn visit_boxes(bytes: &[u8], visit: &mut impl FnMut(&[u8], &[u8])) -> Result<(),
             bytes[offset + 2],
             bytes[offset + 3],
         ]) as usize;
-        if size < 8 || offset + size > bytes.len() {
+        let end = offset.checked_add(size).ok_or_else(invalid)?;
+        if size < 8 || end > bytes.len() {
             return Err(invalid());
         }
         let kind = &bytes[offset + 4..offset + 8];
-        let body = &bytes[offset + 8..offset + size];
+        let body = &bytes[offset + 8..end];
         visit(kind, body);
         match kind {
-            b"trak" | b"mdia" | b"minf" | b"stbl" => visit_boxes(body, visit)?,
+            b"trak" | b"mdia" | b"minf" | b"stbl" => visit_boxes(body, depth + 1, visit)?,
             // A sample description has a version, flags and an entry count
             // before its entries.
-            b"stsd" if body.len() >= 8 => visit_boxes(&body[8..], visit)?,
+            b"stsd" if body.len() >= 8 => visit_boxes(&body[8..], depth + 1, visit)?,
             _ => {}
         }
-        offset += size;
+        offset = end;
     }
     Ok(())
 }
@@ -162,7 +177,7 @@ fn matroska(file: &mut (impl Read + Seek)) -> Result<Option<Dimensions>, MediaEr
     file.take(MATROSKA_SCAN_BYTES).read_to_end(&mut head)?;
     let mut largest = None;
     let mut pending_width = None;
-    walk_ebml(&head, &mut |id, data| match id {
+    walk_ebml(&head, 0, &mut |id, data| match id {
         0xB0 => pending_width = Some(ebml_uint(data)),
         0xBA => {
             if let Some(width) = pending_width.take() {
@@ -183,8 +198,11 @@ fn matroska(file: &mut (impl Read + Seek)) -> Result<Option<Dimensions>, MediaEr
 
 /// Walks EBML elements, descending into the master elements on the way to
 /// video track settings: Segment, Tracks, TrackEntry and Video.
-fn walk_ebml(bytes: &[u8], visit: &mut impl FnMut(u64, &[u8])) {
+fn walk_ebml(bytes: &[u8], depth: usize, visit: &mut impl FnMut(u64, &[u8])) {
     const MASTERS: [u64; 4] = [0x1853_8067, 0x1654_AE6B, 0xAE, 0xE0];
+    if depth > MAX_DEPTH {
+        return;
+    }
     let mut offset = 0;
     while let Some((id, id_len)) = ebml_vint(&bytes[offset..], false) {
         let Some((size, size_len)) = ebml_vint(&bytes[offset + id_len..], true) else {
@@ -201,7 +219,7 @@ fn walk_ebml(bytes: &[u8], visit: &mut impl FnMut(u64, &[u8])) {
         }
         let data = &bytes[start..end];
         if MASTERS.contains(&id) {
-            walk_ebml(data, visit);
+            walk_ebml(data, depth + 1, visit);
         } else {
             visit(id, data);
         }
@@ -291,6 +309,42 @@ mod tests {
         let mut file = boxed(b"ftyp", b"isom\0\0\0\0isom");
         file.extend_from_slice(&1000u32.to_be_bytes());
         file.extend_from_slice(b"mdat");
+        let result = video_dimensions(Kind::Video(Container::IsoBmff), &mut Cursor::new(file));
+        assert!(matches!(result, Err(MediaError::InvalidHeader { .. })));
+    }
+
+    #[test]
+    fn deeply_nested_boxes_are_invalid_not_a_stack_overflow() {
+        let mut nested = Vec::new();
+        for _ in 0..100_000 {
+            let mut outer = ((nested.len() + 8) as u32).to_be_bytes().to_vec();
+            outer.extend_from_slice(b"trak");
+            outer.extend_from_slice(&nested);
+            nested = outer;
+        }
+        let mut file = boxed(b"ftyp", b"isom\0\0\0\0isom");
+        file.extend(boxed(b"moov", &nested));
+        let result = video_dimensions(Kind::Video(Container::IsoBmff), &mut Cursor::new(file));
+        assert!(matches!(result, Err(MediaError::InvalidHeader { .. })));
+    }
+
+    #[test]
+    fn deeply_nested_ebml_stops_at_the_depth_limit() {
+        let mut file = vec![0x1A, 0x45, 0xDF, 0xA3, 0x80];
+        for _ in 0..32_000 {
+            file.extend_from_slice(&[0xAE, 0xFF]);
+        }
+        let result = video_dimensions(Kind::Video(Container::Matroska), &mut Cursor::new(file));
+        assert!(matches!(result, Ok(None)));
+    }
+
+    #[test]
+    fn box_size_that_overflows_is_invalid() {
+        let mut file = boxed(b"ftyp", b"isom\0\0\0\0isom");
+        file.extend_from_slice(&1u32.to_be_bytes());
+        file.extend_from_slice(b"free");
+        file.extend_from_slice(&(u64::MAX - 23).to_be_bytes());
+        file.extend_from_slice(&[0; 64]);
         let result = video_dimensions(Kind::Video(Container::IsoBmff), &mut Cursor::new(file));
         assert!(matches!(result, Err(MediaError::InvalidHeader { .. })));
     }

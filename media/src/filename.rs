@@ -8,6 +8,22 @@ pub const MAX_NAME_BYTES: usize = 120;
 /// The name used when nothing usable is left.
 pub const FALLBACK_NAME: &str = "file";
 
+/// Invisible characters that change how a name reads: bidirectional
+/// controls (which can make `exe` look like `png`), zero-width characters,
+/// the soft hyphen and the line and paragraph separators.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Names that Windows reserves for devices, whatever the extension.
 const RESERVED: [&str; 22] = [
     "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
@@ -23,13 +39,28 @@ pub fn clean(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let kept: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+        .filter(|c| !c.is_control() && !is_invisible(*c))
+        .filter(|c| !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
         .collect();
     let trimmed = kept.trim_matches(|c: char| c == '.' || c.is_whitespace());
     if trimmed.is_empty() {
         return FALLBACK_NAME.to_owned();
     }
-    let stem = trimmed.split('.').next().unwrap_or_default();
+    // A name that was only an extension (".pdf", or one behind spaces)
+    // keeps it as one.
+    let lost_extension = !trimmed.contains('.')
+        && kept
+            .trim_start_matches(char::is_whitespace)
+            .starts_with('.');
+    let owned;
+    let trimmed = if lost_extension {
+        owned = format!("{FALLBACK_NAME}.{trimmed}");
+        owned.as_str()
+    } else {
+        trimmed
+    };
+    // Windows ignores trailing spaces, so "con .pdf" is the device too.
+    let stem = trimmed.split('.').next().unwrap_or_default().trim_end();
     let mut cleaned = if RESERVED
         .iter()
         .any(|reserved| stem.eq_ignore_ascii_case(reserved))
@@ -107,6 +138,24 @@ mod tests {
     fn windows_forbidden_characters_are_dropped() {
         assert_eq!(clean("what?*is<this>.pdf"), "whatisthis.pdf");
         assert_eq!(clean("setup.bat\";x=.txt"), "setup.bat;x=.txt");
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped() {
+        assert_eq!(clean("invoice\u{202E}gnp.exe"), "invoicegnp.exe");
+        assert_eq!(clean("\u{200B}"), FALLBACK_NAME);
+        assert_eq!(clean("a\u{2028}b.pdf"), "ab.pdf");
+    }
+
+    #[test]
+    fn extension_only_names_keep_their_extension() {
+        assert_eq!(clean(".pdf"), "file.pdf");
+        assert_eq!(clean("\u{3000}.pdf"), "file.pdf");
+    }
+
+    #[test]
+    fn reserved_name_with_trailing_space_is_prefixed() {
+        assert_eq!(clean("con .pdf"), "_con .pdf");
     }
 
     #[test]

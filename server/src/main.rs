@@ -203,6 +203,7 @@ async fn serve(
         public_origin: public_origin.clone(),
         dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+        active_uploads: Arc::default(),
     };
 
     upload_expiry::start(state.clone());

@@ -362,3 +362,46 @@ async fn outsiders_get_not_found() -> anyhow::Result<()> {
     assert_eq!(start.status(), 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_append_is_refused() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let original = pdf("concurrent ", 3 * SEGMENT);
+    let started = start(&alex, &link, "two-at-once.pdf", original.len()).await?;
+    let id = started["id"].as_str().unwrap_or_default().to_owned();
+
+    // The first request sends part of its body and keeps the connection
+    // open.
+    let host = app.address.trim_start_matches("http://");
+    let mut first = tokio::net::TcpStream::connect(host).await?;
+    let token = alex.session_token.clone().unwrap_or_default();
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
+         Cookie: kinlink_session={token}\r\nUpload-Offset: 0\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        app.address,
+        original.len()
+    );
+    first.write_all(head.as_bytes()).await?;
+    first.write_all(&original[..SEGMENT / 2]).await?;
+    first.flush().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let second = append(&alex, &id, 0, &original).await?;
+    assert_eq!(second.status(), 409);
+    let body: Value = second.json().await?;
+    assert_eq!(body["code"], "resource.conflict");
+
+    // Once the first request ends, the upload resumes and completes whole.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = alex.get_json(&format!("/api/v1/uploads/{id}")).await?;
+    let offset = status["offset"].as_u64().unwrap_or_default() as usize;
+    let finished = append(&alex, &id, offset, &original[offset..]).await?;
+    assert_eq!(finished.status(), 200);
+    let download = alex.get(&format!("/api/v1/files/{id}")).await?;
+    assert_eq!(download.bytes().await?.as_ref(), original.as_slice());
+    Ok(())
+}

@@ -108,10 +108,10 @@ async fn file_key(
 pub async fn start(
     state: web::Data<AppState>,
     user: SignedIn,
-    path: web::Path<ConversationId>,
+    path: web::Path<String>,
     body: web::Json<StartUpload>,
 ) -> Result<HttpResponse, ApiError> {
-    let conversation_id = path.into_inner();
+    let conversation_id: ConversationId = super::parse_id(&path)?;
     authorise(&state, &user, conversation_id, Action::SendMessage).await?;
     let limits = &state.config.media;
     if body.size == 0 {
@@ -187,13 +187,70 @@ async fn visible_file(
 pub async fn status(
     state: web::Data<AppState>,
     user: SignedIn,
-    path: web::Path<uuid::Uuid>,
+    path: web::Path<String>,
 ) -> Result<web::Json<FileView>, ApiError> {
-    let row = visible_file(&state, &user, path.into_inner(), Action::ReadConversation).await?;
+    let row = visible_file(
+        &state,
+        &user,
+        super::parse_id(&path)?,
+        Action::ReadConversation,
+    )
+    .await?;
     if row.status == FileStatus::Uploading.as_str() && row.uploader_id != user.user_id.0 {
         return Err(ApiError::NotFound);
     }
     Ok(web::Json(FileView::from(row)))
+}
+
+/// Marks an upload as receiving bytes on this node until dropped, so a
+/// second request for the same upload is refused instead of writing the
+/// same segments at once.
+// NOTE: the mark is per node. Two nodes receiving the same upload at once
+// are told apart only by the offset check when each records its progress.
+struct UploadTurn {
+    active: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
+    id: uuid::Uuid,
+}
+
+impl UploadTurn {
+    fn take(state: &AppState, id: uuid::Uuid) -> Result<Self, ApiError> {
+        let mut active = state
+            .active_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !active.insert(id) {
+            return Err(ApiError::Conflict(
+                "another request is uploading this file; wait for it to end, then resume from its offset"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self {
+            active: Arc::clone(&state.active_uploads),
+            id,
+        })
+    }
+}
+
+impl Drop for UploadTurn {
+    fn drop(&mut self) {
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+/// Refuses to write unless the upload is still in progress at `offset`, so
+/// a request that fell behind never overwrites what another stored.
+async fn ensure_still_at(state: &AppState, id: uuid::Uuid, offset: i64) -> Result<(), ApiError> {
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+    if row.status != FileStatus::Uploading.as_str() || row.received_bytes != offset {
+        return Err(ApiError::Conflict(format!(
+            "the upload moved on to {} bytes ({}); ask for its status",
+            row.received_bytes, row.status
+        )));
+    }
+    Ok(())
 }
 
 /// Writes sealed segments on a blocking thread and records the new durable
@@ -209,6 +266,7 @@ async fn flush(
         return Ok(from);
     }
     let to = from + (segments.len() * SEGMENT_LEN) as i64;
+    ensure_still_at(state, id, from).await?;
     let blobs = Arc::clone(&state.blobs);
     web::block(move || blobs.write_segments(id, first_index, &segments))
         .await
@@ -227,15 +285,19 @@ async fn flush(
 pub async fn append(
     state: web::Data<AppState>,
     user: SignedIn,
-    path: web::Path<uuid::Uuid>,
+    path: web::Path<String>,
     request: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id: uuid::Uuid = super::parse_id(&path)?;
     let row = visible_file(&state, &user, id, Action::SendMessage).await?;
     if row.uploader_id != user.user_id.0 {
         return Err(ApiError::NotFound);
     }
+    let _turn = UploadTurn::take(&state, id)?;
+    // Read again under the turn: a request that just ended may have moved
+    // the offset or finished the upload.
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     if row.status != FileStatus::Uploading.as_str() {
         return Err(ApiError::Conflict(format!(
             "the upload is {}, so it takes no more bytes",
@@ -260,6 +322,13 @@ pub async fn append(
     let conversation = ConversationId(row.conversation_id);
     let declared = row.declared_size;
     let key = file_key(&state, user, &row).await?;
+    if offset == declared {
+        // Every byte is stored but the checks never ended (the server
+        // stopped during them): run them again, writing nothing.
+        complete(&state, id, conversation, key, declared).await?;
+        let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+        return Ok(HttpResponse::Ok().json(FileView::from(row)));
+    }
     let first_index = (offset as u64) / SEGMENT_LEN as u64;
     let mut writer = SegmentWriter::new(key.clone(), id, first_index);
     let mut pending: Vec<Vec<u8>> = Vec::new();
@@ -327,6 +396,7 @@ pub async fn append(
         return Ok(HttpResponse::Ok().json(FileView::from(row)));
     }
     pending.push(writer.finish()?);
+    ensure_still_at(state.get_ref(), id, durable).await?;
     let blobs = Arc::clone(&state.blobs);
     let segments = pending;
     web::block(move || blobs.write_segments(id, pending_first, &segments))
@@ -363,7 +433,9 @@ async fn complete(
     };
     let checked = web::block(move || check(blobs.as_ref(), &key, id, layout, &limits))
         .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
+        .unwrap_or_else(|blocking| {
+            Err(MediaError::Io(std::io::Error::other(blocking.to_string())))
+        });
     let now = Utc::now();
     match checked {
         Ok(kind) => {
@@ -493,11 +565,17 @@ pub struct DownloadQuery {
 pub async fn download(
     state: web::Data<AppState>,
     user: SignedIn,
-    path: web::Path<uuid::Uuid>,
+    path: web::Path<String>,
     query: web::Query<DownloadQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let row = visible_file(&state, &user, path.into_inner(), Action::ReadConversation).await?;
+    let row = visible_file(
+        &state,
+        &user,
+        super::parse_id(&path)?,
+        Action::ReadConversation,
+    )
+    .await?;
     if row.status != FileStatus::Ready.as_str() {
         return Err(ApiError::NotFound);
     }
