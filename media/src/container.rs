@@ -18,10 +18,10 @@ const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// How far into a Matroska file the track elements are looked for.
 const MATROSKA_SCAN_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The deepest nesting followed. Real files need four levels below `moov`
-/// (`trak`, `mdia`, `minf`, `stbl`, then `stsd`) and four EBML master
-/// elements; a file nested deeper is hostile, and following it would
-/// exhaust the stack.
+/// The deepest nesting followed. Real files need five levels of boxes
+/// below `moov` (`trak`, `mdia`, `minf`, `stbl`, `stsd`) and four EBML
+/// master elements. A file nested deeper is hostile, so the walk stops
+/// there rather than exhaust the stack.
 const MAX_DEPTH: usize = 8;
 
 /// Returns the largest picture any video track declares, or `None` when

@@ -205,8 +205,9 @@ pub async fn status(
 /// Marks an upload as receiving bytes on this node until dropped, so a
 /// second request for the same upload is refused instead of writing the
 /// same segments at once.
-// NOTE: the mark is per node. Two nodes receiving the same upload at once
-// are told apart only by the offset check when each records its progress.
+// NOTE: the mark is per node. Across nodes only the offset check before
+// each write guards an upload, which leaves a short window between that
+// check and the write.
 struct UploadTurn {
     active: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
     id: uuid::Uuid,
@@ -616,12 +617,26 @@ pub async fn download(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
-    let blobs = Arc::clone(&state.blobs);
-    let id = row.id;
     let layout = Layout { plaintext_len: len };
-    // One segment at a time, so a large range never sits in memory whole.
+    let body = segment_stream(Arc::clone(&state.blobs), key, row.id, layout, start, end);
+    Ok(response
+        .no_chunking(if len == 0 { 0 } else { end - start + 1 })
+        .streaming(body))
+}
+
+/// Streams the plaintext bytes `start..=end`, decrypting one segment at a
+/// time on a blocking thread, so a large range never sits in memory whole.
+fn segment_stream(
+    blobs: Arc<dyn BlobStore>,
+    key: SecretKey,
+    id: uuid::Uuid,
+    layout: Layout,
+    start: u64,
+    end: u64,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    let len = layout.plaintext_len;
     let segment = SEGMENT_LEN as u64;
-    let body = futures_util::stream::unfold(start, move |position| {
+    futures_util::stream::unfold(start, move |position| {
         let blobs = Arc::clone(&blobs);
         let key = key.clone();
         async move {
@@ -651,8 +666,5 @@ pub async fn download(
             let next = if item.is_ok() { chunk_end + 1 } else { end + 1 };
             Some((item, next))
         }
-    });
-    Ok(response
-        .no_chunking(if len == 0 { 0 } else { end - start + 1 })
-        .streaming(body))
+    })
 }
