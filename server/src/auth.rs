@@ -87,11 +87,18 @@ pub async fn sign_in(
             .store
             .record_sign_in_failure(subject, now, window)
             .await?;
-        if state.store.sign_in_failures(subject, now, window).await?
-            > state.config.session.max_failures
+        let current = state
+            .store
+            .sign_in_failure_window(subject, now, window)
+            .await?;
+        if let Some((failures, ends_at)) = current
+            && failures > state.config.session.max_failures
         {
+            // Whole seconds until the window that counted these failures
+            // ends, rounded up so a client that waits that long is let in.
+            let remaining = (ends_at - now).num_milliseconds().max(0);
             return Err(ApiError::Throttled {
-                retry_after_seconds: window.num_seconds(),
+                retry_after_seconds: ((remaining + 999) / 1000).max(1),
             });
         }
     }

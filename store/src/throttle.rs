@@ -16,14 +16,29 @@ impl Store {
         now: DateTime<Utc>,
         window: Duration,
     ) -> Result<u32, StoreError> {
+        Ok(self
+            .sign_in_failure_window(subject, now, window)
+            .await?
+            .map_or(0, |(failures, _ends_at)| failures))
+    }
+
+    /// Returns the failures for `subject` in its current window and when
+    /// that window ends, or `None` when no window is open.
+    pub async fn sign_in_failure_window(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Option<(u32, DateTime<Utc>)>, StoreError> {
         let row = sign_in_failure::Entity::find_by_id(subject.to_owned())
             .one(&self.db)
             .await?;
         Ok(match row {
-            Some(row) if row.window_started_at > now - window => {
-                u32::try_from(row.failures).unwrap_or(0)
-            }
-            _ => 0,
+            Some(row) if row.window_started_at > now - window => Some((
+                u32::try_from(row.failures).unwrap_or(0),
+                row.window_started_at + window,
+            )),
+            _ => None,
         })
     }
 
