@@ -34,6 +34,13 @@ describe('sign-in and sessions', () => {
       assert.equal(await alertText(page), text('error.auth.invalid_credentials'));
     });
     await heading(page, 'signin.title').waitFor();
+    const passwordInput = page.locator('#signin-password');
+    assert.equal(await passwordInput.inputValue(), '', 'the rejected password is cleared');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      'signin-password',
+      'the password field has the focus for the next try',
+    );
     await record.context.close();
   });
 

@@ -122,6 +122,14 @@ export function mount(main, ctx) {
         return;
       }
       attempt({}, alert, (error) => {
+        if (error.code === 'auth.invalid_credentials') {
+          // A rejected password is not left in the page: the field is
+          // emptied and focused for the next try, and the alert gives the reason.
+          password = '';
+          passwordField.input.value = '';
+          focusElement(passwordField.input);
+          return false;
+        }
         if (error.field !== 'email') return false;
         showFieldError(emailField, describeError(error));
         focusElement(emailField.input);
