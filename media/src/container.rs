@@ -314,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn deeply_nested_boxes_are_invalid_not_a_stack_overflow() {
+    fn deeply_nested_boxes_are_invalid() {
         let mut nested = Vec::new();
         for _ in 0..100_000 {
             let mut outer = ((nested.len() + 8) as u32).to_be_bytes().to_vec();

@@ -37,42 +37,36 @@ const RESERVED: [&str; 22] = [
 /// length at [`MAX_NAME_BYTES`] while keeping the extension.
 pub fn clean(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let kept: String = last
+    let visible: String = last
         .chars()
         .filter(|c| !c.is_control() && !is_invisible(*c))
         .filter(|c| !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
         .collect();
-    let trimmed = kept.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    let trimmed = visible.trim_matches(|c: char| c == '.' || c.is_whitespace());
     if trimmed.is_empty() {
         return FALLBACK_NAME.to_owned();
     }
+
     // A name that was only an extension (".pdf", or one behind spaces)
     // keeps it as one.
-    let lost_extension = !trimmed.contains('.')
-        && kept
-            .trim_start_matches(char::is_whitespace)
-            .starts_with('.');
-    let owned;
-    let trimmed = if lost_extension {
-        owned = format!("{FALLBACK_NAME}.{trimmed}");
-        owned.as_str()
-    } else {
-        trimmed
-    };
-    // Windows ignores trailing spaces, so "con .pdf" is the device too.
-    let stem = trimmed.split('.').next().unwrap_or_default().trim_end();
-    let mut cleaned = if RESERVED
-        .iter()
-        .any(|reserved| stem.eq_ignore_ascii_case(reserved))
-    {
-        format!("_{trimmed}")
+    let only_extension = !trimmed.contains('.') && visible.trim_start().starts_with('.');
+    let named = if only_extension {
+        format!("{FALLBACK_NAME}.{trimmed}")
     } else {
         trimmed.to_owned()
     };
+
+    // Windows ignores trailing spaces, so "con .pdf" is the device too.
+    let stem = named.split('.').next().unwrap_or_default().trim_end();
+    let reserved = RESERVED
+        .iter()
+        .any(|reserved| stem.eq_ignore_ascii_case(reserved));
+    let cleaned = if reserved { format!("_{named}") } else { named };
     if cleaned.len() > MAX_NAME_BYTES {
-        cleaned = shorten(&cleaned);
+        shorten(&cleaned)
+    } else {
+        cleaned
     }
-    cleaned
 }
 
 /// Cuts a long name to [`MAX_NAME_BYTES`] on a character boundary, keeping
@@ -174,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn long_non_ascii_name_is_cut_on_a_character_boundary() {
+    fn long_non_ascii_name_cut_on_char_boundary() {
         let long = format!("{}.jpg", "Siân 💌 ".repeat(40));
         let cleaned = clean(&long);
         assert!(cleaned.len() <= MAX_NAME_BYTES);

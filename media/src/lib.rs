@@ -44,7 +44,7 @@ pub enum MediaError {
         /// FFmpeg's description of the failure.
         reason: String,
     },
-    /// FFmpeg failed in a way that says nothing about the file.
+    /// FFmpeg failed for a reason unrelated to the file's content.
     #[error("media processing failed: {0}")]
     Ffmpeg(String),
     /// Reading or writing stored data failed.

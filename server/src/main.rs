@@ -117,7 +117,7 @@ fn main() -> anyhow::Result<()> {
 /// Makes the kernel drop a connection whose sent data stays unacknowledged,
 /// or unsent behind the client's full receive window, for `timeout`.
 /// Without this, a socket that the server has given up on stays open for as
-/// long as the client keeps answering zero-window probes.
+/// long as the client keeps acknowledging zero-window probes.
 fn set_write_timeout(connection: &dyn std::any::Any, timeout: Duration) {
     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
         && let Err(error) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout))

@@ -17,7 +17,7 @@ pub struct AppState {
     pub store: Store,
     pub broker: Arc<Broker>,
     pub conversations: Arc<ConversationRegistry>,
-    /// Where file content is kept, sealed.
+    /// The storage for sealed file content.
     pub blobs: Arc<dyn BlobStore>,
     /// The origin browsers use; state-changing requests must carry it.
     pub public_origin: String,

@@ -340,6 +340,7 @@ impl Store {
             *counts.entry(new.conversation_id.0).or_default() += 1;
         }
         let ids: Vec<uuid::Uuid> = counts.keys().copied().collect();
+
         let transaction = self.begin_write().await?;
         if transaction.get_database_backend() == DbBackend::Postgres {
             // Lock the counters in id order, so two nodes writing batches
@@ -355,6 +356,7 @@ impl Store {
                 .all(&*transaction)
                 .await?;
         }
+
         let mut increment = Expr::case(conversation::Column::Id.eq(ids[0]), counts[&ids[0]]);
         for id in &ids[1..] {
             increment = increment.case(conversation::Column::Id.eq(*id), counts[id]);
@@ -371,6 +373,7 @@ impl Store {
             transaction.rollback().await?;
             return Ok(None);
         }
+
         // The first sequence number of the batch in each conversation.
         let mut next: BTreeMap<uuid::Uuid, i64> = updated
             .iter()

@@ -59,7 +59,7 @@ async fn batch_append_allocates_and_falls_back() -> anyhow::Result<()> {
     );
 
     // A resent id inside a batch: the batch is not stored whole, so each
-    // message gets its own answer, and no sequence number is skipped.
+    // message gets its own result, and no sequence number is skipped.
     let fresh = MessageId::new();
     let batch = vec![
         message(link, me, ids[2]),

@@ -69,6 +69,33 @@ async fn upload(
     Ok(response.json().await?)
 }
 
+/// Opens a raw connection, sends a `PATCH` from offset 0 that declares the
+/// whole file but sends only its first `sent` bytes, and returns the open
+/// connection once the server has had time to read them.
+async fn partial_patch(
+    app: &TestApp,
+    client: &Client,
+    id: &str,
+    original: &[u8],
+    sent: usize,
+) -> anyhow::Result<tokio::net::TcpStream> {
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let token = client.session_token.clone().unwrap_or_default();
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
+         Cookie: kinlink_session={token}\r\nUpload-Offset: 0\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        app.address,
+        original.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&original[..sent]).await?;
+    stream.flush().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(stream)
+}
+
 /// Builds a PDF-looking file: the kind check reads only the first bytes.
 fn pdf(text: &str, len: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();
@@ -93,20 +120,7 @@ async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
 
     // Send the first 2.5 segments on a raw connection and cut it half way
     // through the declared body.
-    let host = app.address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await?;
-    let token = alex.session_token.clone().unwrap_or_default();
-    let head = format!(
-        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
-         Cookie: kinlink_session={token}\r\nUpload-Offset: 0\r\n\
-         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
-        app.address,
-        original.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(&original[..SEGMENT * 5 / 2]).await?;
-    stream.flush().await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stream = partial_patch(&app, &alex, &id, &original, SEGMENT * 5 / 2).await?;
     drop(stream);
 
     // The server keeps the two whole segments it received.
@@ -374,20 +388,7 @@ async fn concurrent_append_is_refused() -> anyhow::Result<()> {
 
     // The first request sends part of its body and keeps the connection
     // open.
-    let host = app.address.trim_start_matches("http://");
-    let mut first = tokio::net::TcpStream::connect(host).await?;
-    let token = alex.session_token.clone().unwrap_or_default();
-    let head = format!(
-        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
-         Cookie: kinlink_session={token}\r\nUpload-Offset: 0\r\n\
-         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
-        app.address,
-        original.len()
-    );
-    first.write_all(head.as_bytes()).await?;
-    first.write_all(&original[..SEGMENT / 2]).await?;
-    first.flush().await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let first = partial_patch(&app, &alex, &id, &original, SEGMENT / 2).await?;
 
     let second = append(&alex, &id, 0, &original).await?;
     assert_eq!(second.status(), 409);

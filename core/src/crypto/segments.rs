@@ -1,10 +1,10 @@
 //! Chunked AEAD for files. The plaintext is cut into fixed-size segments,
 //! and each is sealed on its own with AES-256-GCM and a random nonce. Its
 //! associated data binds the file id, the segment's index and whether it
-//! is the last one. A reader can open any segment without the others,
-//! which is what HTTP Range needs, and still detects a segment that was
-//! altered, moved to another index or file, or a file cut short at a
-//! segment boundary (its last segment then lacks the final flag).
+//! is the last one. A reader can open any segment without the others, as
+//! HTTP Range needs. It still detects a segment that was altered or moved
+//! to another index or file, and a file cut short at a segment boundary,
+//! because its last segment then lacks the final flag.
 //!
 //! Each stored segment is `nonce || ciphertext || tag`, so every segment
 //! but the last takes exactly [`SEALED_SEGMENT_LEN`] bytes on disk.
@@ -295,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn full_segment_is_sealed_when_more_is_known_to_follow() {
+    fn full_segment_sealed_when_more_follows() {
         let id = Uuid::new_v4();
         let plaintext: Vec<u8> = (0..SEGMENT_LEN * 3).map(|i| (i % 13) as u8).collect();
         let mut first = SegmentWriter::new(key(), id, 0);

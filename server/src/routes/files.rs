@@ -113,6 +113,7 @@ pub async fn start(
 ) -> Result<HttpResponse, ApiError> {
     let conversation_id: ConversationId = super::parse_id(&path)?;
     authorise(&state, &user, conversation_id, Action::SendMessage).await?;
+
     let limits = &state.config.media;
     if body.size == 0 {
         return Err(invalid("size", "the file is empty"));
@@ -126,6 +127,9 @@ pub async fn start(
             ),
         ));
     }
+
+    // The file's own key, sealed with the conversation key of the current
+    // epoch.
     let name = filename::clean(&body.name);
     let conversation = state.store.conversation(conversation_id).await?;
     let epoch = conversation.key_epoch;
@@ -137,6 +141,7 @@ pub async fn start(
         .await?;
     let aad = bindings::file_key(id, conversation_id, epoch);
     let sealed_key = aead::seal(conversation_key, file_key.expose(), aad.as_bytes())?;
+
     let now = Utc::now();
     let hours = i64::try_from(limits.upload_expiry_hours).unwrap_or(i64::MAX);
     let started = state
@@ -254,20 +259,33 @@ async fn ensure_still_at(state: &AppState, id: uuid::Uuid, offset: i64) -> Resul
     Ok(())
 }
 
-/// Writes sealed segments on a blocking thread and records the new durable
-/// offset; returns the offset.
+/// Writes whole segments that continue an upload at `from`, which is
+/// always a segment boundary, and records the new durable offset; returns
+/// that offset.
 async fn flush(
     state: &AppState,
     id: uuid::Uuid,
-    first_index: u64,
     segments: Vec<Vec<u8>>,
     from: i64,
+) -> Result<i64, ApiError> {
+    let to = from + (segments.len() * SEGMENT_LEN) as i64;
+    store_segments(state, id, segments, from, to).await
+}
+
+/// Writes sealed segments on a blocking thread, once the upload is
+/// confirmed to be still at `from`, then moves its durable offset to `to`.
+async fn store_segments(
+    state: &AppState,
+    id: uuid::Uuid,
+    segments: Vec<Vec<u8>>,
+    from: i64,
+    to: i64,
 ) -> Result<i64, ApiError> {
     if segments.is_empty() {
         return Ok(from);
     }
-    let to = from + (segments.len() * SEGMENT_LEN) as i64;
     ensure_still_at(state, id, from).await?;
+    let first_index = from as u64 / SEGMENT_LEN as u64;
     let blobs = Arc::clone(&state.blobs);
     web::block(move || blobs.write_segments(id, first_index, &segments))
         .await
@@ -333,7 +351,6 @@ pub async fn append(
     let first_index = (offset as u64) / SEGMENT_LEN as u64;
     let mut writer = SegmentWriter::new(key.clone(), id, first_index);
     let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut pending_first = first_index;
     let mut durable = offset;
     let mut received = offset;
     while let Some(chunk) = payload.next().await {
@@ -344,14 +361,7 @@ pub async fn append(
                 // client can resume after it.
                 warn!(file = %id, error = %error, "upload interrupted");
                 pending.extend(writer.seal_full_segment()?);
-                flush(
-                    &state,
-                    id,
-                    pending_first,
-                    std::mem::take(&mut pending),
-                    durable,
-                )
-                .await?;
+                flush(&state, id, std::mem::take(&mut pending), durable).await?;
                 return Err(invalid(
                     "body",
                     "it was cut short; ask for the upload's status and resume from its offset",
@@ -360,14 +370,7 @@ pub async fn append(
         };
         received += chunk.len() as i64;
         if received > declared {
-            flush(
-                &state,
-                id,
-                pending_first,
-                std::mem::take(&mut pending),
-                durable,
-            )
-            .await?;
+            flush(&state, id, std::mem::take(&mut pending), durable).await?;
             return Err(invalid(
                 "body",
                 format!("it runs past the declared size of {declared} bytes"),
@@ -375,44 +378,20 @@ pub async fn append(
         }
         pending.extend(writer.push(&chunk)?);
         if pending.len() >= SEGMENTS_PER_WRITE {
-            let count = pending.len() as u64;
-            durable = flush(
-                &state,
-                id,
-                pending_first,
-                std::mem::take(&mut pending),
-                durable,
-            )
-            .await?;
-            pending_first += count;
+            durable = flush(&state, id, std::mem::take(&mut pending), durable).await?;
         }
     }
     if received < declared {
         // More bytes are to come, so a held-back full segment is not the
         // last. Whole segments are kept; a partial one is sent again.
         pending.extend(writer.seal_full_segment()?);
-        durable = flush(&state, id, pending_first, pending, durable).await?;
+        durable = flush(&state, id, pending, durable).await?;
         let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
         info!(file = %id, offset = durable, "upload paused");
         return Ok(HttpResponse::Ok().json(FileView::from(row)));
     }
     pending.push(writer.finish()?);
-    ensure_still_at(state.get_ref(), id, durable).await?;
-    let blobs = Arc::clone(&state.blobs);
-    let segments = pending;
-    web::block(move || blobs.write_segments(id, pending_first, &segments))
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    if !state
-        .store
-        .advance_upload(id, durable, declared, Utc::now())
-        .await?
-    {
-        return Err(ApiError::Conflict(
-            "another request is uploading this file; ask for its status".to_owned(),
-        ));
-    }
+    store_segments(&state, id, pending, durable, declared).await?;
     complete(&state, id, conversation, key, declared).await?;
     let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(FileView::from(row)))
@@ -582,6 +561,7 @@ pub async fn download(
     }
     let len = row.declared_size as u64;
     let key = file_key(&state, user, &row).await?;
+
     let range = request
         .headers()
         .get(header::RANGE)
@@ -597,6 +577,7 @@ pub async fn download(
         }
         None => (0, len.saturating_sub(1), false),
     };
+
     let disposition = if query.download || row.kind.as_deref() == Some("pdf") {
         Disposition::Attachment
     } else {
@@ -617,6 +598,7 @@ pub async fn download(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
+
     let layout = Layout { plaintext_len: len };
     let body = segment_stream(Arc::clone(&state.blobs), key, row.id, layout, start, end);
     Ok(response
