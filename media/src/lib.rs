@@ -10,7 +10,9 @@ pub mod disposition;
 pub mod filename;
 pub mod header;
 pub mod kind;
+pub mod pool;
 pub mod probe;
+pub mod transcode;
 
 /// A reason a file was rejected or could not be stored.
 #[derive(Debug, thiserror::Error)]

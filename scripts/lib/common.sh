@@ -34,6 +34,9 @@ kinlink_build_packages() {
     printf '%s\n' libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
       libswresample-dev libavfilter-dev libavdevice-dev
   fi
+  if grep -q '^name = "libheif-sys"$' "$root/Cargo.lock" 2>/dev/null; then
+    printf '%s\n' libheif-dev
+  fi
 }
 
 # Prints those of the given Debian packages that are not installed.

@@ -1,0 +1,214 @@
+//! Turning a checked upload into the renditions a browser plays and shows.
+//!
+//! - Video becomes H.264 and AAC in an MP4 with the index at the front, no
+//!   taller than the configured number of lines. The phone's display matrix
+//!   is applied to the pixels and HDR is tone-mapped to 8-bit BT.709. The
+//!   source timestamps are kept, so variable frame rate stays in sync with
+//!   the sound. A poster frame goes with it.
+//! - Audio becomes AAC in an M4A, its loudness brought to the target.
+//! - Images are decoded and encoded again with their orientation applied,
+//!   which leaves every metadata block (GPS included) behind, and get a
+//!   thumbnail. HEIC goes through libheif.
+//!
+//! Nothing read from the source's metadata is written to an output: each
+//! output is made from decoded pixels and samples only.
+
+mod av;
+mod heif;
+mod still;
+
+use std::path::{Path, PathBuf};
+
+use crate::MediaError;
+use crate::kind::{Category, Kind};
+use crate::probe::{self, Probe};
+
+/// Settings for the outputs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Maximum lines (the shorter side) of an output video.
+    pub max_video_lines: u32,
+    /// Maximum long side of an output image.
+    pub max_image_side: u32,
+    /// Maximum long side of a thumbnail, in pixels. Posters get twice this.
+    pub thumbnail_side: u32,
+    /// Threads each decoder and encoder may use.
+    pub threads: usize,
+    /// The libx264 preset.
+    pub x264_preset: String,
+    /// The libx264 constant rate factor.
+    pub x264_crf: u8,
+    /// AAC bit rate per output, in bits per second.
+    pub audio_bit_rate: usize,
+    /// Integrated loudness of audio files, in LUFS.
+    pub loudness_target: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_video_lines: 720,
+            max_image_side: 4096,
+            thumbnail_side: 320,
+            threads: 2,
+            x264_preset: "veryfast".to_owned(),
+            x264_crf: 23,
+            audio_bit_rate: 128_000,
+            loudness_target: -16.0,
+        }
+    }
+}
+
+/// The purpose of an output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The file shown or played in place of the original.
+    Main,
+    /// A still from a video.
+    Poster,
+    /// A small version of an image.
+    Thumbnail,
+}
+
+impl Role {
+    /// Returns the stored and published name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Main => "main",
+            Role::Poster => "poster",
+            Role::Thumbnail => "thumbnail",
+        }
+    }
+}
+
+/// One file the pipeline wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendition {
+    pub role: Role,
+    pub path: PathBuf,
+    /// The media type it is served with.
+    pub mime: &'static str,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u64>,
+}
+
+/// Makes the renditions of `input`, a file already detected as `kind`,
+/// in `out_dir`. `progress` receives the share done, from 0.0 to 1.0, as
+/// work goes on. A PDF has no renditions: it is served as uploaded.
+pub fn transcode(
+    input: &Path,
+    kind: Kind,
+    out_dir: &Path,
+    settings: &Settings,
+    progress: &mut dyn FnMut(f32),
+) -> Result<Vec<Rendition>, MediaError> {
+    probe::init()?;
+    let renditions = match kind.category() {
+        Category::Document => Vec::new(),
+        Category::Image => still::image(input, kind, out_dir, settings)?,
+        Category::Audio | Category::Video => {
+            let found = probe::probe(input)?;
+            media(input, &found, out_dir, settings, progress)?
+        }
+    };
+    progress(1.0);
+    Ok(renditions)
+}
+
+fn media(
+    input: &Path,
+    found: &Probe,
+    out_dir: &Path,
+    settings: &Settings,
+    progress: &mut dyn FnMut(f32),
+) -> Result<Vec<Rendition>, MediaError> {
+    if found.video.is_none() && found.audio.is_none() {
+        return Err(MediaError::Invalid {
+            reason: "the file holds no audio or video stream".to_owned(),
+        });
+    }
+    let main = out_dir.join(if found.video.is_some() {
+        "main.mp4"
+    } else {
+        "main.m4a"
+    });
+    let written = av::transcode(input, found, &main, settings, progress)?;
+    let mut renditions = vec![Rendition {
+        role: Role::Main,
+        mime: if written.video.is_some() {
+            "video/mp4"
+        } else {
+            "audio/mp4"
+        },
+        path: main,
+        width: written.video.map(|(width, _)| width),
+        height: written.video.map(|(_, height)| height),
+        duration_ms: Some(written.duration_ms),
+    }];
+    if let Some(frame) = written.poster {
+        let path = out_dir.join("poster.jpg");
+        let (width, height) = still::poster(&frame, &path, settings)?;
+        renditions.push(Rendition {
+            role: Role::Poster,
+            path,
+            mime: "image/jpeg",
+            width: Some(width),
+            height: Some(height),
+            duration_ms: None,
+        });
+    }
+    Ok(renditions)
+}
+
+/// Returns the size that fits `width`×`height` inside `box_long`×`box_short`
+/// (long side, short side) keeping the aspect ratio, never enlarging, with
+/// both sides rounded down to even numbers when `even` is set.
+pub(crate) fn fit(width: u32, height: u32, long: u32, short: u32, even: bool) -> (u32, u32) {
+    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+    let (limit_w, limit_h) = if width >= height {
+        (f64::from(long), f64::from(short))
+    } else {
+        (f64::from(short), f64::from(long))
+    };
+    let scale = (limit_w / w).min(limit_h / h).min(1.0);
+    let round = |value: f64| {
+        let value = (value * scale).round().max(2.0) as u32;
+        if even { value & !1 } else { value }
+    };
+    (round(w), round(h))
+}
+
+/// Maps an FFmpeg error to the uploader's message: a failure while reading
+/// the file is the file's fault, anything else is ours.
+pub(crate) fn ffmpeg_error(error: ffmpeg_next::Error) -> MediaError {
+    MediaError::Ffmpeg(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn fit_keeps_small_pictures() {
+        assert_eq!(fit(640, 360, 1280, 720, true), (640, 360));
+    }
+
+    #[test]
+    fn fit_limits_the_short_side_of_portrait_video() {
+        assert_eq!(fit(1080, 1920, 1280, 720, true), (720, 1280));
+        assert_eq!(fit(1920, 1080, 1280, 720, true), (1280, 720));
+    }
+
+    #[test]
+    fn fit_rounds_to_even_sides_when_asked() {
+        assert_eq!(fit(641, 361, 1280, 720, true), (640, 360));
+        assert_eq!(fit(641, 361, 1280, 720, false), (641, 361));
+    }
+
+    #[test]
+    fn fit_limits_wide_pictures_by_their_long_side() {
+        assert_eq!(fit(4000, 1000, 1280, 720, true), (1280, 320));
+        assert_eq!(fit(8000, 6000, 320, 320, false), (320, 240));
+    }
+}
