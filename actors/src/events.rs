@@ -40,6 +40,15 @@ pub enum Event {
     /// Sessions were ended (sign-out elsewhere, revocation, disabled
     /// account); their sockets close at once.
     SessionsEnded { session_ids: Vec<SessionId> },
+    /// A file's processing moved on: its status, the percentage done while
+    /// processing, and the failure code when it failed.
+    File {
+        conversation_id: ConversationId,
+        file_id: uuid::Uuid,
+        status: String,
+        progress: Option<u8>,
+        failure: Option<String>,
+    },
 }
 
 impl Event {
@@ -51,6 +60,9 @@ impl Event {
                 conversation_id, ..
             }
             | Event::MemberRemoved {
+                conversation_id, ..
+            }
+            | Event::File {
                 conversation_id, ..
             } => Some(*conversation_id),
             Event::SessionsEnded { .. } => None,

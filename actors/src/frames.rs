@@ -73,6 +73,16 @@ pub enum ServerFrame {
     },
     /// This user was removed from the conversation.
     Removed { conversation_id: ConversationId },
+    /// A file in the conversation moved on through processing.
+    File {
+        conversation_id: ConversationId,
+        file_id: uuid::Uuid,
+        status: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        progress: Option<u8>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failure: Option<String>,
+    },
     /// A frame failed; the connection stays open.
     Error {
         code: &'static str,

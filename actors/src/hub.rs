@@ -119,6 +119,9 @@ impl Hub {
             Event::Message(message) => followers(&registry, message.conversation_id).collect(),
             Event::Read {
                 conversation_id, ..
+            }
+            | Event::File {
+                conversation_id, ..
             } => followers(&registry, *conversation_id).collect(),
         };
         for connection in targets {

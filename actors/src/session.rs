@@ -788,6 +788,24 @@ impl Handler<Delivery> for SessionActor {
                         self.send_frame(&frame, ctx);
                     }
                 }
+                Event::File {
+                    conversation_id,
+                    file_id,
+                    status,
+                    progress,
+                    failure,
+                } => {
+                    if self.delivered.contains_key(conversation_id) {
+                        let frame = ServerFrame::File {
+                            conversation_id: *conversation_id,
+                            file_id: *file_id,
+                            status: status.clone(),
+                            progress: *progress,
+                            failure: failure.clone(),
+                        };
+                        self.send_frame(&frame, ctx);
+                    }
+                }
                 Event::SessionsEnded { session_ids } => {
                     if session_ids.contains(&self.identity.session_id) {
                         self.close(CloseCode::Policy, "session ended", ctx);

@@ -13,8 +13,11 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use kinlink_core::crypto::SecretKey;
-use kinlink_core::crypto::segments::{Layout, SEALED_SEGMENT_LEN, open_segment};
+use kinlink_core::crypto::segments::{
+    Layout, SEALED_SEGMENT_LEN, SEGMENT_LEN, SegmentWriter, open_segment,
+};
 use uuid::Uuid;
+use zeroize::Zeroize;
 
 use crate::MediaError;
 
@@ -148,6 +151,71 @@ pub fn read_range(
     Ok(plaintext)
 }
 
+/// Segments written to the store in one call while sealing a file.
+const SEALED_BATCH: usize = 16;
+
+/// Encrypts the file at `path` into the store as blob `id`, in sealed
+/// segments under `key`, and returns its plaintext length.
+pub fn seal_file(
+    store: &dyn BlobStore,
+    key: &SecretKey,
+    id: Uuid,
+    path: &Path,
+) -> Result<u64, MediaError> {
+    let mut file = File::open(path)?;
+    let mut writer = SegmentWriter::new(key.clone(), id, 0);
+    let mut buffer = vec![0u8; SEGMENT_LEN];
+    let mut pending = Vec::with_capacity(SEALED_BATCH + 1);
+    let mut first_index = 0;
+    let mut len = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        len += read as u64;
+        pending.extend(writer.push(&buffer[..read])?);
+        if pending.len() >= SEALED_BATCH {
+            store.write_segments(id, first_index, &pending)?;
+            first_index += pending.len() as u64;
+            pending.clear();
+        }
+    }
+    buffer.zeroize();
+    pending.push(writer.finish()?);
+    store.write_segments(id, first_index, &pending)?;
+    Ok(len)
+}
+
+/// Decrypts a stored file whole into a new file at `path`, readable by the
+/// server's user only. This is for the private working folder of media
+/// processing: the one place plaintext is allowed on disk.
+pub fn open_to_file(
+    store: &dyn BlobStore,
+    key: &SecretKey,
+    id: Uuid,
+    layout: Layout,
+    path: &Path,
+) -> Result<(), MediaError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let mut reader = SealedReader::new(store, key, id, layout);
+    let mut buffer = vec![0u8; SEGMENT_LEN];
+    loop {
+        let read = reader.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        file.write_all(&buffer[..read])?;
+    }
+    buffer.zeroize();
+    file.sync_all()?;
+    Ok(())
+}
+
 /// Reads a stored file's plaintext as a seekable stream, decrypting one
 /// segment at a time and keeping the last one, so parsers that read
 /// headers with many small reads and seeks stay cheap.
@@ -246,7 +314,6 @@ impl Seek for SealedReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kinlink_core::crypto::segments::{SEGMENT_LEN, SegmentWriter};
 
     fn stored_file(store: &LocalDisk, plaintext: &[u8]) -> (SecretKey, Uuid, Layout) {
         let key = SecretKey::from_bytes([4; 32]);
@@ -360,5 +427,24 @@ mod tests {
         store.delete(id).unwrap();
         store.delete(id).unwrap();
         assert_eq!(store.stored_len(id).unwrap(), None);
+    }
+
+    #[test]
+    fn sealed_file_opens_to_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDisk::open(&dir.path().join("blobs")).unwrap();
+        let key = SecretKey::from_bytes([3; 32]);
+        let plaintext: Vec<u8> = (0..SEGMENT_LEN * 20 + 77)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let source = dir.path().join("source");
+        std::fs::write(&source, &plaintext).unwrap();
+        let id = Uuid::new_v4();
+        let len = seal_file(&store, &key, id, &source).unwrap();
+        assert_eq!(len, plaintext.len() as u64);
+        let copy = dir.path().join("copy");
+        let layout = Layout { plaintext_len: len };
+        open_to_file(&store, &key, id, layout, &copy).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), plaintext);
     }
 }

@@ -27,8 +27,8 @@ fn media(name: &str) -> PathBuf {
             &std::fs::read(&script).expect("the script reads"),
             &mut hasher,
         );
-        let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "test-media-{:016x}",
+        let folder = std::env::temp_dir().join(format!(
+            "kinlink-test-media-{:016x}",
             std::hash::Hasher::finish(&hasher)
         ));
         let status = Command::new(script)

@@ -12,6 +12,7 @@ mod m20261204_000002_conversations;
 mod m20261204_000003_audit;
 mod m20261204_000004_totp_last_step;
 mod m20261204_000005_files;
+mod m20261204_000006_file_renditions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_audit::Migration),
             Box::new(m20261204_000004_totp_last_step::Migration),
             Box::new(m20261204_000005_files::Migration),
+            Box::new(m20261204_000006_file_renditions::Migration),
         ]
     }
 }

@@ -64,6 +64,23 @@ pub struct MediaConfig {
     pub max_video_pixels: u64,
     /// Hours an unfinished upload is kept before it is deleted.
     pub upload_expiry_hours: u64,
+    /// Processing jobs (transcodes) that run at once.
+    pub workers: usize,
+    /// Jobs that may wait for a worker. When the queue is full a finished
+    /// upload is answered "busy, try later".
+    pub queue: usize,
+    /// Threads each job's decoders and encoders use.
+    pub threads_per_job: usize,
+    /// The nice value of the workers (0 to 19): higher leaves more CPU to
+    /// conversations while a transcode runs.
+    pub worker_nice: i32,
+    /// Maximum lines (the shorter side) of a transcoded video.
+    pub max_video_lines: u32,
+    /// The libx264 preset of transcoded video.
+    pub x264_preset: String,
+    /// The private folder where plaintext lives while a file is processed.
+    /// Empty means `work` in the data folder. It is emptied at every start.
+    pub work_dir: String,
 }
 
 impl Default for MediaConfig {
@@ -76,6 +93,13 @@ impl Default for MediaConfig {
             // 4096 × 4096, above 4K (3840 × 2160 and 4096 × 2160).
             max_video_pixels: 16_777_216,
             upload_expiry_hours: 24,
+            workers: 1,
+            queue: 16,
+            threads_per_job: 2,
+            worker_nice: 10,
+            max_video_lines: 720,
+            x264_preset: "veryfast".to_owned(),
+            work_dir: String::new(),
         }
     }
 }
@@ -273,7 +297,33 @@ impl Config {
         if self.websocket.send_queue_frames == 0 || self.websocket.send_queue_bytes == 0 {
             anyhow::bail!("invalid websocket send queue: both limits must be above 0");
         }
+        if self.media.workers == 0 || self.media.threads_per_job == 0 {
+            anyhow::bail!(
+                "invalid media.workers or media.threads_per_job: both must be at least 1"
+            );
+        }
+        if !(0..=19).contains(&self.media.worker_nice) {
+            anyhow::bail!(
+                "invalid media.worker_nice {}: expected 0 to 19",
+                self.media.worker_nice
+            );
+        }
+        if self.media.max_video_lines < 144 || self.media.max_video_lines % 2 == 1 {
+            anyhow::bail!(
+                "invalid media.max_video_lines {}: expected an even number of at least 144",
+                self.media.max_video_lines
+            );
+        }
         Ok(())
+    }
+
+    /// Returns the private working folder of media processing.
+    pub fn media_work_dir(&self) -> std::path::PathBuf {
+        if self.media.work_dir.is_empty() {
+            self.data_dir.join("work")
+        } else {
+            std::path::PathBuf::from(&self.media.work_dir)
+        }
     }
 
     /// Returns the database URL, defaulting to a SQLite file in the data

@@ -35,6 +35,8 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    #[error("media processing is busy; send the request again after the Retry-After seconds")]
+    Busy { retry_after_seconds: i64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -64,6 +66,7 @@ impl ApiError {
             ApiError::Forbidden => "request.forbidden",
             ApiError::NotFound => "resource.not_found",
             ApiError::Conflict(_) => "resource.conflict",
+            ApiError::Busy { .. } => "server.busy",
             ApiError::Internal(_) => "server.internal",
         }
     }
@@ -105,16 +108,19 @@ impl ResponseError for ApiError {
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        // Only an internal failure hides its message; it is logged whole.
+        let internal = matches!(self, ApiError::Internal(_));
+        if internal {
             tracing::error!(error = %kinlink_actors::Causes(self), code = self.code(), "request failed");
         }
-        let message = if status.is_server_error() {
+        let message = if internal {
             String::new()
         } else {
             self.to_string()
@@ -125,6 +131,9 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         if let ApiError::Throttled {
+            retry_after_seconds,
+        }
+        | ApiError::Busy {
             retry_after_seconds,
         } = self
         {

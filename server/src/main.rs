@@ -9,6 +9,7 @@ mod error;
 mod frame_guard;
 mod http;
 mod load_fixtures;
+mod processing;
 mod recovery;
 mod routes;
 mod state;
@@ -191,6 +192,8 @@ async fn serve(
     };
     let blobs = kinlink_media::blob::LocalDisk::open(&config.data_dir.join("media"))
         .context("opening the media folder")?;
+    let (processing, processing_reports) =
+        processing::Processing::start(&config).context("starting media processing")?;
     let state = AppState {
         blobs: Arc::new(blobs),
         conversations: ConversationRegistry::new(GroupCommit::start(
@@ -204,9 +207,11 @@ async fn serve(
         dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
         active_uploads: Arc::default(),
+        processing: Arc::new(processing),
     };
 
     upload_expiry::start(state.clone());
+    processing::supervise(state.clone(), processing_reports);
     let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {

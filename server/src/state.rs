@@ -26,6 +26,8 @@ pub struct AppState {
     pub dummy_salt: [u8; 16],
     /// Permits for concurrent Argon2id runs, one per core.
     pub password_hashing: Arc<tokio::sync::Semaphore>,
+    /// The media processing pool and its working folder.
+    pub processing: Arc<crate::processing::Processing>,
     /// Uploads receiving bytes on this node right now.
     pub active_uploads: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
 }

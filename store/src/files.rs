@@ -1,22 +1,25 @@
 //! Uploaded files and their progress.
 //!
-//! An upload moves from `uploading` to `ready` once every byte is stored
-//! and the checks pass, or to `failed` with a reason. `received_bytes`
+//! An upload moves from `uploading` to `processing` once every byte is
+//! stored and the checks pass, then to `ready` with its renditions, or to
+//! `failed` with a reason. A document needs no processing and goes straight
+//! to `ready`. `received_bytes`
 //! counts plaintext bytes whose sealed segments are durable in the blob
 //! store, so a resumed upload continues from there.
 
 use chrono::{DateTime, Utc};
 use kinlink_core::{ConversationId, UserId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::entity::file;
+use crate::entity::{file, file_rendition};
 use crate::{Store, StoreError};
 
 /// The states of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileStatus {
     Uploading,
+    Processing,
     Ready,
     Failed,
 }
@@ -26,6 +29,7 @@ impl FileStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             FileStatus::Uploading => "uploading",
+            FileStatus::Processing => "processing",
             FileStatus::Ready => "ready",
             FileStatus::Failed => "failed",
         }
@@ -78,6 +82,7 @@ impl Store {
             created_at: Set(new.created_at),
             updated_at: Set(new.created_at),
             expires_at: Set(Some(new.expires_at)),
+            processing_attempts: Set(0),
         })
         .exec_without_returning(&*transaction)
         .await?;
@@ -147,9 +152,146 @@ impl Store {
             .await?)
     }
 
-    /// Deletes a file's row. The caller deletes its blob first.
+    /// Deletes a file's row and its renditions' rows. The caller deletes
+    /// their blobs first.
     pub async fn delete_file(&self, id: uuid::Uuid) -> Result<(), StoreError> {
-        file::Entity::delete_by_id(id).exec(&self.db).await?;
+        let transaction = self.begin_write().await?;
+        file_rendition::Entity::delete_many()
+            .filter(file_rendition::Column::FileId.eq(id))
+            .exec(&*transaction)
+            .await?;
+        file::Entity::delete_by_id(id).exec(&*transaction).await?;
+        transaction.commit().await?;
         Ok(())
+    }
+
+    /// Moves a checked upload, or a file whose processing was cut off, to
+    /// `processing` and counts the attempt. `kind` is set when given.
+    /// Returns the attempts so far, this one included, or `None` when the
+    /// file is gone or in neither state.
+    pub async fn start_processing(
+        &self,
+        id: uuid::Uuid,
+        kind: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i32>, StoreError> {
+        let mut update = file::Entity::update_many()
+            .col_expr(
+                file::Column::Status,
+                Expr::value(FileStatus::Processing.as_str()),
+            )
+            .col_expr(
+                file::Column::ProcessingAttempts,
+                Expr::col(file::Column::ProcessingAttempts).add(1),
+            )
+            .col_expr(file::Column::UpdatedAt, Expr::value(at));
+        if let Some(kind) = kind {
+            update = update.col_expr(file::Column::Kind, Expr::value(kind));
+        }
+        let result = update
+            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Status.is_in([
+                FileStatus::Uploading.as_str(),
+                FileStatus::Processing.as_str(),
+            ]))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected != 1 {
+            return Ok(None);
+        }
+        Ok(self.file(id).await?.map(|row| row.processing_attempts))
+    }
+
+    /// Records a processed file's renditions and marks it ready, in one
+    /// transaction. Returns false, storing nothing, when the file is no
+    /// longer processing (it was deleted, or failed meanwhile).
+    pub async fn finish_processing(
+        &self,
+        id: uuid::Uuid,
+        renditions: Vec<file_rendition::Model>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let transaction = self.begin_write().await?;
+        let result = file::Entity::update_many()
+            .col_expr(
+                file::Column::Status,
+                Expr::value(FileStatus::Ready.as_str()),
+            )
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .col_expr(file::Column::ExpiresAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Status.eq(FileStatus::Processing.as_str()))
+            .exec(&*transaction)
+            .await?;
+        if result.rows_affected != 1 {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        if !renditions.is_empty() {
+            file_rendition::Entity::insert_many(
+                renditions
+                    .into_iter()
+                    .map(sea_orm::IntoActiveModel::into_active_model),
+            )
+            .exec_without_returning(&*transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that a file's processing is alive.
+    pub async fn touch_file(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        file::Entity::update_many()
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .filter(file::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a file from `processing` back to `uploading` with every byte
+    /// stored, so the uploader's next request runs the checks and queues it
+    /// again. Used when the processing queue is full.
+    pub async fn return_to_uploading(
+        &self,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        file::Entity::update_many()
+            .col_expr(
+                file::Column::Status,
+                Expr::value(FileStatus::Uploading.as_str()),
+            )
+            .col_expr(
+                file::Column::ProcessingAttempts,
+                Expr::col(file::Column::ProcessingAttempts).sub(1),
+            )
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Status.eq(FileStatus::Processing.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Lists a file's renditions.
+    pub async fn renditions(
+        &self,
+        file_id: uuid::Uuid,
+    ) -> Result<Vec<file_rendition::Model>, StoreError> {
+        Ok(file_rendition::Entity::find()
+            .filter(file_rendition::Column::FileId.eq(file_id))
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Lists the files left in `processing`, which a server that stopped
+    /// part way through leaves behind.
+    pub async fn files_processing(&self) -> Result<Vec<file::Model>, StoreError> {
+        Ok(file::Entity::find()
+            .filter(file::Column::Status.eq(FileStatus::Processing.as_str()))
+            .all(&self.db)
+            .await?)
     }
 }

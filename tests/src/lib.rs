@@ -9,6 +9,8 @@ pub mod database;
 pub mod raw;
 pub mod secrets;
 pub mod socket;
+pub mod test_media;
+pub mod uploads;
 
 pub use app::{AppOptions, TestApp};
 pub use client::Client;

@@ -113,6 +113,7 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/uploads/{id}", "get"),
         ("/api/v1/uploads/{id}", "patch"),
         ("/api/v1/files/{id}", "get"),
+        ("/api/v1/files/{id}/renditions/{role}", "get"),
         ("/api/v1/ws", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),

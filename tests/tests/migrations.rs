@@ -36,18 +36,18 @@ async fn migrations_apply_and_revert() -> anyhow::Result<()> {
     let store = kinlink_store::Store::connect(&url_for(&database, &dir), 2).await?;
 
     store.migrate().await?;
-    assert_eq!(table_count(&store).await?, 15);
+    assert_eq!(table_count(&store).await?, 16);
     store.migrate().await?;
     assert_eq!(
         table_count(&store).await?,
-        15,
+        16,
         "a second run changes nothing"
     );
 
     store.migrate_down_all().await?;
     assert_eq!(table_count(&store).await?, 0);
     store.migrate().await?;
-    assert_eq!(table_count(&store).await?, 15, "up again after down");
+    assert_eq!(table_count(&store).await?, 16, "up again after down");
     Ok(())
 }
 
@@ -77,6 +77,6 @@ async fn concurrent_migrations_do_not_race() -> anyhow::Result<()> {
     for node in nodes {
         stores.push(node.await??);
     }
-    assert_eq!(table_count(&stores[0]).await?, 15);
+    assert_eq!(table_count(&stores[0]).await?, 16);
     Ok(())
 }

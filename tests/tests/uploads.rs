@@ -6,68 +6,12 @@
 
 use std::time::Duration;
 
+use kinlink_tests::uploads::{append, start, upload};
 use kinlink_tests::{Client, TestApp};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 const SEGMENT: usize = 64 * 1024;
-
-/// Starts an upload and returns its JSON view.
-async fn start(
-    client: &Client,
-    conversation: &str,
-    name: &str,
-    size: usize,
-) -> anyhow::Result<Value> {
-    let response = client
-        .post(
-            &format!("/api/v1/conversations/{conversation}/uploads"),
-            &json!({ "name": name, "size": size }),
-        )
-        .await?;
-    anyhow::ensure!(
-        response.status() == 201,
-        "start failed: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
-}
-
-/// Sends bytes from `offset` and returns the response.
-async fn append(
-    client: &Client,
-    id: &str,
-    offset: usize,
-    bytes: &[u8],
-) -> anyhow::Result<reqwest::Response> {
-    Ok(client
-        .http
-        .patch(format!("{}/api/v1/uploads/{id}", client.address))
-        .header("Origin", &client.address)
-        .header("Upload-Offset", offset.to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(bytes.to_vec())
-        .send()
-        .await?)
-}
-
-/// Uploads a whole file in one request and returns the final view.
-async fn upload(
-    client: &Client,
-    conversation: &str,
-    name: &str,
-    bytes: &[u8],
-) -> anyhow::Result<Value> {
-    let started = start(client, conversation, name, bytes.len()).await?;
-    let id = started["id"].as_str().unwrap_or_default().to_owned();
-    let response = append(client, &id, 0, bytes).await?;
-    anyhow::ensure!(
-        response.status() == 200,
-        "append failed: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
-}
 
 /// Opens a raw connection, sends a `PATCH` from offset 0 that declares the
 /// whole file but sends only its first `sent` bytes, and returns the open

@@ -7,6 +7,9 @@
 //! resumes from the last durable segment. When the last byte is stored the
 //! file is checked (kind from its bytes, the conversation's accepted kinds,
 //! the pixel limit from its header) before anything else is done with it.
+//! A document is then ready; a picture, sound or video goes to media
+//! processing (see `crate::processing`), and its renditions are served in
+//! its place once they are made.
 
 use std::sync::Arc;
 
@@ -26,7 +29,7 @@ use kinlink_media::disposition::{Disposition, content_disposition};
 use kinlink_media::filename;
 use kinlink_media::header::{HEADER_LEN, image_dimensions};
 use kinlink_media::kind::{Category, Kind, detect};
-use kinlink_store::entity::file;
+use kinlink_store::entity::{file, file_rendition};
 use kinlink_store::files::{FileStatus, NewUpload};
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument, warn};
@@ -34,6 +37,7 @@ use tracing::{info, instrument, warn};
 use super::conversations::authorise;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
+use crate::processing;
 use crate::state::AppState;
 
 /// Sealed segments written and made durable together: 1 MiB of content.
@@ -62,12 +66,27 @@ pub struct FileView {
     status: String,
     kind: Option<String>,
     failure: Option<String>,
+    /// What processing made of the file, once it is ready.
+    renditions: Vec<RenditionView>,
 }
 
-impl From<file::Model> for FileView {
-    fn from(row: file::Model) -> Self {
+/// A rendition as clients see it.
+#[derive(Serialize)]
+pub struct RenditionView {
+    role: String,
+    mime: String,
+    size: i64,
+    width: Option<i32>,
+    height: Option<i32>,
+    duration_ms: Option<i64>,
+    url: String,
+}
+
+impl FileView {
+    fn new(row: file::Model, renditions: Vec<file_rendition::Model>) -> Self {
+        let id = row.id;
         Self {
-            id: row.id,
+            id,
             conversation_id: ConversationId(row.conversation_id),
             name: row.name,
             size: row.declared_size,
@@ -76,8 +95,31 @@ impl From<file::Model> for FileView {
             status: row.status,
             kind: row.kind,
             failure: row.failure,
+            renditions: renditions
+                .into_iter()
+                .map(|r| RenditionView {
+                    url: format!("/api/v1/files/{id}/renditions/{}", r.role),
+                    role: r.role,
+                    mime: r.mime,
+                    size: r.size,
+                    width: r.width,
+                    height: r.height,
+                    duration_ms: r.duration_ms,
+                })
+                .collect(),
         }
     }
+}
+
+/// Reads a file again and builds its view with its renditions.
+async fn file_view(state: &AppState, id: uuid::Uuid) -> Result<FileView, ApiError> {
+    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
+    let renditions = if row.status == FileStatus::Ready.as_str() {
+        state.store.renditions(id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(FileView::new(row, renditions))
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
@@ -170,9 +212,8 @@ pub async fn start(
             ),
         ));
     }
-    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     info!(file = %id, conversation = %conversation_id, size = body.size, "upload started");
-    Ok(HttpResponse::Created().json(FileView::from(row)))
+    Ok(HttpResponse::Created().json(file_view(&state, id).await?))
 }
 
 /// Finds a file the user may see: their own upload, or any file of a
@@ -204,7 +245,22 @@ pub async fn status(
     if row.status == FileStatus::Uploading.as_str() && row.uploader_id != user.user_id.0 {
         return Err(ApiError::NotFound);
     }
-    Ok(web::Json(FileView::from(row)))
+    let stalled = Utc::now() - row.updated_at
+        > Duration::from_std(processing::STALLED_AFTER).unwrap_or(Duration::MAX);
+    if row.status == FileStatus::Processing.as_str() && stalled {
+        // The server that processed it stopped: this member's key lets the
+        // work start again.
+        let id = row.id;
+        let conversation = ConversationId(row.conversation_id);
+        let declared = row.declared_size;
+        let key = file_key(&state, user, &row).await?;
+        info!(file = %id, "resuming processing that stopped");
+        match complete(&state, id, conversation, key, declared).await {
+            Ok(()) | Err(ApiError::Busy { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(web::Json(file_view(&state, row.id).await?))
 }
 
 /// Marks an upload as receiving bytes on this node until dropped, so a
@@ -345,8 +401,7 @@ pub async fn append(
         // Every byte is stored but the checks never ended (the server
         // stopped during them): run them again, writing nothing.
         complete(&state, id, conversation, key, declared).await?;
-        let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
-        return Ok(HttpResponse::Ok().json(FileView::from(row)));
+        return Ok(HttpResponse::Ok().json(file_view(&state, id).await?));
     }
     let first_index = (offset as u64) / SEGMENT_LEN as u64;
     let mut writer = SegmentWriter::new(key.clone(), id, first_index);
@@ -386,19 +441,19 @@ pub async fn append(
         // last. Whole segments are kept; a partial one is sent again.
         pending.extend(writer.seal_full_segment()?);
         durable = flush(&state, id, pending, durable).await?;
-        let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
         info!(file = %id, offset = durable, "upload paused");
-        return Ok(HttpResponse::Ok().json(FileView::from(row)));
+        return Ok(HttpResponse::Ok().json(file_view(&state, id).await?));
     }
     pending.push(writer.finish()?);
     store_segments(&state, id, pending, durable, declared).await?;
     complete(&state, id, conversation, key, declared).await?;
-    let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(FileView::from(row)))
+    Ok(HttpResponse::Ok().json(file_view(&state, id).await?))
 }
 
-/// Checks a fully stored file, without decrypting more than its headers,
-/// and marks it ready or failed. A failed file's content is deleted.
+/// Checks a fully stored file, without decrypting more than its headers.
+/// A document is then ready; other kinds are queued for processing, or
+/// put back to be sent again when the queue is full ([`ApiError::Busy`]).
+/// A failed file's content is deleted.
 async fn complete(
     state: &AppState,
     id: uuid::Uuid,
@@ -411,20 +466,23 @@ async fn complete(
     let layout = Layout {
         plaintext_len: size as u64,
     };
-    let checked = web::block(move || check(blobs.as_ref(), &key, id, layout, &limits))
+    let checking_key = key.clone();
+    let checked = web::block(move || check(blobs.as_ref(), &checking_key, id, layout, &limits))
         .await
         .unwrap_or_else(|blocking| {
             Err(MediaError::Io(std::io::Error::other(blocking.to_string())))
         });
     let now = Utc::now();
     match checked {
-        Ok(kind) => {
+        Ok(kind) if kind.category() == Category::Document => {
             state
                 .store
                 .finish_upload(id, FileStatus::Ready, Some(kind_name(kind)), None, now)
                 .await?;
             info!(file = %id, %conversation, kind = kind_name(kind), "upload stored");
+            processing::publish(state, conversation, id, FileStatus::Ready, None, None).await;
         }
+        Ok(kind) => queue(state, id, conversation, kind, key, layout).await?,
         Err(error) => {
             let reason = failure_code(&error);
             if matches!(error, MediaError::Io(_) | MediaError::Crypto(_)) {
@@ -442,6 +500,61 @@ async fn complete(
             info!(file = %id, %conversation, reason, "upload rejected");
         }
     }
+    Ok(())
+}
+
+/// Moves a checked file to `processing` and queues its job. A file whose
+/// processing keeps being cut off fails instead of being tried forever.
+async fn queue(
+    state: &AppState,
+    id: uuid::Uuid,
+    conversation: ConversationId,
+    kind: Kind,
+    key: SecretKey,
+    layout: Layout,
+) -> Result<(), ApiError> {
+    let now = Utc::now();
+    let Some(attempts) = state
+        .store
+        .start_processing(id, Some(kind_name(kind)), now)
+        .await?
+    else {
+        return Ok(());
+    };
+    if attempts > processing::MAX_ATTEMPTS {
+        warn!(file = %id, attempts, "processing was cut off too often; the file fails");
+        return processing::fail(state, id, conversation, "media.failed")
+            .await
+            .map_err(ApiError::Internal);
+    }
+    let job = processing::Job {
+        file_id: id,
+        conversation_id: conversation,
+        kind,
+        layout,
+        key,
+    };
+    if state
+        .processing
+        .submit(job, Arc::clone(&state.blobs))
+        .is_err()
+    {
+        state.store.return_to_uploading(id, now).await?;
+        warn!(file = %id, "processing queue full; the uploader is asked to try again");
+        return Err(ApiError::Busy {
+            retry_after_seconds: 30,
+        });
+    }
+    info!(file = %id, %conversation, kind = kind_name(kind), attempts, "upload queued for processing");
+    processing::publish(
+        state,
+        conversation,
+        id,
+        FileStatus::Processing,
+        Some(0),
+        None,
+    )
+    .await;
     Ok(())
 }
 
@@ -485,7 +598,7 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// Returns the stable code a rejected file's status carries.
-fn failure_code(error: &MediaError) -> &'static str {
+pub fn failure_code(error: &MediaError) -> &'static str {
     match error {
         MediaError::Empty => "media.empty",
         MediaError::Unsupported | MediaError::NotAllowed { .. } => "media.unsupported",
@@ -549,19 +662,120 @@ pub async fn download(
     query: web::Query<DownloadQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let row = visible_file(
-        &state,
-        &user,
-        super::parse_id(&path)?,
-        Action::ReadConversation,
-    )
-    .await?;
+    let (row, renditions) = ready_file(&state, &user, &path).await?;
+    let key = file_key(&state, user, &row).await?;
+    // A processed file is served as its main rendition: the original, with
+    // its metadata, is gone.
+    if let Some(main) = renditions.iter().find(|r| r.role == "main") {
+        let name = rendition_name(&row.name, main);
+        let disposition = if query.download {
+            Disposition::Attachment
+        } else {
+            Disposition::Inline
+        };
+        return serve(&state, key, main, &name, disposition, &request);
+    }
+    let disposition = if query.download || row.kind.as_deref() == Some("pdf") {
+        Disposition::Attachment
+    } else {
+        Disposition::Inline
+    };
+    let original = Stored {
+        id: row.id,
+        len: row.declared_size as u64,
+        mime: content_type(row.kind.as_deref()),
+    };
+    serve(&state, key, original, &row.name, disposition, &request)
+}
+
+#[instrument(skip_all, fields(user = %user.user_id, file = %path.0, role = %path.1))]
+pub async fn rendition(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+    query: web::Query<DownloadQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (id, role) = path.into_inner();
+    let (row, renditions) = ready_file(&state, &user, &id).await?;
+    let chosen = renditions
+        .iter()
+        .find(|r| r.role == role)
+        .ok_or(ApiError::NotFound)?;
+    let key = file_key(&state, user, &row).await?;
+    let name = rendition_name(&row.name, chosen);
+    let disposition = if query.download {
+        Disposition::Attachment
+    } else {
+        Disposition::Inline
+    };
+    serve(&state, key, chosen, &name, disposition, &request)
+}
+
+/// Finds a ready file the user may read, with its renditions.
+async fn ready_file(
+    state: &AppState,
+    user: &SignedIn,
+    id: &str,
+) -> Result<(file::Model, Vec<file_rendition::Model>), ApiError> {
+    let row = visible_file(state, user, super::parse_id(id)?, Action::ReadConversation).await?;
     if row.status != FileStatus::Ready.as_str() {
         return Err(ApiError::NotFound);
     }
-    let len = row.declared_size as u64;
-    let key = file_key(&state, user, &row).await?;
+    let renditions = state.store.renditions(row.id).await?;
+    Ok((row, renditions))
+}
 
+/// Returns the name a rendition is saved under: the original's stem with
+/// the rendition's extension, and its role for a poster or thumbnail.
+fn rendition_name(original: &str, rendition: &file_rendition::Model) -> String {
+    let stem = original
+        .rsplit_once('.')
+        .map_or(original, |(stem, _)| stem)
+        .trim();
+    let stem = if stem.is_empty() { "file" } else { stem };
+    let extension = match rendition.mime.as_str() {
+        "video/mp4" => "mp4",
+        "audio/mp4" => "m4a",
+        "image/png" => "png",
+        _ => "jpg",
+    };
+    if rendition.role == "main" {
+        format!("{stem}.{extension}")
+    } else {
+        format!("{stem}-{}.{extension}", rendition.role)
+    }
+}
+
+/// Sealed content to serve: the blob, its plaintext length and media type.
+struct Stored<'a> {
+    id: uuid::Uuid,
+    len: u64,
+    mime: &'a str,
+}
+
+impl<'a> From<&'a file_rendition::Model> for Stored<'a> {
+    fn from(rendition: &'a file_rendition::Model) -> Self {
+        Stored {
+            id: rendition.id,
+            len: u64::try_from(rendition.size).unwrap_or(0),
+            mime: &rendition.mime,
+        }
+    }
+}
+
+/// Answers a download of sealed content, whole or the one range asked for
+/// (206), decrypting only the segments that range needs.
+fn serve<'a>(
+    state: &AppState,
+    key: SecretKey,
+    stored: impl Into<Stored<'a>>,
+    name: &str,
+    disposition: Disposition,
+    request: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let stored = stored.into();
+    let len = stored.len;
     let range = request
         .headers()
         .get(header::RANGE)
@@ -577,12 +791,6 @@ pub async fn download(
         }
         None => (0, len.saturating_sub(1), false),
     };
-
-    let disposition = if query.download || row.kind.as_deref() == Some("pdf") {
-        Disposition::Attachment
-    } else {
-        Disposition::Inline
-    };
     let mut response = if partial {
         let mut response = HttpResponse::PartialContent();
         response.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
@@ -591,16 +799,16 @@ pub async fn download(
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::CONTENT_TYPE, content_type(row.kind.as_deref())))
+        .insert_header((header::CONTENT_TYPE, stored.mime))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            content_disposition(disposition, &row.name),
+            content_disposition(disposition, name),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
 
     let layout = Layout { plaintext_len: len };
-    let body = segment_stream(Arc::clone(&state.blobs), key, row.id, layout, start, end);
+    let body = segment_stream(Arc::clone(&state.blobs), key, stored.id, layout, start, end);
     Ok(response
         .no_chunking(if len == 0 { 0 } else { end - start + 1 })
         .streaming(body))

@@ -42,6 +42,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/uploads/{id}", web::get().to(files::status))
                 .route("/uploads/{id}", web::patch().to(files::append))
                 .route("/files/{id}", web::get().to(files::download))
+                .route(
+                    "/files/{id}/renditions/{role}",
+                    web::get().to(files::rendition),
+                )
                 .route("/me/password", web::post().to(users::change_password))
                 .route("/users/{id}/confirm", web::post().to(users::confirm))
                 .route("/users/{id}/disable", web::post().to(users::disable))

@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod conversation_key;
 pub mod conversation_member;
 pub mod file;
+pub mod file_rendition;
 pub mod membership;
 pub mod message;
 pub mod organisation;

@@ -1,0 +1,420 @@
+//! Media processing of checked uploads: the job that turns an upload into
+//! its renditions on the worker pool, and the task that records each job's
+//! outcome and publishes its progress to the conversation.
+//!
+//! A job decrypts the upload into its own folder under the private working
+//! folder, transcodes it there, seals each rendition into the blob store
+//! under the file's key, and removes the folder whatever happens. The
+//! original upload is deleted once its renditions are recorded, because
+//! only the renditions are free of the metadata (GPS included) that phones
+//! write. The working folder is emptied at start, so a crash leaves no
+//! plaintext behind for long.
+//!
+//! A job that panics reports a failure as it unwinds, so the file fails
+//! once and is not retried. A job cut off by a stopped server is resumed
+//! when a member next asks for the file's status, for a limited number of
+//! attempts: only a member's session can open the file key.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use kinlink_actors::events::Event;
+use kinlink_core::ConversationId;
+use kinlink_core::crypto::SecretKey;
+use kinlink_core::crypto::segments::Layout;
+use kinlink_media::MediaError;
+use kinlink_media::blob::{self, BlobStore};
+use kinlink_media::kind::Kind;
+use kinlink_media::pool::{Busy, Pool};
+use kinlink_media::transcode::{self, Settings};
+use kinlink_store::entity::file_rendition;
+use kinlink_store::files::FileStatus;
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Processing attempts a file gets before it fails for good.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// A file left in `processing` without news for this long is taken to be
+/// cut off (its server stopped), and the next status request resumes it.
+pub const STALLED_AFTER: Duration = Duration::from_secs(120);
+
+/// How often a running job refreshes its file's `updated_at`.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// The pool, its settings and the channel jobs report on.
+pub struct Processing {
+    pool: Pool,
+    work_root: PathBuf,
+    settings: Settings,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
+/// A file to process.
+pub struct Job {
+    pub file_id: uuid::Uuid,
+    pub conversation_id: ConversationId,
+    pub kind: Kind,
+    pub layout: Layout,
+    pub key: SecretKey,
+}
+
+/// News from a job.
+enum Report {
+    Progress {
+        file_id: uuid::Uuid,
+        conversation_id: ConversationId,
+        percent: u8,
+    },
+    Done {
+        file_id: uuid::Uuid,
+        conversation_id: ConversationId,
+        outcome: Result<Vec<file_rendition::Model>, &'static str>,
+    },
+}
+
+impl Processing {
+    /// Empties the working folder and starts the worker pool. The returned
+    /// receiver goes to [`supervise`].
+    pub fn start(config: &Config) -> anyhow::Result<(Processing, Reports)> {
+        let work_root = config.media_work_dir();
+        empty_work_folder(&work_root)?;
+        let media = &config.media;
+        let pool = Pool::start(media.workers, media.queue, media.worker_nice)?;
+        let settings = Settings {
+            max_video_lines: media.max_video_lines,
+            threads: media.threads_per_job,
+            x264_preset: media.x264_preset.clone(),
+            ..Settings::default()
+        };
+        let (reports, receiver) = mpsc::unbounded_channel();
+        Ok((
+            Processing {
+                pool,
+                work_root,
+                settings,
+                reports,
+            },
+            Reports(receiver),
+        ))
+    }
+
+    /// Queues a job, or returns [`Busy`] when the queue is full.
+    pub fn submit(&self, job: Job, blobs: Arc<dyn BlobStore>) -> Result<(), Busy> {
+        let work_root = self.work_root.clone();
+        let settings = self.settings.clone();
+        let reports = self.reports.clone();
+        self.pool
+            .submit(move || run(job, blobs.as_ref(), &work_root, &settings, reports))
+    }
+}
+
+/// The receiving end of the jobs' reports.
+pub struct Reports(mpsc::UnboundedReceiver<Report>);
+
+/// Removes whatever an earlier run left in the working folder, and makes
+/// the folder readable by the server's user only.
+fn empty_work_folder(root: &Path) -> anyhow::Result<()> {
+    if root.exists() {
+        for entry in std::fs::read_dir(root)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    } else {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)?;
+    }
+    std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+/// Removes a job's folder and the blobs it wrote unless the job completes,
+/// and reports a failure when dropped without an outcome, as a panicking
+/// job is.
+struct Cleanup<'a> {
+    folder: PathBuf,
+    blobs: &'a dyn BlobStore,
+    written: Vec<uuid::Uuid>,
+    reports: mpsc::UnboundedSender<Report>,
+    file_id: uuid::Uuid,
+    conversation_id: ConversationId,
+    reported: bool,
+}
+
+impl Cleanup<'_> {
+    fn report(&mut self, outcome: Result<Vec<file_rendition::Model>, &'static str>) {
+        if outcome.is_ok() {
+            self.written.clear();
+        }
+        self.reported = true;
+        let _closed = self.reports.send(Report::Done {
+            file_id: self.file_id,
+            conversation_id: self.conversation_id,
+            outcome,
+        });
+    }
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        if let Err(cause) = std::fs::remove_dir_all(&self.folder)
+            && cause.kind() != std::io::ErrorKind::NotFound
+        {
+            error!(file = %self.file_id, %cause, "removing a processing folder failed");
+        }
+        for id in self.written.drain(..) {
+            if let Err(cause) = self.blobs.delete(id) {
+                warn!(file = %self.file_id, rendition = %id, error = %cause, "deleting an unused rendition failed");
+            }
+        }
+        if !self.reported {
+            error!(file = %self.file_id, "a processing job stopped without an outcome");
+            self.reported = true;
+            let _closed = self.reports.send(Report::Done {
+                file_id: self.file_id,
+                conversation_id: self.conversation_id,
+                outcome: Err("media.failed"),
+            });
+        }
+    }
+}
+
+/// Runs one job on a worker thread.
+fn run(
+    job: Job,
+    blobs: &dyn BlobStore,
+    work_root: &Path,
+    settings: &Settings,
+    reports: mpsc::UnboundedSender<Report>,
+) {
+    let started = Instant::now();
+    let mut cleanup = Cleanup {
+        folder: work_root.join(job.file_id.to_string()),
+        blobs,
+        written: Vec::new(),
+        reports: reports.clone(),
+        file_id: job.file_id,
+        conversation_id: job.conversation_id,
+        reported: false,
+    };
+    let outcome = process(&job, blobs, &mut cleanup, settings, &reports);
+    match outcome {
+        Ok(renditions) => {
+            info!(file = %job.file_id, renditions = renditions.len(), millis = started.elapsed().as_millis() as u64, "file processed");
+            cleanup.report(Ok(renditions));
+        }
+        Err(cause) => {
+            let code = crate::routes::files::failure_code(&cause);
+            if code == "media.failed" {
+                error!(file = %job.file_id, error = %kinlink_actors::Causes(&cause), "processing a file failed");
+            } else {
+                info!(file = %job.file_id, code, error = %cause, "file rejected by processing");
+            }
+            cleanup.report(Err(code));
+        }
+    }
+}
+
+fn process(
+    job: &Job,
+    blobs: &dyn BlobStore,
+    cleanup: &mut Cleanup<'_>,
+    settings: &Settings,
+    reports: &mpsc::UnboundedSender<Report>,
+) -> Result<Vec<file_rendition::Model>, MediaError> {
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&cleanup.folder)?;
+    let source = cleanup.folder.join("source");
+    blob::open_to_file(blobs, &job.key, job.file_id, job.layout, &source)?;
+    let out = cleanup.folder.join("out");
+    std::fs::DirBuilder::new().mode(0o700).create(&out)?;
+
+    let mut last = (0u8, Instant::now());
+    let mut progress = |share: f32| {
+        let percent = (share * 100.0).clamp(0.0, 100.0) as u8;
+        if percent > last.0 && (percent == 100 || last.1.elapsed() >= Duration::from_millis(250)) {
+            last = (percent, Instant::now());
+            let _closed = reports.send(Report::Progress {
+                file_id: job.file_id,
+                conversation_id: job.conversation_id,
+                percent,
+            });
+        }
+    };
+    let outputs = transcode::transcode(&source, job.kind, &out, settings, &mut progress)?;
+
+    let mut renditions = Vec::with_capacity(outputs.len());
+    for rendition in outputs {
+        let id = uuid::Uuid::now_v7();
+        cleanup.written.push(id);
+        let size = blob::seal_file(blobs, &job.key, id, &rendition.path)?;
+        renditions.push(file_rendition::Model {
+            id,
+            file_id: job.file_id,
+            role: rendition.role.as_str().to_owned(),
+            mime: rendition.mime.to_owned(),
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+            width: rendition.width.and_then(|w| i32::try_from(w).ok()),
+            height: rendition.height.and_then(|h| i32::try_from(h).ok()),
+            duration_ms: rendition.duration_ms.and_then(|d| i64::try_from(d).ok()),
+        });
+    }
+    Ok(renditions)
+}
+
+/// Records every job's outcome and passes its progress to the conversation,
+/// for as long as the server runs.
+pub fn supervise(state: AppState, reports: Reports) {
+    let Reports(mut receiver) = reports;
+    actix_web::rt::spawn(async move {
+        let mut heartbeats = std::collections::HashMap::<uuid::Uuid, Instant>::new();
+        while let Some(report) = receiver.recv().await {
+            match report {
+                Report::Progress {
+                    file_id,
+                    conversation_id,
+                    percent,
+                } => {
+                    let due = heartbeats
+                        .get(&file_id)
+                        .is_none_or(|at| at.elapsed() >= HEARTBEAT);
+                    if due {
+                        heartbeats.insert(file_id, Instant::now());
+                        if let Err(cause) = state.store.touch_file(file_id, Utc::now()).await {
+                            warn!(file = %file_id, error = %kinlink_actors::Causes(&cause), "recording processing progress failed");
+                        }
+                    }
+                    publish(
+                        &state,
+                        conversation_id,
+                        file_id,
+                        FileStatus::Processing,
+                        Some(percent),
+                        None,
+                    )
+                    .await;
+                }
+                Report::Done {
+                    file_id,
+                    conversation_id,
+                    outcome,
+                } => {
+                    heartbeats.remove(&file_id);
+                    if let Err(cause) = record(&state, file_id, conversation_id, outcome).await {
+                        error!(file = %file_id, error = %kinlink_actors::Causes(cause.as_ref()), "recording a processed file failed");
+                    }
+                }
+            }
+        }
+    });
+}
+
+async fn record(
+    state: &AppState,
+    file_id: uuid::Uuid,
+    conversation_id: ConversationId,
+    outcome: Result<Vec<file_rendition::Model>, &'static str>,
+) -> anyhow::Result<()> {
+    match outcome {
+        Ok(renditions) => {
+            let ids: Vec<uuid::Uuid> = renditions.iter().map(|r| r.id).collect();
+            if state
+                .store
+                .finish_processing(file_id, renditions, Utc::now())
+                .await?
+            {
+                // Only the renditions are served from now on.
+                delete_blobs(state, vec![file_id]).await?;
+                publish(
+                    state,
+                    conversation_id,
+                    file_id,
+                    FileStatus::Ready,
+                    None,
+                    None,
+                )
+                .await;
+            } else {
+                info!(file = %file_id, "file went away while it was processed");
+                delete_blobs(state, ids).await?;
+            }
+        }
+        Err(code) => {
+            fail(state, file_id, conversation_id, code).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks a file failed with `code`, deletes its content and publishes
+/// the failure to the conversation.
+pub async fn fail(
+    state: &AppState,
+    file_id: uuid::Uuid,
+    conversation_id: ConversationId,
+    code: &'static str,
+) -> anyhow::Result<()> {
+    let kind = state.store.file(file_id).await?.and_then(|row| row.kind);
+    state
+        .store
+        .finish_upload(
+            file_id,
+            FileStatus::Failed,
+            kind.as_deref(),
+            Some(code),
+            Utc::now(),
+        )
+        .await?;
+    delete_blobs(state, vec![file_id]).await?;
+    publish(
+        state,
+        conversation_id,
+        file_id,
+        FileStatus::Failed,
+        None,
+        Some(code),
+    )
+    .await;
+    Ok(())
+}
+
+async fn delete_blobs(state: &AppState, ids: Vec<uuid::Uuid>) -> anyhow::Result<()> {
+    let blobs = Arc::clone(&state.blobs);
+    tokio::task::spawn_blocking(move || ids.into_iter().try_for_each(|id| blobs.delete(id)))
+        .await??;
+    Ok(())
+}
+
+/// Publishes a file's status to every member following the conversation.
+pub async fn publish(
+    state: &AppState,
+    conversation_id: ConversationId,
+    file_id: uuid::Uuid,
+    status: FileStatus,
+    progress: Option<u8>,
+    failure: Option<&str>,
+) {
+    state
+        .broker
+        .publish(Event::File {
+            conversation_id,
+            file_id,
+            status: status.as_str().to_owned(),
+            progress,
+            failure: failure.map(str::to_owned),
+        })
+        .await;
+}

@@ -1,0 +1,62 @@
+//! Uploads through the HTTP API, as a client sends them.
+
+use serde_json::{Value, json};
+
+use crate::Client;
+
+/// Starts an upload and returns its JSON view.
+pub async fn start(
+    client: &Client,
+    conversation: &str,
+    name: &str,
+    size: usize,
+) -> anyhow::Result<Value> {
+    let response = client
+        .post(
+            &format!("/api/v1/conversations/{conversation}/uploads"),
+            &json!({ "name": name, "size": size }),
+        )
+        .await?;
+    anyhow::ensure!(
+        response.status() == 201,
+        "start failed: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// Sends bytes from `offset` and returns the response.
+pub async fn append(
+    client: &Client,
+    id: &str,
+    offset: usize,
+    bytes: &[u8],
+) -> anyhow::Result<reqwest::Response> {
+    Ok(client
+        .http
+        .patch(format!("{}/api/v1/uploads/{id}", client.address))
+        .header("Origin", &client.address)
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await?)
+}
+
+/// Uploads a whole file in one request and returns the final view.
+pub async fn upload(
+    client: &Client,
+    conversation: &str,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Value> {
+    let started = start(client, conversation, name, bytes.len()).await?;
+    let id = started["id"].as_str().unwrap_or_default().to_owned();
+    let response = append(client, &id, 0, bytes).await?;
+    anyhow::ensure!(
+        response.status() == 200,
+        "append failed: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
