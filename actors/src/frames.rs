@@ -19,6 +19,9 @@ pub enum ClientFrame {
         conversation_id: ConversationId,
         message_id: MessageId,
         body: String,
+        /// Files of mine in this conversation to attach.
+        #[serde(default)]
+        attachments: Vec<uuid::Uuid>,
     },
     /// Record that messages up to `up_to` were read.
     Read {
@@ -63,6 +66,8 @@ pub enum ServerFrame {
         message_id: MessageId,
         sender_id: UserId,
         body: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<uuid::Uuid>,
         sent_at: DateTime<Utc>,
     },
     /// A member's read position moved.

@@ -1,6 +1,7 @@
 //! A signed-in user's keys: their private key, opened from the session row
 //! with the cookie's token, and the conversation keys opened with it.
 
+use kinlink_core::content::MessageContent;
 use std::collections::HashMap;
 
 use kinlink_core::crypto::keys::open_sealed;
@@ -62,12 +63,12 @@ impl Keyring {
         conversation: ConversationId,
         epoch: i32,
         message_id: MessageId,
-        body: &str,
+        plaintext: &[u8],
     ) -> Result<Vec<u8>, ActorError> {
         let sender = self.user_id;
         let key = self.conversation_key(store, conversation, epoch).await?;
         let aad = bindings::message(conversation, message_id, sender, epoch);
-        Ok(aead::seal(key, body.as_bytes(), aad.as_bytes())?)
+        Ok(aead::seal(key, plaintext, aad.as_bytes())?)
     }
 
     /// Opens a message with a conversation key already in memory, without
@@ -75,7 +76,7 @@ impl Keyring {
     pub fn open_with_cached_key(
         &self,
         message: &crate::events::StoredMessage,
-    ) -> Option<Result<String, ActorError>> {
+    ) -> Option<Result<MessageContent, ActorError>> {
         let key = self
             .conversation_keys
             .get(&(message.conversation_id, message.key_epoch))?;
@@ -87,11 +88,7 @@ impl Keyring {
         );
         let opened = aead::open(key, &message.ciphertext, aad.as_bytes())
             .map_err(ActorError::from)
-            .and_then(|plaintext| {
-                String::from_utf8(plaintext).map_err(|_utf8| {
-                    ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed)
-                })
-            });
+            .and_then(content);
         Some(opened)
     }
 
@@ -101,7 +98,7 @@ impl Keyring {
         &mut self,
         store: &Store,
         message: &kinlink_store::entity::message::Model,
-    ) -> Result<String, ActorError> {
+    ) -> Result<MessageContent, ActorError> {
         let conversation = ConversationId(message.conversation_id);
         let key = self
             .conversation_key(store, conversation, message.key_epoch)
@@ -113,8 +110,7 @@ impl Keyring {
             message.key_epoch,
         );
         let plaintext = aead::open(key, &message.ciphertext, aad.as_bytes())?;
-        String::from_utf8(plaintext)
-            .map_err(|_utf8| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
+        content(plaintext)
     }
 }
 
@@ -178,11 +174,11 @@ impl SharedKeyring {
         conversation: ConversationId,
         epoch: i32,
         message_id: MessageId,
-        body: &str,
+        plaintext: &[u8],
     ) -> Result<Vec<u8>, ActorError> {
         let key = self.key(store, conversation, epoch).await?;
         let aad = bindings::message(conversation, message_id, self.user_id(), epoch);
-        Ok(aead::seal(&key, body.as_bytes(), aad.as_bytes())?)
+        Ok(aead::seal(&key, plaintext, aad.as_bytes())?)
     }
 
     /// Opens a stored message; a ciphertext found in a place other than
@@ -191,7 +187,7 @@ impl SharedKeyring {
         &self,
         store: &Store,
         message: &kinlink_store::entity::message::Model,
-    ) -> Result<String, ActorError> {
+    ) -> Result<MessageContent, ActorError> {
         let conversation = ConversationId(message.conversation_id);
         let key = self.key(store, conversation, message.key_epoch).await?;
         let aad = bindings::message(
@@ -201,8 +197,7 @@ impl SharedKeyring {
             message.key_epoch,
         );
         let plaintext = aead::open(&key, &message.ciphertext, aad.as_bytes())?;
-        String::from_utf8(plaintext)
-            .map_err(|_utf8| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
+        content(plaintext)
     }
 
     /// Opens a message with a key already in memory; `None` when the key
@@ -210,7 +205,14 @@ impl SharedKeyring {
     pub fn open_with_cached_key(
         &self,
         message: &crate::events::StoredMessage,
-    ) -> Option<Result<String, ActorError>> {
+    ) -> Option<Result<MessageContent, ActorError>> {
         self.lock().open_with_cached_key(message)
     }
+}
+
+/// Reads an opened plaintext; one that does not parse counts as a
+/// ciphertext that failed to open.
+fn content(plaintext: Vec<u8>) -> Result<MessageContent, ActorError> {
+    MessageContent::from_plaintext(plaintext)
+        .map_err(|_malformed| ActorError::Crypto(kinlink_core::crypto::CryptoError::OpenFailed))
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use chrono::Utc;
+use kinlink_core::content::MessageContent;
 use kinlink_core::permissions::{self, Action, Relationship, Role};
-use kinlink_core::values::MessageBody;
 use kinlink_core::{ConversationId, MessageId, SessionId, UserId};
 use kinlink_store::Store;
 use kinlink_store::conversations::NewMessage;
@@ -255,9 +255,10 @@ impl SessionActor {
                 conversation_id,
                 message_id,
                 body,
+                attachments,
             } => {
                 metrics::SEND_FRAMES_RECEIVED.fetch_add(1, Ordering::Relaxed);
-                self.send_message(conversation_id, message_id, body, ctx)
+                self.send_message(conversation_id, message_id, body, attachments, ctx)
             }
             ClientFrame::Read {
                 conversation_id,
@@ -415,13 +416,15 @@ impl SessionActor {
         // The common case: the key is in memory and nothing else holds the
         // keyring, so the message opens here without a future.
         let opened = self.keyring.open_with_cached_key(&message);
-        if let Some(Ok(body)) = opened {
+        if let Some(Ok(content)) = opened {
+            let (body, attachments) = content.into_parts();
             let frame = ServerFrame::Message {
                 conversation_id: message.conversation_id,
                 seq: message.seq,
                 message_id: message.message_id,
                 sender_id: message.sender_id,
                 body,
+                attachments,
                 sent_at: message.sent_at,
             };
             self.deliver_in_order(
@@ -459,10 +462,12 @@ impl SessionActor {
         conversation: ConversationId,
         message_id: MessageId,
         body: String,
+        attachments: Vec<uuid::Uuid>,
         ctx: &mut Context<Self>,
     ) {
-        let body = match MessageBody::parse(body, self.shared.max_message_bytes) {
-            Ok(body) => body,
+        let content = match MessageContent::parse(body, attachments, self.shared.max_message_bytes)
+        {
+            Ok(content) => content,
             Err(invalid) => {
                 let frame = ServerFrame::error(
                     "request.invalid_field",
@@ -500,21 +505,34 @@ impl SessionActor {
                 Some(epoch) => {
                     let member = [Relationship::ConversationMember];
                     if permissions::check(&roles, Action::SendMessage, &member).is_err() {
-                        return Ok(None);
+                        return Ok(Sent::NotFound);
                     }
                     epoch
                 }
                 None => {
                     if !check.await? {
-                        return Ok(None);
+                        return Ok(Sent::NotFound);
                     }
                     let epoch = store.conversation(conversation).await?.key_epoch;
                     lock_rights(&rights).insert(conversation, epoch);
                     epoch
                 }
             };
+            if !content.attachments().is_empty()
+                && !store
+                    .attachable(conversation, sender, content.attachments())
+                    .await?
+            {
+                return Ok(Sent::InvalidAttachments);
+            }
             let ciphertext = keyring
-                .seal_message(&store, conversation, epoch, message_id, body.as_str())
+                .seal_message(
+                    &store,
+                    conversation,
+                    epoch,
+                    message_id,
+                    &content.to_plaintext(),
+                )
                 .await?;
             let message = NewMessage {
                 conversation_id: conversation,
@@ -524,7 +542,7 @@ impl SessionActor {
                 ciphertext,
                 sent_at: Utc::now(),
             };
-            Ok::<_, ActorError>(Some(conversations.append(message).await?))
+            Ok::<_, ActorError>(Sent::Stored(conversations.append(message).await?))
         };
         ctx.spawn(
             detached(work)
@@ -533,7 +551,7 @@ impl SessionActor {
                     actor.sends_in_flight -= 1;
                     metrics::SEND_FRAMES_ANSWERED.fetch_add(1, Ordering::Relaxed);
                     match result {
-                    Ok(Some(appended)) => {
+                    Ok(Sent::Stored(appended)) => {
                         let ack = ServerFrame::Ack {
                             conversation_id: conversation,
                             message_id,
@@ -542,7 +560,15 @@ impl SessionActor {
                         };
                         actor.send_frame(&ack, ctx);
                     }
-                    Ok(None) => actor.send_frame(&not_found(Some(message_id)), ctx),
+                    Ok(Sent::NotFound) => actor.send_frame(&not_found(Some(message_id)), ctx),
+                    Ok(Sent::InvalidAttachments) => {
+                        let frame = ServerFrame::error(
+                            "request.invalid_field",
+                            "invalid attachments: each must be a file I uploaded to this conversation, with every byte sent and not failed",
+                            Some(message_id),
+                        );
+                        actor.send_frame(&frame, ctx);
+                    }
                     Err(ActorError::Store(kinlink_store::StoreError::Conflict { .. })) => {
                         let frame = ServerFrame::error(
                             "request.invalid_field",
@@ -646,6 +672,13 @@ fn lock_rights(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The outcome of a `send` frame.
+enum Sent {
+    Stored(kinlink_store::conversations::Appended),
+    NotFound,
+    InvalidAttachments,
+}
+
 /// Opens one stored row for the user; a row that fails to open is reported
 /// as a security event and shown to nobody.
 async fn open_row(
@@ -654,14 +687,18 @@ async fn open_row(
     row: &kinlink_store::entity::message::Model,
 ) -> Option<ServerFrame> {
     match keyring.open_message(store, row).await {
-        Ok(body) => Some(ServerFrame::Message {
-            conversation_id: ConversationId(row.conversation_id),
-            seq: row.seq,
-            message_id: MessageId(row.message_id),
-            sender_id: UserId(row.sender_id),
-            body,
-            sent_at: row.sent_at,
-        }),
+        Ok(content) => {
+            let (body, attachments) = content.into_parts();
+            Some(ServerFrame::Message {
+                conversation_id: ConversationId(row.conversation_id),
+                seq: row.seq,
+                message_id: MessageId(row.message_id),
+                sender_id: UserId(row.sender_id),
+                body,
+                attachments,
+                sent_at: row.sent_at,
+            })
+        }
         Err(error) => {
             report_rejected_ciphertext(store, keyring.user_id(), row, &error).await;
             None

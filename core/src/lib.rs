@@ -5,6 +5,7 @@
 //! these types so that an invalid value or a mixed-up id cannot travel past
 //! the edge where it arrived.
 
+pub mod content;
 pub mod crypto;
 pub mod ids;
 pub mod permissions;

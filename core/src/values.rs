@@ -16,7 +16,7 @@ pub struct InvalidValue {
 }
 
 impl InvalidValue {
-    fn new(field: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
         Self {
             field,
             reason: reason.into(),
@@ -135,40 +135,6 @@ pub fn check_new_password(password: &str, field: &'static str) -> Result<(), Inv
     Ok(())
 }
 
-/// A message's text, checked against a byte limit.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MessageBody(String);
-
-impl MessageBody {
-    /// Validates a message: not blank, at most `max_bytes` of UTF-8.
-    pub fn parse(input: String, max_bytes: usize) -> Result<Self, InvalidValue> {
-        if input.trim().is_empty() {
-            return Err(InvalidValue::new("body", "must not be empty"));
-        }
-        if input.len() > max_bytes {
-            return Err(InvalidValue::new(
-                "body",
-                format!(
-                    "{} bytes is over the limit of {max_bytes} bytes",
-                    input.len()
-                ),
-            ));
-        }
-        Ok(Self(input))
-    }
-
-    /// Returns the text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for MessageBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MessageBody({} bytes)", self.0.len())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,13 +177,5 @@ mod tests {
         assert!(!error.to_string().contains("hunter2"));
         assert_eq!(error.field, "new_password");
         assert!(check_new_password("a long enough passphrase", "password").is_ok());
-    }
-
-    #[test]
-    fn message_body_limit() {
-        assert!(MessageBody::parse("hi".into(), 2).is_ok());
-        let error = MessageBody::parse("hey".into(), 2).unwrap_err();
-        assert_eq!(error.field, "body");
-        assert!(MessageBody::parse(" \n".into(), 10).is_err());
     }
 }

@@ -10,7 +10,9 @@
 use chrono::{DateTime, Utc};
 use kinlink_core::{ConversationId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use crate::entity::{file, file_rendition};
 use crate::{Store, StoreError};
@@ -273,6 +275,28 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// Returns whether every file of `ids` may be attached to a message
+    /// that `sender` sends to `conversation`: uploaded by them to it, with
+    /// every byte stored, and not failed.
+    pub async fn attachable(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        ids: &[uuid::Uuid],
+    ) -> Result<bool, StoreError> {
+        let found = file::Entity::find()
+            .filter(file::Column::Id.is_in(ids.iter().copied()))
+            .filter(file::Column::ConversationId.eq(conversation.0))
+            .filter(file::Column::UploaderId.eq(sender.0))
+            .filter(
+                file::Column::Status
+                    .is_in([FileStatus::Processing.as_str(), FileStatus::Ready.as_str()]),
+            )
+            .count(&self.db)
+            .await?;
+        Ok(found == ids.len() as u64)
     }
 
     /// Lists a file's renditions.

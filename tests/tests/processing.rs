@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use kinlink_tests::uploads::upload;
 use kinlink_tests::{Client, Socket, TestApp, test_media};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Waits for a file's `file` frames until it is ready or failed; returns
 /// the last frame and the progress values seen on the way.
@@ -197,6 +197,56 @@ async fn photo_loses_its_gps_tags() -> anyhow::Result<()> {
             .output()?;
         let text = String::from_utf8_lossy(&exif.stdout).to_lowercase();
         assert!(!text.contains("gps"), "GPS left in {name}:\n{text}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn message_carries_its_attachments() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let jordan = app.sign_in("birth_parent").await?;
+    let mut sender = alex.socket().await?;
+    sender.subscribe(&link, 0).await?;
+    let mut reader = jordan.socket().await?;
+    reader.subscribe(&link, 0).await?;
+
+    let photo = std::fs::read(test_media::path("photo.jpg")?)?;
+    let view = upload(&alex, &link, "beach.jpg", &photo).await?;
+    let id = view["id"].as_str().unwrap_or_default().to_owned();
+    sender
+        .send(json!({
+            "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(),
+            "body": "", "attachments": [id],
+        }))
+        .await?;
+    let acked = sender.expect_any_of(&["ack", "error"]).await?;
+    assert_eq!(acked["type"], "ack", "{acked}");
+    let message = reader.expect("message").await?;
+    assert_eq!(message["attachments"], json!([id]));
+    assert_eq!(message["body"], "");
+
+    let history = jordan
+        .get_json(&format!("/api/v1/conversations/{link}/messages"))
+        .await?;
+    let last = history["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned();
+    assert_eq!(last.unwrap_or_default()["attachments"], json!([id]));
+
+    // Jordan may not attach Alex's file, nor a file that does not exist.
+    let mut other = jordan.socket().await?;
+    for attachment in [id.clone(), uuid::Uuid::now_v7().to_string()] {
+        other
+            .send(json!({
+                "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(),
+                "body": "look", "attachments": [attachment],
+            }))
+            .await?;
+        let error = other.expect("error").await?;
+        assert_eq!(error["code"], "request.invalid_field", "{error}");
     }
     Ok(())
 }

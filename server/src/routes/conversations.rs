@@ -108,6 +108,8 @@ pub struct MessageView {
     message_id: MessageId,
     sender_id: UserId,
     body: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<uuid::Uuid>,
     sent_at: DateTime<Utc>,
     read_by_others: bool,
 }
@@ -141,8 +143,8 @@ pub async fn messages(
     let mut keyring = Keyring::new(user.user_id, user.private_key);
     let mut messages = Vec::with_capacity(rows.len());
     for row in rows {
-        let body = match keyring.open_message(&state.store, &row).await {
-            Ok(body) => body,
+        let (body, attachments) = match keyring.open_message(&state.store, &row).await {
+            Ok(content) => content.into_parts(),
             Err(error) => {
                 report_rejected_ciphertext(&state.store, user.user_id, &row, &error).await;
                 continue;
@@ -158,6 +160,7 @@ pub async fn messages(
             message_id: MessageId(row.message_id),
             sender_id: sender,
             body,
+            attachments,
             sent_at: row.sent_at,
             read_by_others,
         });
