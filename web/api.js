@@ -44,29 +44,33 @@ async function request(method, path, body) {
   }
 
   if (response.status === 204) return null;
-  const payload = await readJson(response);
+  const payload = parseJson(await response.text());
   if (response.ok) return payload;
-
-  const error = new ApiError({
-    status: response.status,
-    code: payload?.code ?? (response.status >= 500 ? 'server.internal' : 'unknown'),
-    field: payload?.field,
-    requestId: response.headers.get('X-Request-Id'),
-    retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')),
-    detail: payload?.message,
-  });
-  if (error.code === 'auth.required' && unauthorisedHandler) unauthorisedHandler(error);
-  throw error;
+  throw failure(response.status, payload, (name) => response.headers.get(name));
 }
 
-async function readJson(response) {
-  const text = await response.text();
+function parseJson(text) {
   if (!text) return null;
   try {
     return JSON.parse(text);
   } catch {
     return null;
   }
+}
+
+// Builds the ApiError of an error response, and calls the unauthorised
+// handler when the session has ended. `header` reads a response header.
+function failure(status, payload, header) {
+  const error = new ApiError({
+    status,
+    code: payload?.code ?? (status >= 500 ? 'server.internal' : 'unknown'),
+    field: payload?.field,
+    requestId: header('X-Request-Id'),
+    retryAfterSeconds: parseRetryAfter(header('Retry-After')),
+    detail: payload?.message,
+  });
+  if (error.code === 'auth.required' && unauthorisedHandler) unauthorisedHandler(error);
+  return error;
 }
 
 // Retry-After is either a number of seconds or an HTTP date.
@@ -111,5 +115,65 @@ export function fetchMessages(conversationId, after, limit) {
 export function markRead(conversationId, upTo) {
   return request('POST', `/conversations/${encodeURIComponent(conversationId)}/read`, {
     up_to: upTo,
+  });
+}
+
+/** Starts a resumable upload of `size` bytes into a conversation and returns its view. */
+export function startUpload(conversationId, name, size) {
+  return request('POST', `/conversations/${encodeURIComponent(conversationId)}/uploads`, {
+    name,
+    size,
+  });
+}
+
+/** Returns the view of an upload or a stored file. */
+export function fetchUpload(fileId) {
+  return request('GET', `/uploads/${encodeURIComponent(fileId)}`);
+}
+
+/** Returns the address of a stored file's content, as a download when `download` is set. */
+export function fileUrl(fileId, { download = false } = {}) {
+  const url = `${API_ROOT}/files/${encodeURIComponent(fileId)}`;
+  return download ? `${url}?download=true` : url;
+}
+
+/**
+ * Sends `bytes` (a Blob, empty to ask the server to check a fully stored
+ * upload again) of an upload, starting at `offset`, and returns the view.
+ * `onProgress` receives the count of bytes of this request sent so far.
+ * Aborting `signal` cancels the request and rejects with an AbortError.
+ *
+ * This uses XMLHttpRequest, because fetch reports no upload progress.
+ */
+export function sendUploadBytes(fileId, offset, bytes, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open('PATCH', `${API_ROOT}/uploads/${encodeURIComponent(fileId)}`);
+    xhr.setRequestHeader('Upload-Offset', String(offset));
+    xhr.setRequestHeader('Content-Type', 'application/offset+octet-stream');
+    const onAbort = () => xhr.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal?.removeEventListener('abort', onAbort);
+
+    if (onProgress) xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded));
+    xhr.addEventListener('load', () => {
+      settle();
+      const payload = parseJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(payload);
+      else reject(failure(xhr.status, payload, (name) => xhr.getResponseHeader(name)));
+    });
+    xhr.addEventListener('error', () => {
+      settle();
+      reject(new ApiError({ status: 0, code: NETWORK_ERROR, detail: 'upload request failed' }));
+    });
+    xhr.addEventListener('abort', () => {
+      settle();
+      reject(signal?.reason ?? new DOMException('upload request aborted', 'AbortError'));
+    });
+    xhr.send(bytes);
   });
 }

@@ -9,8 +9,12 @@
 //   same, because history loaded over HTTP can overlap the live stream.
 // - Messages not yet acknowledged are sent again with the same
 //   `message_id`, which the server stores only once.
+//
+// Files attached to messages are followed by a FileTracker, which the
+// `file` frames keep up to date.
 
 import { fetchMessages } from './api.js';
+import { FileTracker } from './files.js';
 import { LiveConnection } from './live.js';
 
 const HISTORY_PAGE_SIZE = 500;
@@ -18,7 +22,8 @@ const BUSY_RETRY_DELAY_MS = 1_000;
 
 /**
  * Creates one message as the page shows it. `seq` is null until the server
- * acknowledges it, and `status` is 'sending', 'sent' or 'failed'.
+ * acknowledges it, `status` is 'sending', 'sent' or 'failed', and
+ * `attachments` lists file ids.
  */
 function makeMessage(fields) {
   return {
@@ -26,6 +31,7 @@ function makeMessage(fields) {
     message_id: null,
     sender_id: null,
     body: '',
+    attachments: [],
     sent_at: null,
     status: 'sent',
     readByOthers: false,
@@ -110,6 +116,7 @@ export class ConversationState extends EventTarget {
       message_id: fields.message_id,
       sender_id: fields.sender_id,
       body: fields.body,
+      attachments: fields.attachments ?? [],
       sent_at: fields.sent_at,
       readByOthers: Boolean(fields.read_by_others),
     });
@@ -118,12 +125,13 @@ export class ConversationState extends EventTarget {
     this.dispatchEvent(new CustomEvent('message', { detail: message }));
   }
 
-  /** Queues a new message of mine and returns it. */
-  addOutgoing(body) {
+  /** Queues a new message of mine, with the ids of files to attach, and returns it. */
+  addOutgoing(body, attachments = []) {
     const message = makeMessage({
       message_id: crypto.randomUUID(),
       sender_id: this.myUserId,
       body,
+      attachments,
       status: 'sending',
     });
     this.outbox.push(message);
@@ -199,6 +207,7 @@ export class Chat extends EventTarget {
   #subscribed = new Set();
   #connection;
   #user;
+  #files = new FileTracker();
 
   constructor(user, { sessionIsValid }) {
     super();
@@ -219,12 +228,18 @@ export class Chat extends EventTarget {
     return this.#connection.status;
   }
 
+  /** The files shown or uploaded by this page. */
+  get files() {
+    return this.#files;
+  }
+
   start() {
     this.#connection.start();
   }
 
   stop() {
     this.#connection.stop();
+    this.#files.stop();
   }
 
   /** Records the conversation list from GET /conversations. */
@@ -270,11 +285,14 @@ export class Chat extends EventTarget {
     this.#connection.send({ type: 'subscribe', conversation_id: state.id, after: state.lastSeq });
   }
 
-  /** Queues `body` in a conversation and sends it if connected. */
-  send(conversationId, body) {
+  /**
+   * Queues `body` in a conversation and sends it if connected. `attachments`
+   * lists ids of my uploads to this conversation whose every byte is stored.
+   */
+  send(conversationId, body, attachments = []) {
     const state = this.conversation(conversationId);
     if (!state || state.removed) return null;
-    const message = state.addOutgoing(body);
+    const message = state.addOutgoing(body, attachments);
     this.#sendMessage(state, message);
     return message;
   }
@@ -287,12 +305,14 @@ export class Chat extends EventTarget {
   }
 
   #sendMessage(state, message) {
-    this.#connection.send({
+    const frame = {
       type: 'send',
       conversation_id: state.id,
       message_id: message.message_id,
       body: message.body,
-    });
+    };
+    if (message.attachments.length > 0) frame.attachments = message.attachments;
+    this.#connection.send(frame);
   }
 
   /**
@@ -322,6 +342,8 @@ export class Chat extends EventTarget {
       for (const message of state.outbox) this.#sendMessage(state, message);
       this.#flushRead(state);
     }
+    // File frames sent while the socket was down are not sent again.
+    this.#files.refreshProcessing();
   }
 
   #onFrame(frame) {
@@ -339,6 +361,9 @@ export class Chat extends EventTarget {
       case 'removed':
         this.#subscribed.delete(frame.conversation_id);
         state?.markRemoved();
+        break;
+      case 'file':
+        this.#files.applyFrame(frame);
         break;
       case 'error':
         this.#onErrorFrame(frame);
@@ -374,10 +399,12 @@ export class Chat extends EventTarget {
   }
 }
 
-// Error frames name the field only inside `message`; `body` is the one a
-// user can fix, by shortening the text.
+// Error frames name the field only inside `message`. A user can fix `body`
+// by shortening the text, and `attachments` by uploading the file again.
 function fieldOf(frame) {
-  return frame.code === 'request.invalid_field' && /\bbody\b/.test(frame.message ?? '')
-    ? 'body'
-    : null;
+  if (frame.code !== 'request.invalid_field') return null;
+  const message = frame.message ?? '';
+  if (/\bbody\b/.test(message)) return 'body';
+  if (/\battachments\b/.test(message)) return 'attachments';
+  return null;
 }

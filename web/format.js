@@ -1,4 +1,4 @@
-// Formatting of dates and browser descriptions for display.
+// Formatting of dates, file sizes and browser descriptions for display.
 
 import { currentLanguage, t } from './i18n.js';
 
@@ -10,6 +10,30 @@ export function formatTime(iso) {
   const sameDay = date.toDateString() === now.toDateString();
   const options = sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
   return new Intl.DateTimeFormat(currentLanguage(), options).format(date);
+}
+
+const BYTE_UNITS = [
+  [1_000_000_000, 'gigabyte'],
+  [1_000_000, 'megabyte'],
+  [1_000, 'kilobyte'],
+];
+
+/** Formats a byte count in decimal units, such as "340 kB" or "5.1 MB". */
+export function formatBytes(bytes) {
+  for (const [size, unit] of BYTE_UNITS) {
+    if (bytes >= size) {
+      return new Intl.NumberFormat(currentLanguage(), {
+        style: 'unit',
+        unit,
+        maximumFractionDigits: 1,
+      }).format(bytes / size);
+    }
+  }
+  return new Intl.NumberFormat(currentLanguage(), {
+    style: 'unit',
+    unit: 'byte',
+    unitDisplay: 'long',
+  }).format(bytes);
 }
 
 // Order matters: Edge and Opera user agents also contain "Chrome", and

@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 
-import { AxeBuilder } from '@axe-core/playwright';
-
 import {
   cspViolations,
   DESKTOP,
   e2eTest,
   eventually,
+  expectNoViolations,
   heading,
   openConversation,
   openPage,
@@ -25,27 +24,6 @@ import {
   waitForStatus,
 } from './harness.mjs';
 import { freshTotp } from './totp.mjs';
-
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-function describeViolations(violations) {
-  return violations
-    .map((violation) => {
-      const targets = violation.nodes.map((node) => `    ${node.target.join(' ')}`).join('\n');
-      return `${violation.id} (${violation.impact}): ${violation.help}\n${targets}`;
-    })
-    .join('\n');
-}
-
-async function expectNoViolations(page, pageName) {
-  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
-  assert.ok(results.passes.length > 0, `axe checked nothing on ${pageName}`);
-  assert.equal(
-    results.violations.length,
-    0,
-    `axe violations on ${pageName}:\n${describeViolations(results.violations)}`,
-  );
-}
 
 async function expectNoHorizontalScroll(page, pageName) {
   const overflow = await page.evaluate(

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
 import { REPO_ROOT, startServer } from './server.mjs';
@@ -114,6 +115,28 @@ export async function openPage(env, label, { viewport = DESKTOP } = {}) {
   });
   env.pages.push(record);
   return record;
+}
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+function describeViolations(violations) {
+  return violations
+    .map((violation) => {
+      const targets = violation.nodes.map((node) => `    ${node.target.join(' ')}`).join('\n');
+      return `${violation.id} (${violation.impact}): ${violation.help}\n${targets}`;
+    })
+    .join('\n');
+}
+
+/** Runs axe with the WCAG 2.2 A and AA rules and fails on any violation. */
+export async function expectNoViolations(page, pageName) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  assert.ok(results.passes.length > 0, `axe checked nothing on ${pageName}`);
+  assert.equal(
+    results.violations.length,
+    0,
+    `axe violations on ${pageName}:\n${describeViolations(results.violations)}`,
+  );
 }
 
 /** Returns the lines the browser logged about Content-Security-Policy violations. */

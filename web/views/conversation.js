@@ -1,11 +1,12 @@
-// One conversation: its history, live messages, read ticks on my own
-// messages, and the composer. Read receipts go out for what is displayed
-// while the page is visible.
+// One conversation: its history, live messages with their attached files,
+// read ticks on my own messages, and the composer. Read receipts go out for
+// what is displayed while the page is visible.
 
 import { fetchConversations } from '../api.js';
 import { h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { errorText, t } from '../i18n.js';
+import { MessageAttachments } from './attachments.js';
 import {
   alertRegion,
   describeError,
@@ -14,6 +15,7 @@ import {
   pageHeading,
   statusRegion,
 } from './common.js';
+import { composer } from './composer.js';
 
 // Distance from the end of the log, in CSS pixels, within which a new message
 // scrolls the log down. A reader scrolled further up keeps their place.
@@ -45,11 +47,19 @@ function statusText(state, message) {
 
 /** Renders messages into an ordered list and keeps each element up to date. */
 class MessageList {
-  constructor(state, onRetry) {
+  constructor(state, files, onRetry) {
     this.state = state;
+    this.files = files;
     this.onRetry = onRetry;
     this.elements = new Map();
+    /** The attached files of each message that has any, by message_id. */
+    this.attachments = new Map();
     this.list = h('ol', { class: 'message-list' });
+  }
+
+  /** Passes a FileTracker change to the attachments that show that file. */
+  updateFile(entry) {
+    for (const attachments of this.attachments.values()) attachments.update(entry);
   }
 
   add(message) {
@@ -92,10 +102,23 @@ class MessageList {
         time ? ' ' : null,
         time,
       ),
-      h('p', { class: 'message__body', text: message.body }),
+      message.body ? h('p', { class: 'message__body', text: message.body }) : null,
+      this.#attachmentsOf(message),
     ];
     if (this.state.isMine(message)) children.push(this.#statusLine(message));
-    element.replaceChildren(...children);
+    element.replaceChildren(...children.filter(Boolean));
+  }
+
+  // The attachments element is made once per message and moved back in on
+  // every redraw. Moving it within one task keeps a playing video playing.
+  #attachmentsOf(message) {
+    if (message.attachments.length === 0) return null;
+    let attachments = this.attachments.get(message.message_id);
+    if (!attachments) {
+      attachments = new MessageAttachments(message.attachments, this.files);
+      this.attachments.set(message.message_id, attachments);
+    }
+    return attachments.element;
   }
 
   #statusLine(message) {
@@ -133,48 +156,6 @@ class MessageList {
     if (element.parentNode === this.list && element.nextElementSibling === before) return;
     this.list.insertBefore(element, before);
   }
-}
-
-function composer(onSend) {
-  const textarea = h('textarea', {
-    id: 'composer-input',
-    name: 'body',
-    rows: 3,
-    class: 'composer__input',
-    attrs: { 'aria-describedby': 'composer-hint' },
-  });
-  const button = h('button', { type: 'submit', class: 'button', text: t('conversation.send') });
-  const form = h(
-    'form',
-    { class: 'composer' },
-    h('label', {
-      htmlFor: 'composer-input',
-      class: 'field__label',
-      text: t('conversation.composer_label'),
-    }),
-    h('p', { id: 'composer-hint', class: 'field__hint', text: t('conversation.composer_hint') }),
-    textarea,
-    h('div', { class: 'composer__actions' }, button),
-  );
-
-  function submit() {
-    const body = textarea.value;
-    if (!body.trim()) return;
-    if (onSend(body)) textarea.value = '';
-    textarea.focus();
-  }
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  textarea.addEventListener('keydown', (event) => {
-    // isComposing: Enter also confirms input-method candidates (Japanese, Chinese).
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
-    event.preventDefault();
-    submit();
-  });
-  return { form, textarea, button };
 }
 
 export async function mount(main, ctx, [conversationId]) {
@@ -224,7 +205,8 @@ export async function mount(main, ctx, [conversationId]) {
 }
 
 function renderConversation(section, alert, state, ctx) {
-  const messages = new MessageList(state, (message) => ctx.chat.retry(state.id, message));
+  const files = ctx.chat.files;
+  const messages = new MessageList(state, files, (message) => ctx.chat.retry(state.id, message));
   const empty = h('p', { class: 'empty', text: t('conversation.empty') });
   const log = h(
     'div',
@@ -241,11 +223,15 @@ function renderConversation(section, alert, state, ctx) {
     empty,
     messages.list,
   );
-  const { form, textarea, button } = composer((body) => Boolean(ctx.chat.send(state.id, body)));
+  const compose = composer({
+    conversationId: state.id,
+    files,
+    onSend: (body, fileIds) => Boolean(ctx.chat.send(state.id, body, fileIds)),
+  });
   section.append(
     h('h2', { id: 'messages-heading', class: 'visually-hidden', text: t('conversation.messages') }),
     log,
-    form,
+    compose.form,
   );
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
@@ -259,8 +245,7 @@ function renderConversation(section, alert, state, ctx) {
   };
   const showRemoved = () => {
     alert.textContent = t('conversation.removed');
-    textarea.disabled = true;
-    button.disabled = true;
+    compose.disable();
   };
 
   for (const message of state.orderedMessages()) messages.add(message);
@@ -277,19 +262,28 @@ function renderConversation(section, alert, state, ctx) {
     reportRead();
   };
   const onChange = (event) => messages.update(event.detail);
+  // A player or photo that replaces a progress bar makes the log taller.
+  const onFile = (event) => {
+    const stick = nearBottom();
+    messages.updateFile(event.detail);
+    if (stick) scrollToEnd();
+  };
   const onProblem = (event) => {
     alert.textContent = errorText(event.detail.code);
   };
   state.addEventListener('message', onMessage);
   state.addEventListener('change', onChange);
   state.addEventListener('removed', showRemoved);
+  files.addEventListener('change', onFile);
   ctx.chat.addEventListener('problem', onProblem);
   document.addEventListener('visibilitychange', reportRead);
   ctx.onCleanup(() => {
     state.removeEventListener('message', onMessage);
     state.removeEventListener('change', onChange);
     state.removeEventListener('removed', showRemoved);
+    files.removeEventListener('change', onFile);
     ctx.chat.removeEventListener('problem', onProblem);
+    compose.dispose();
     document.removeEventListener('visibilitychange', reportRead);
   });
 }
