@@ -81,6 +81,8 @@ pub enum Action {
     MarkRead,
     /// Add or remove members of a conversation.
     ManageMembers,
+    /// Choose which kinds of file a conversation accepts.
+    SetAcceptedMedia,
     /// See and revoke one's own sessions.
     ManageOwnSessions,
     /// Confirm a pending worker of one's organisation.
@@ -150,6 +152,9 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Practitioner, ManageMembers, ConversationSupervisor),
     (Manager, ManageMembers, ConversationSupervisor),
     (Manager, ManageMembers, OwningOrganisationStaff),
+    (Practitioner, SetAcceptedMedia, ConversationSupervisor),
+    (Manager, SetAcceptedMedia, ConversationSupervisor),
+    (Manager, SetAcceptedMedia, OwningOrganisationStaff),
     // Confirming people.
     (Manager, ApproveWorker, OwningOrganisationStaff),
     (Practitioner, ConfirmFamilyMember, Inviter),
@@ -235,6 +240,17 @@ mod tests {
         ];
         assert!(check(&[PlatformAdmin], ReadConversation, &every).is_err());
         assert!(check(&[PlatformAdmin], SendMessage, &every).is_err());
+    }
+
+    #[test]
+    fn family_cannot_set_accepted_media() {
+        let every = [
+            Relationship::ConversationMember,
+            Relationship::ConversationSupervisor,
+        ];
+        assert!(check(&[AdoptiveFamilyMember], SetAcceptedMedia, &every).is_err());
+        assert!(check(&[BirthFamilyMember], SetAcceptedMedia, &every).is_err());
+        assert!(check(&[Practitioner], SetAcceptedMedia, &every).is_ok());
     }
 
     #[test]

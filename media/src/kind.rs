@@ -43,6 +43,31 @@ pub enum Category {
     Video,
 }
 
+impl Category {
+    /// Every category, in the order the API lists them.
+    pub const ALL: [Category; 4] = [
+        Category::Document,
+        Category::Image,
+        Category::Audio,
+        Category::Video,
+    ];
+
+    /// Returns the name the API and the store use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Document => "document",
+            Category::Image => "image",
+            Category::Audio => "audio",
+            Category::Video => "video",
+        }
+    }
+
+    /// Finds a category by its name.
+    pub fn parse(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
 impl Kind {
     /// Returns the group the kind belongs to.
     pub fn category(self) -> Category {

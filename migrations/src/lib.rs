@@ -13,6 +13,7 @@ mod m20261204_000003_audit;
 mod m20261204_000004_totp_last_step;
 mod m20261204_000005_files;
 mod m20261204_000006_file_renditions;
+mod m20261204_000007_accepted_media;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000004_totp_last_step::Migration),
             Box::new(m20261204_000005_files::Migration),
             Box::new(m20261204_000006_file_renditions::Migration),
+            Box::new(m20261204_000007_accepted_media::Migration),
         ]
     }
 }

@@ -108,7 +108,29 @@ pub struct NewMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+/// The file categories a new conversation accepts: all of them.
+pub const ALL_MEDIA: &str = "document,image,audio,video";
+
 impl Store {
+    /// Sets the file categories a conversation accepts.
+    pub async fn set_accepted_media(
+        &self,
+        id: ConversationId,
+        accepted: &str,
+    ) -> Result<(), StoreError> {
+        let result = conversation::Entity::update_many()
+            .col_expr(conversation::Column::AcceptedMedia, Expr::value(accepted))
+            .filter(conversation::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound {
+                what: "conversation",
+            });
+        }
+        Ok(())
+    }
+
     /// Creates a conversation with its members and sealed keys, in one
     /// transaction.
     pub async fn create_conversation(&self, new: NewConversation) -> Result<(), StoreError> {
@@ -121,6 +143,7 @@ impl Store {
             last_seq: Set(0),
             created_by: Set(new.created_by.0),
             created_at: Set(new.created_at),
+            accepted_media: Set(ALL_MEDIA.to_owned()),
         })
         .exec_without_returning(&*transaction)
         .await?;

@@ -69,6 +69,17 @@ impl Client {
             .await?)
     }
 
+    /// Sends a JSON PUT with the server's Origin.
+    pub async fn put(&self, path: &str, body: &Value) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .http
+            .put(format!("{}{path}", self.address))
+            .header("Origin", &self.address)
+            .json(body)
+            .send()
+            .await?)
+    }
+
     /// Sends a DELETE with the server's Origin.
     pub async fn delete(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         Ok(self

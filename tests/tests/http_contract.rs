@@ -112,6 +112,7 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/conversations/{id}/uploads", "post"),
         ("/api/v1/uploads/{id}", "get"),
         ("/api/v1/uploads/{id}", "patch"),
+        ("/api/v1/conversations/{id}/accepted-media", "put"),
         ("/api/v1/files/{id}", "get"),
         ("/api/v1/files/{id}/renditions/{role}", "get"),
         ("/api/v1/ws", "get"),

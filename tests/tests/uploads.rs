@@ -350,3 +350,55 @@ async fn concurrent_append_is_refused() -> anyhow::Result<()> {
     assert_eq!(download.bytes().await?.as_ref(), original.as_slice());
     Ok(())
 }
+
+#[tokio::test]
+async fn supervisor_limits_accepted_media() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let priya = app.sign_in("la_practitioner").await?;
+    let alex = app.sign_in("adoptive_parent").await?;
+    let link = alex.conversation_id("contact_link").await?;
+    let path = format!("/api/v1/conversations/{link}/accepted-media");
+
+    let refused = alex
+        .put(&path, &json!({ "accepted_media": ["document"] }))
+        .await?;
+    assert_eq!(refused.status(), 403, "a family member cannot choose");
+    let unknown = priya
+        .put(&path, &json!({ "accepted_media": ["spreadsheet"] }))
+        .await?;
+    assert_eq!(unknown.status(), 400);
+    let body: Value = unknown.json().await?;
+    assert_eq!(body["field"], "accepted_media");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("spreadsheet"),
+        "{body}"
+    );
+
+    let chosen = priya
+        .put(&path, &json!({ "accepted_media": ["document"] }))
+        .await?;
+    assert_eq!(chosen.status(), 204);
+    let listed = alex.get_json("/api/v1/conversations").await?;
+    let this = listed
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == link.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(this["accepted_media"], json!(["document"]));
+
+    // A photo is now refused by its bytes, whatever its name says; a PDF
+    // still passes.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x10]);
+    jpeg.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    let photo = upload(&alex, &link, "letter.pdf", &jpeg).await?;
+    assert_eq!(photo["status"], "failed", "{photo}");
+    assert_eq!(photo["failure"], "media.not_allowed");
+    let letter = upload(&alex, &link, "letter.pdf", &pdf("Dear Jordan ", 300)).await?;
+    assert_eq!(letter["status"], "ready", "{letter}");
+    Ok(())
+}

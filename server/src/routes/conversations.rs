@@ -8,9 +8,11 @@ use kinlink_actors::events::Event;
 use kinlink_actors::keyring::Keyring;
 use kinlink_actors::session::report_rejected_ciphertext;
 use kinlink_core::permissions::{self, Action, Relationship};
+use kinlink_core::values::InvalidValue;
 use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
+use kinlink_media::kind::Category;
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
+use tracing::{info, instrument};
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -35,6 +37,8 @@ pub struct ConversationView {
     last_seq: i64,
     read_seq: i64,
     unread: u64,
+    /// The file categories members may upload.
+    accepted_media: Vec<String>,
 }
 
 /// Answers 404 unless the user is a current member allowed `action`.
@@ -88,6 +92,13 @@ pub async fn list(
             last_seq: summary.conversation.last_seq,
             read_seq: summary.read_seq,
             unread: summary.unread,
+            accepted_media: summary
+                .conversation
+                .accepted_media
+                .split(',')
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect(),
         });
     }
     Ok(web::Json(views))
@@ -201,6 +212,89 @@ pub async fn mark_read(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedMediaBody {
+    accepted_media: Vec<String>,
+}
+
+/// Chooses the file categories members may upload; files already stored
+/// stay. Only the conversation's supervisor may.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn set_accepted_media(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: web::Json<AcceptedMediaBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id: ConversationId = super::parse_id(&path)?;
+    let relationships = supervision(&state, &user, id).await?;
+    permissions::check(&user.roles, Action::SetAcceptedMedia, &relationships)
+        .map_err(|_denied| ApiError::Forbidden)?;
+    let mut chosen = Vec::new();
+    for name in &body.accepted_media {
+        let category = Category::parse(name).ok_or_else(|| {
+            ApiError::InvalidField(InvalidValue {
+                field: "accepted_media",
+                reason: format!(
+                    "unknown category {name:?}: expected document, image, audio or video"
+                ),
+            })
+        })?;
+        if chosen.contains(&category) {
+            return Err(ApiError::InvalidField(InvalidValue {
+                field: "accepted_media",
+                reason: format!("{name:?} is listed twice"),
+            }));
+        }
+        chosen.push(category);
+    }
+    // Stored in the API's order, whatever the order sent.
+    let stored: Vec<&str> = Category::ALL
+        .into_iter()
+        .filter(|category| chosen.contains(category))
+        .map(Category::as_str)
+        .collect();
+    let stored = stored.join(",");
+    state.store.set_accepted_media(id, &stored).await?;
+    let conversation = state.store.conversation(id).await?;
+    state
+        .store
+        .audit(kinlink_store::audit::AuditRecord {
+            actor_id: Some(user.user_id),
+            organisation_id: Some(OrganisationId(conversation.organisation_id)),
+            action: "conversation.accepted_media_changed",
+            subject_kind: "conversation",
+            subject_id: Some(id.0),
+            detail: serde_json::json!({ "accepted_media": stored }),
+            at: Utc::now(),
+        })
+        .await?;
+    info!(conversation = %id, accepted_media = %stored, "accepted media changed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Returns how the user relates to a conversation they are a member of,
+/// supervisor included; anyone else gets 404, like a missing conversation.
+async fn supervision(
+    state: &AppState,
+    user: &SignedIn,
+    id: ConversationId,
+) -> Result<Vec<Relationship>, ApiError> {
+    let actor = state.store.active_membership(id, user.user_id).await?;
+    let mut relationships = Vec::new();
+    if let Some(membership) = &actor {
+        relationships.push(Relationship::ConversationMember);
+        if membership.role == "supervisor" {
+            relationships.push(Relationship::ConversationSupervisor);
+        }
+    }
+    if permissions::check(&user.roles, Action::ReadConversation, &relationships).is_err() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(relationships)
+}
+
 /// Removes a member. Only the conversation's supervisor may; the key moves
 /// to a new epoch sealed to the remaining members and the organisation, and
 /// the removed member's live sockets stop receiving at once.
@@ -213,17 +307,7 @@ pub async fn remove_member(
     let (conversation_text, member_text) = path.into_inner();
     let id: ConversationId = super::parse_id(&conversation_text)?;
     let removed: UserId = super::parse_id(&member_text)?;
-    let actor = state.store.active_membership(id, user.user_id).await?;
-    let mut relationships = Vec::new();
-    if let Some(membership) = &actor {
-        relationships.push(Relationship::ConversationMember);
-        if membership.role == "supervisor" {
-            relationships.push(Relationship::ConversationSupervisor);
-        }
-    }
-    if permissions::check(&user.roles, Action::ReadConversation, &relationships).is_err() {
-        return Err(ApiError::NotFound);
-    }
+    let relationships = supervision(&state, &user, id).await?;
     permissions::check(&user.roles, Action::ManageMembers, &relationships)
         .map_err(|_denied| ApiError::Forbidden)?;
     if state.store.active_membership(id, removed).await?.is_none() {

@@ -466,12 +466,20 @@ async fn complete(
     let layout = Layout {
         plaintext_len: size as u64,
     };
+    let accepted = state.store.conversation(conversation).await?.accepted_media;
     let checking_key = key.clone();
-    let checked = web::block(move || check(blobs.as_ref(), &checking_key, id, layout, &limits))
-        .await
-        .unwrap_or_else(|blocking| {
-            Err(MediaError::Io(std::io::Error::other(blocking.to_string())))
-        });
+    let checked = web::block(move || {
+        check(
+            blobs.as_ref(),
+            &checking_key,
+            id,
+            layout,
+            &limits,
+            &accepted,
+        )
+    })
+    .await
+    .unwrap_or_else(|blocking| Err(MediaError::Io(std::io::Error::other(blocking.to_string()))));
     let now = Utc::now();
     match checked {
         Ok(kind) if kind.category() == Category::Document => {
@@ -559,17 +567,25 @@ async fn queue(
 }
 
 /// Runs the checks made before any decoding: the kind from the first
-/// bytes, the accepted categories, and the pixel limit from the header.
+/// bytes, the conversation's accepted categories (`accepted`, as stored),
+/// and the pixel limit from the header.
 fn check(
     blobs: &dyn BlobStore,
     key: &SecretKey,
     id: uuid::Uuid,
     layout: Layout,
     limits: &crate::config::MediaConfig,
+    accepted: &str,
 ) -> Result<Kind, MediaError> {
     let mut reader = SealedReader::new(blobs, key, id, layout);
     let head = reader.read_head(HEADER_LEN)?;
     let kind = detect(&head)?;
+    if !accepted
+        .split(',')
+        .any(|name| name == kind.category().as_str())
+    {
+        return Err(MediaError::NotAllowed { kind: kind.name() });
+    }
     match kind.category() {
         Category::Image => {
             if let Some(dimensions) = image_dimensions(kind, &head)? {
@@ -601,7 +617,8 @@ fn kind_name(kind: Kind) -> &'static str {
 pub fn failure_code(error: &MediaError) -> &'static str {
     match error {
         MediaError::Empty => "media.empty",
-        MediaError::Unsupported | MediaError::NotAllowed { .. } => "media.unsupported",
+        MediaError::Unsupported => "media.unsupported",
+        MediaError::NotAllowed { .. } => "media.not_allowed",
         MediaError::TooManyPixels { .. } => "media.too_many_pixels",
         MediaError::InvalidHeader { .. } | MediaError::Invalid { .. } => "media.invalid",
         _ => "media.failed",

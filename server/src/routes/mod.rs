@@ -41,6 +41,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/conversations/{id}/uploads", web::post().to(files::start))
                 .route("/uploads/{id}", web::get().to(files::status))
                 .route("/uploads/{id}", web::patch().to(files::append))
+                .route(
+                    "/conversations/{id}/accepted-media",
+                    web::put().to(conversations::set_accepted_media),
+                )
                 .route("/files/{id}", web::get().to(files::download))
                 .route(
                     "/files/{id}/renditions/{role}",

@@ -13,6 +13,8 @@ pub struct Model {
     pub last_seq: i64,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
+    /// Accepted file categories, comma-separated.
+    pub accepted_media: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
