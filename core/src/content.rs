@@ -1,4 +1,4 @@
-//! What a message carries once opened: its text and the files attached to
+//! The content of an opened message: its text and the files attached to
 //! it. Both are sealed together, so the server's tables never link a
 //! message to its files.
 //!
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::values::InvalidValue;
 
-/// The most files one message may carry.
+/// Maximum number of files attached to one message.
 pub const MAX_ATTACHMENTS: usize = 10;
 
 /// A message's text and attached file ids.

@@ -212,7 +212,8 @@ pub fn open_to_file(
         file.write_all(&buffer[..read])?;
     }
     buffer.zeroize();
-    file.sync_all()?;
+    // Not synced: the copy is only read back by this job, and a crash
+    // leaves it to the sweep at start.
     Ok(())
 }
 
