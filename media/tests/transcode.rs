@@ -232,6 +232,11 @@ fn portrait_video_upright_h264() {
         "the timecode track was carried over"
     );
     assert!(faststart(&main.path), "the index is not at the front");
+    assert!(
+        probe["format"]["tags"].get("encoder").is_none(),
+        "the muxer named itself: {}",
+        probe["format"]
+    );
     // The marker was in the stored top-left corner; a quarter turn clockwise
     // puts it top right.
     assert_marker_top(&main.path, true);
@@ -374,6 +379,9 @@ fn jpeg_turned_and_stripped() {
         "EXIF left: {}",
         String::from_utf8_lossy(&exif.stdout)
     );
+    let all = Command::new("exiftool").arg(&main.path).output().unwrap();
+    let all = String::from_utf8_lossy(&all.stdout).to_lowercase();
+    assert!(!all.contains("lavc"), "the encoder named itself:\n{all}");
     let thumbnail = role(&renditions, Role::Thumbnail);
     assert_eq!((thumbnail.width, thumbnail.height), (Some(240), Some(320)));
     assert_marker_top(&thumbnail.path, true);

@@ -367,17 +367,12 @@ pub async fn fail(
     conversation_id: ConversationId,
     code: &'static str,
 ) -> anyhow::Result<()> {
-    let kind = state.store.file(file_id).await?.and_then(|row| row.kind);
-    state
-        .store
-        .finish_upload(
-            file_id,
-            FileStatus::Failed,
-            kind.as_deref(),
-            Some(code),
-            Utc::now(),
-        )
-        .await?;
+    // Only a file still in progress fails. A second job for a file that
+    // another job finished (two members resumed it at once) changes nothing.
+    if !state.store.fail_file(file_id, code, Utc::now()).await? {
+        info!(file = %file_id, code, "a processing job failed for a file that is no longer processing");
+        return Ok(());
+    }
     delete_blobs(state, vec![file_id]).await?;
     publish(
         state,

@@ -242,6 +242,32 @@ impl Store {
         Ok(true)
     }
 
+    /// Marks a file failed with `failure` if it is still uploading or
+    /// processing; returns whether it was.
+    pub async fn fail_file(
+        &self,
+        id: uuid::Uuid,
+        failure: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = file::Entity::update_many()
+            .col_expr(
+                file::Column::Status,
+                Expr::value(FileStatus::Failed.as_str()),
+            )
+            .col_expr(file::Column::Failure, Expr::value(failure))
+            .col_expr(file::Column::UpdatedAt, Expr::value(at))
+            .col_expr(file::Column::ExpiresAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Status.is_in([
+                FileStatus::Uploading.as_str(),
+                FileStatus::Processing.as_str(),
+            ]))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     /// Records that a file's processing is alive.
     pub async fn touch_file(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
         file::Entity::update_many()

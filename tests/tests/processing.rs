@@ -198,6 +198,15 @@ async fn photo_loses_its_gps_tags() -> anyhow::Result<()> {
         let text = String::from_utf8_lossy(&exif.stdout).to_lowercase();
         assert!(!text.contains("gps"), "GPS left in {name}:\n{text}");
     }
+
+    // A late failure from a second job cannot undo a finished file.
+    let store = app.store().await?;
+    let failed = store
+        .fail_file(id.parse()?, "media.failed", chrono::Utc::now())
+        .await?;
+    assert!(!failed, "a ready file was marked failed");
+    let status = alex.get_json(&format!("/api/v1/uploads/{id}")).await?;
+    assert_eq!(status["status"], "ready");
     Ok(())
 }
 

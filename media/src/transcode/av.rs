@@ -70,6 +70,8 @@ pub(crate) fn transcode(
     };
     let mut options = Dictionary::new();
     options.set("movflags", "+faststart");
+    // Leaves out the tag that names the muxer's version.
+    options.set("fflags", "+bitexact");
     sink.write_header_with(options).map_err(ffmpeg_error)?;
     if let Some(lane) = video.as_mut() {
         lane.out_time_base = sink

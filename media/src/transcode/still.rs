@@ -204,6 +204,8 @@ fn encode(picture: &frame::Video, still: Still, path: &Path) -> Result<(), Media
     encoder.set_height(picture.height());
     encoder.set_format(still.pixel_format().0);
     encoder.set_time_base(Rational::new(1, 25));
+    // Without this the JPEG encoder writes a comment naming its version.
+    encoder.set_flags(codec::Flags::BITEXACT);
     if matches!(still, Still::Jpeg) {
         // Quantiser 2 to 3: photo quality without rate control guessing.
         encoder.set_qmin(2);

@@ -496,10 +496,11 @@ async fn complete(
             if matches!(error, MediaError::Io(_) | MediaError::Crypto(_)) {
                 warn!(file = %id, error = %kinlink_actors::Causes(&error), "checking an upload failed");
             }
-            state
-                .store
-                .finish_upload(id, FileStatus::Failed, None, Some(reason), now)
-                .await?;
+            // A file that another request finished meanwhile keeps its state.
+            if !state.store.fail_file(id, reason, now).await? {
+                info!(file = %id, reason, "checks failed for a file that is no longer in progress");
+                return Ok(());
+            }
             let blobs = Arc::clone(&state.blobs);
             web::block(move || blobs.delete(id))
                 .await
