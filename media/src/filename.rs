@@ -25,9 +25,10 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Names that Windows reserves for devices, whatever the extension.
-const RESERVED: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
-    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+const RESERVED: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "COM0", "COM1", "COM2", "COM3", "COM4",
+    "COM5", "COM6", "COM7", "COM8", "COM9", "COM¹", "COM²", "COM³", "LPT0", "LPT1", "LPT2", "LPT3",
+    "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹", "LPT²", "LPT³",
 ];
 
 /// Cleans a name sent by a client. It keeps the last path component (after
@@ -56,16 +57,26 @@ pub fn clean(name: &str) -> String {
         trimmed.to_owned()
     };
 
+    // Shortening can leave a reserved name ("CON" and many spaces), so the
+    // check comes after it.
+    let named = if named.len() > MAX_NAME_BYTES {
+        shorten(&named)
+    } else {
+        named
+    };
     // Windows ignores trailing spaces, so "con .pdf" is the device too.
     let stem = named.split('.').next().unwrap_or_default().trim_end();
     let reserved = RESERVED
         .iter()
-        .any(|reserved| stem.eq_ignore_ascii_case(reserved));
-    let cleaned = if reserved { format!("_{named}") } else { named };
-    if cleaned.len() > MAX_NAME_BYTES {
-        shorten(&cleaned)
+        .any(|reserved| stem.to_uppercase() == *reserved);
+    if !reserved {
+        return named;
+    }
+    let prefixed = format!("_{named}");
+    if prefixed.len() > MAX_NAME_BYTES {
+        shorten(&prefixed)
     } else {
-        cleaned
+        prefixed
     }
 }
 
@@ -99,6 +110,14 @@ fn shorten(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortening_cannot_leave_a_device_name() {
+        let name = format!("CON{}a.pdf", " ".repeat(200));
+        assert_eq!(clean(&name), "_CON.pdf");
+        assert_eq!(clean("COM0.pdf"), "_COM0.pdf");
+        assert_eq!(clean("conin$.txt"), "_conin$.txt");
+    }
 
     #[test]
     fn path_traversal_keeps_the_last_component() {

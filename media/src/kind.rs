@@ -69,6 +69,30 @@ impl Category {
 }
 
 impl Kind {
+    /// Returns the FFmpeg demuxers that may open a file of this kind,
+    /// comma-separated. FFmpeg is held to these, so bytes that pass for one
+    /// kind cannot reach a playlist or concat demuxer that opens other
+    /// files. Empty for kinds FFmpeg never opens.
+    pub fn demuxers(self) -> &'static str {
+        match self {
+            Kind::Pdf | Kind::Heic => "",
+            // `image2` is chosen by a `.jpg` or `.png` name, the pipe demuxers by
+            // content alone.
+            Kind::Jpeg => "jpeg_pipe,image2",
+            Kind::Png => "png_pipe,image2",
+            Kind::Audio(container) | Kind::Video(container) => match (self, container) {
+                (_, Container::IsoBmff) => "mov,mp4,m4a,3gp,3g2,mj2",
+                (_, Container::Matroska) => "matroska,webm",
+                (Kind::Video(_), Container::Riff) => "avi",
+                (_, Container::Riff) => "wav",
+                (_, Container::Mp3) => "mp3",
+                (_, Container::Ogg) => "ogg",
+                (_, Container::Flac) => "flac",
+                (_, Container::Adts) => "aac",
+            },
+        }
+    }
+
     /// Returns the group the kind belongs to.
     pub fn category(self) -> Category {
         match self {

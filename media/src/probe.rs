@@ -17,6 +17,7 @@ use ffmpeg::media::Type as MediaType;
 use ffmpeg_next as ffmpeg;
 
 use crate::MediaError;
+use crate::kind::Kind;
 
 /// A video stream's properties.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,25 +57,44 @@ pub struct Probe {
     pub duration_ms: Option<u64>,
 }
 
-/// Initialises FFmpeg once per process and quietens its own logging, which
-/// would otherwise print file details to standard error.
+/// Initialises FFmpeg once per process and silences its own logging,
+/// which writes to standard error, bypasses the server's log format and
+/// quotes text from inside uploaded files. Failures reach the caller as
+/// errors instead.
 pub fn init() -> Result<(), MediaError> {
     static INIT: Once = Once::new();
     let mut result = Ok(());
     INIT.call_once(|| {
         result = ffmpeg::init().map_err(|error| MediaError::Ffmpeg(error.to_string()));
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Error);
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
     });
     result
 }
 
-/// Probes a file on disk. A file FFmpeg cannot read (truncated, or not
-/// media at all) fails with [`MediaError::Invalid`].
-pub fn probe(path: &Path) -> Result<Probe, MediaError> {
+/// Opens a file of `kind` with FFmpeg, allowing only the demuxers of that
+/// kind and only local file access.
+pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, MediaError> {
     init()?;
-    let input = ffmpeg::format::input(path).map_err(|error| MediaError::Invalid {
+    let demuxers = kind.demuxers();
+    if demuxers.is_empty() {
+        return Err(MediaError::Ffmpeg(format!(
+            "{} files are not opened with FFmpeg",
+            kind.name()
+        )));
+    }
+    let mut options = ffmpeg::Dictionary::new();
+    options.set("format_whitelist", demuxers);
+    options.set("protocol_whitelist", "file");
+    ffmpeg::format::input_with_dictionary(path, options).map_err(|error| MediaError::Invalid {
         reason: error.to_string(),
-    })?;
+    })
+}
+
+/// Probes a file on disk that was detected as `kind`. A file FFmpeg cannot
+/// read (truncated, not media at all, or not of that kind) fails with
+/// [`MediaError::Invalid`].
+pub fn probe(path: &Path, kind: Kind) -> Result<Probe, MediaError> {
+    let input = open(path, kind)?;
     let mut found = Probe {
         video: None,
         audio: None,

@@ -451,3 +451,118 @@ fn text_as_video_invalid() {
     let error = rejected(b"this is a letter, not a video\n", "letter.mp4");
     assert!(matches!(error, MediaError::Invalid { .. }), "{error:?}");
 }
+
+/// Makes a file with the `ffmpeg` tool in `dir`.
+fn made(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(&out)
+        .status()
+        .expect("the ffmpeg tool runs");
+    assert!(status.success(), "ffmpeg failed to make {name}");
+    out
+}
+
+/// Transcodes a file as its bytes are detected, into a folder beside it.
+fn transcode_as_detected(input: &Path) -> Result<Vec<Rendition>, MediaError> {
+    let out = input.with_extension("out");
+    std::fs::create_dir_all(&out).unwrap();
+    transcode(
+        input,
+        kind_of(input),
+        &out,
+        &Settings::default(),
+        &mut |_| {},
+    )
+}
+
+#[test]
+fn playlist_behind_id3_rejected() {
+    // An ID3 tag passes as MP3, and FFmpeg would skip it and open an HLS
+    // playlist that reads another file on the server.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = made(
+        dir.path(),
+        "secret.ts",
+        &["-f", "lavfi", "-i", "testsrc2=size=320x240:duration=2"],
+    );
+    let mut bytes = b"ID3\x04\x00\x00\x00\x00\x00\x10".to_vec();
+    bytes.extend_from_slice(&[0; 16]);
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n\
+         #EXTINF:2.0,\nfile://{}\n#EXT-X-ENDLIST\n",
+        secret.display()
+    );
+    bytes.extend_from_slice(playlist.as_bytes());
+    let input = dir.path().join("song.mp3");
+    std::fs::write(&input, &bytes).unwrap();
+    assert!(matches!(kind_of(&input), Kind::Audio(_)));
+    let result = transcode_as_detected(&input);
+    assert!(
+        matches!(result, Err(MediaError::Invalid { .. })),
+        "the playlist was opened: {result:?}"
+    );
+}
+
+#[test]
+fn audio_container_gives_sound_only() {
+    // Ogg passes as audio, so its Theora picture must not become video.
+    let dir = tempfile::tempdir().unwrap();
+    let input = made(
+        dir.path(),
+        "clip.ogg",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-c:v",
+            "libtheora",
+            "-c:a",
+            "libvorbis",
+        ],
+    );
+    let renditions = transcode_as_detected(&input).unwrap();
+    assert_eq!(renditions.len(), 1, "{renditions:?}");
+    assert_eq!(renditions[0].mime, "audio/mp4");
+    let probe = ffprobe(&renditions[0].path);
+    assert!(streams(&probe, "video").is_empty(), "{probe}");
+}
+
+#[test]
+fn oversized_avi_rejected_by_pixels() {
+    // AVI headers are not read before FFmpeg, so the decoder's size counts.
+    let dir = tempfile::tempdir().unwrap();
+    let input = made(
+        dir.path(),
+        "big.avi",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=5000x4000",
+            "-frames:v",
+            "1",
+            "-c:v",
+            "mjpeg",
+        ],
+    );
+    let result = transcode_as_detected(&input);
+    assert!(
+        matches!(
+            result,
+            Err(MediaError::TooManyPixels {
+                width: 5000,
+                height: 4000,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}

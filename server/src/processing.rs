@@ -45,12 +45,17 @@ pub const MAX_ATTEMPTS: i32 = 3;
 /// cut off (its server stopped), and the next status request resumes it.
 pub const STALLED_AFTER: Duration = Duration::from_secs(120);
 
-/// How often a running job refreshes its file's `updated_at`.
+/// How often this node refreshes `updated_at` of every file it has queued
+/// or is processing, so none of them looks stalled to another request.
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// The pool, its settings and the channel jobs report on.
 pub struct Processing {
     pool: Pool,
+    /// Files queued or being processed on this node.
+    active: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
+    /// The most files that may be active at once: the workers and the queue.
+    capacity: usize,
     work_root: PathBuf,
     settings: Settings,
     reports: mpsc::UnboundedSender<Report>,
@@ -87,8 +92,10 @@ impl Processing {
         empty_work_folder(&work_root)?;
         let media = &config.media;
         let pool = Pool::start(media.workers, media.queue, media.worker_nice)?;
+        let capacity = pool.workers() + pool.queue();
         let settings = Settings {
             max_video_lines: media.max_video_lines,
+            max_video_pixels: media.max_video_pixels,
             threads: media.threads_per_job,
             x264_preset: media.x264_preset.clone(),
             ..Settings::default()
@@ -97,6 +104,8 @@ impl Processing {
         Ok((
             Processing {
                 pool,
+                active: Arc::default(),
+                capacity,
                 work_root,
                 settings,
                 reports,
@@ -105,13 +114,43 @@ impl Processing {
         ))
     }
 
-    /// Queues a job, or returns [`Busy`] when the queue is full.
+    /// Queues a job, or returns [`Busy`] when the queue is full. A file
+    /// already queued or being processed on this node is not queued twice.
     pub fn submit(&self, job: Job, blobs: Arc<dyn BlobStore>) -> Result<(), Busy> {
+        let file_id = job.file_id;
+        {
+            let mut active = self.lock_active();
+            if active.contains(&file_id) {
+                return Ok(());
+            }
+            if active.len() >= self.capacity {
+                return Err(Busy);
+            }
+            active.insert(file_id);
+        }
         let work_root = self.work_root.clone();
         let settings = self.settings.clone();
         let reports = self.reports.clone();
-        self.pool
-            .submit(move || run(job, blobs.as_ref(), &work_root, &settings, reports))
+        let submitted = self
+            .pool
+            .submit(move || run(job, blobs.as_ref(), &work_root, &settings, reports));
+        if submitted.is_err() {
+            self.lock_active().remove(&file_id);
+        }
+        submitted
+    }
+
+    /// Returns whether a job would be queued now.
+    pub fn has_room(&self) -> bool {
+        self.lock_active().len() < self.capacity
+    }
+
+    fn lock_active(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<uuid::Uuid>> {
+        // The set holds plain ids, so a panic elsewhere cannot leave it
+        // inconsistent.
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -276,11 +315,25 @@ fn process(
 }
 
 /// Records every job's outcome and passes its progress to the conversation,
-/// for as long as the server runs.
+/// and keeps the files this node has in hand from looking stalled, for as
+/// long as the server runs.
 pub fn supervise(state: AppState, reports: Reports) {
     let Reports(mut receiver) = reports;
+    let heartbeat = state.clone();
     actix_web::rt::spawn(async move {
-        let mut heartbeats = std::collections::HashMap::<uuid::Uuid, Instant>::new();
+        let mut interval = tokio::time::interval(HEARTBEAT);
+        loop {
+            interval.tick().await;
+            let ids: Vec<uuid::Uuid> = heartbeat.processing.lock_active().iter().copied().collect();
+            if ids.is_empty() {
+                continue;
+            }
+            if let Err(cause) = heartbeat.store.touch_files(&ids, Utc::now()).await {
+                warn!(files = ids.len(), error = %kinlink_actors::Causes(&cause), "refreshing files in processing failed");
+            }
+        }
+    });
+    actix_web::rt::spawn(async move {
         while let Some(report) = receiver.recv().await {
             match report {
                 Report::Progress {
@@ -288,15 +341,6 @@ pub fn supervise(state: AppState, reports: Reports) {
                     conversation_id,
                     percent,
                 } => {
-                    let due = heartbeats
-                        .get(&file_id)
-                        .is_none_or(|at| at.elapsed() >= HEARTBEAT);
-                    if due {
-                        heartbeats.insert(file_id, Instant::now());
-                        if let Err(cause) = state.store.touch_file(file_id, Utc::now()).await {
-                            warn!(file = %file_id, error = %kinlink_actors::Causes(&cause), "recording processing progress failed");
-                        }
-                    }
                     publish(
                         &state,
                         conversation_id,
@@ -312,7 +356,7 @@ pub fn supervise(state: AppState, reports: Reports) {
                     conversation_id,
                     outcome,
                 } => {
-                    heartbeats.remove(&file_id);
+                    state.processing.lock_active().remove(&file_id);
                     if let Err(cause) = record(&state, file_id, conversation_id, outcome).await {
                         error!(file = %file_id, error = %kinlink_actors::Causes(cause.as_ref()), "recording a processed file failed");
                     }

@@ -268,11 +268,16 @@ impl Store {
         Ok(result.rows_affected == 1)
     }
 
-    /// Records that a file's processing is alive.
-    pub async fn touch_file(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Records that the processing of `ids` is alive.
+    pub async fn touch_files(
+        &self,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         file::Entity::update_many()
             .col_expr(file::Column::UpdatedAt, Expr::value(at))
-            .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Id.is_in(ids.iter().copied()))
+            .filter(file::Column::Status.eq(FileStatus::Processing.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())

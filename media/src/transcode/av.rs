@@ -17,7 +17,8 @@ use ffmpeg_next as ffmpeg;
 
 use super::{Settings, ffmpeg_error, fit};
 use crate::MediaError;
-use crate::probe::{AudioStream, Probe, VideoStream};
+use crate::kind::Kind;
+use crate::probe::{self, AudioStream, Probe, VideoStream};
 
 /// The outputs of [`transcode`].
 pub(crate) struct Written {
@@ -31,6 +32,7 @@ pub(crate) struct Written {
 /// Decodes `input` and writes `output` as MP4 (video) or M4A (audio only).
 pub(crate) fn transcode(
     input: &Path,
+    kind: Kind,
     found: &Probe,
     output: &Path,
     settings: &Settings,
@@ -39,10 +41,10 @@ pub(crate) fn transcode(
     let audio_only = found.video.is_none();
     // An audio file is measured first so one gain brings it to the target.
     let gain_db = match (&found.audio, audio_only) {
-        (Some(audio), true) => Some(loudness_gain(input, audio, settings)?),
+        (Some(audio), true) => Some(loudness_gain(input, kind, audio, settings)?),
         _ => None,
     };
-    let mut source = open(input)?;
+    let mut source = probe::open(input, kind)?;
     let duration_s = found.duration_ms.map(|ms| ms as f64 / 1000.0);
     let mut sink = format::output_as(output, "mp4").map_err(ffmpeg_error)?;
     let global_header = sink.format().flags().contains(format::Flags::GLOBAL_HEADER);
@@ -144,10 +146,6 @@ pub(crate) fn transcode(
         duration_ms: (reached_s * 1000.0).round() as u64,
         poster,
     })
-}
-
-fn open(input: &Path) -> Result<format::context::Input, MediaError> {
-    format::input(input).map_err(invalid)
 }
 
 fn invalid(error: ffmpeg::Error) -> MediaError {
@@ -505,10 +503,11 @@ fn audio_decoder(
 /// gain, in dB, that brings it to the target. Silence gets no gain.
 fn loudness_gain(
     input: &Path,
+    kind: Kind,
     stream: &AudioStream,
     settings: &Settings,
 ) -> Result<f64, MediaError> {
-    let mut source = open(input)?;
+    let mut source = probe::open(input, kind)?;
     let (mut decoder, _, args) = audio_decoder(&source, stream)?;
     let mut graph = graph(
         "abuffer",

@@ -28,6 +28,10 @@ use crate::probe::{self, Probe};
 pub struct Settings {
     /// Maximum lines (the shorter side) of an output video.
     pub max_video_lines: u32,
+    /// Maximum pixels (width × height) of an input video, as its decoder
+    /// reports them. Containers whose headers the upload checks cannot read
+    /// are held to the limit here.
+    pub max_video_pixels: u64,
     /// Maximum long side of an output image.
     pub max_image_side: u32,
     /// Maximum long side of a thumbnail, in pixels. Posters get twice this.
@@ -48,6 +52,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             max_video_lines: 720,
+            max_video_pixels: 16_777_216,
             max_image_side: 4096,
             thumbnail_side: 320,
             threads: 2,
@@ -108,8 +113,23 @@ pub fn transcode(
         Category::Document => Vec::new(),
         Category::Image => still::image(input, kind, out_dir, settings)?,
         Category::Audio | Category::Video => {
-            let found = probe::probe(input)?;
-            media(input, &found, out_dir, settings, progress)?
+            let mut found = probe::probe(input, kind)?;
+            if kind.category() == Category::Audio {
+                // A file that passed as audio gives sound only, so a
+                // conversation that accepts audio alone never shows video.
+                found.video = None;
+            }
+            if let Some(video) = &found.video {
+                let pixels = u64::from(video.width) * u64::from(video.height);
+                if pixels > settings.max_video_pixels {
+                    return Err(MediaError::TooManyPixels {
+                        width: video.width,
+                        height: video.height,
+                        limit: settings.max_video_pixels,
+                    });
+                }
+            }
+            media(input, kind, &found, out_dir, settings, progress)?
         }
     };
     progress(1.0);
@@ -118,6 +138,7 @@ pub fn transcode(
 
 fn media(
     input: &Path,
+    kind: Kind,
     found: &Probe,
     out_dir: &Path,
     settings: &Settings,
@@ -133,7 +154,7 @@ fn media(
     } else {
         "main.m4a"
     });
-    let written = av::transcode(input, found, &main, settings, progress)?;
+    let written = av::transcode(input, kind, found, &main, settings, progress)?;
     let mut renditions = vec![Rendition {
         role: Role::Main,
         mime: if written.video.is_some() {

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use ffmpeg::codec;
-use ffmpeg::format::{self, Pixel};
+use ffmpeg::format::Pixel;
 use ffmpeg::{Packet, Rational, encoder, frame};
 use ffmpeg_next as ffmpeg;
 
@@ -50,7 +50,7 @@ pub(super) fn image(
     // libheif applies a HEIF's own rotation and mirroring as it decodes.
     let (picture, orientation) = match kind {
         Kind::Heic => (heif::decode(input)?, 1),
-        _ => decode(input)?,
+        _ => decode(input, kind)?,
     };
     let (still, extension, mime) = match kind {
         Kind::Png => (Still::Png, "png", "image/png"),
@@ -98,11 +98,11 @@ pub(super) fn poster(
 
 /// Decodes the first picture of a JPEG or PNG file. Returns it with its
 /// EXIF orientation (1 when it has none).
-fn decode(input: &Path) -> Result<(frame::Video, u8), MediaError> {
+fn decode(input: &Path, kind: Kind) -> Result<(frame::Video, u8), MediaError> {
     let invalid = |error: ffmpeg::Error| MediaError::Invalid {
         reason: error.to_string(),
     };
-    let mut source = format::input(input).map_err(invalid)?;
+    let mut source = crate::probe::open(input, kind)?;
     let stream = source
         .streams()
         .best(ffmpeg::media::Type::Video)

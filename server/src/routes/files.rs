@@ -247,7 +247,8 @@ pub async fn status(
     }
     let stalled = Utc::now() - row.updated_at
         > Duration::from_std(processing::STALLED_AFTER).unwrap_or(Duration::MAX);
-    if row.status == FileStatus::Processing.as_str() && stalled {
+    // A full queue leaves the file as it is, for a later request.
+    if row.status == FileStatus::Processing.as_str() && stalled && state.processing.has_room() {
         // The server that processed it stopped: this member's key lets the
         // work start again.
         let id = row.id;
@@ -644,18 +645,25 @@ fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
         return None;
     }
     let (first, last) = spec.split_once('-')?;
+    // A position too large for u64 is still a position past the end.
+    let position = |digits: &str| -> Option<u64> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(digits.parse().unwrap_or(u64::MAX))
+    };
     let range = match (first.trim(), last.trim()) {
         ("", suffix) => {
-            let suffix: u64 = suffix.parse().ok()?;
+            let suffix = position(suffix)?;
             if suffix == 0 || len == 0 {
                 return Some(Err(()));
             }
             (len.saturating_sub(suffix), len - 1)
         }
-        (start, "") => (start.parse().ok()?, len.saturating_sub(1)),
+        (start, "") => (position(start)?, len.saturating_sub(1)),
         (start, end) => {
-            let start: u64 = start.parse().ok()?;
-            let end: u64 = end.parse().ok()?;
+            let start = position(start)?;
+            let end = position(end)?;
             (start, end.min(len.saturating_sub(1)))
         }
     };
@@ -875,4 +883,28 @@ fn segment_stream(
             Some((item, next))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn range_end_past_length_is_clamped() {
+        assert_eq!(parse_range("bytes=0-999", 100), Some(Ok((0, 99))));
+        assert_eq!(
+            parse_range("bytes=0-18446744073709551616", 100),
+            Some(Ok((0, 99)))
+        );
+    }
+
+    #[test]
+    fn range_forms_parse() {
+        assert_eq!(parse_range("bytes=10-", 100), Some(Ok((10, 99))));
+        assert_eq!(parse_range("bytes=-10", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=5-1", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("bytes=+1-2", 100), None);
+    }
 }
