@@ -34,6 +34,9 @@ pub enum MediaError {
     /// The header declares more pixels than allowed.
     #[error("the picture is {width}×{height} pixels, more than the limit of {limit} pixels")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
+    /// The sound or video runs longer than allowed.
+    #[error("the recording runs for {seconds} s, more than the limit of {limit} s")]
+    TooLong { seconds: u64, limit: u64 },
     /// The header is cut short or inconsistent.
     #[error("invalid or truncated {kind} header")]
     InvalidHeader {

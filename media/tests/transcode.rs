@@ -566,3 +566,30 @@ fn oversized_avi_rejected_by_pixels() {
         "{result:?}"
     );
 }
+
+#[test]
+fn long_recording_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = made(
+        dir.path(),
+        "long.flac",
+        &["-f", "lavfi", "-i", "anullsrc=duration=12"],
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let settings = Settings {
+        max_duration_seconds: 10,
+        ..Settings::default()
+    };
+    let result = transcode(&input, kind_of(&input), &out, &settings, &mut |_| {});
+    assert!(
+        matches!(
+            result,
+            Err(MediaError::TooLong {
+                seconds: 12,
+                limit: 10
+            })
+        ),
+        "{result:?}"
+    );
+}

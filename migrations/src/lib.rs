@@ -14,6 +14,7 @@ mod m20261204_000004_totp_last_step;
 mod m20261204_000005_files;
 mod m20261204_000006_file_renditions;
 mod m20261204_000007_accepted_media;
+mod m20261204_000008_sealed_file_names;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_files::Migration),
             Box::new(m20261204_000006_file_renditions::Migration),
             Box::new(m20261204_000007_accepted_media::Migration),
+            Box::new(m20261204_000008_sealed_file_names::Migration),
         ]
     }
 }

@@ -76,6 +76,8 @@ pub struct MediaConfig {
     pub worker_nice: i32,
     /// Maximum lines (the shorter side) of a transcoded video.
     pub max_video_lines: u32,
+    /// Maximum minutes of sound or video in one file.
+    pub max_duration_minutes: u64,
     /// The libx264 preset of transcoded video.
     pub x264_preset: String,
     /// The private folder where plaintext lives while a file is processed.
@@ -98,6 +100,7 @@ impl Default for MediaConfig {
             threads_per_job: 2,
             worker_nice: 10,
             max_video_lines: 720,
+            max_duration_minutes: 180,
             x264_preset: "veryfast".to_owned(),
             work_dir: String::new(),
         }

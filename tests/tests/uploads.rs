@@ -230,6 +230,18 @@ async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
         "attachment; filename=\"setup.bat;x=.txt\"; filename*=UTF-8''setup.bat%3Bx%3D.txt"
     );
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+
+    // Names are sealed like the content, so none is readable at rest.
+    for entry in walk(app.data_dir.path())? {
+        let bytes = std::fs::read(&entry)?;
+        for name in [&b"Llythyr"[..], b"setup.bat"] {
+            assert!(
+                !bytes.windows(name.len()).any(|window| window == name),
+                "a file name is readable in {}",
+                entry.display()
+            );
+        }
+    }
     Ok(())
 }
 

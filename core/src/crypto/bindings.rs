@@ -36,6 +36,13 @@ pub fn file_key(file: uuid::Uuid, conversation: ConversationId, epoch: i32) -> A
     data
 }
 
+/// Binds a file's sealed name to the file.
+pub fn file_name(file: uuid::Uuid) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink file name v1");
+    data.push(file.as_bytes());
+    data
+}
+
 /// Binds a message to its conversation, id, sender and key epoch.
 pub fn message(
     conversation: ConversationId,

@@ -106,6 +106,15 @@ pub(crate) fn transcode(
             None
         };
         reached_s = reached_s.max(at.unwrap_or(0.0));
+        // A container may understate its duration, so the decoded time
+        // counts too.
+        let limit = settings.max_duration_seconds;
+        if reached_s > limit as f64 + 1.0 {
+            return Err(MediaError::TooLong {
+                seconds: reached_s as u64,
+                limit,
+            });
+        }
         if let Some(total) = duration_s.filter(|total| *total > 0.0) {
             let share = (reached_s / total).clamp(0.0, 0.99) as f32;
             if share - reported >= 0.01 {

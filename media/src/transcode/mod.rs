@@ -28,6 +28,9 @@ use crate::probe::{self, Probe};
 pub struct Settings {
     /// Maximum lines (the shorter side) of an output video.
     pub max_video_lines: u32,
+    /// Maximum duration of audio and video, in seconds: a small file of
+    /// silence can otherwise cost hours of work and output.
+    pub max_duration_seconds: u64,
     /// Maximum pixels (width × height) of an input video, as its decoder
     /// reports them. Containers whose headers the upload checks cannot read
     /// are held to the limit here.
@@ -53,6 +56,7 @@ impl Default for Settings {
         Settings {
             max_video_lines: 720,
             max_video_pixels: 16_777_216,
+            max_duration_seconds: 3 * 60 * 60,
             max_image_side: 4096,
             thumbnail_side: 320,
             threads: 2,
@@ -128,6 +132,13 @@ pub fn transcode(
                         limit: settings.max_video_pixels,
                     });
                 }
+            }
+            let seconds = found.duration_ms.unwrap_or(0) / 1000;
+            if seconds > settings.max_duration_seconds {
+                return Err(MediaError::TooLong {
+                    seconds,
+                    limit: settings.max_duration_seconds,
+                });
             }
             media(input, kind, &found, out_dir, settings, progress)?
         }

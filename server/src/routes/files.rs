@@ -83,12 +83,12 @@ pub struct RenditionView {
 }
 
 impl FileView {
-    fn new(row: file::Model, renditions: Vec<file_rendition::Model>) -> Self {
+    fn new(row: file::Model, name: String, renditions: Vec<file_rendition::Model>) -> Self {
         let id = row.id;
         Self {
             id,
             conversation_id: ConversationId(row.conversation_id),
-            name: row.name,
+            name,
             size: row.declared_size,
             offset: row.received_bytes,
             segment_size: SEGMENT_LEN,
@@ -111,15 +111,40 @@ impl FileView {
     }
 }
 
-/// Reads a file again and builds its view with its renditions.
-async fn file_view(state: &AppState, id: uuid::Uuid) -> Result<FileView, ApiError> {
+/// Reads a file again and builds its view with its renditions; `key` is
+/// the file key, which opens the name.
+async fn file_view(
+    state: &AppState,
+    id: uuid::Uuid,
+    key: &SecretKey,
+) -> Result<FileView, ApiError> {
     let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     let renditions = if row.status == FileStatus::Ready.as_str() {
         state.store.renditions(id).await?
     } else {
         Vec::new()
     };
-    Ok(FileView::new(row, renditions))
+    let name = file_name(&row, key);
+    Ok(FileView::new(row, name, renditions))
+}
+
+/// The name shown for a file whose stored name cannot be opened.
+const UNNAMED: &str = "file";
+
+/// Opens a file's sealed name. A name stored before names were sealed, or
+/// one that fails to open, shows as [`UNNAMED`].
+fn file_name(row: &file::Model, key: &SecretKey) -> String {
+    let Some(sealed) = &row.sealed_name else {
+        return UNNAMED.to_owned();
+    };
+    let aad = bindings::file_name(row.id);
+    match aead::open(key, sealed, aad.as_bytes()) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|_utf8| UNNAMED.to_owned()),
+        Err(error) => {
+            warn!(file = %row.id, %error, "a file name failed to open");
+            UNNAMED.to_owned()
+        }
+    }
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
@@ -183,6 +208,11 @@ pub async fn start(
         .await?;
     let aad = bindings::file_key(id, conversation_id, epoch);
     let sealed_key = aead::seal(conversation_key, file_key.expose(), aad.as_bytes())?;
+    let sealed_name = aead::seal(
+        &file_key,
+        name.as_bytes(),
+        bindings::file_name(id).as_bytes(),
+    )?;
 
     let now = Utc::now();
     let hours = i64::try_from(limits.upload_expiry_hours).unwrap_or(i64::MAX);
@@ -193,7 +223,7 @@ pub async fn start(
                 id,
                 conversation_id,
                 uploader_id: user.user_id,
-                name,
+                sealed_name,
                 declared_size: body.size as i64,
                 key_epoch: epoch,
                 sealed_key,
@@ -213,7 +243,7 @@ pub async fn start(
         ));
     }
     info!(file = %id, conversation = %conversation_id, size = body.size, "upload started");
-    Ok(HttpResponse::Created().json(file_view(&state, id).await?))
+    Ok(HttpResponse::Created().json(file_view(&state, id, &file_key).await?))
 }
 
 /// Finds a file the user may see: their own upload, or any file of a
@@ -245,6 +275,7 @@ pub async fn status(
     if row.status == FileStatus::Uploading.as_str() && row.uploader_id != user.user_id.0 {
         return Err(ApiError::NotFound);
     }
+    let key = file_key(&state, user, &row).await?;
     let stalled = Utc::now() - row.updated_at
         > Duration::from_std(processing::STALLED_AFTER).unwrap_or(Duration::MAX);
     // A full queue leaves the file as it is, for a later request.
@@ -254,14 +285,13 @@ pub async fn status(
         let id = row.id;
         let conversation = ConversationId(row.conversation_id);
         let declared = row.declared_size;
-        let key = file_key(&state, user, &row).await?;
         info!(file = %id, "resuming processing that stopped");
-        match complete(&state, id, conversation, key, declared).await {
+        match complete(&state, id, conversation, key.clone(), declared).await {
             Ok(()) | Err(ApiError::Busy { .. }) => {}
             Err(error) => return Err(error),
         }
     }
-    Ok(web::Json(file_view(&state, row.id).await?))
+    Ok(web::Json(file_view(&state, row.id, &key).await?))
 }
 
 /// Marks an upload as receiving bytes on this node until dropped, so a
@@ -401,8 +431,8 @@ pub async fn append(
     if offset == declared {
         // Every byte is stored but the checks never ended (the server
         // stopped during them): run them again, writing nothing.
-        complete(&state, id, conversation, key, declared).await?;
-        return Ok(HttpResponse::Ok().json(file_view(&state, id).await?));
+        complete(&state, id, conversation, key.clone(), declared).await?;
+        return Ok(HttpResponse::Ok().json(file_view(&state, id, &key).await?));
     }
     let first_index = (offset as u64) / SEGMENT_LEN as u64;
     let mut writer = SegmentWriter::new(key.clone(), id, first_index);
@@ -443,12 +473,12 @@ pub async fn append(
         pending.extend(writer.seal_full_segment()?);
         durable = flush(&state, id, pending, durable).await?;
         info!(file = %id, offset = durable, "upload paused");
-        return Ok(HttpResponse::Ok().json(file_view(&state, id).await?));
+        return Ok(HttpResponse::Ok().json(file_view(&state, id, &key).await?));
     }
     pending.push(writer.finish()?);
     store_segments(&state, id, pending, durable, declared).await?;
-    complete(&state, id, conversation, key, declared).await?;
-    Ok(HttpResponse::Ok().json(file_view(&state, id).await?))
+    complete(&state, id, conversation, key.clone(), declared).await?;
+    Ok(HttpResponse::Ok().json(file_view(&state, id, &key).await?))
 }
 
 /// Checks a fully stored file, without decrypting more than its headers.
@@ -622,6 +652,7 @@ pub fn failure_code(error: &MediaError) -> &'static str {
         MediaError::Unsupported => "media.unsupported",
         MediaError::NotAllowed { .. } => "media.not_allowed",
         MediaError::TooManyPixels { .. } => "media.too_many_pixels",
+        MediaError::TooLong { .. } => "media.too_long",
         MediaError::InvalidHeader { .. } | MediaError::Invalid { .. } => "media.invalid",
         _ => "media.failed",
     }
@@ -693,7 +724,7 @@ pub async fn download(
     // A processed file is served as its main rendition: the original, with
     // its metadata, is gone.
     if let Some(main) = renditions.iter().find(|r| r.role == "main") {
-        let name = rendition_name(&row.name, main);
+        let name = rendition_name(&file_name(&row, &key), main);
         let disposition = if query.download {
             Disposition::Attachment
         } else {
@@ -711,7 +742,8 @@ pub async fn download(
         len: row.declared_size as u64,
         mime: content_type(row.kind.as_deref()),
     };
-    serve(&state, key, original, &row.name, disposition, &request)
+    let name = file_name(&row, &key);
+    serve(&state, key, original, &name, disposition, &request)
 }
 
 #[instrument(skip_all, fields(user = %user.user_id, file = %path.0, role = %path.1))]
@@ -729,7 +761,7 @@ pub async fn rendition(
         .find(|r| r.role == role)
         .ok_or(ApiError::NotFound)?;
     let key = file_key(&state, user, &row).await?;
-    let name = rendition_name(&row.name, chosen);
+    let name = rendition_name(&file_name(&row, &key), chosen);
     let disposition = if query.download {
         Disposition::Attachment
     } else {

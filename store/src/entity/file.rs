@@ -9,7 +9,6 @@ pub struct Model {
     pub id: Uuid,
     pub conversation_id: Uuid,
     pub uploader_id: Uuid,
-    pub name: String,
     pub declared_size: i64,
     pub received_bytes: i64,
     pub kind: Option<String>,
@@ -21,6 +20,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub processing_attempts: i32,
+    /// The cleaned original name, sealed with the file key.
+    pub sealed_name: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
