@@ -82,6 +82,13 @@ fn jpeg(head: &[u8]) -> Result<Dimensions, MediaError> {
             // End of image or start of scan before any frame header.
             return Err(invalid());
         }
+        if marker == 0x01 || (0xD0..=0xD8).contains(&marker) {
+            // A marker without a length, as FFmpeg reads it too. Reading a
+            // length here would let a file show this walker a different
+            // frame header from the one FFmpeg decodes.
+            offset += 2;
+            continue;
+        }
         let length = u16_at(head, offset + 2).ok_or_else(invalid)?;
         if length < 2 {
             return Err(invalid());
@@ -225,5 +232,17 @@ mod tests {
     #[test]
     fn other_kinds_have_no_image_header() {
         assert_eq!(image_dimensions(Kind::Pdf, b"%PDF-1.7").unwrap(), None);
+    }
+
+    #[test]
+    fn restart_marker_has_no_length() {
+        // FF D0 has no length, so "00 08" after it is not a marker and the
+        // header is invalid, not a 16 × 16 frame read past a comment.
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xD0, 0x00, 0x08];
+        bytes.extend_from_slice(&jpeg_header(16, 16)[2..]);
+        assert!(matches!(
+            jpeg(&bytes),
+            Err(MediaError::InvalidHeader { .. })
+        ));
     }
 }

@@ -82,6 +82,9 @@ pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, M
             kind.name()
         )));
     }
+    // NOTE: opening reads stream parameters, which can decode a first
+    // picture (cover art, or the first frame of a container whose header
+    // the upload checks cannot read) before any pixel limit applies.
     let mut options = ffmpeg::Dictionary::new();
     options.set("format_whitelist", demuxers);
     options.set("protocol_whitelist", "file");

@@ -593,3 +593,67 @@ fn long_recording_rejected() {
         "{result:?}"
     );
 }
+
+#[test]
+fn growing_picture_rejected_by_pixels() {
+    // Small frames first, then one over the limit: the probe sees only the
+    // first size, so each decoded picture is checked.
+    let dir = tempfile::tempdir().unwrap();
+    let small = made(
+        dir.path(),
+        "small.mjpeg",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=320x240:r=10:d=1",
+            "-c:v",
+            "mjpeg",
+            "-f",
+            "mjpeg",
+        ],
+    );
+    let big = made(
+        dir.path(),
+        "big.jpg",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=5000x4000",
+            "-frames:v",
+            "1",
+        ],
+    );
+    let mut joined = std::fs::read(&small).unwrap();
+    joined.extend(std::fs::read(&big).unwrap());
+    let stream = dir.path().join("joined.mjpeg");
+    std::fs::write(&stream, joined).unwrap();
+    let stream_arg = stream.to_string_lossy().into_owned();
+    let input = made(
+        dir.path(),
+        "growing.mkv",
+        &[
+            "-f",
+            "mjpeg",
+            "-framerate",
+            "10",
+            "-i",
+            &stream_arg,
+            "-c",
+            "copy",
+        ],
+    );
+    let result = transcode_as_detected(&input);
+    assert!(
+        matches!(
+            result,
+            Err(MediaError::TooManyPixels {
+                width: 5000,
+                height: 4000,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}

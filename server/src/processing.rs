@@ -96,6 +96,7 @@ impl Processing {
         let settings = Settings {
             max_video_lines: media.max_video_lines,
             max_video_pixels: media.max_video_pixels,
+            max_image_pixels: media.max_image_pixels,
             max_duration_seconds: media.max_duration_minutes.saturating_mul(60),
             threads: media.threads_per_job,
             x264_preset: media.x264_preset.clone(),

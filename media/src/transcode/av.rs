@@ -266,6 +266,8 @@ struct VideoLane {
     out_time_base: Rational,
     /// One frame at the average rate, in the encoder's time base.
     frame_duration: i64,
+    /// The most pixels a decoded picture may have.
+    max_pixels: u64,
     width: u32,
     height: u32,
     frames: u64,
@@ -285,10 +287,14 @@ impl VideoLane {
             .stream(stream.index)
             .ok_or_else(|| MediaError::Ffmpeg("the probed video stream is gone".to_owned()))?;
         let in_time_base = input.time_base();
-        let mut context =
-            codec::Context::from_parameters(input.parameters()).map_err(ffmpeg_error)?;
+        let mut context = codec::Context::from_parameters(input.parameters()).map_err(invalid)?;
         context.set_threading(threading(settings));
         let decoder = context.decoder().video().map_err(invalid)?;
+        if decoder.format() == Pixel::None || decoder.width() == 0 || decoder.height() == 0 {
+            return Err(MediaError::Invalid {
+                reason: "the picture's format or size is unknown".to_owned(),
+            });
+        }
 
         let (upright_w, upright_h) = if stream.rotation % 180 == 90 {
             (stream.height, stream.width)
@@ -381,6 +387,7 @@ impl VideoLane {
             enc_time_base: sink_time_base,
             out_time_base: sink_time_base,
             frame_duration,
+            max_pixels: settings.max_video_pixels,
             width,
             height,
             frames: 0,
@@ -409,6 +416,15 @@ impl VideoLane {
         let mut decoded = frame::Video::empty();
         let mut reached = None;
         while self.decoder.receive_frame(&mut decoded).is_ok() {
+            // A stream may change its picture size part way through.
+            let pixels = u64::from(decoded.width()) * u64::from(decoded.height());
+            if pixels > self.max_pixels {
+                return Err(MediaError::TooManyPixels {
+                    width: decoded.width(),
+                    height: decoded.height(),
+                    limit: self.max_pixels,
+                });
+            }
             let timestamp = decoded.timestamp();
             decoded.set_pts(timestamp);
             if let Some(pts) = timestamp {
@@ -486,10 +502,15 @@ fn audio_decoder(
         .ok_or_else(|| MediaError::Ffmpeg("the probed audio stream is gone".to_owned()))?;
     let time_base = input.time_base();
     let decoder = codec::Context::from_parameters(input.parameters())
-        .map_err(ffmpeg_error)?
+        .map_err(invalid)?
         .decoder()
         .audio()
         .map_err(invalid)?;
+    if decoder.rate() == 0 || decoder.channels() == 0 {
+        return Err(MediaError::Invalid {
+            reason: "the sound's rate or channels are unknown".to_owned(),
+        });
+    }
     let mut layout = decoder.channel_layout();
     if layout.bits() == 0 {
         layout = if decoder.channels() == 1 {
@@ -517,7 +538,7 @@ fn loudness_gain(
     settings: &Settings,
 ) -> Result<f64, MediaError> {
     let mut source = probe::open(input, kind)?;
-    let (mut decoder, _, args) = audio_decoder(&source, stream)?;
+    let (mut decoder, time_base, args) = audio_decoder(&source, stream)?;
     let mut graph = graph(
         "abuffer",
         &args,
@@ -563,6 +584,17 @@ fn loudness_gain(
         }
         if packet.stream() != stream.index {
             continue;
+        }
+        // The container may understate the duration, so this pass stops at
+        // the limit as the transcode does.
+        if let Some(pts) = packet.pts() {
+            let at = seconds(pts, time_base);
+            if at > settings.max_duration_seconds as f64 + 1.0 {
+                return Err(MediaError::TooLong {
+                    seconds: at as u64,
+                    limit: settings.max_duration_seconds,
+                });
+            }
         }
         match decoder.send_packet(&packet) {
             Ok(()) | Err(ffmpeg::Error::InvalidData) => {}

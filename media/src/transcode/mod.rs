@@ -28,6 +28,8 @@ use crate::probe::{self, Probe};
 pub struct Settings {
     /// Maximum lines (the shorter side) of an output video.
     pub max_video_lines: u32,
+    /// Maximum pixels (width × height) of a decoded still picture.
+    pub max_image_pixels: u64,
     /// Maximum duration of audio and video, in seconds: a small file of
     /// silence can otherwise cost hours of work and output.
     pub max_duration_seconds: u64,
@@ -56,6 +58,7 @@ impl Default for Settings {
         Settings {
             max_video_lines: 720,
             max_video_pixels: 16_777_216,
+            max_image_pixels: 64_000_000,
             max_duration_seconds: 3 * 60 * 60,
             max_image_side: 4096,
             thumbnail_side: 320,

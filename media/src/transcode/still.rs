@@ -56,6 +56,15 @@ pub(super) fn image(
         Kind::Png => (Still::Png, "png", "image/png"),
         _ => (Still::Jpeg, "jpg", "image/jpeg"),
     };
+    // The header was checked before, but a decoder may find another size.
+    let pixels = u64::from(picture.width()) * u64::from(picture.height());
+    if pixels > settings.max_image_pixels {
+        return Err(MediaError::TooManyPixels {
+            width: picture.width(),
+            height: picture.height(),
+            limit: settings.max_image_pixels,
+        });
+    }
     let (upright_w, upright_h) = if orientation >= 5 {
         (picture.height(), picture.width())
     } else {
