@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod client;
+pub mod data_dir;
 pub mod database;
 pub mod raw;
 pub mod secrets;

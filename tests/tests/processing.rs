@@ -4,10 +4,10 @@
 //! `ffprobe` and `exiftool`. Nothing readable of any of them is left under
 //! the data folder.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use kinlink_tests::data_dir::files_under;
 use kinlink_tests::uploads::upload;
 use kinlink_tests::{Client, Socket, TestApp, test_media};
 use serde_json::{Value, json};
@@ -32,19 +32,6 @@ async fn follow(socket: &mut Socket, id: &str) -> anyhow::Result<(Value, Vec<u64
     }
 }
 
-fn walk(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(walk(&path)?);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
-}
-
 /// Asserts that no file under the data folder contains any of several 48-byte
 /// runs taken across `plaintext`. Only runs of varied bytes are used, so a
 /// run of zeros or of a flat colour cannot match by chance.
@@ -59,7 +46,7 @@ fn assert_not_at_rest(app: &TestApp, plaintext: &[u8], label: &str) -> anyhow::R
         needles.len() >= 3,
         "{label} has too little varied content to search for"
     );
-    for file in walk(app.data_dir.path())? {
+    for file in files_under(app.data_dir.path())? {
         let bytes = std::fs::read(&file)?;
         for needle in &needles {
             assert!(
@@ -155,7 +142,7 @@ async fn phone_video_becomes_playable_mp4() -> anyhow::Result<()> {
     assert_not_at_rest(&app, &source, "the upload")?;
     assert_not_at_rest(&app, &video, "the transcoded video")?;
     assert_not_at_rest(&app, &poster, "the poster")?;
-    let work = walk(&app.data_dir.path().join("work"))?;
+    let work = files_under(&app.data_dir.path().join("work"))?;
     assert!(work.is_empty(), "left in the working folder: {work:?}");
     Ok(())
 }
@@ -292,9 +279,9 @@ async fn truncated_video_fails_once_and_leaves_nothing() -> anyhow::Result<()> {
         alex.get(&format!("/api/v1/files/{id}")).await?.status(),
         404
     );
-    let stored = walk(&app.data_dir.path().join("media"))?;
+    let stored = files_under(&app.data_dir.path().join("media"))?;
     assert!(stored.is_empty(), "content kept: {stored:?}");
-    let work = walk(&app.data_dir.path().join("work"))?;
+    let work = files_under(&app.data_dir.path().join("work"))?;
     assert!(work.is_empty(), "left in the working folder: {work:?}");
 
     // The server still processes the next file.

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use kinlink_tests::data_dir::files_under;
 use kinlink_tests::uploads::{append, start, upload};
 use kinlink_tests::{Client, TestApp};
 use serde_json::{Value, json};
@@ -142,7 +143,7 @@ async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
 
     // No file under the data folder contains the letter's text.
     let needle = marker.as_bytes();
-    for entry in walk(app.data_dir.path())? {
+    for entry in files_under(app.data_dir.path())? {
         let bytes = std::fs::read(&entry)?;
         assert!(
             !bytes.windows(needle.len()).any(|window| window == needle),
@@ -151,19 +152,6 @@ async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn walk(dir: &std::path::Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(walk(&path)?);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
 }
 
 #[tokio::test]
@@ -189,7 +177,7 @@ async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
     assert!(capped.ends_with(".pdf"), "{capped}");
 
     // No stored path comes from a name.
-    for entry in walk(app.data_dir.path())? {
+    for entry in files_under(app.data_dir.path())? {
         let name = entry
             .file_name()
             .unwrap_or_default()
@@ -232,7 +220,7 @@ async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 
     // Names are sealed like the content, so none is readable at rest.
-    for entry in walk(app.data_dir.path())? {
+    for entry in files_under(app.data_dir.path())? {
         let bytes = std::fs::read(&entry)?;
         for name in [&b"Llythyr"[..], b"setup.bat"] {
             assert!(
