@@ -71,6 +71,12 @@ pub fn init() -> Result<(), MediaError> {
     result
 }
 
+/// The decoders that may run while an audio file is opened.
+const AUDIO_DECODERS: &str = "aac,aac_fixed,aac_latm,alac,mp3,mp3float,mp2,mp2float,\
+    mp3adu,mp3adufloat,flac,vorbis,libvorbis,opus,libopus,ac3,ac3_fixed,eac3,amrnb,amrwb,\
+    pcm_s16le,pcm_s16be,pcm_s24le,pcm_s24be,pcm_s32le,pcm_s32be,pcm_f32le,pcm_f32be,\
+    pcm_f64le,pcm_u8,pcm_alaw,pcm_mulaw,adpcm_ima_wav,adpcm_ms,gsm_ms";
+
 /// Opens a file of `kind` with FFmpeg, allowing only the demuxers of that
 /// kind and only local file access.
 pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, MediaError> {
@@ -83,10 +89,15 @@ pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, M
         )));
     }
     // NOTE: opening reads stream parameters, which can decode a first
-    // picture (cover art, or the first frame of a container whose header
-    // the upload checks cannot read) before any pixel limit applies.
+    // picture (cover art in a video file, or the first frame of a container
+    // whose header the upload checks cannot read) before any pixel limit
+    // applies. For audio, only sound decoders may run, so cover art and
+    // pictures in an audio container are never decoded.
     let mut options = ffmpeg::Dictionary::new();
     options.set("format_whitelist", demuxers);
+    if matches!(kind, Kind::Audio(_)) {
+        options.set("codec_whitelist", AUDIO_DECODERS);
+    }
     options.set("protocol_whitelist", "file");
     ffmpeg::format::input_with_dictionary(path, options).map_err(|error| MediaError::Invalid {
         reason: error.to_string(),
