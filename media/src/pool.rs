@@ -3,8 +3,8 @@
 //!
 //! A full queue refuses a job at once ([`Busy`]) rather than growing a
 //! backlog. A job that panics is caught: the worker logs it and takes the
-//! next job, and the job is not run again. Whoever waits for the job's
-//! result sees its channel close and decides what that means.
+//! next job, and the job is not run again. The code waiting for the job's
+//! result finds its channel closed and decides what that means.
 //!
 //! Workers run at a lower scheduling priority (a higher nice value) than
 //! the threads that answer requests, so a long transcode takes the spare
@@ -34,7 +34,7 @@ pub struct Pool {
 
 impl Pool {
     /// Starts `workers` threads at nice value `nice`, behind a queue that
-    /// holds at most `queue` waiting jobs.
+    /// accepts at most `queue` waiting jobs.
     pub fn start(workers: usize, queue: usize, nice: i32) -> std::io::Result<Pool> {
         let (sender, receiver) = sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
@@ -59,12 +59,12 @@ impl Pool {
         }
     }
 
-    /// The number of worker threads.
+    /// Returns the number of worker threads.
     pub fn workers(&self) -> usize {
         self.workers
     }
 
-    /// The most jobs that wait at once.
+    /// Returns the maximum number of waiting jobs.
     pub fn queue(&self) -> usize {
         self.queue
     }
@@ -96,7 +96,7 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn a_full_queue_refuses_at_once() {
+    fn full_queue_rejects_at_once() {
         let pool = Pool::start(1, 1, 0).unwrap();
         let (release, wait) = channel::<()>();
         let (started, running) = channel::<()>();
@@ -112,7 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn a_crashed_job_leaves_the_worker_alive_and_is_not_retried() {
+    fn crashed_job_not_retried() {
         let pool = Pool::start(1, 4, 0).unwrap();
         let (sender, results) = channel::<u32>();
         let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
@@ -130,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn workers_run_at_the_nice_value_asked() {
+    fn workers_run_at_nice_value() {
         let pool = Pool::start(1, 1, 7).unwrap();
         let (sender, results) = channel();
         pool.submit(move || {

@@ -5,7 +5,9 @@
 // The helpers stop the test with a reason when a tool is missing.
 #![allow(clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 use kinlink_media::MediaError;
@@ -13,17 +15,7 @@ use kinlink_media::container::video_dimensions;
 use kinlink_media::kind::{Container, Kind, detect};
 use kinlink_media::probe::probe;
 
-fn ffmpeg(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(&out)
-        .status()
-        .expect("the ffmpeg tool runs");
-    assert!(status.success(), "ffmpeg failed to make {name}");
-    out
-}
+use common::{ffmpeg_make, kind_of};
 
 /// Returns the rotation `ffprobe` reports for the first video stream
 /// (counter-clockwise degrees, as FFmpeg's display-matrix helpers use).
@@ -65,11 +57,11 @@ fn phone_rotation_matches_ffprobe() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = SHORT_VIDEO.to_vec();
     args.extend(["-c:v", "libx264", "-c:a", "aac"]);
-    let upright = ffmpeg(dir.path(), "landscape.mp4", &args);
+    let upright = ffmpeg_make(dir.path(), "landscape.mp4", &args);
     // FFmpeg 5.1 writes a display matrix from the `rotate` tag only when it
     // copies streams; 270 gives the -90° matrix of a portrait phone video.
     let upright_arg = upright.to_string_lossy().into_owned();
-    let path = ffmpeg(
+    let path = ffmpeg_make(
         dir.path(),
         "portrait.mp4",
         &[
@@ -96,7 +88,7 @@ fn phone_rotation_matches_ffprobe() {
 #[test]
 fn cover_art_is_not_video() {
     let dir = tempfile::tempdir().unwrap();
-    let path = ffmpeg(
+    let path = ffmpeg_make(
         dir.path(),
         "song.m4a",
         &[
@@ -133,7 +125,7 @@ fn cover_art_is_not_video() {
 #[test]
 fn video_without_audio_has_no_audio_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let path = ffmpeg(
+    let path = ffmpeg_make(
         dir.path(),
         "silent.mp4",
         &[
@@ -155,7 +147,7 @@ fn video_without_audio_has_no_audio_stream() {
 #[test]
 fn ten_bit_hlg_is_recognised() {
     let dir = tempfile::tempdir().unwrap();
-    let path = ffmpeg(
+    let path = ffmpeg_make(
         dir.path(),
         "hlg.mp4",
         &[
@@ -191,7 +183,7 @@ fn ten_bit_hlg_is_recognised() {
 #[test]
 fn declared_huge_picture_is_found_before_decoding() {
     let dir = tempfile::tempdir().unwrap();
-    let path = ffmpeg(
+    let path = ffmpeg_make(
         dir.path(),
         "small.mp4",
         &[
@@ -226,7 +218,7 @@ fn truncated_mp4_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = SHORT_VIDEO.to_vec();
     args.extend(["-c:v", "libx264", "-c:a", "aac"]);
-    let path = ffmpeg(dir.path(), "whole.mp4", &args);
+    let path = ffmpeg_make(dir.path(), "whole.mp4", &args);
     let bytes = std::fs::read(&path).unwrap();
     let half = &bytes[..bytes.len() / 2];
     let kind = detect(half).unwrap();
@@ -255,10 +247,4 @@ fn text_renamed_as_mp4_is_not_media() {
         probe(&path, as_mp4),
         Err(MediaError::Invalid { .. })
     ));
-}
-
-/// Returns the kind of a file from its first bytes.
-fn kind_of(path: &Path) -> Kind {
-    let bytes = std::fs::read(path).expect("the test file reads");
-    detect(&bytes[..bytes.len().min(4096)]).expect("the test file has a known kind")
 }

@@ -7,6 +7,8 @@
 // The helpers stop the test when a tool is missing or a file is unreadable.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -15,6 +17,8 @@ use kinlink_media::MediaError;
 use kinlink_media::kind::{Kind, detect};
 use kinlink_media::transcode::{Rendition, Role, Settings, transcode};
 use serde_json::Value;
+
+use common::{ffmpeg_make, kind_of};
 
 /// The folder of generated test media, made once per process. Its name
 /// carries a hash of the script, so a changed script makes new files.
@@ -39,11 +43,6 @@ fn media(name: &str) -> PathBuf {
         folder
     });
     folder.join(name)
-}
-
-fn kind_of(path: &Path) -> Kind {
-    let bytes = std::fs::read(path).expect("the test file reads");
-    detect(&bytes[..bytes.len().min(4096)]).expect("the test file has a known kind")
 }
 
 fn run(name: &str) -> (tempfile::TempDir, Vec<Rendition>) {
@@ -107,7 +106,7 @@ fn number(value: &Value) -> f64 {
         .unwrap_or_else(|| panic!("not a number: {value}"))
 }
 
-/// The average colour of a region of the first picture, as RGB.
+/// Returns the average colour of a region of the first picture, as RGB.
 fn average_colour(path: &Path, x: &str, y: &str, side: u32) -> [u8; 3] {
     let filter = format!("crop={side}:{side}:{x}:{y},scale=1:1:flags=area");
     let output = Command::new("ffmpeg")
@@ -452,19 +451,6 @@ fn text_as_video_invalid() {
     assert!(matches!(error, MediaError::Invalid { .. }), "{error:?}");
 }
 
-/// Makes a file with the `ffmpeg` tool in `dir`.
-fn made(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(&out)
-        .status()
-        .expect("the ffmpeg tool runs");
-    assert!(status.success(), "ffmpeg failed to make {name}");
-    out
-}
-
 /// Transcodes a file as its bytes are detected, into a folder beside it.
 fn transcode_as_detected(input: &Path) -> Result<Vec<Rendition>, MediaError> {
     let out = input.with_extension("out");
@@ -483,7 +469,7 @@ fn playlist_behind_id3_rejected() {
     // An ID3 tag passes as MP3, and FFmpeg would skip it and open an HLS
     // playlist that reads another file on the server.
     let dir = tempfile::tempdir().unwrap();
-    let secret = made(
+    let secret = ffmpeg_make(
         dir.path(),
         "secret.ts",
         &["-f", "lavfi", "-i", "testsrc2=size=320x240:duration=2"],
@@ -510,7 +496,7 @@ fn playlist_behind_id3_rejected() {
 fn audio_container_gives_sound_only() {
     // Ogg passes as audio, so its Theora picture must not become video.
     let dir = tempfile::tempdir().unwrap();
-    let input = made(
+    let input = ffmpeg_make(
         dir.path(),
         "clip.ogg",
         &[
@@ -539,7 +525,7 @@ fn audio_container_gives_sound_only() {
 fn oversized_avi_rejected_by_pixels() {
     // AVI headers are not read before FFmpeg, so the decoder's size counts.
     let dir = tempfile::tempdir().unwrap();
-    let input = made(
+    let input = ffmpeg_make(
         dir.path(),
         "big.avi",
         &[
@@ -570,7 +556,7 @@ fn oversized_avi_rejected_by_pixels() {
 #[test]
 fn long_recording_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let input = made(
+    let input = ffmpeg_make(
         dir.path(),
         "long.flac",
         &["-f", "lavfi", "-i", "anullsrc=duration=12"],
@@ -596,10 +582,10 @@ fn long_recording_rejected() {
 
 #[test]
 fn growing_picture_rejected_by_pixels() {
-    // Small frames first, then one over the limit: the probe sees only the
+    // Small frames first, then one over the limit. The probe reads only the
     // first size, so each decoded picture is checked.
     let dir = tempfile::tempdir().unwrap();
-    let small = made(
+    let small = ffmpeg_make(
         dir.path(),
         "small.mjpeg",
         &[
@@ -613,7 +599,7 @@ fn growing_picture_rejected_by_pixels() {
             "mjpeg",
         ],
     );
-    let big = made(
+    let big = ffmpeg_make(
         dir.path(),
         "big.jpg",
         &[
@@ -630,7 +616,7 @@ fn growing_picture_rejected_by_pixels() {
     let stream = dir.path().join("joined.mjpeg");
     std::fs::write(&stream, joined).unwrap();
     let stream_arg = stream.to_string_lossy().into_owned();
-    let input = made(
+    let input = ffmpeg_make(
         dir.path(),
         "growing.mkv",
         &[

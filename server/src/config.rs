@@ -66,8 +66,8 @@ pub struct MediaConfig {
     pub upload_expiry_hours: u64,
     /// Processing jobs (transcodes) that run at once.
     pub workers: usize,
-    /// Jobs that may wait for a worker. When the queue is full a finished
-    /// upload is answered "busy, try later".
+    /// Jobs that may wait for a worker. When the queue is full, a finished
+    /// upload gets `503 server.busy`.
     pub queue: usize,
     /// Threads each job's decoders and encoders use.
     pub threads_per_job: usize,

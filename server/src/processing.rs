@@ -54,7 +54,7 @@ pub struct Processing {
     pool: Pool,
     /// Files queued or being processed on this node.
     active: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
-    /// The most files that may be active at once: the workers and the queue.
+    /// Maximum number of active files: the workers plus the queue.
     capacity: usize,
     work_root: PathBuf,
     settings: Settings,
@@ -148,7 +148,7 @@ impl Processing {
     }
 
     fn lock_active(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<uuid::Uuid>> {
-        // The set holds plain ids, so a panic elsewhere cannot leave it
+        // The set contains plain ids, so a panic elsewhere cannot leave it
         // inconsistent.
         self.active
             .lock()

@@ -118,25 +118,24 @@ impl Store {
         Ok(result.rows_affected == 1)
     }
 
-    /// Ends an upload as ready (with its kind) or failed (with a reason).
-    pub async fn finish_upload(
+    /// Marks a checked upload that needs no processing (a document) ready,
+    /// with its kind.
+    pub async fn mark_ready(
         &self,
         id: uuid::Uuid,
-        status: FileStatus,
-        kind: Option<&str>,
-        failure: Option<&str>,
+        kind: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         file::Entity::update_many()
-            .col_expr(file::Column::Status, Expr::value(status.as_str()))
-            .col_expr(file::Column::Kind, Expr::value(kind.map(str::to_owned)))
             .col_expr(
-                file::Column::Failure,
-                Expr::value(failure.map(str::to_owned)),
+                file::Column::Status,
+                Expr::value(FileStatus::Ready.as_str()),
             )
+            .col_expr(file::Column::Kind, Expr::value(kind))
             .col_expr(file::Column::UpdatedAt, Expr::value(at))
             .col_expr(file::Column::ExpiresAt, Expr::value(None::<DateTime<Utc>>))
             .filter(file::Column::Id.eq(id))
+            .filter(file::Column::Status.eq(FileStatus::Uploading.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())

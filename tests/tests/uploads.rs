@@ -389,8 +389,8 @@ async fn supervisor_limits_accepted_media() -> anyhow::Result<()> {
         .unwrap_or_default();
     assert_eq!(this["accepted_media"], json!(["document"]));
 
-    // A photo is now refused by its bytes, whatever its name says; a PDF
-    // still passes.
+    // A photo is now rejected by its bytes, whatever its name. A PDF still
+    // passes.
     let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
     jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x10]);

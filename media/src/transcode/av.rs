@@ -76,14 +76,10 @@ pub(crate) fn transcode(
     options.set("fflags", "+bitexact");
     sink.write_header_with(options).map_err(ffmpeg_error)?;
     if let Some(lane) = video.as_mut() {
-        lane.out_time_base = sink
-            .stream(lane.out_index)
-            .map_or(lane.enc_time_base, |s| s.time_base());
+        lane.track.header_written(&sink);
     }
     if let Some(lane) = audio.as_mut() {
-        lane.out_time_base = sink
-            .stream(lane.out_index)
-            .map_or(lane.enc_time_base, |s| s.time_base());
+        lane.track.header_written(&sink);
     }
 
     let mut reported = 0.0f32;
@@ -183,27 +179,84 @@ fn threading(settings: &Settings) -> threading::Config {
     }
 }
 
-/// Writes every packet the encoder has ready.
-fn drain(
-    encoder: &mut encoder::Encoder,
-    sink: &mut format::context::Output,
-    out_index: usize,
-    from: Rational,
-    to: Rational,
+/// An output stream: where an encoder's packets go and how their times
+/// convert.
+struct Track {
+    index: usize,
+    encoder_time_base: Rational,
+    /// The muxer's time base, known once the header is written.
+    muxer_time_base: Rational,
+    /// One frame (a picture at the average rate, or one AAC frame), in the
+    /// encoder's time base.
     frame_duration: i64,
-) -> Result<(), MediaError> {
-    let mut packet = Packet::empty();
-    while encoder.receive_packet(&mut packet).is_ok() {
-        packet.set_stream(out_index);
-        // The muxer sizes the last sample from its duration, so a packet
-        // without one would end the picture a frame early.
-        if packet.duration() == 0 {
-            packet.set_duration(frame_duration);
+}
+
+impl Track {
+    fn new(index: usize, encoder_time_base: Rational, frame_duration: i64) -> Self {
+        Track {
+            index,
+            encoder_time_base,
+            muxer_time_base: encoder_time_base,
+            frame_duration,
         }
-        packet.rescale_ts(from, to);
-        packet.write_interleaved(sink).map_err(ffmpeg_error)?;
     }
-    Ok(())
+
+    /// Reads the time base the muxer chose for this stream.
+    fn header_written(&mut self, sink: &format::context::Output) {
+        if let Some(stream) = sink.stream(self.index) {
+            self.muxer_time_base = stream.time_base();
+        }
+    }
+
+    /// Writes every packet the encoder has ready.
+    fn drain(
+        &self,
+        encoder: &mut encoder::Encoder,
+        sink: &mut format::context::Output,
+    ) -> Result<(), MediaError> {
+        let mut packet = Packet::empty();
+        while encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(self.index);
+            // The muxer sizes the last sample from its duration, so a packet
+            // without one would end the picture a frame early.
+            if packet.duration() == 0 {
+                packet.set_duration(self.frame_duration);
+            }
+            packet.rescale_ts(self.encoder_time_base, self.muxer_time_base);
+            packet.write_interleaved(sink).map_err(ffmpeg_error)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the end of the stream to the encoder and writes what is left.
+    fn finish(
+        &self,
+        encoder: &mut encoder::Encoder,
+        sink: &mut format::context::Output,
+    ) -> Result<(), MediaError> {
+        encoder.send_eof().map_err(ffmpeg_error)?;
+        self.drain(encoder, sink)
+    }
+}
+
+/// Passes a decoded frame into a graph's `in` source.
+pub(crate) fn push(graph: &mut filter::Graph, frame: &frame::Frame) -> Result<(), MediaError> {
+    graph
+        .get("in")
+        .ok_or_else(|| lost("input"))?
+        .source()
+        .add(frame)
+        .map_err(ffmpeg_error)
+}
+
+/// Tells a graph's `in` source that no more frames come.
+pub(crate) fn close(graph: &mut filter::Graph) -> Result<(), MediaError> {
+    graph
+        .get("in")
+        .ok_or_else(|| lost("input"))?
+        .source()
+        .flush()
+        .map_err(ffmpeg_error)
 }
 
 /// Builds a one-input, one-output filter graph from `spec`.
@@ -231,7 +284,7 @@ pub(crate) fn graph(
     Ok(graph)
 }
 
-/// The filters that show a picture as its EXIF orientation (1 to 8) asks.
+/// Returns the filters that apply an EXIF orientation (1 to 8) to a picture.
 pub(crate) fn upright(orientation: u8) -> &'static str {
     match orientation {
         2 => "hflip,",
@@ -245,7 +298,7 @@ pub(crate) fn upright(orientation: u8) -> &'static str {
     }
 }
 
-/// The EXIF orientation of a clockwise quarter turn.
+/// Returns the EXIF orientation of a clockwise quarter turn.
 pub(crate) fn orientation_of_turn(turn: u32) -> u8 {
     match turn {
         90 => 6,
@@ -261,12 +314,8 @@ struct VideoLane {
     decoder: decoder::Video,
     graph: filter::Graph,
     encoder: encoder::Video,
-    out_index: usize,
-    enc_time_base: Rational,
-    out_time_base: Rational,
-    /// One frame at the average rate, in the encoder's time base.
-    frame_duration: i64,
-    /// The most pixels a decoded picture may have.
+    track: Track,
+    /// Maximum pixels of a decoded picture.
     max_pixels: u64,
     width: u32,
     height: u32,
@@ -383,10 +432,7 @@ impl VideoLane {
             decoder,
             graph,
             encoder,
-            out_index,
-            enc_time_base: sink_time_base,
-            out_time_base: sink_time_base,
-            frame_duration,
+            track: Track::new(out_index, sink_time_base, frame_duration),
             max_pixels: settings.max_video_pixels,
             width,
             height,
@@ -430,12 +476,7 @@ impl VideoLane {
             if let Some(pts) = timestamp {
                 reached = Some(seconds(pts, self.in_time_base));
             }
-            self.graph
-                .get("in")
-                .ok_or_else(|| lost("input"))?
-                .source()
-                .add(&decoded)
-                .map_err(ffmpeg_error)?;
+            push(&mut self.graph, &decoded)?;
             self.filtered(sink)?;
         }
         Ok(reached)
@@ -450,7 +491,7 @@ impl VideoLane {
             }
             self.frames += 1;
             if let Some(pts) = filtered.pts() {
-                let at = seconds(pts, self.enc_time_base);
+                let at = seconds(pts, self.track.encoder_time_base);
                 // The poster is the last picture at or before its time,
                 // or the first one when the clip starts later.
                 if self.poster.is_none() || at <= self.poster_at {
@@ -459,40 +500,21 @@ impl VideoLane {
             }
             filtered.set_kind(ffmpeg::picture::Type::None);
             self.encoder.send_frame(&filtered).map_err(ffmpeg_error)?;
-            drain(
-                &mut self.encoder,
-                sink,
-                self.out_index,
-                self.enc_time_base,
-                self.out_time_base,
-                self.frame_duration,
-            )?;
+            self.track.drain(&mut self.encoder, sink)?;
         }
     }
 
     fn finish(&mut self, sink: &mut format::context::Output) -> Result<(), MediaError> {
         self.decoder.send_eof().map_err(invalid)?;
         self.pull(sink)?;
-        self.graph
-            .get("in")
-            .ok_or_else(|| lost("input"))?
-            .source()
-            .flush()
-            .map_err(ffmpeg_error)?;
+        close(&mut self.graph)?;
         self.filtered(sink)?;
-        self.encoder.send_eof().map_err(ffmpeg_error)?;
-        drain(
-            &mut self.encoder,
-            sink,
-            self.out_index,
-            self.enc_time_base,
-            self.out_time_base,
-            self.frame_duration,
-        )
+        self.track.finish(&mut self.encoder, sink)
     }
 }
 
-/// An audio decoder and the `abuffer` arguments that describe its frames.
+/// Opens an audio decoder and returns it with its stream's time base and
+/// the `abuffer` arguments that describe its frames.
 fn audio_decoder(
     source: &format::context::Input,
     stream: &AudioStream,
@@ -564,12 +586,7 @@ fn loudness_gain(
         while decoder.receive_frame(&mut decoded).is_ok() {
             let timestamp = decoded.timestamp();
             decoded.set_pts(timestamp);
-            graph
-                .get("in")
-                .ok_or_else(|| lost("input"))?
-                .source()
-                .add(&decoded)
-                .map_err(ffmpeg_error)?;
+            push(graph, &decoded)?;
             collect(graph, integrated);
         }
         Ok(())
@@ -604,12 +621,7 @@ fn loudness_gain(
     }
     decoder.send_eof().map_err(ffmpeg_error)?;
     feed(&mut decoder, &mut graph, &mut integrated)?;
-    graph
-        .get("in")
-        .ok_or_else(|| lost("input"))?
-        .source()
-        .flush()
-        .map_err(ffmpeg_error)?;
+    close(&mut graph)?;
     let mut out = graph.get("out").ok_or_else(|| lost("output"))?;
     while out.sink().frame(&mut measured).is_ok() {
         if let Some(value) = measured.metadata().get("lavfi.r128.I") {
@@ -630,11 +642,7 @@ struct AudioLane {
     decoder: decoder::Audio,
     graph: filter::Graph,
     encoder: encoder::Audio,
-    out_index: usize,
-    enc_time_base: Rational,
-    out_time_base: Rational,
-    /// One AAC frame, in the encoder's time base.
-    frame_duration: i64,
+    track: Track,
     frames: u64,
 }
 
@@ -654,8 +662,8 @@ impl AudioLane {
         } else {
             (ChannelLayout::STEREO, "stereo")
         };
-        // The limiter holds the peaks a raised gain would clip; it only
-        // touches peaks, so the loudness stays where the gain put it.
+        // The limiter catches the peaks that a raised gain would clip. It
+        // changes only those peaks, so the loudness stays at the target.
         let gain = gain_db
             .map(|gain| format!("volume={gain:.2}dB,alimiter=limit=0.891:level=0,"))
             .unwrap_or_default();
@@ -697,10 +705,7 @@ impl AudioLane {
             decoder,
             graph,
             encoder,
-            out_index,
-            enc_time_base: time_base,
-            out_time_base: time_base,
-            frame_duration,
+            track: Track::new(out_index, time_base, frame_duration),
             frames: 0,
         })
     }
@@ -730,12 +735,7 @@ impl AudioLane {
                         + decoded.samples() as f64 / f64::from(decoded.rate().max(1)),
                 );
             }
-            self.graph
-                .get("in")
-                .ok_or_else(|| lost("input"))?
-                .source()
-                .add(&decoded)
-                .map_err(ffmpeg_error)?;
+            push(&mut self.graph, &decoded)?;
             self.filtered(sink)?;
         }
         Ok(reached)
@@ -750,35 +750,15 @@ impl AudioLane {
             }
             self.frames += 1;
             self.encoder.send_frame(&filtered).map_err(ffmpeg_error)?;
-            drain(
-                &mut self.encoder,
-                sink,
-                self.out_index,
-                self.enc_time_base,
-                self.out_time_base,
-                self.frame_duration,
-            )?;
+            self.track.drain(&mut self.encoder, sink)?;
         }
     }
 
     fn finish(&mut self, sink: &mut format::context::Output) -> Result<(), MediaError> {
         self.decoder.send_eof().map_err(invalid)?;
         self.pull(sink)?;
-        self.graph
-            .get("in")
-            .ok_or_else(|| lost("input"))?
-            .source()
-            .flush()
-            .map_err(ffmpeg_error)?;
+        close(&mut self.graph)?;
         self.filtered(sink)?;
-        self.encoder.send_eof().map_err(ffmpeg_error)?;
-        drain(
-            &mut self.encoder,
-            sink,
-            self.out_index,
-            self.enc_time_base,
-            self.out_time_base,
-            self.frame_duration,
-        )
+        self.track.finish(&mut self.encoder, sink)
     }
 }

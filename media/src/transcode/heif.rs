@@ -28,7 +28,7 @@ pub(super) fn decode(input: &Path) -> Result<frame::Video, MediaError> {
     let handle = context.primary_image_handle().map_err(invalid)?;
     // NOTE: the pixel limit is checked from the `ispe` box before this, and
     // again on the decoded picture after it, but libheif 1.15 decodes the
-    // stream at its coded size whatever `ispe` says, so a lying file can
+    // stream at its coded size whatever `ispe` declares, so a lying file can
     // make this call allocate far more than the limit allows.
     let image = library
         .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None)

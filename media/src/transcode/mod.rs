@@ -160,7 +160,7 @@ fn media(
 ) -> Result<Vec<Rendition>, MediaError> {
     if found.video.is_none() && found.audio.is_none() {
         return Err(MediaError::Invalid {
-            reason: "the file holds no audio or video stream".to_owned(),
+            reason: "the file contains no audio or video stream".to_owned(),
         });
     }
     let main = out_dir.join(if found.video.is_some() {

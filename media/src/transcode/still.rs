@@ -11,7 +11,7 @@ use ffmpeg::format::Pixel;
 use ffmpeg::{Packet, Rational, encoder, frame};
 use ffmpeg_next as ffmpeg;
 
-use super::av::{graph, upright};
+use super::av::{close, graph, push, upright};
 use super::{Rendition, Role, Settings, ffmpeg_error, fit, heif};
 use crate::MediaError;
 use crate::kind::Kind;
@@ -172,18 +172,9 @@ fn filter(
     let mut graph = graph("buffer", &args, "buffersink", &spec)?;
     let mut input = picture.clone();
     input.set_pts(Some(0));
-    graph
-        .get("in")
-        .ok_or_else(|| MediaError::Ffmpeg("the filter graph has no input".to_owned()))?
-        .source()
-        .add(&input)
-        .map_err(ffmpeg_error)?;
-    graph
-        .get("in")
-        .ok_or_else(|| MediaError::Ffmpeg("the filter graph has no input".to_owned()))?
-        .source()
-        .flush()
-        .map_err(ffmpeg_error)?;
+    push(&mut graph, &input)?;
+    close(&mut graph)?;
+
     let mut output = frame::Video::empty();
     graph
         .get("out")

@@ -66,7 +66,7 @@ pub struct FileView {
     status: String,
     kind: Option<String>,
     failure: Option<String>,
-    /// What processing made of the file, once it is ready.
+    /// The renditions processing made, once the file is ready.
     renditions: Vec<RenditionView>,
 }
 
@@ -514,10 +514,7 @@ async fn complete(
     let now = Utc::now();
     match checked {
         Ok(kind) if kind.category() == Category::Document => {
-            state
-                .store
-                .finish_upload(id, FileStatus::Ready, Some(kind_name(kind)), None, now)
-                .await?;
+            state.store.mark_ready(id, kind_name(kind), now).await?;
             info!(file = %id, %conversation, kind = kind_name(kind), "upload stored");
             processing::publish(state, conversation, id, FileStatus::Ready, None, None).await;
         }
@@ -822,8 +819,8 @@ impl<'a> From<&'a file_rendition::Model> for Stored<'a> {
     }
 }
 
-/// Answers a download of sealed content, whole or the one range asked for
-/// (206), decrypting only the segments that range needs.
+/// Serves sealed content, whole or the one requested range (206),
+/// decrypting only the segments that range needs.
 fn serve<'a>(
     state: &AppState,
     key: SecretKey,
