@@ -3,7 +3,8 @@
 while a transcode runs inside the server.
 
 Part 1: a 60 s 1080p clip to 720p H.264 and AAC, once through KinLink's
-pipeline (`bench/src/bin/transcode.rs`, on the server's worker pool) and once
+pipeline (`bench/src/bin/transcode.rs`: the server's worker pool and media
+job process) and once
 through the `ffmpeg` tool with the same settings and libraries: libx264
 `veryfast`, CRF 23, 2 decoder and 2 encoder threads, bicubic scaling, AAC at
 128 kbit/s and 48 kHz, index at the front. Both run at nice 10, the workers'
@@ -13,13 +14,14 @@ system, from wait4) are recorded and the medians compared.
 Part 2: the chat fan-out load (`bench/src/bin/fanout.rs`) at a fixed rate
 against a fresh KinLink, once idle and once while the server transcodes the
 same clip, uploaded through the HTTP API just before. The server and its
-workers are pinned to CPU 0 and the load generator to CPU 1, as in
+media job are pinned to CPU 0 and the load generator to CPU 1, as in
 `bench/run-fanout.sh`. Idle and busy runs alternate, three each.
 
 Usage: bench/run-transcode.py [RESULTS_FILE]
 Environment: REPEATS (3), RATE (3000 messages per second), DURATION (4 s),
-NICE (10), PARTS ("transcode chat": either or both), WORKERS_SCHED_IDLE
-(set: move the server's workers to SCHED_IDLE with `chrt` during busy runs).
+WARMUP (1 s of load before the measured window, as in the fan-out benchmark),
+NICE (10), PARTS ("transcode chat": either or both), IDLE_PRIORITY ("true":
+the server's `media.worker_idle_priority`).
 """
 
 import http.cookiejar
@@ -41,8 +43,10 @@ RELEASE = TARGET / "release"
 REPEATS = int(os.environ.get("REPEATS", "3"))
 RATE = int(os.environ.get("RATE", "3000"))
 DURATION = int(os.environ.get("DURATION", "4"))
+WARMUP = int(os.environ.get("WARMUP", "1"))
 THREADS = 2
 NICE = int(os.environ.get("NICE", "10"))
+IDLE_PRIORITY = os.environ.get("IDLE_PRIORITY", "true")
 CHUNK = 64 * 1024 * 64
 
 
@@ -83,7 +87,7 @@ def tool_command(clip, out):
 def pipeline_command(clip, out_dir):
     return [
         str(RELEASE / "transcode"), "--input", str(clip), "--out-dir", str(out_dir),
-        "--threads", str(THREADS), "--nice", str(NICE),
+        "--threads", str(THREADS), "--nice", str(NICE), "--server", str(RELEASE / "kinlink"),
     ]
 
 
@@ -118,7 +122,7 @@ def start_kinlink(data):
     environment.update(
         KINLINK__SERVER__LISTEN=f"127.0.0.1:{port}", KINLINK__SERVER__WORKERS="1",
         KINLINK__MEDIA__WORKERS="1", KINLINK__MEDIA__THREADS_PER_JOB=str(THREADS),
-        KINLINK__MEDIA__WORKER_NICE=str(NICE),
+        KINLINK__MEDIA__WORKER_NICE=str(NICE), KINLINK__MEDIA__WORKER_IDLE_PRIORITY=IDLE_PRIORITY,
     )
     log = open(data / "server.log", "wb")
     server = subprocess.Popen(
@@ -166,7 +170,7 @@ def upload(address, fixtures, clip):
 def fanout(address, fixtures_path):
     output = subprocess.run(
         ["taskset", "-c", "1", str(RELEASE / "fanout"), "--connections", "1000", "--rooms", "100",
-         "--duration", str(DURATION), "--warmup", "1", "--target", "kinlink", "--address", address,
+         "--duration", str(DURATION), "--warmup", str(WARMUP), "--target", "kinlink", "--address", address,
          "--fixtures", str(fixtures_path), "--rate", str(RATE)],
         check=True, capture_output=True, text=True,
     ).stdout
@@ -177,6 +181,9 @@ def part_two(clip, work, results):
     for repeat in range(1, REPEATS + 1):
         for state in ("idle", "transcoding"):
             data = work / f"server-{state}-{repeat}"
+            # The previous run's writes (a transcoding run leaves over 100 MB)
+            # reach the disk now, not during this run's window.
+            subprocess.run(["sync"], check=True)
             server, address, fixtures = start_kinlink(data)
             try:
                 status = None
@@ -185,13 +192,6 @@ def part_two(clip, work, results):
                 # Both states wait the same, so the upload's own writes have
                 # settled before the measured window.
                 time.sleep(3)
-                if os.environ.get("WORKERS_SCHED_IDLE") and state == "transcoding":
-                    # For comparison only: moves the workers (every thread
-                    # with a nice value above 0) to SCHED_IDLE from outside.
-                    for task in Path(f"/proc/{server.pid}/task").iterdir():
-                        stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                        if int(stat[16]) > 0:
-                            subprocess.run(["chrt", "--idle", "-p", "0", task.name], check=False)
                 report = fanout(address, data / "fixtures.json")
                 still = status() if status else None
             finally:
@@ -200,6 +200,8 @@ def part_two(clip, work, results):
             row = {"part": "chat", "repeat": repeat, "state": state, "rate": RATE,
                    "p50_ms": report["p50_ms"], "p99_ms": report["p99_ms"],
                    "delivered": report["delivered"], "expected_deliveries": report["expected_deliveries"],
+                   "nice": NICE, "idle_priority": IDLE_PRIORITY == "true", "warmup_s": WARMUP,
+                   "worst_ms_per_100ms": report.get("worst_ms_per_100ms"),
                    "processing_throughout": still == "processing" if status else None}
             results.write(json.dumps(row) + "\n")
             results.flush()

@@ -8,7 +8,7 @@ use crate::MediaError;
 pub const SNIFF_LEN: usize = 64;
 
 /// A file's type, as far as its first bytes tell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Pdf,
     Jpeg,
@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 /// A container format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Container {
     /// ISO base media (MP4, M4A, QuickTime, 3GP).
     IsoBmff,

@@ -13,6 +13,7 @@ pub mod kind;
 pub mod pool;
 pub mod probe;
 pub mod transcode;
+pub mod worker;
 
 /// A reason a file was rejected or could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -61,4 +62,52 @@ pub enum MediaError {
     /// A byte range outside the file was asked for.
     #[error("range {start}-{end} is outside a file of {len} bytes")]
     RangeNotSatisfiable { start: u64, end: u64, len: u64 },
+    /// Processing the file needed more memory than a media job may use.
+    #[error("processing the file needs more memory than a media job may use")]
+    MemoryLimit,
+    /// The media job process ended without an outcome: it crashed, was
+    /// killed or ran past its time limit.
+    #[error("the media job stopped: {0}")]
+    JobStopped(String),
+    /// A failure that the media job process reported, under its code.
+    #[error("{message}")]
+    Reported {
+        /// One of [`FAILURE_CODES`].
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// Every code [`MediaError::code`] returns.
+pub const FAILURE_CODES: [&str; 8] = [
+    "media.empty",
+    "media.unsupported",
+    "media.not_allowed",
+    "media.too_many_pixels",
+    "media.too_long",
+    "media.invalid",
+    "media.over_memory_limit",
+    "media.failed",
+];
+
+impl MediaError {
+    /// Returns the code the uploader sees: a failure caused by the file
+    /// names what is wrong with it, anything else is `media.failed`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::Empty => "media.empty",
+            MediaError::Unsupported => "media.unsupported",
+            MediaError::NotAllowed { .. } => "media.not_allowed",
+            MediaError::TooManyPixels { .. } => "media.too_many_pixels",
+            MediaError::TooLong { .. } => "media.too_long",
+            MediaError::InvalidHeader { .. } | MediaError::Invalid { .. } => "media.invalid",
+            MediaError::MemoryLimit => "media.over_memory_limit",
+            MediaError::Reported { code, .. } => code,
+            MediaError::Ffmpeg(_)
+            | MediaError::Io(_)
+            | MediaError::Crypto(_)
+            | MediaError::RangeNotSatisfiable { .. }
+            | MediaError::JobStopped(_) => "media.failed",
+        }
+    }
 }

@@ -88,20 +88,19 @@ pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, M
             kind.name()
         )));
     }
-    // NOTE: opening reads stream parameters, which can decode a first
-    // picture (cover art in a video file, or the first frame of a container
-    // whose header the upload checks cannot read) before any pixel limit
-    // applies. For audio, only sound decoders may run, so cover art and
-    // pictures in an audio container are never decoded.
+    // Opening reads stream parameters, which can decode a first picture
+    // (cover art in a video file, or the first frame of a container whose
+    // header the upload checks cannot read) before any pixel limit applies;
+    // the media job's memory limit bounds that. For audio, only sound
+    // decoders may run, so cover art and pictures in an audio container are
+    // never decoded.
     let mut options = ffmpeg::Dictionary::new();
     options.set("format_whitelist", demuxers);
     if matches!(kind, Kind::Audio(_)) {
         options.set("codec_whitelist", AUDIO_DECODERS);
     }
     options.set("protocol_whitelist", "file");
-    ffmpeg::format::input_with_dictionary(path, options).map_err(|error| MediaError::Invalid {
-        reason: error.to_string(),
-    })
+    ffmpeg::format::input_with_dictionary(path, options).map_err(crate::transcode::read_error)
 }
 
 /// Probes a file on disk that was detected as `kind`. A file FFmpeg cannot

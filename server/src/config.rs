@@ -74,6 +74,14 @@ pub struct MediaConfig {
     /// The nice value of the workers (0 to 19): higher leaves more CPU to
     /// conversations while a transcode runs.
     pub worker_nice: i32,
+    /// Whether media jobs run under `SCHED_IDLE`, on CPU time nothing else
+    /// wants. Without it they compete at `worker_nice`.
+    pub worker_idle_priority: bool,
+    /// Heap and other private writable memory one media job may use, in
+    /// MiB. A file that needs more fails with `media.over_memory_limit`.
+    pub job_memory_mib: u64,
+    /// Seconds after which a media job still running is stopped.
+    pub job_time_limit_seconds: u64,
     /// Maximum lines (the shorter side) of a transcoded video.
     pub max_video_lines: u32,
     /// Maximum minutes of sound or video in one file.
@@ -99,6 +107,9 @@ impl Default for MediaConfig {
             queue: 16,
             threads_per_job: 2,
             worker_nice: 10,
+            worker_idle_priority: true,
+            job_memory_mib: 2048,
+            job_time_limit_seconds: 4 * 60 * 60,
             max_video_lines: 720,
             max_duration_minutes: 180,
             x264_preset: "veryfast".to_owned(),
@@ -310,6 +321,15 @@ impl Config {
                 "invalid media.worker_nice {}: expected 0 to 19",
                 self.media.worker_nice
             );
+        }
+        if self.media.job_memory_mib < 128 {
+            anyhow::bail!(
+                "invalid media.job_memory_mib {}: expected at least 128",
+                self.media.job_memory_mib
+            );
+        }
+        if self.media.job_time_limit_seconds == 0 {
+            anyhow::bail!("invalid media.job_time_limit_seconds 0: expected at least 1");
         }
         if self.media.max_video_lines < 144 || self.media.max_video_lines % 2 == 1 {
             anyhow::bail!(

@@ -63,6 +63,10 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run one media job for a server: the request arrives on standard
+    /// input, progress and the outcome leave on standard output.
+    #[command(name = "media-job", hide = true)]
+    MediaJob,
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -79,6 +83,11 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::MediaJob) {
+        // Before configuration and logging: a job needs neither, and its
+        // standard output carries its answer.
+        return Ok(kinlink_media::worker::child_main()?);
+    }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(&config.log.format);
     info!(config = %config.masked(), "configuration loaded");
@@ -98,6 +107,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Serve { demo, ready_file } => serve(config, workers, demo, ready_file).await,
+            Command::MediaJob => Ok(()),
             Command::SeedLoad {
                 users,
                 conversations,

@@ -3,17 +3,19 @@
 //! outcome and publishes its progress to the conversation.
 //!
 //! A job decrypts the upload into its own folder under the private working
-//! folder, transcodes it there, seals each rendition into the blob store
-//! under the file's key, and removes the folder whatever happens. The
-//! original upload is deleted once its renditions are recorded, because
-//! only the renditions are free of the metadata (GPS included) that phones
-//! write. The working folder is emptied at start, so a crash leaves no
-//! plaintext behind for long.
+//! folder, has a media job process (see [`kinlink_media::worker`]) make the
+//! renditions there, seals each rendition into the blob store under the
+//! file's key, and removes the folder whatever happens. The key never
+//! leaves this process. The original upload is deleted once its renditions
+//! are recorded, because only the renditions are free of the metadata (GPS
+//! included) that phones write. The working folder is emptied at start, so
+//! a crash leaves no plaintext behind for long.
 //!
-//! A job that panics reports a failure as it unwinds, so the file fails
-//! once and is not retried. A job cut off by a stopped server is resumed
-//! when a member next asks for the file's status, for a limited number of
-//! attempts: only a member's session can open the file key.
+//! A media job that crashes, runs out of memory or out of time fails its
+//! file once, and the file is not retried. A job cut off by a stopped
+//! server is resumed when a member next asks for the file's status, for a
+//! limited number of attempts: only a member's session can open the file
+//! key.
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,8 @@ use kinlink_media::MediaError;
 use kinlink_media::blob::{self, BlobStore};
 use kinlink_media::kind::Kind;
 use kinlink_media::pool::{Busy, Pool};
-use kinlink_media::transcode::{self, Settings};
+use kinlink_media::transcode::Settings;
+use kinlink_media::worker::{Limits, Worker};
 use kinlink_store::entity::file_rendition;
 use kinlink_store::files::FileStatus;
 use tokio::sync::mpsc;
@@ -58,6 +61,7 @@ pub struct Processing {
     capacity: usize,
     work_root: PathBuf,
     settings: Settings,
+    worker: Worker,
     reports: mpsc::UnboundedSender<Report>,
 }
 
@@ -102,6 +106,17 @@ impl Processing {
             x264_preset: media.x264_preset.clone(),
             ..Settings::default()
         };
+        let worker = Worker {
+            // The running executable itself, even if a newer one has been
+            // installed under its name since it started.
+            program: PathBuf::from("/proc/self/exe"),
+            limits: Limits {
+                memory_bytes: media.job_memory_mib.saturating_mul(1024 * 1024),
+                nice: media.worker_nice,
+                idle_priority: media.worker_idle_priority,
+            },
+            time_limit: Duration::from_secs(media.job_time_limit_seconds),
+        };
         let (reports, receiver) = mpsc::unbounded_channel();
         Ok((
             Processing {
@@ -110,6 +125,7 @@ impl Processing {
                 capacity,
                 work_root,
                 settings,
+                worker,
                 reports,
             },
             Reports(receiver),
@@ -132,10 +148,11 @@ impl Processing {
         }
         let work_root = self.work_root.clone();
         let settings = self.settings.clone();
+        let worker = self.worker.clone();
         let reports = self.reports.clone();
-        let submitted = self
-            .pool
-            .submit(move || run(job, blobs.as_ref(), &work_root, &settings, reports));
+        let submitted = self.pool.submit(move || {
+            run(job, blobs.as_ref(), &work_root, &settings, &worker, reports);
+        });
         if submitted.is_err() {
             self.lock_active().remove(&file_id);
         }
@@ -232,12 +249,13 @@ impl Drop for Cleanup<'_> {
     }
 }
 
-/// Runs one job on a worker thread.
+/// Runs one job from a worker thread.
 fn run(
     job: Job,
     blobs: &dyn BlobStore,
     work_root: &Path,
     settings: &Settings,
+    worker: &Worker,
     reports: mpsc::UnboundedSender<Report>,
 ) {
     let started = Instant::now();
@@ -250,14 +268,14 @@ fn run(
         conversation_id: job.conversation_id,
         reported: false,
     };
-    let outcome = process(&job, blobs, &mut cleanup, settings, &reports);
+    let outcome = process(&job, blobs, &mut cleanup, settings, worker, &reports);
     match outcome {
-        Ok(renditions) => {
-            info!(file = %job.file_id, renditions = renditions.len(), millis = started.elapsed().as_millis() as u64, "file processed");
+        Ok((renditions, peak_memory_kib)) => {
+            info!(file = %job.file_id, renditions = renditions.len(), millis = started.elapsed().as_millis() as u64, peak_memory_kib, "file processed");
             cleanup.report(Ok(renditions));
         }
         Err(cause) => {
-            let code = crate::routes::files::failure_code(&cause);
+            let code = cause.code();
             if code == "media.failed" {
                 error!(file = %job.file_id, error = %kinlink_actors::Causes(&cause), "processing a file failed");
             } else {
@@ -273,8 +291,9 @@ fn process(
     blobs: &dyn BlobStore,
     cleanup: &mut Cleanup<'_>,
     settings: &Settings,
+    worker: &Worker,
     reports: &mpsc::UnboundedSender<Report>,
-) -> Result<Vec<file_rendition::Model>, MediaError> {
+) -> Result<(Vec<file_rendition::Model>, Option<u64>), MediaError> {
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&cleanup.folder)?;
@@ -295,10 +314,10 @@ fn process(
             });
         }
     };
-    let outputs = transcode::transcode(&source, job.kind, &out, settings, &mut progress)?;
+    let finished = worker.run(&source, job.kind, &out, settings, &mut progress)?;
 
-    let mut renditions = Vec::with_capacity(outputs.len());
-    for rendition in outputs {
+    let mut renditions = Vec::with_capacity(finished.renditions.len());
+    for rendition in finished.renditions {
         let id = uuid::Uuid::now_v7();
         cleanup.written.push(id);
         let size = blob::seal_file(blobs, &job.key, id, &rendition.path)?;
@@ -313,7 +332,7 @@ fn process(
             duration_ms: rendition.duration_ms.and_then(|d| i64::try_from(d).ok()),
         });
     }
-    Ok(renditions)
+    Ok((renditions, finished.peak_memory_kib))
 }
 
 /// Records every job's outcome and passes its progress to the conversation,

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::Client;
+use std::time::Duration;
+
+use crate::{Client, Socket};
 
 /// Starts an upload and returns its JSON view.
 pub async fn start(
@@ -59,4 +61,24 @@ pub async fn upload(
         response.status()
     );
     Ok(response.json().await?)
+}
+
+/// Waits for a file's `file` frames until it is ready or failed; returns
+/// the last frame and the progress values seen on the way.
+pub async fn follow(socket: &mut Socket, id: &str) -> anyhow::Result<(Value, Vec<u64>)> {
+    let mut progress = Vec::new();
+    loop {
+        let frame = tokio::time::timeout(
+            Duration::from_secs(120),
+            socket.expect_where(
+                |f| f["type"] == "file" && f["file_id"] == id,
+                "a file frame",
+            ),
+        )
+        .await??;
+        match frame["status"].as_str() {
+            Some("processing") => progress.extend(frame["progress"].as_u64()),
+            _ => return Ok((frame, progress)),
+        }
+    }
 }

@@ -5,32 +5,11 @@
 //! the data folder.
 
 use std::process::Command;
-use std::time::Duration;
 
 use kinlink_tests::data_dir::files_under;
-use kinlink_tests::uploads::upload;
-use kinlink_tests::{Client, Socket, TestApp, test_media};
+use kinlink_tests::uploads::{follow, upload};
+use kinlink_tests::{Client, TestApp, test_media};
 use serde_json::{Value, json};
-
-/// Waits for a file's `file` frames until it is ready or failed; returns
-/// the last frame and the progress values seen on the way.
-async fn follow(socket: &mut Socket, id: &str) -> anyhow::Result<(Value, Vec<u64>)> {
-    let mut progress = Vec::new();
-    loop {
-        let frame = tokio::time::timeout(
-            Duration::from_secs(120),
-            socket.expect_where(
-                |f| f["type"] == "file" && f["file_id"] == id,
-                "a file frame",
-            ),
-        )
-        .await??;
-        match frame["status"].as_str() {
-            Some("processing") => progress.extend(frame["progress"].as_u64()),
-            _ => return Ok((frame, progress)),
-        }
-    }
-}
 
 /// Asserts that no file under the data folder contains any of several 48-byte
 /// runs taken across `plaintext`. Only runs of varied bytes are used, so a

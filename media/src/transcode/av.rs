@@ -154,9 +154,7 @@ pub(crate) fn transcode(
 }
 
 fn invalid(error: ffmpeg::Error) -> MediaError {
-    MediaError::Invalid {
-        reason: error.to_string(),
-    }
+    super::read_error(error)
 }
 
 fn lost(end: &str) -> MediaError {

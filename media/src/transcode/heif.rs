@@ -12,6 +12,9 @@ use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 use crate::MediaError;
 
 fn invalid(error: libheif_rs::HeifError) -> MediaError {
+    if matches!(error.code, libheif_rs::HeifErrorCode::MemoryAllocationError) {
+        return MediaError::MemoryLimit;
+    }
     MediaError::Invalid {
         reason: format!("HEIF: {}", error.message),
     }
@@ -26,10 +29,10 @@ pub(super) fn decode(input: &Path) -> Result<frame::Video, MediaError> {
     let library = LibHeif::new();
     let context = HeifContext::read_from_file(name).map_err(invalid)?;
     let handle = context.primary_image_handle().map_err(invalid)?;
-    // NOTE: the pixel limit is checked from the `ispe` box before this, and
-    // again on the decoded picture after it, but libheif 1.15 decodes the
-    // stream at its coded size whatever `ispe` declares, so a lying file can
-    // make this call allocate far more than the limit allows.
+    // The pixel limit is checked from the `ispe` box before this, and again
+    // on the decoded picture after it, but libheif 1.15 decodes the stream
+    // at its coded size whatever `ispe` declares. The media job's memory
+    // limit is what bounds this call.
     let image = library
         .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None)
         .map_err(invalid)?;

@@ -24,7 +24,7 @@ use crate::kind::{Category, Kind};
 use crate::probe::{self, Probe};
 
 /// Settings for the outputs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Maximum lines (the shorter side) of an output video.
     pub max_video_lines: u32,
@@ -103,6 +103,23 @@ pub struct Rendition {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration_ms: Option<u64>,
+}
+
+/// FFmpeg and libheif, initialised. libheif can load plugins as it starts,
+/// so a media job loads both before its sandbox closes the file system,
+/// and keeps this value until it ends.
+pub struct Libraries {
+    _heif: libheif_rs::LibHeif,
+}
+
+impl Libraries {
+    /// Initialises both libraries.
+    pub fn load() -> Result<Libraries, MediaError> {
+        probe::init()?;
+        Ok(Libraries {
+            _heif: libheif_rs::LibHeif::new(),
+        })
+    }
 }
 
 /// Makes the renditions of `input`, a file already detected as `kind`,
@@ -214,10 +231,31 @@ pub(crate) fn fit(width: u32, height: u32, long: u32, short: u32, even: bool) ->
     (round(w), round(h))
 }
 
-/// Maps an FFmpeg error to the uploader's message: a failure while reading
-/// the file is the file's fault, anything else is ours.
+/// Maps an FFmpeg error outside reading the file: ours, unless memory ran
+/// out, which the file's demands caused.
 pub(crate) fn ffmpeg_error(error: ffmpeg_next::Error) -> MediaError {
+    if out_of_memory(error) {
+        return MediaError::MemoryLimit;
+    }
     MediaError::Ffmpeg(error.to_string())
+}
+
+/// Maps an FFmpeg error while reading or decoding the file: the file's
+/// fault, whether it is cut short, not media, or needs too much memory.
+pub(crate) fn read_error(error: ffmpeg_next::Error) -> MediaError {
+    if out_of_memory(error) {
+        return MediaError::MemoryLimit;
+    }
+    MediaError::Invalid {
+        reason: error.to_string(),
+    }
+}
+
+fn out_of_memory(error: ffmpeg_next::Error) -> bool {
+    error
+        == ffmpeg_next::Error::Other {
+            errno: ffmpeg_next::error::ENOMEM,
+        }
 }
 
 #[cfg(test)]

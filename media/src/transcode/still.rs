@@ -108,9 +108,7 @@ pub(super) fn poster(
 /// Decodes the first picture of a JPEG or PNG file. Returns it with its
 /// EXIF orientation (1 when it has none).
 fn decode(input: &Path, kind: Kind) -> Result<(frame::Video, u8), MediaError> {
-    let invalid = |error: ffmpeg::Error| MediaError::Invalid {
-        reason: error.to_string(),
-    };
+    let invalid = super::read_error;
     let mut source = crate::probe::open(input, kind)?;
     let stream = source
         .streams()

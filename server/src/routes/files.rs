@@ -520,7 +520,7 @@ async fn complete(
         }
         Ok(kind) => queue(state, id, conversation, kind, key, layout).await?,
         Err(error) => {
-            let reason = failure_code(&error);
+            let reason = error.code();
             if matches!(error, MediaError::Io(_) | MediaError::Crypto(_)) {
                 warn!(file = %id, error = %kinlink_actors::Causes(&error), "checking an upload failed");
             }
@@ -639,19 +639,6 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Heic => "heic",
         Kind::Audio(_) => "audio",
         Kind::Video(_) => "video",
-    }
-}
-
-/// Returns the stable code a rejected file's status carries.
-pub fn failure_code(error: &MediaError) -> &'static str {
-    match error {
-        MediaError::Empty => "media.empty",
-        MediaError::Unsupported => "media.unsupported",
-        MediaError::NotAllowed { .. } => "media.not_allowed",
-        MediaError::TooManyPixels { .. } => "media.too_many_pixels",
-        MediaError::TooLong { .. } => "media.too_long",
-        MediaError::InvalidHeader { .. } | MediaError::Invalid { .. } => "media.invalid",
-        _ => "media.failed",
     }
 }
 
