@@ -66,6 +66,9 @@ struct Tally {
     duplicates: u64,
     /// Error frames received, by code.
     errors: std::collections::BTreeMap<String, u64>,
+    /// The worst latency, in microseconds, of messages due in each 100 ms
+    /// of the window: when stalls happened, not only how long they were.
+    worst: Vec<u64>,
 }
 
 /// Measurement window, in microseconds since the start of sending.
@@ -92,14 +95,13 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let stop = Arc::new(Notify::new());
-    let epoch = Instant::now() + Duration::from_secs(2);
     let window = Window {
         start_us: (args.warmup * 1e6) as u64,
         end_us: ((args.warmup + args.duration) * 1e6) as u64,
     };
 
     let mut writers = Vec::with_capacity(args.connections);
-    let mut readers = Vec::with_capacity(args.connections);
+    let mut streams = Vec::with_capacity(args.connections);
     for index in 0..args.connections {
         let room = index % args.rooms;
         let (writer, reader) = plan
@@ -107,14 +109,24 @@ async fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("connection {index}"))?;
         writers.push(writer);
-        readers.push(tokio::spawn(read_deliveries(
-            reader,
-            args.target,
-            epoch,
-            window,
-            Arc::clone(&stop),
-        )));
+        streams.push(reader);
     }
+    // The schedule starts once every connection is open and subscribed: a
+    // server slow to accept them would otherwise face, at the start, every
+    // message that fell due while it was still accepting.
+    let epoch = Instant::now() + Duration::from_secs(1);
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|reader| {
+            tokio::spawn(read_deliveries(
+                reader,
+                args.target,
+                epoch,
+                window,
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
     eprintln!("{} connections open", args.connections);
 
     if let Some(seconds) = args.idle_seconds {
@@ -139,9 +151,16 @@ async fn main() -> anyhow::Result<()> {
     let mut delivered = 0;
     let mut duplicates = 0;
     let mut errors = std::collections::BTreeMap::<String, u64>::new();
+    let mut worst = Vec::<u64>::new();
     for reader in readers {
         let tally = reader.await??;
         total.add(tally.histogram)?;
+        if worst.len() < tally.worst.len() {
+            worst.resize(tally.worst.len(), 0);
+        }
+        for (slot, value) in worst.iter_mut().zip(tally.worst) {
+            *slot = (*slot).max(value);
+        }
         delivered += tally.delivered;
         duplicates += tally.duplicates;
         for (code, count) in tally.errors {
@@ -163,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
         "p50_ms": total.value_at_quantile(0.50) as f64 / 1000.0,
         "p99_ms": total.value_at_quantile(0.99) as f64 / 1000.0,
         "max_ms": total.max() as f64 / 1000.0,
+        "worst_ms_per_100ms": worst.iter().map(|us| us / 1000).collect::<Vec<_>>(),
     });
     println!("{report}");
     Ok(())
@@ -376,6 +396,7 @@ async fn read_deliveries(
         delivered: 0,
         duplicates: 0,
         errors: std::collections::BTreeMap::new(),
+        worst: Vec::new(),
     };
     let mut seen = std::collections::HashSet::new();
     let stopped = stop.notified();
@@ -415,9 +436,13 @@ async fn read_deliveries(
             continue;
         }
         let now_us = Instant::now().saturating_duration_since(epoch).as_micros() as u64;
-        tally
-            .histogram
-            .record(now_us.saturating_sub(due_us).max(1))?;
+        let latency = now_us.saturating_sub(due_us).max(1);
+        tally.histogram.record(latency)?;
+        let slot = ((due_us - window.start_us) / 100_000) as usize;
+        if tally.worst.len() <= slot {
+            tally.worst.resize(slot + 1, 0);
+        }
+        tally.worst[slot] = tally.worst[slot].max(latency);
         tally.delivered += 1;
     }
     Ok(tally)
