@@ -1,5 +1,6 @@
 //! The KinLink domain: identifiers, validated values, roles with the one
-//! permission check, and the key hierarchy that protects communication data.
+//! permission check, the key hierarchy that protects communication data, and
+//! the check that finds identifying details in letterbox letters.
 //!
 //! Nothing here performs I/O. The store, the actors and the server build on
 //! these types so that an invalid value or a mixed-up id cannot travel past
@@ -7,6 +8,7 @@
 
 pub mod content;
 pub mod crypto;
+pub mod identifying;
 pub mod ids;
 pub mod permissions;
 pub mod values;

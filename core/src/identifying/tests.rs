@@ -1,0 +1,327 @@
+//! The detector's table: each row is a letter's text and every stretch the
+//! detector must flag in it, for one case's protected terms. Rows with
+//! nothing to flag are the everyday sentences it must leave alone.
+
+use super::Rule::{
+    EmailAddress, FullName, PhoneNumber, Postcode, SchoolName, SocialMedia, StreetAddress, WebLink,
+};
+use super::{Detector, ProtectedTerm, Rule, TermKind};
+
+const TERM: Rule = Rule::ProtectedTerm;
+const NEAR: Rule = Rule::NearProtectedTerm;
+
+fn case_terms() -> Vec<ProtectedTerm> {
+    let term = |kind, text: &str| ProtectedTerm {
+        kind,
+        text: text.to_owned(),
+    };
+    vec![
+        term(TermKind::Surname, "Baker"),
+        term(TermKind::FirstName, "Amelia"),
+        term(TermKind::School, "Oakfield Primary School"),
+        term(TermKind::Town, "Reading"),
+        term(TermKind::Club, "Tiger Cubs"),
+        term(TermKind::FirstName, "Zoë"),
+        term(TermKind::Surname, "Pemberton"),
+    ]
+}
+
+const TABLE: &[(&str, &[(Rule, &str)])] = &[
+    // Protected terms, in any case and without accents.
+    ("We hope Baker is well.", &[(TERM, "Baker")]),
+    ("BAKER FAMILY", &[(TERM, "BAKER")]),
+    ("say hi to amelia from me", &[(TERM, "amelia")]),
+    ("Zoe loves her new bike", &[(TERM, "Zoe")]),
+    ("HAPPY BIRTHDAY ZOË", &[(TERM, "ZOË")]),
+    ("We moved near Reading last year", &[(TERM, "Reading")]),
+    (
+        "Good luck at Tiger Cubs on Saturday",
+        &[(TERM, "Tiger Cubs")],
+    ),
+    ("the tiger cubs trophy", &[]),
+    ("Is that the Baker's dog?", &[(TERM, "Baker")]),
+    ("She loves oakfield", &[(TERM, "oakfield")]),
+    (
+        "Oakfield Primary School had a fair",
+        &[
+            (TERM, "Oakfield Primary School"),
+            (SchoolName, "Oakfield Primary School"),
+        ],
+    ),
+    // One edit from a term of five letters or more.
+    ("Is that the Pembertons' dog?", &[(NEAR, "Pembertons")]),
+    ("say hello to Pemberten", &[(NEAR, "Pemberten")]),
+    ("and Pmeberton too", &[(NEAR, "Pmeberton")]),
+    ("the Bakr family", &[(NEAR, "Bakr")]),
+    ("we like Reeding", &[(NEAR, "Reeding")]),
+    ("her friends at Oakfeild", &[(NEAR, "Oakfeild")]),
+    ("Tigre Cubs on Friday", &[(NEAR, "Tigre Cubs")]),
+    // Full names ending in a protected surname.
+    (
+        "I hope Amelia Baker likes it",
+        &[
+            (TERM, "Amelia"),
+            (FullName, "Amelia Baker"),
+            (TERM, "Baker"),
+        ],
+    ),
+    (
+        "Give my love to Mrs Baker",
+        &[(FullName, "Mrs Baker"), (TERM, "Baker")],
+    ),
+    (
+        "Thank Jack baker for the photos",
+        &[(FullName, "Jack baker"), (TERM, "baker")],
+    ),
+    (
+        "Dr Baker said so",
+        &[(FullName, "Dr Baker"), (TERM, "Baker")],
+    ),
+    (
+        "ask Mr. Pemberton",
+        &[(FullName, "Mr. Pemberton"), (TERM, "Pemberton")],
+    ),
+    (
+        "to Amelia Rose Baker",
+        &[
+            (TERM, "Amelia"),
+            (FullName, "Amelia Rose Baker"),
+            (TERM, "Baker"),
+        ],
+    ),
+    (
+        "love to Smith-Baker",
+        &[(FullName, "Smith-Baker"), (TERM, "Baker")],
+    ),
+    ("auntie bakr", &[(FullName, "auntie bakr"), (NEAR, "bakr")]),
+    // Postcodes.
+    ("We live at RG1 2AB now", &[(Postcode, "RG1 2AB")]),
+    ("post it to rg1 2ab", &[(Postcode, "rg1 2ab")]),
+    ("SW1A1AA", &[(Postcode, "SW1A1AA")]),
+    ("near CF10 3AT.", &[(Postcode, "CF10 3AT")]),
+    ("M1 1AE", &[(Postcode, "M1 1AE")]),
+    // Phone numbers.
+    (
+        "ring 07700 900123 any time",
+        &[(PhoneNumber, "07700 900123")],
+    ),
+    ("or +44 7700 900123", &[(PhoneNumber, "+44 7700 900123")]),
+    ("home (0118) 496 0000", &[(PhoneNumber, "(0118) 496 0000")]),
+    (
+        "+44 (0)20 7946 0000",
+        &[(PhoneNumber, "+44 (0)20 7946 0000")],
+    ),
+    ("020-7946-0000", &[(PhoneNumber, "020-7946-0000")]),
+    (
+        "Call 01632 960983 after tea",
+        &[(PhoneNumber, "01632 960983")],
+    ),
+    ("07700900123", &[(PhoneNumber, "07700900123")]),
+    // Email, links and social media.
+    (
+        "email jo.bloggs@example.co.uk please",
+        &[(EmailAddress, "jo.bloggs@example.co.uk")],
+    ),
+    (
+        "see https://example.org/family!",
+        &[(WebLink, "https://example.org/family")],
+    ),
+    (
+        "photos at www.example.com/photos.",
+        &[(WebLink, "www.example.com/photos")],
+    ),
+    (
+        "our page example.co.uk/news",
+        &[(WebLink, "example.co.uk/news")],
+    ),
+    ("follow @jess_99 for pictures", &[(SocialMedia, "@jess_99")]),
+    ("my snap is jess_99", &[(SocialMedia, "snap is jess_99")]),
+    (
+        "Add me on Snapchat: Jessie",
+        &[(SocialMedia, "Snapchat: Jessie")],
+    ),
+    (
+        "my Roblox username is Blaze_99",
+        &[(SocialMedia, "Roblox username is Blaze_99")],
+    ),
+    // Street addresses.
+    ("at 12 Elm Grove", &[(StreetAddress, "12 Elm Grove")]),
+    ("We live on Elm Road now", &[(StreetAddress, "Elm Road")]),
+    (
+        "Flat 3, 45 Station Road",
+        &[(StreetAddress, "45 Station Road")],
+    ),
+    ("7b Church Lane", &[(StreetAddress, "7b Church Lane")]),
+    (
+        "they moved to 10 High Street",
+        &[(StreetAddress, "10 High Street")],
+    ),
+    (
+        "They live in Heol y Bont",
+        &[(StreetAddress, "Heol y Bont")],
+    ),
+    (
+        "past Willow Crescent",
+        &[(StreetAddress, "Willow Crescent")],
+    ),
+    // Schools, in English and Welsh.
+    (
+        "at St Mary's Catholic Primary School",
+        &[(SchoolName, "St Mary's Catholic Primary School")],
+    ),
+    (
+        "She started at Westfield Academy",
+        &[(SchoolName, "Westfield Academy")],
+    ),
+    (
+        "she goes to Little Acorns Pre-School",
+        &[(SchoolName, "Little Acorns Pre-School")],
+    ),
+    (
+        "Riverside Community College",
+        &[(SchoolName, "Riverside Community College")],
+    ),
+    (
+        "in Ysgol Gynradd Pen y Bryn",
+        &[(SchoolName, "Ysgol Gynradd Pen y Bryn")],
+    ),
+    (
+        "mae hi yn Ysgol Glan Ceubal",
+        &[(SchoolName, "Ysgol Glan Ceubal")],
+    ),
+    (
+        "Hillside junior school",
+        &[(SchoolName, "Hillside junior school")],
+    ),
+    // Several at once.
+    (
+        "Write to 14 Oak Avenue, Reading RG4 7AB",
+        &[
+            (StreetAddress, "14 Oak Avenue"),
+            (TERM, "Reading"),
+            (Postcode, "RG4 7AB"),
+        ],
+    ),
+    // Must not flag.
+    ("We went to the baker for bread", &[]),
+    ("Mum baked a cake", &[]),
+    ("Bakers make bread", &[]),
+    ("I have been reading lots of books", &[]),
+    ("The heading was bold", &[]),
+    ("We saw tiger cubs at the zoo", &[]),
+    ("We had a lovely time on 12/03/2024", &[]),
+    ("It cost £1,250.50 in total", &[]),
+    ("The match starts at 10:30", &[]),
+    ("He was born in 2019 and is 7", &[]),
+    ("Take 0.5 ml twice a day", &[]),
+    ("The score was 3 - 0 to us", &[]),
+    ("I got 100% in my test", &[]),
+    ("Only 0 to 10 of them came on 01 05 2025", &[]),
+    ("We were at school today", &[]),
+    ("Sunday School was fun", &[]),
+    ("Primary school starts soon", &[]),
+    ("My Secondary School has a field", &[]),
+    ("We watched the Academy Awards", &[]),
+    ("We walked down the road", &[]),
+    ("We walked through Hyde Park", &[]),
+    ("a trip down Memory Lane", &[]),
+    ("The High Street was busy", &[]),
+    ("We watched YouTube videos on 12th May", &[]),
+    ("He loves Roblox and Minecraft", &[]),
+    ("e.g. apples, i.e. fruit, etc.", &[]),
+    ("Version 3.5 came out", &[]),
+    ("The A1 road was closed", &[]),
+    ("Room B1 2nd floor", &[]),
+    ("yn yr ysgol heddiw", &[]),
+    ("Ffordd o fyw", &[]),
+    ("I am 10 Years Old", &[]),
+    ("Road trips are fun", &[]),
+    ("Meet me @ 5pm", &[]),
+];
+
+fn flagged(text: &str) -> Vec<(Rule, &str)> {
+    let detector = Detector::new(&case_terms());
+    detector
+        .check(text)
+        .iter()
+        .map(|f| (f.rule, &text[f.start..f.end]))
+        .collect()
+}
+
+#[test]
+fn table_rows_flag_exactly_what_they_list() {
+    let mut failures = Vec::new();
+    for (text, expected) in TABLE {
+        let found = flagged(text);
+        if found != *expected {
+            failures.push(format!(
+                "{text:?}\n  expected {expected:?}\n     found {found:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rows differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn table_is_large_enough() {
+    let quiet = TABLE
+        .iter()
+        .filter(|(_, expected)| expected.is_empty())
+        .count();
+    assert!(TABLE.len() >= 60, "{} rows", TABLE.len());
+    assert!(quiet >= 20, "{quiet} must-not-flag rows");
+}
+
+#[test]
+fn findings_name_the_term_they_matched() {
+    let text = "Amelia Baker";
+    let findings = Detector::new(&case_terms()).check(text);
+    let terms: Vec<_> = findings.iter().map(|f| (f.rule, f.term)).collect();
+    assert_eq!(
+        terms,
+        [(TERM, Some(1)), (FullName, Some(0)), (TERM, Some(0))]
+    );
+}
+
+#[test]
+fn blank_terms_and_empty_text_flag_nothing() {
+    let blank = [ProtectedTerm {
+        kind: TermKind::Other,
+        text: " - ".to_owned(),
+    }];
+    assert!(Detector::new(&blank).check("a - b").is_empty());
+    assert!(Detector::new(&case_terms()).check("").is_empty());
+}
+
+#[test]
+fn positions_are_byte_offsets_in_text_with_accents() {
+    let text = "Chère Zoë, à bientôt";
+    let findings = Detector::new(&case_terms()).check(text);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(&text[findings[0].start..findings[0].end], "Zoë");
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_text_gives_findings_on_character_boundaries(text in "\\PC{0,160}") {
+        let findings = Detector::new(&case_terms()).check(&text);
+        for finding in findings {
+            proptest::prop_assert!(finding.start < finding.end);
+            proptest::prop_assert!(text.is_char_boundary(finding.start));
+            proptest::prop_assert!(text.is_char_boundary(finding.end));
+        }
+    }
+
+    #[test]
+    fn dates_and_money_flag_nothing(
+        day in 1u32..=28, month in 1u32..=12, year in 1990u32..=2030, pence in 0u32..=99,
+    ) {
+        let text = format!("On {day:02}/{month:02}/{year} it cost £{year},{pence:02}.{pence:02}");
+        proptest::prop_assert!(Detector::new(&case_terms()).check(&text).is_empty());
+    }
+}
