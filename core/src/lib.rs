@@ -9,6 +9,7 @@
 pub mod content;
 pub mod crypto;
 pub mod identifying;
+pub mod local_time;
 pub mod ids;
 pub mod permissions;
 pub mod values;
