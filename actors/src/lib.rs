@@ -18,7 +18,9 @@ pub mod frames;
 pub mod group_commit;
 pub mod hub;
 pub mod keyring;
+pub mod mailer;
 pub mod metrics;
+pub mod notifier;
 pub mod session;
 
 /// Failures inside the actors, as facts of the domain.

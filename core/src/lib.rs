@@ -9,8 +9,9 @@
 pub mod content;
 pub mod crypto;
 pub mod identifying;
-pub mod local_time;
 pub mod ids;
+pub mod local_time;
+pub mod notices;
 pub mod permissions;
 pub mod values;
 

@@ -51,12 +51,20 @@ class FolderHandler:
         os.replace(partial, self.folder / name)
 
 
-async def serve(host: str, port: int, folder: Path, ready_file: Path | None) -> None:
+async def serve(
+    host: str, port: int, folder: Path, ready_file: Path | None, idle_timeout: float
+) -> None:
     loop = asyncio.get_running_loop()
     handler = FolderHandler(folder)
     server = await loop.create_server(
         # A fixed hostname keeps aiosmtpd from resolving this machine's FQDN on each connection.
-        lambda: SMTP(handler, hostname="localhost", enable_SMTPUTF8=True, loop=loop),
+        lambda: SMTP(
+            handler,
+            hostname="localhost",
+            enable_SMTPUTF8=True,
+            timeout=idle_timeout,
+            loop=loop,
+        ),
         host=host,
         port=port,
     )
@@ -82,10 +90,24 @@ def main() -> None:
         type=Path,
         help="file to create, containing this process id, once the port is bound",
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        help="seconds after which an idle connection is closed (default 300)",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp_catcher %(message)s")
     arguments.dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(serve(arguments.host, arguments.port, arguments.dir, arguments.ready_file))
+    asyncio.run(
+        serve(
+            arguments.host,
+            arguments.port,
+            arguments.dir,
+            arguments.ready_file,
+            arguments.idle_timeout,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -137,9 +137,16 @@ pub struct RedisConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailConfig {
-    /// `smtp://host:port`; empty means files in the data folder's outbox.
+    /// `smtp://host:port` (add `?tls=required` for STARTTLS, or use
+    /// `smtps://` for TLS from the start); empty means `.eml` files in the
+    /// data folder's `outbox` folder.
     pub smtp_url: String,
+    /// The sender, as `Name <address>` or a bare address.
     pub from: String,
+    /// Open SMTP connections kept for reuse, at most.
+    pub max_connections: u32,
+    /// How often the outbox is checked for email that is due.
+    pub poll_seconds: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -226,6 +233,8 @@ impl Default for EmailConfig {
         Self {
             smtp_url: String::new(),
             from: "KinLink <no-reply@localhost>".to_owned(),
+            max_connections: 4,
+            poll_seconds: 5,
         }
     }
 }

@@ -29,6 +29,7 @@ use kinlink_actors::broker::Broker;
 use kinlink_actors::conversation::ConversationRegistry;
 use kinlink_actors::group_commit::GroupCommit;
 use kinlink_actors::hub::Hub;
+use kinlink_actors::mailer::{Letterhead, Mailer};
 use kinlink_store::Store;
 use tracing::{info, warn};
 
@@ -160,6 +161,23 @@ async fn connect(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Starts sending the email outbox, over SMTP or into the outbox folder.
+fn start_notifier(config: &Config, store: &Store, public_origin: &str) -> anyhow::Result<()> {
+    let mailer = if config.email.smtp_url.is_empty() {
+        let folder = config.data_dir.join("outbox");
+        create_private_dir(&folder)?;
+        Mailer::folder(&folder)
+    } else {
+        Mailer::smtp(&config.email.smtp_url, config.email.max_connections)
+            .context("setting up email.smtp_url")?
+    };
+    let letterhead =
+        Letterhead::new(&config.email.from, public_origin).context("reading email.from")?;
+    let poll = Duration::from_secs(config.email.poll_seconds.max(1));
+    kinlink_actors::notifier::start(store.clone(), mailer, letterhead, poll);
+    Ok(())
+}
+
 async fn serve(
     config: Config,
     workers: usize,
@@ -220,6 +238,7 @@ async fn serve(
         processing: Arc::new(processing),
     };
 
+    start_notifier(&state.config, &state.store, &public_origin)?;
     upload_expiry::start(state.clone());
     processing::supervise(state.clone(), processing_reports);
     let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));

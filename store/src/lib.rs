@@ -11,6 +11,7 @@ pub mod entity;
 pub mod error;
 pub mod files;
 pub mod organisations;
+pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

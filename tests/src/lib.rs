@@ -7,6 +7,7 @@ pub mod app;
 pub mod client;
 pub mod data_dir;
 pub mod database;
+pub mod mail;
 pub mod raw;
 pub mod secrets;
 pub mod socket;

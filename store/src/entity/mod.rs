@@ -4,6 +4,7 @@ pub mod audit_event;
 pub mod conversation;
 pub mod conversation_key;
 pub mod conversation_member;
+pub mod email_outbox;
 pub mod file;
 pub mod file_rendition;
 pub mod membership;

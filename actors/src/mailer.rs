@@ -1,0 +1,138 @@
+//! Building and sending notification email with lettre.
+//!
+//! Email goes to an SMTP server through a pool of connections, or, when no
+//! server is configured, into a folder as `.eml` files. Each message is
+//! built from a fixed template: the `To:` header is the bare address and
+//! no header carries text a user wrote, so a display name cannot inject a
+//! header.
+
+use std::path::Path;
+
+use kinlink_core::notices::{SendOutcome, Template};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+/// The failure to set up a mailer or to build an email.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The SMTP URL is not one lettre understands.
+    #[error(
+        "invalid SMTP URL (use smtp://host:port, smtp://host:port?tls=required or smtps://host:port)"
+    )]
+    SmtpUrl(#[source] lettre::transport::smtp::Error),
+    /// The sender address is not a mailbox.
+    #[error("invalid sender address {value:?} (use \"Name <address>\" or a bare address)")]
+    From {
+        value: String,
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    /// The recipient's stored address is not an email address.
+    #[error("invalid recipient address")]
+    To(#[source] lettre::address::AddressError),
+    /// lettre refused to build the message.
+    #[error("could not build the message")]
+    Build(#[source] lettre::error::Error),
+}
+
+/// The destination of email.
+pub enum Mailer {
+    /// An SMTP server, through a pool of connections.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// A folder of `.eml` files.
+    Folder(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// Sends through the SMTP server at `url` with at most
+    /// `max_connections` open connections. TLS follows the URL:
+    /// `smtps://` for TLS from the start, `?tls=required` for STARTTLS.
+    pub fn smtp(url: &str, max_connections: u32) -> Result<Mailer, MailError> {
+        let pool = PoolConfig::new().max_size(max_connections.max(1));
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(MailError::SmtpUrl)?
+            .pool_config(pool)
+            .build();
+        Ok(Mailer::Smtp(transport))
+    }
+
+    /// Writes each email into `folder`.
+    pub fn folder(folder: &Path) -> Mailer {
+        Mailer::Folder(AsyncFileTransport::new(folder))
+    }
+
+    /// Sends `message` and returns its outcome. With SMTP, the connection is
+    /// checked first, so an error after that point means the server may
+    /// have the email.
+    pub async fn send(&self, message: Message) -> (SendOutcome, Option<&'static str>) {
+        match self {
+            Mailer::Folder(folder) => match folder.send(message).await {
+                Ok(_) => (SendOutcome::Accepted, None),
+                Err(_) => (SendOutcome::NotSent, Some("folder_write_failed")),
+            },
+            Mailer::Smtp(smtp) => {
+                if !matches!(smtp.test_connection().await, Ok(true)) {
+                    return (SendOutcome::NotSent, Some("connection_failed"));
+                }
+                match smtp.send(message).await {
+                    Ok(_) => (SendOutcome::Accepted, None),
+                    Err(e) if e.is_permanent() => (SendOutcome::Refused, Some("refused")),
+                    Err(e) if e.is_transient() => (SendOutcome::NotSent, Some("deferred")),
+                    Err(_) => (SendOutcome::Unknown, Some("connection_lost")),
+                }
+            }
+        }
+    }
+}
+
+/// The fixed parts of every notification: who it is from and where links
+/// point.
+#[derive(Debug, Clone)]
+pub struct Letterhead {
+    from: Mailbox,
+    /// The domain of the sender address, used in Message-IDs.
+    domain: String,
+    /// The origin links start with, without a trailing slash.
+    origin: String,
+}
+
+impl Letterhead {
+    /// Parses the sender (`"KinLink <no-reply@example.org>"` or a bare
+    /// address) and keeps the public origin for links.
+    pub fn new(from: &str, origin: &str) -> Result<Letterhead, MailError> {
+        let from: Mailbox = from.parse().map_err(|source| MailError::From {
+            value: from.to_owned(),
+            source,
+        })?;
+        let domain = from.email.domain().to_owned();
+        let origin = origin.trim_end_matches('/').to_owned();
+        Ok(Letterhead {
+            from,
+            domain,
+            origin,
+        })
+    }
+
+    /// Builds the email with id `id` to `address` from `template`. Its
+    /// Message-ID comes from the id, so every retry carries the same one.
+    pub fn compose(
+        &self,
+        id: uuid::Uuid,
+        address: &str,
+        template: Template,
+        link_path: &str,
+    ) -> Result<Message, MailError> {
+        let to: Address = address.parse().map_err(MailError::To)?;
+        let link = format!("{}/{}", self.origin, link_path.trim_start_matches('/'));
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(template.subject())
+            .message_id(Some(format!("<{}@{}>", id.simple(), self.domain)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(template.body(&link))
+            .map_err(MailError::Build)
+    }
+}

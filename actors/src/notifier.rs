@@ -1,0 +1,144 @@
+//! The notifier: one task per node that sends the email in the outbox.
+//!
+//! Every few seconds, or at once when woken, the task claims the emails
+//! that are due, sends each, and records the outcome. Nodes share the work
+//! through the store's claims, so each email is sent by one node. An email
+//! that could not be sent waits with a growing backoff; one whose outcome
+//! is unknown is sent once more and no more (see
+//! [`kinlink_core::notices::next_step`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use kinlink_core::notices::{EmailState, NextStep, SendOutcome, next_step};
+use kinlink_store::Store;
+use kinlink_store::outbox::{Attempted, ClaimedEmail};
+use tokio::sync::Notify;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::Causes;
+use crate::mailer::{Letterhead, Mailer};
+
+/// How long a node may take to send one email before another node may
+/// take it over and count its outcome as unknown.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The maximum number of emails claimed at once.
+const BATCH: u64 = 20;
+
+/// Wakes the notifier when an email is queued.
+#[derive(Clone)]
+pub struct NotifierHandle {
+    wake: Arc<Notify>,
+}
+
+impl NotifierHandle {
+    /// Asks the notifier to look for due email now rather than at its next
+    /// poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Starts the notifier on the current runtime, polling every `poll`.
+pub fn start(
+    store: Store,
+    mailer: Mailer,
+    letterhead: Letterhead,
+    poll: Duration,
+) -> NotifierHandle {
+    let wake = Arc::new(Notify::new());
+    let handle = NotifierHandle {
+        wake: Arc::clone(&wake),
+    };
+    let sender = Sender {
+        store,
+        mailer,
+        letterhead,
+    };
+    tokio::spawn(sender.run(wake, poll).instrument(info_span!("notifier")));
+    handle
+}
+
+/// The state of the task: it owns the mailer and its connection pool.
+struct Sender {
+    store: Store,
+    mailer: Mailer,
+    letterhead: Letterhead,
+}
+
+impl Sender {
+    async fn run(self, wake: Arc<Notify>, poll: Duration) {
+        loop {
+            if let Err(error) = self.send_due().await {
+                warn!(error = %Causes(&error), "reading the email outbox failed; trying again");
+            }
+            let _woken_or_timed_out = tokio::time::timeout(poll, wake.notified()).await;
+        }
+    }
+
+    /// Sends everything due now, batch after batch.
+    async fn send_due(&self) -> Result<(), kinlink_store::StoreError> {
+        loop {
+            let claimed = self
+                .store
+                .claim_due_emails(Utc::now(), LEASE, BATCH)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            for email in claimed {
+                self.send_one(email).await?;
+            }
+        }
+    }
+
+    async fn send_one(&self, email: ClaimedEmail) -> Result<(), kinlink_store::StoreError> {
+        let attempts = i32::try_from(email.attempts).unwrap_or(i32::MAX);
+        let message =
+            self.letterhead
+                .compose(email.id, &email.address, email.template, &email.link_path);
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => {
+                warn!(email_id = %email.id, error = %Causes(&error), "email could not be built");
+                let failed = Attempted::Finished(EmailState::Failed, Some("invalid_message"));
+                let unknown = i32::try_from(email.unknown_outcomes).unwrap_or(i32::MAX);
+                let store = &self.store;
+                return store
+                    .record_attempt(email.id, attempts, unknown, failed, Utc::now())
+                    .await;
+            }
+        };
+
+        let (outcome, error) = self.mailer.send(message).await;
+        let unknown = email.unknown_outcomes + u32::from(outcome == SendOutcome::Unknown);
+        let now = Utc::now();
+        let recorded = match next_step(outcome, email.attempts + 1, unknown, now) {
+            NextStep::Finish(state) => {
+                log_finish(&email, state, error);
+                Attempted::Finished(state, error)
+            }
+            NextStep::RetryAt(at) => {
+                let error = error.unwrap_or("unknown_outcome");
+                warn!(email_id = %email.id, error, retry_at = %at, "email not sent; will retry");
+                Attempted::Retry(at, error)
+            }
+        };
+        let unknown = i32::try_from(unknown).unwrap_or(i32::MAX);
+        self.store
+            .record_attempt(email.id, attempts, unknown, recorded, now)
+            .await
+    }
+}
+
+fn log_finish(email: &ClaimedEmail, state: EmailState, error: Option<&str>) {
+    match state {
+        EmailState::Sent => {
+            info!(email_id = %email.id, template = email.template.code(), "email sent")
+        }
+        _ => warn!(email_id = %email.id, state = state.as_str(), error, "email given up"),
+    }
+    debug!(email_id = %email.id, attempts = email.attempts + 1, "email attempt recorded");
+}

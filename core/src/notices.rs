@@ -1,0 +1,196 @@
+//! Notification email: the fixed templates and the rules for sending
+//! again after a failure.
+//!
+//! A notification lets someone know that something is waiting for them and
+//! links to the sign-in page. Its subject and body are fixed text: no
+//! names, no case, no content, so an email read over a shoulder or kept by
+//! a mail provider gives nothing away. The link carries a path only.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// The templates a notification can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// A new message or letter waits in one of the user's conversations.
+    NewMessage,
+}
+
+impl Template {
+    /// Returns the stable name stored with a queued email.
+    pub fn code(self) -> &'static str {
+        match self {
+            Template::NewMessage => "new_message",
+        }
+    }
+
+    /// Returns the template stored under `code`.
+    pub fn from_code(code: &str) -> Option<Template> {
+        match code {
+            "new_message" => Some(Template::NewMessage),
+            _ => None,
+        }
+    }
+
+    /// Returns the subject line.
+    pub fn subject(self) -> &'static str {
+        match self {
+            Template::NewMessage => "Something is waiting for you in KinLink",
+        }
+    }
+
+    /// Returns the plain-text body with `link` to sign in.
+    pub fn body(self, link: &str) -> String {
+        let waiting = match self {
+            Template::NewMessage => "There is something new for you to read in KinLink.",
+        };
+        format!(
+            "Hello,\r\n\r\n{waiting}\r\n\r\nSign in to see it:\r\n{link}\r\n\r\n\
+             This email holds no details on purpose. If you did not expect it, you can \
+             ignore it.\r\n"
+        )
+    }
+}
+
+/// The states of a queued email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// A node is sending it.
+    Sending,
+    /// The mail server accepted it.
+    Sent,
+    /// Sent twice without a reply from the server either time, so not sent
+    /// again: the recipient may have it once, twice, or not at all.
+    Unconfirmed,
+    /// Given up: refused for good, out of attempts, or no recipient.
+    Failed,
+}
+
+impl EmailState {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailState::Pending => "pending",
+            EmailState::Sending => "sending",
+            EmailState::Sent => "sent",
+            EmailState::Unconfirmed => "unconfirmed",
+            EmailState::Failed => "failed",
+        }
+    }
+}
+
+/// The outcome of one attempt to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The server accepted the email.
+    Accepted,
+    /// The server replied with a permanent refusal (5xx).
+    Refused,
+    /// Nothing was sent: no connection, or a temporary refusal (4xx).
+    NotSent,
+    /// The connection failed after the email may have been handed over,
+    /// so the server may or may not have it.
+    Unknown,
+}
+
+/// The step after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Done, in this final state.
+    Finish(EmailState),
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+}
+
+/// Attempts after which an email that could not be sent is given up:
+/// with the backoff below, about a day and a half of trying.
+pub const MAX_ATTEMPTS: u32 = 12;
+
+/// The wait before the first retry, doubled for each later one.
+const FIRST_RETRY: Duration = Duration::minutes(1);
+
+/// The maximum wait between two attempts.
+const LONGEST_RETRY: Duration = Duration::hours(6);
+
+/// Returns what to do after an attempt that ended with `outcome`, when
+/// `attempts` attempts (this one included) have been made and
+/// `unknown_outcomes` of them (this one included) ended unknown.
+///
+/// An email whose sending ended unknown is sent once more, so a reader may
+/// get it twice but never a third time. A second unknown ending stops it.
+pub fn next_step(
+    outcome: SendOutcome,
+    attempts: u32,
+    unknown_outcomes: u32,
+    now: DateTime<Utc>,
+) -> NextStep {
+    match outcome {
+        SendOutcome::Accepted => NextStep::Finish(EmailState::Sent),
+        SendOutcome::Refused => NextStep::Finish(EmailState::Failed),
+        SendOutcome::Unknown if unknown_outcomes >= 2 => NextStep::Finish(EmailState::Unconfirmed),
+        _ if attempts >= MAX_ATTEMPTS => NextStep::Finish(EmailState::Failed),
+        _ => NextStep::RetryAt(now + retry_delay(attempts)),
+    }
+}
+
+/// Returns the wait after the `attempts`-th failed attempt.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    (FIRST_RETRY * (1 << doublings)).min(LONGEST_RETRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn accepted_email_is_sent() {
+        let step = next_step(SendOutcome::Accepted, 1, 0, now());
+        assert_eq!(step, NextStep::Finish(EmailState::Sent));
+    }
+
+    #[test]
+    fn refused_email_fails_at_once() {
+        let step = next_step(SendOutcome::Refused, 1, 0, now());
+        assert_eq!(step, NextStep::Finish(EmailState::Failed));
+    }
+
+    #[test]
+    fn unsent_email_backs_off_then_fails() {
+        let first = next_step(SendOutcome::NotSent, 1, 0, now());
+        assert_eq!(first, NextStep::RetryAt(now() + Duration::minutes(1)));
+        let third = next_step(SendOutcome::NotSent, 3, 0, now());
+        assert_eq!(third, NextStep::RetryAt(now() + Duration::minutes(4)));
+        let late = next_step(SendOutcome::NotSent, 11, 0, now());
+        assert_eq!(late, NextStep::RetryAt(now() + Duration::hours(6)));
+        let last = next_step(SendOutcome::NotSent, MAX_ATTEMPTS, 0, now());
+        assert_eq!(last, NextStep::Finish(EmailState::Failed));
+    }
+
+    #[test]
+    fn unknown_outcome_resends_once_only() {
+        let first = next_step(SendOutcome::Unknown, 1, 1, now());
+        assert_eq!(first, NextStep::RetryAt(now() + Duration::minutes(1)));
+        let second = next_step(SendOutcome::Unknown, 2, 2, now());
+        assert_eq!(second, NextStep::Finish(EmailState::Unconfirmed));
+    }
+
+    #[test]
+    fn templates_round_trip_by_code() {
+        let template = Template::NewMessage;
+        assert_eq!(Template::from_code(template.code()), Some(template));
+        assert_eq!(Template::from_code("unknown"), None);
+    }
+
+    #[test]
+    fn body_holds_the_link_whole() {
+        let link = format!("https://kinlink.example.org/{}", "a".repeat(1200));
+        let body = Template::NewMessage.body(&link);
+        assert!(body.lines().any(|line| line == link));
+    }
+}

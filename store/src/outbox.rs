@@ -1,0 +1,215 @@
+//! The email outbox: notification email queued in the same store as the
+//! event it is about, then sent by whichever node claims it.
+//!
+//! A node claims a due email by moving it from `pending` to `sending` with
+//! a lease, in one conditional update, so two nodes never send the same
+//! row at once. A node that dies while sending leaves its lease to run
+//! out. The next claim counts that as an unknown outcome, because the mail
+//! server may have taken the email before the node died.
+
+use chrono::{DateTime, Duration, Utc};
+use kinlink_core::UserId;
+use kinlink_core::notices::{EmailState, Template};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entity::{email_outbox, user};
+use crate::users::AccountStatus;
+use crate::{Store, StoreError};
+
+/// An email to queue.
+pub struct NewEmail {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    pub template: Template,
+    /// The path the email links to, below the public origin.
+    pub link_path: String,
+    /// The earliest time to send it.
+    pub send_after: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An email this node has claimed and must now send.
+#[derive(Debug, Clone)]
+pub struct ClaimedEmail {
+    pub id: uuid::Uuid,
+    pub address: String,
+    pub template: Template,
+    pub link_path: String,
+    /// Attempts before this one.
+    pub attempts: u32,
+    /// Earlier attempts whose outcome is unknown, counting a lease that
+    /// ran out.
+    pub unknown_outcomes: u32,
+}
+
+/// The end of one attempt, to record.
+pub enum Attempted {
+    /// Done, in this final state, with the error code if it failed.
+    Finished(EmailState, Option<&'static str>),
+    /// To try again at this time, after this error.
+    Retry(DateTime<Utc>, &'static str),
+}
+
+impl Store {
+    /// Queues an email.
+    pub async fn queue_email(&self, email: NewEmail) -> Result<(), StoreError> {
+        email_outbox::Entity::insert(email_outbox::ActiveModel {
+            id: Set(email.id),
+            user_id: Set(email.user_id.0),
+            template: Set(email.template.code().to_owned()),
+            link_path: Set(email.link_path),
+            state: Set(EmailState::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            unknown_outcomes: Set(0),
+            next_attempt_at: Set(email.send_after),
+            lease_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(email.created_at),
+            finished_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` emails that are due at `now`, each for `lease`.
+    /// An email whose recipient is gone or disabled is failed, not
+    /// returned; one whose sending already ended unknown twice is closed as
+    /// unconfirmed.
+    pub async fn claim_due_emails(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u64,
+    ) -> Result<Vec<ClaimedEmail>, StoreError> {
+        let due = Condition::any()
+            .add(
+                Condition::all()
+                    .add(email_outbox::Column::State.eq(EmailState::Pending.as_str()))
+                    .add(email_outbox::Column::NextAttemptAt.lte(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(email_outbox::Column::State.eq(EmailState::Sending.as_str()))
+                    .add(email_outbox::Column::LeaseUntil.lt(now)),
+            );
+        let candidates = email_outbox::Entity::find()
+            .filter(due)
+            .order_by_asc(email_outbox::Column::NextAttemptAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for row in candidates {
+            if let Some(email) = self.claim_email(row, now, lease).await? {
+                claimed.push(email);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Takes one candidate row unless another node took it first.
+    async fn claim_email(
+        &self,
+        row: email_outbox::Model,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<ClaimedEmail>, StoreError> {
+        let lease_ran_out = row.state == EmailState::Sending.as_str();
+        let unknown_outcomes = row.unknown_outcomes + i32::from(lease_ran_out);
+        let mut update = email_outbox::Entity::update_many()
+            .col_expr(
+                email_outbox::Column::State,
+                Expr::value(EmailState::Sending.as_str()),
+            )
+            .col_expr(email_outbox::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(
+                email_outbox::Column::UnknownOutcomes,
+                Expr::value(unknown_outcomes),
+            )
+            .filter(email_outbox::Column::Id.eq(row.id))
+            .filter(email_outbox::Column::State.eq(row.state.as_str()));
+        update = match row.lease_until {
+            Some(until) => update.filter(email_outbox::Column::LeaseUntil.eq(until)),
+            None => update.filter(email_outbox::Column::LeaseUntil.is_null()),
+        };
+        if update.exec(&self.db).await?.rows_affected != 1 {
+            return Ok(None);
+        }
+
+        // The second unknown ending closes it: it was sent once more already.
+        if unknown_outcomes >= 2 {
+            let closed = Attempted::Finished(EmailState::Unconfirmed, Some("unknown_outcome"));
+            self.record_attempt(row.id, row.attempts, unknown_outcomes, closed, now)
+                .await?;
+            return Ok(None);
+        }
+        let Some(template) = Template::from_code(&row.template) else {
+            let failed = Attempted::Finished(EmailState::Failed, Some("unknown_template"));
+            self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
+                .await?;
+            return Ok(None);
+        };
+        let recipient = user::Entity::find_by_id(row.user_id).one(&self.db).await?;
+        let disabled = AccountStatus::Disabled.as_str();
+        let Some(recipient) = recipient.filter(|u| u.status != disabled) else {
+            let failed = Attempted::Finished(EmailState::Failed, Some("no_recipient"));
+            self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
+                .await?;
+            return Ok(None);
+        };
+        Ok(Some(ClaimedEmail {
+            id: row.id,
+            address: recipient.email,
+            template,
+            link_path: row.link_path,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
+        }))
+    }
+
+    /// Records the end of an attempt on an email this node holds, where
+    /// `attempts` counts the attempts before this one and `unknown_outcomes`
+    /// the attempts, this one included, whose outcome is unknown.
+    pub async fn record_attempt(
+        &self,
+        id: uuid::Uuid,
+        attempts: i32,
+        unknown_outcomes: i32,
+        attempted: Attempted,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (state, next, error, finished) = match attempted {
+            Attempted::Finished(state, error) => (state, now, error, Some(now)),
+            Attempted::Retry(at, error) => (EmailState::Pending, at, Some(error), None),
+        };
+        email_outbox::Entity::update_many()
+            .col_expr(email_outbox::Column::State, Expr::value(state.as_str()))
+            .col_expr(email_outbox::Column::Attempts, Expr::value(attempts + 1))
+            .col_expr(
+                email_outbox::Column::UnknownOutcomes,
+                Expr::value(unknown_outcomes),
+            )
+            .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(next))
+            .col_expr(
+                email_outbox::Column::LeaseUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(email_outbox::Column::LastError, Expr::value(error))
+            .col_expr(email_outbox::Column::FinishedAt, Expr::value(finished))
+            .filter(email_outbox::Column::Id.eq(id))
+            .filter(email_outbox::Column::State.eq(EmailState::Sending.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Finds a queued email by id.
+    pub async fn queued_email(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<email_outbox::Model>, StoreError> {
+        Ok(email_outbox::Entity::find_by_id(id).one(&self.db).await?)
+    }
+}
