@@ -1,6 +1,7 @@
 //! The notifier: one task per node that sends the email in the outbox.
 //!
-//! Every few seconds, or at once when woken, the task claims the emails
+//! Every few seconds, or at once when woken, the task first collects the
+//! daily digests whose hour has come into outbox emails, then claims the emails
 //! that are due, sends each, and records the outcome. Nodes share the work
 //! through the store's claims, so each email is sent by one node. An email
 //! that could not be sent waits with a growing backoff; one whose outcome
@@ -71,6 +72,9 @@ struct Sender {
 impl Sender {
     async fn run(self, wake: Arc<Notify>, poll: Duration) {
         loop {
+            if let Err(error) = self.store.queue_due_digests(Utc::now(), BATCH).await {
+                warn!(error = %Causes(&error), "collecting digests failed; trying again");
+            }
             if let Err(error) = self.send_due().await {
                 warn!(error = %Causes(&error), "reading the email outbox failed; trying again");
             }

@@ -66,6 +66,18 @@ pub fn next_daily(zone: Tz, time: NaiveTime, after: DateTime<Utc>) -> DateTime<U
         .unwrap_or_else(|| on_day(zone, today + Duration::days(1), time))
 }
 
+/// Returns the latest instant at or before `at` at which the local clock in
+/// `zone` reads `time`, by the rules of [`instant`]. A daily digest sent at
+/// this instant contains what arrived before it.
+pub fn latest_daily(zone: Tz, time: NaiveTime, at: DateTime<Utc>) -> DateTime<Utc> {
+    let today = at.with_timezone(&zone).date_naive();
+    [today, today - Duration::days(1), today - Duration::days(2)]
+        .into_iter()
+        .map(|date| on_day(zone, date, time))
+        .find(|instant| *instant <= at)
+        .unwrap_or_else(|| on_day(zone, today - Duration::days(1), time))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +155,17 @@ mod tests {
             next_daily(SCHEDULE_ZONE, time("01:30"), now),
             utc("2026-10-26T01:30:00Z")
         );
+    }
+
+    #[test]
+    fn latest_daily_looks_back_to_yesterday() {
+        let before = utc("2026-06-01T07:00:00Z");
+        assert_eq!(
+            latest_daily(SCHEDULE_ZONE, time("09:00"), before),
+            utc("2026-05-31T08:00:00Z")
+        );
+        let after = utc("2026-06-01T08:00:00Z");
+        assert_eq!(latest_daily(SCHEDULE_ZONE, time("09:00"), after), after);
     }
 
     #[test]

@@ -6,13 +6,18 @@
 //! names, no case, no content, so an email read over a shoulder or kept by
 //! a mail provider gives nothing away. The link carries a path only.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use crate::values::InvalidValue;
 
 /// The templates a notification can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
     /// A new message or letter waits in one of the user's conversations.
     NewMessage,
+    /// The daily digest: several things wait.
+    Digest,
 }
 
 impl Template {
@@ -20,6 +25,7 @@ impl Template {
     pub fn code(self) -> &'static str {
         match self {
             Template::NewMessage => "new_message",
+            Template::Digest => "digest",
         }
     }
 
@@ -27,6 +33,7 @@ impl Template {
     pub fn from_code(code: &str) -> Option<Template> {
         match code {
             "new_message" => Some(Template::NewMessage),
+            "digest" => Some(Template::Digest),
             _ => None,
         }
     }
@@ -35,6 +42,7 @@ impl Template {
     pub fn subject(self) -> &'static str {
         match self {
             Template::NewMessage => "Something is waiting for you in KinLink",
+            Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
     }
 
@@ -42,12 +50,87 @@ impl Template {
     pub fn body(self, link: &str) -> String {
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
+            Template::Digest => {
+                "Since your last summary, new things have arrived for you in KinLink."
+            }
         };
         format!(
             "Hello,\r\n\r\n{waiting}\r\n\r\nSign in to see it:\r\n{link}\r\n\r\n\
              This email holds no details on purpose. If you did not expect it, you can \
              ignore it.\r\n"
         )
+    }
+}
+
+/// A user's choice of notification email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// An email for each notification, as it happens.
+    Immediate,
+    /// One email a day, at the user's digest hour, if anything arrived.
+    Digest,
+}
+
+impl Delivery {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Immediate => "immediate",
+            Delivery::Digest => "digest",
+        }
+    }
+}
+
+/// A user's choices for notification email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preferences {
+    pub delivery: Delivery,
+    /// The local hour, 0 to 23, at which the digest goes out.
+    pub digest_hour: u32,
+    /// The zone the digest hour is in.
+    pub time_zone: Tz,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            delivery: Delivery::Immediate,
+            digest_hour: 18,
+            time_zone: chrono_tz::Europe::London,
+        }
+    }
+}
+
+impl Preferences {
+    /// Checks each field as the API names it: `delivery` is `immediate`
+    /// or `digest`, `digest_hour` is 0 to 23, and `time_zone` is an IANA
+    /// zone name such as `Europe/London`.
+    pub fn parse(delivery: &str, digest_hour: i64, time_zone: &str) -> Result<Self, InvalidValue> {
+        let delivery = match delivery {
+            "immediate" => Delivery::Immediate,
+            "digest" => Delivery::Digest,
+            _ => return Err(InvalidValue::new("delivery", "must be immediate or digest")),
+        };
+        let digest_hour = u32::try_from(digest_hour)
+            .ok()
+            .filter(|hour| *hour < 24)
+            .ok_or_else(|| InvalidValue::new("digest_hour", "must be a whole hour from 0 to 23"))?;
+        let time_zone: Tz = time_zone.parse().map_err(|_unknown| {
+            InvalidValue::new(
+                "time_zone",
+                "must be a time zone name such as Europe/London",
+            )
+        })?;
+        Ok(Preferences {
+            delivery,
+            digest_hour,
+            time_zone,
+        })
+    }
+
+    /// Returns the digest time of day.
+    pub fn digest_time(self) -> NaiveTime {
+        NaiveTime::from_hms_opt(self.digest_hour, 0, 0).unwrap_or(NaiveTime::MIN)
     }
 }
 
@@ -181,9 +264,24 @@ mod tests {
     }
 
     #[test]
+    fn preferences_name_the_bad_field() {
+        let field = |d: &str, h: i64, z: &str| Preferences::parse(d, h, z).map_err(|e| e.field);
+        assert_eq!(field("weekly", 18, "Europe/London"), Err("delivery"));
+        assert_eq!(field("digest", 24, "Europe/London"), Err("digest_hour"));
+        assert_eq!(field("digest", -1, "Europe/London"), Err("digest_hour"));
+        assert_eq!(field("digest", 7, "Mars/Olympus"), Err("time_zone"));
+        let parsed = Preferences::parse("digest", 7, "Europe/Paris");
+        assert_eq!(
+            parsed.map(|p| (p.delivery, p.digest_hour)),
+            Ok((Delivery::Digest, 7))
+        );
+    }
+
+    #[test]
     fn templates_round_trip_by_code() {
-        let template = Template::NewMessage;
-        assert_eq!(Template::from_code(template.code()), Some(template));
+        for template in [Template::NewMessage, Template::Digest] {
+            assert_eq!(Template::from_code(template.code()), Some(template));
+        }
         assert_eq!(Template::from_code("unknown"), None);
     }
 

@@ -16,6 +16,7 @@ mod m20261204_000006_file_renditions;
 mod m20261204_000007_accepted_media;
 mod m20261204_000008_sealed_file_names;
 mod m20261205_000009_email_outbox;
+mod m20261205_000010_notification_preferences;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_accepted_media::Migration),
             Box::new(m20261204_000008_sealed_file_names::Migration),
             Box::new(m20261205_000009_email_outbox::Migration),
+            Box::new(m20261205_000010_notification_preferences::Migration),
         ]
     }
 }

@@ -331,6 +331,11 @@ impl Config {
                 self.media.worker_nice
             );
         }
+        if self.email.poll_seconds == 0 || self.email.max_connections == 0 {
+            anyhow::bail!(
+                "invalid email.poll_seconds or email.max_connections: both must be at least 1"
+            );
+        }
         if self.media.job_memory_mib < 128 {
             anyhow::bail!(
                 "invalid media.job_memory_mib {}: expected at least 128",

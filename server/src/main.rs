@@ -173,7 +173,7 @@ fn start_notifier(config: &Config, store: &Store, public_origin: &str) -> anyhow
     };
     let letterhead =
         Letterhead::new(&config.email.from, public_origin).context("reading email.from")?;
-    let poll = Duration::from_secs(config.email.poll_seconds.max(1));
+    let poll = Duration::from_secs(config.email.poll_seconds);
     kinlink_actors::notifier::start(store.clone(), mailer, letterhead, poll);
     Ok(())
 }

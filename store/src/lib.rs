@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod entity;
 pub mod error;
 pub mod files;
+pub mod notifications;
 pub mod organisations;
 pub mod outbox;
 pub mod sessions;

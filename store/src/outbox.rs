@@ -51,25 +51,30 @@ pub enum Attempted {
     Retry(DateTime<Utc>, &'static str),
 }
 
+/// Returns the outbox row for a new email.
+pub(crate) fn outbox_row(email: NewEmail) -> email_outbox::ActiveModel {
+    email_outbox::ActiveModel {
+        id: Set(email.id),
+        user_id: Set(email.user_id.0),
+        template: Set(email.template.code().to_owned()),
+        link_path: Set(email.link_path),
+        state: Set(EmailState::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        unknown_outcomes: Set(0),
+        next_attempt_at: Set(email.send_after),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(email.created_at),
+        finished_at: Set(None),
+    }
+}
+
 impl Store {
     /// Queues an email.
     pub async fn queue_email(&self, email: NewEmail) -> Result<(), StoreError> {
-        email_outbox::Entity::insert(email_outbox::ActiveModel {
-            id: Set(email.id),
-            user_id: Set(email.user_id.0),
-            template: Set(email.template.code().to_owned()),
-            link_path: Set(email.link_path),
-            state: Set(EmailState::Pending.as_str().to_owned()),
-            attempts: Set(0),
-            unknown_outcomes: Set(0),
-            next_attempt_at: Set(email.send_after),
-            lease_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(email.created_at),
-            finished_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
+        email_outbox::Entity::insert(outbox_row(email))
+            .exec_without_returning(&self.db)
+            .await?;
         Ok(())
     }
 

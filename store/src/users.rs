@@ -1,6 +1,7 @@
 //! Accounts, their organisation memberships and one-time recovery codes.
 
 use chrono::{DateTime, Utc};
+use kinlink_core::notices::Preferences;
 use kinlink_core::permissions::Role;
 use kinlink_core::{OrganisationId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -71,6 +72,7 @@ impl Store {
     /// Inserts a new account; a taken email is a conflict.
     pub async fn create_user(&self, new: NewUser) -> Result<(), StoreError> {
         let confirmed_at = (new.status == AccountStatus::Active).then_some(new.created_at);
+        let defaults = Preferences::default();
         let row = user::ActiveModel {
             id: Set(new.id.0),
             email: Set(new.email),
@@ -87,6 +89,9 @@ impl Store {
             confirmed_at: Set(confirmed_at),
             last_sign_in_at: Set(None),
             totp_last_step: Set(None),
+            notify_by: Set(defaults.delivery.as_str().to_owned()),
+            digest_hour: Set(i32::try_from(defaults.digest_hour).unwrap_or(18)),
+            time_zone: Set(defaults.time_zone.name().to_owned()),
         };
         match user::Entity::insert(row)
             .exec_without_returning(&self.db)

@@ -101,6 +101,8 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/auth/sign-out", "post"),
         ("/api/v1/me", "get"),
         ("/api/v1/me/password", "post"),
+        ("/api/v1/me/notifications", "get"),
+        ("/api/v1/me/notifications", "put"),
         ("/api/v1/sessions", "get"),
         ("/api/v1/sessions/{id}", "delete"),
         ("/api/v1/conversations", "get"),

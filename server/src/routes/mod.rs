@@ -4,6 +4,7 @@ pub mod auth;
 pub mod conversations;
 pub mod files;
 pub mod health;
+pub mod notifications;
 pub mod sessions;
 pub mod users;
 pub mod web_client;
@@ -51,6 +52,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::get().to(files::rendition),
                 )
                 .route("/me/password", web::post().to(users::change_password))
+                .route("/me/notifications", web::get().to(notifications::get))
+                .route("/me/notifications", web::put().to(notifications::put))
                 .route("/users/{id}/confirm", web::post().to(users::confirm))
                 .route("/users/{id}/disable", web::post().to(users::disable))
                 .route("/ws", web::get().to(ws::connect)),

@@ -22,6 +22,12 @@ pub struct Model {
     pub confirmed_at: Option<DateTimeUtc>,
     pub last_sign_in_at: Option<DateTimeUtc>,
     pub totp_last_step: Option<i64>,
+    /// `immediate` or `digest`.
+    pub notify_by: String,
+    /// The local hour of the daily digest.
+    pub digest_hour: i32,
+    /// The IANA zone the digest hour is in.
+    pub time_zone: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
