@@ -7,6 +7,7 @@
 //! header.
 
 use std::path::Path;
+use std::time::Duration;
 
 use kinlink_core::notices::{SendOutcome, Template};
 use lettre::message::header::ContentType;
@@ -32,15 +33,32 @@ pub enum MailError {
     /// The recipient's stored address is not an email address.
     #[error("invalid recipient address")]
     To(#[source] lettre::address::AddressError),
+    /// The link path contains characters a path does not need, so it could
+    /// carry text into the email.
+    #[error("invalid link path (only letters, digits and / - _ . ? = & % are allowed)")]
+    LinkPath,
     /// lettre refused to build the message.
     #[error("could not build the message")]
     Build(#[source] lettre::error::Error),
 }
 
+/// The maximum wait for the connection check before a send.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The maximum wait for one send, from the first command to the server's
+/// reply after the message. A server that never replies would otherwise
+/// hold the notifier for good.
+const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The destination of email.
 pub enum Mailer {
     /// An SMTP server, through a pool of connections.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// Kept to rebuild the pool after a send timed out part way.
+        url: String,
+        max_connections: u32,
+    },
     /// A folder of `.eml` files.
     Folder(AsyncFileTransport<Tokio1Executor>),
 }
@@ -55,7 +73,11 @@ impl Mailer {
             .map_err(MailError::SmtpUrl)?
             .pool_config(pool)
             .build();
-        Ok(Mailer::Smtp(transport))
+        Ok(Mailer::Smtp {
+            transport,
+            url: url.to_owned(),
+            max_connections,
+        })
     }
 
     /// Writes each email into `folder`.
@@ -66,23 +88,47 @@ impl Mailer {
     /// Sends `message` and returns its outcome. With SMTP, the connection is
     /// checked first, so an error after that point means the server may
     /// have the email.
-    pub async fn send(&self, message: Message) -> (SendOutcome, Option<&'static str>) {
-        match self {
+    ///
+    /// NOTE: a connection that drops after the check but before the message
+    /// was handed over also counts as unknown, because lettre's pooled send
+    /// does not say at which command it failed.
+    pub async fn send(&mut self, message: Message) -> (SendOutcome, Option<&'static str>) {
+        let (outcome, error) = match self {
             Mailer::Folder(folder) => match folder.send(message).await {
                 Ok(_) => (SendOutcome::Accepted, None),
                 Err(_) => (SendOutcome::NotSent, Some("folder_write_failed")),
             },
-            Mailer::Smtp(smtp) => {
-                if !matches!(smtp.test_connection().await, Ok(true)) {
+            Mailer::Smtp { transport, .. } => {
+                let checked = tokio::time::timeout(CHECK_TIMEOUT, transport.test_connection());
+                if !matches!(checked.await, Ok(Ok(true))) {
                     return (SendOutcome::NotSent, Some("connection_failed"));
                 }
-                match smtp.send(message).await {
-                    Ok(_) => (SendOutcome::Accepted, None),
-                    Err(e) if e.is_permanent() => (SendOutcome::Refused, Some("refused")),
-                    Err(e) if e.is_transient() => (SendOutcome::NotSent, Some("deferred")),
-                    Err(_) => (SendOutcome::Unknown, Some("connection_lost")),
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+                    Ok(Ok(_)) => (SendOutcome::Accepted, None),
+                    Ok(Err(e)) if e.is_permanent() => (SendOutcome::Refused, Some("refused")),
+                    Ok(Err(e)) if e.is_transient() => (SendOutcome::NotSent, Some("deferred")),
+                    Ok(Err(_)) => (SendOutcome::Unknown, Some("connection_lost")),
+                    Err(_elapsed) => (SendOutcome::Unknown, Some("timed_out")),
                 }
             }
+        };
+        if error == Some("timed_out") {
+            self.reset();
+        }
+        (outcome, error)
+    }
+
+    /// Replaces the SMTP pool, so a connection left in the middle of a
+    /// command is never used again.
+    fn reset(&mut self) {
+        if let Mailer::Smtp {
+            url,
+            max_connections,
+            ..
+        } = self
+            && let Ok(fresh) = Mailer::smtp(url, *max_connections)
+        {
+            *self = fresh;
         }
     }
 }
@@ -125,6 +171,7 @@ impl Letterhead {
         link_path: &str,
     ) -> Result<Message, MailError> {
         let to: Address = address.parse().map_err(MailError::To)?;
+        check_link_path(link_path)?;
         let link = format!("{}/{}", self.origin, link_path.trim_start_matches('/'));
         Message::builder()
             .from(self.from.clone())
@@ -134,5 +181,30 @@ impl Letterhead {
             .header(ContentType::TEXT_PLAIN)
             .body(template.body(&link))
             .map_err(MailError::Build)
+    }
+}
+
+/// Checks that a link path is a plain path, so no caller can put words or
+/// line breaks into an email through it.
+fn check_link_path(path: &str) -> Result<(), MailError> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c);
+    if path.len() <= 2048 && path.chars().all(plain) {
+        Ok(())
+    } else {
+        Err(MailError::LinkPath)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_paths_are_plain() {
+        assert!(check_link_path("letters/0193a1c2?tab=review").is_ok());
+        assert!(check_link_path("").is_ok());
+        assert!(check_link_path("letters/x\r\nBcc: evil@example.org").is_err());
+        assert!(check_link_path("a b").is_err());
+        assert!(check_link_path(&"a".repeat(2049)).is_err());
     }
 }

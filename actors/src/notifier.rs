@@ -12,20 +12,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use kinlink_core::notices::{EmailState, NextStep, SendOutcome, next_step};
 use kinlink_store::Store;
 use kinlink_store::outbox::{Attempted, ClaimedEmail};
+use std::panic::AssertUnwindSafe;
 use tokio::sync::Notify;
-use tracing::{Instrument, debug, info, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::Causes;
 use crate::mailer::{Letterhead, Mailer};
 
 /// How long a node may take to send one email before another node may
-/// take it over and count its outcome as unknown.
+/// take it over and count its outcome as unknown: longer than the mailer's
+/// connection check and send timeouts together.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
-/// The maximum number of emails claimed at once.
+/// The maximum number of digests collected in one pass.
 const BATCH: u64 = 20;
 
 /// Wakes the notifier when an email is queued.
@@ -70,25 +73,34 @@ struct Sender {
 }
 
 impl Sender {
-    async fn run(self, wake: Arc<Notify>, poll: Duration) {
+    async fn run(mut self, wake: Arc<Notify>, poll: Duration) {
         loop {
-            if let Err(error) = self.store.queue_due_digests(Utc::now(), BATCH).await {
-                warn!(error = %Causes(&error), "collecting digests failed; trying again");
-            }
-            if let Err(error) = self.send_due().await {
-                warn!(error = %Causes(&error), "reading the email outbox failed; trying again");
+            // A panic in one pass is logged and the next pass runs, so one
+            // bad row cannot stop this node's email for good.
+            let pass = AssertUnwindSafe(self.pass()).catch_unwind().await;
+            if pass.is_err() {
+                error!("the notifier panicked; it carries on at the next poll");
             }
             let _woken_or_timed_out = tokio::time::timeout(poll, wake.notified()).await;
         }
     }
 
-    /// Sends everything due now, batch after batch.
-    async fn send_due(&self) -> Result<(), kinlink_store::StoreError> {
+    /// Collects due digests, then sends every due email.
+    async fn pass(&mut self) {
+        if let Err(error) = self.store.queue_due_digests(Utc::now(), BATCH).await {
+            warn!(error = %Causes(&error), "collecting digests failed; trying again");
+        }
+        if let Err(error) = self.send_due().await {
+            warn!(error = %Causes(&error), "reading the email outbox failed; trying again");
+        }
+    }
+
+    /// Sends everything due now. Each email is claimed just before it is
+    /// sent, so its lease covers that one send and no other node takes it
+    /// while this one is still working on it.
+    async fn send_due(&mut self) -> Result<(), kinlink_store::StoreError> {
         loop {
-            let claimed = self
-                .store
-                .claim_due_emails(Utc::now(), LEASE, BATCH)
-                .await?;
+            let claimed = self.store.claim_due_emails(Utc::now(), LEASE, 1).await?;
             if claimed.is_empty() {
                 return Ok(());
             }
@@ -98,7 +110,7 @@ impl Sender {
         }
     }
 
-    async fn send_one(&self, email: ClaimedEmail) -> Result<(), kinlink_store::StoreError> {
+    async fn send_one(&mut self, email: ClaimedEmail) -> Result<(), kinlink_store::StoreError> {
         let attempts = i32::try_from(email.attempts).unwrap_or(i32::MAX);
         let message =
             self.letterhead

@@ -13,6 +13,8 @@ use kinlink_core::notices::{EmailState, Template};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use tracing::{info, warn};
+
 use crate::entity::{email_outbox, user};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
@@ -122,7 +124,9 @@ impl Store {
         lease: Duration,
     ) -> Result<Option<ClaimedEmail>, StoreError> {
         let lease_ran_out = row.state == EmailState::Sending.as_str();
-        let unknown_outcomes = row.unknown_outcomes + i32::from(lease_ran_out);
+        let unknown_outcomes = row
+            .unknown_outcomes
+            .saturating_add(i32::from(lease_ran_out));
         let mut update = email_outbox::Entity::update_many()
             .col_expr(
                 email_outbox::Column::State,
@@ -145,12 +149,14 @@ impl Store {
 
         // The second unknown ending closes it: it was sent once more already.
         if unknown_outcomes >= 2 {
+            warn!(email_id = %row.id, "email closed unconfirmed: its lease ran out a second time");
             let closed = Attempted::Finished(EmailState::Unconfirmed, Some("unknown_outcome"));
             self.record_attempt(row.id, row.attempts, unknown_outcomes, closed, now)
                 .await?;
             return Ok(None);
         }
         let Some(template) = Template::from_code(&row.template) else {
+            warn!(email_id = %row.id, "email failed: its template is unknown");
             let failed = Attempted::Finished(EmailState::Failed, Some("unknown_template"));
             self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
                 .await?;
@@ -159,6 +165,7 @@ impl Store {
         let recipient = user::Entity::find_by_id(row.user_id).one(&self.db).await?;
         let disabled = AccountStatus::Disabled.as_str();
         let Some(recipient) = recipient.filter(|u| u.status != disabled) else {
+            info!(email_id = %row.id, "email dropped: its recipient is gone or disabled");
             let failed = Attempted::Finished(EmailState::Failed, Some("no_recipient"));
             self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
                 .await?;
@@ -191,7 +198,10 @@ impl Store {
         };
         email_outbox::Entity::update_many()
             .col_expr(email_outbox::Column::State, Expr::value(state.as_str()))
-            .col_expr(email_outbox::Column::Attempts, Expr::value(attempts + 1))
+            .col_expr(
+                email_outbox::Column::Attempts,
+                Expr::value(attempts.saturating_add(1)),
+            )
             .col_expr(
                 email_outbox::Column::UnknownOutcomes,
                 Expr::value(unknown_outcomes),

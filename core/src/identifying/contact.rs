@@ -102,29 +102,49 @@ fn after_boundary(text: &str, at: usize) -> bool {
     text[..at]
         .chars()
         .next_back()
-        .is_none_or(|c| !(c.is_alphanumeric() || ".,/:£$€".contains(c)))
+        .is_none_or(|c| !(c.is_alphanumeric() || ".,/£$€".contains(c)))
 }
+
+/// The maximum number of characters a phone number may take, spaces and brackets
+/// included.
+const MAX_PHONE_CHARS: usize = 24;
 
 /// Returns the end of the longest UK phone number that starts at `start`.
 fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
     let mut digits = String::new();
+    let mut first_group = None;
     let mut best = None;
     let mut at = start;
     if bytes[at] == b'+' {
         at += 1;
     }
-    while at < bytes.len() {
+
+    // A written number is at most about 20 characters, so the scan stops
+    // well before a long run of brackets or spaces could make it slow.
+    while at < bytes.len() && at - start <= MAX_PHONE_CHARS {
         let c = bytes[at];
         if c.is_ascii_digit() {
             digits.push(char::from(c));
             let group_ends = bytes.get(at + 1).is_none_or(|n| !n.is_ascii_digit());
-            if group_ends && national_number(bytes[start] == b'+', &digits) {
+            if group_ends && first_group.is_none() {
+                first_group = Some(digits.len());
+            }
+            let international = bytes[start] == b'+' || digits.starts_with("0044");
+            if group_ends && national_number(international, &digits) {
                 best = Some(at + 1);
             }
         } else if !matches!(c, b' ' | b'-' | b'(' | b')') || digits.len() > 13 {
             break;
         }
         at += 1;
+    }
+
+    // A national number opens with a code of three digits or more ("020",
+    // "0118", "07700"); two-digit groups are dates, scores and lottery
+    // numbers.
+    let short_opening = first_group.is_some_and(|len| len < 3);
+    if bytes[start] != b'+' && short_opening {
+        return None;
     }
     let followed_by_word = best
         .and_then(|end| bytes.get(end))
@@ -136,6 +156,7 @@ fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
 /// +44 with or without the "(0)".
 fn national_number(international: bool, digits: &str) -> bool {
     let national = if international {
+        let digits = digits.strip_prefix("00").unwrap_or(digits);
         match digits.strip_prefix("44") {
             Some(rest) if rest.starts_with('0') => rest.to_owned(),
             Some(rest) => format!("0{rest}"),
@@ -184,7 +205,10 @@ fn emails_and_handles(text: &str) -> Vec<Finding> {
         }
         let handle = after[..after.len() - after.trim_start_matches(handle_char).len()]
             .trim_end_matches('.');
-        if (2..=30).contains(&handle.len()) && handle.chars().any(|c| c.is_ascii_alphabetic()) {
+        // "@jess_99" is a user name; "@3pm" and "@home" are not.
+        let opens_with_letter = handle.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        let everyday = lexicon::is_everyday(&handle.to_ascii_lowercase());
+        if (2..=30).contains(&handle.len()) && opens_with_letter && !everyday {
             found.push(finding(at, at + 1 + handle.len(), Rule::SocialMedia));
         }
     }
@@ -226,7 +250,7 @@ fn links(text: &str) -> Vec<Finding> {
         let explicit = ["http://", "https://", "www."]
             .iter()
             .any(|p| lower.starts_with(p));
-        if explicit || bare_domain(&lower) {
+        if explicit || bare_domain(core) {
             found.push(finding(start, start + core.len(), Rule::WebLink));
         }
     }
@@ -234,6 +258,13 @@ fn links(text: &str) -> Vec<Finding> {
 }
 
 fn bare_domain(token: &str) -> bool {
+    // "day.Me" is a missing space after a full stop, not a link.
+    let host_written = token.split(['/', '?', '#']).next().unwrap_or_default();
+    let ending_written = host_written.rsplit('.').next().unwrap_or_default();
+    if ending_written.chars().any(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let token = &token.to_ascii_lowercase();
     let host = token.split(['/', '?', '#']).next().unwrap_or_default();
     let labels: Vec<&str> = host.split('.').collect();
     let ending = labels.last().copied().unwrap_or_default();
@@ -245,6 +276,9 @@ fn bare_domain(token: &str) -> bool {
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         && lexicon::has(DOMAIN_ENDINGS, ending)
 }
+
+/// The maximum number of characters of a user name the handle rule reads.
+const MAX_HANDLE_CHARS: usize = 64;
 
 /// Words that may stand between a service's name and the user name ("my
 /// snap is jess_99", "add me on Roblox: Blaze").
@@ -275,13 +309,15 @@ fn platform_handles(text: &str, words: &[Word]) -> Vec<Finding> {
             fillers += 1;
         }
         let Some(next) = next else { continue };
-        let token_end = text[next.start..]
-            .find(|c: char| c.is_whitespace())
-            .map_or(text.len(), |n| next.start + n);
+        // A user name is short, so the search for its end stops after
+        // MAX_HANDLE_CHARS characters however long the text runs on.
+        let rest: String = text[next.start..].chars().take(MAX_HANDLE_CHARS).collect();
+        let token_end = next.start + rest.find(char::is_whitespace).unwrap_or(rest.len());
         let token = text[next.start..token_end].trim_end_matches(TRAILING);
         // "Snapchat: Jessie" names a user; "YouTube: it's great" does not.
         let after_colon = fillers == 0 && text[trigger.end..next.start].contains(':');
         let shaped = token.chars().next().is_some_and(|c| c.is_alphabetic())
+            && token.chars().filter(|c| c.is_alphanumeric()).count() >= 3
             && token
                 .chars()
                 .any(|c| c.is_ascii_digit() || c == '_' || c == '.');

@@ -150,7 +150,9 @@ pub(crate) const FAMOUS_STREETS: &[&[&str]] = &[
     &["coronation", "street"],
     &["downing", "street"],
     &["easy", "street"],
+    &["high", "st"],
     &["high", "street"],
+    &["main", "st"],
     &["main", "street"],
     &["memory", "lane"],
     &["oxford", "street"],
@@ -202,9 +204,10 @@ pub(crate) const SCHOOL_QUALIFIERS: &[&str] = &[
 /// Capitalised words before "School" or "Academy" that name a kind of
 /// school, not a particular one ("Sunday School", "Dance Academy").
 pub(crate) const GENERIC_SCHOOLS: &[&str] = &[
-    "art", "boarding", "business", "dance", "drama", "driving", "film", "football", "forest",
-    "holiday", "language", "law", "medical", "music", "my", "new", "night", "old", "police",
-    "sports", "summer", "sunday", "swimming",
+    "art", "ballet", "big", "boarding", "business", "cookery", "dance", "drama", "driving", "film",
+    "football", "forest", "holiday", "karate", "language", "law", "medical", "music", "my", "new",
+    "night", "old", "police", "riding", "ski", "sports", "stage", "summer", "sunday", "swimming",
+    "theatre",
 ];
 
 /// Welsh words that can follow "Ysgol" before the school's name.

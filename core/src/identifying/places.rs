@@ -49,9 +49,12 @@ fn name_word(text: &str, words: &[Word], at: usize) -> bool {
     let possessive = word.raw == "s"
         && at > 0
         && matches!(&text[words[at - 1].end..word.start], "'" | "\u{2019}");
+    // In text written all in capitals every word looks like a name.
+    let shouting = word.raw.chars().count() > 2 && !word.raw.chars().any(char::is_lowercase);
     possessive
         || (word.is_capitalised()
             && word.is_alphabetic()
+            && !shouting
             && !lexicon::has(FUNCTION_WORDS, &word.folded))
 }
 

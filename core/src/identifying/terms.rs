@@ -79,6 +79,8 @@ fn distinctive(word: &str) -> bool {
         && !lexicon::is_everyday(word)
         && !lexicon::has(lexicon::SCHOOL_QUALIFIERS, word)
         && !lexicon::has(lexicon::SCHOOL_WORDS, word)
+        && !lexicon::has(lexicon::WELSH_SCHOOL_WORDS, word)
+        && word != "ysgol"
         && !lexicon::has(lexicon::STREET_WORDS, word)
         && !lexicon::has(lexicon::WEAK_STREET_WORDS, word)
 }

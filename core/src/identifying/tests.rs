@@ -117,6 +117,8 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
         &[(PhoneNumber, "01632 960983")],
     ),
     ("07700900123", &[(PhoneNumber, "07700900123")]),
+    ("Tel:07700 900123", &[(PhoneNumber, "07700 900123")]),
+    ("0044 7700 900123", &[(PhoneNumber, "0044 7700 900123")]),
     // Email, links and social media.
     (
         "email jo.bloggs@example.co.uk please",
@@ -237,6 +239,17 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
     ("I am 10 Years Old", &[]),
     ("Road trips are fun", &[]),
     ("Meet me @ 5pm", &[]),
+    ("on 01-05-2025 10:30", &[]),
+    ("Lottery numbers 01 12 23 34 45 49", &[]),
+    ("Scores were 0-1 0-2 1-1 2-3 0-0", &[]),
+    ("see you @3pm", &[]),
+    ("we stayed @home", &[]),
+    ("shopping on the High St", &[]),
+    ("WE LIVE CLOSE BY", &[]),
+    ("SHE LOVES SCHOOL", &[]),
+    ("She starts Big School in September", &[]),
+    ("Had a great day.Me and Dad", &[]),
+    ("Xbox i.e. the new one", &[]),
 ];
 
 fn flagged(text: &str) -> Vec<(Rule, &str)> {
@@ -265,6 +278,50 @@ fn table_rows_flag_exactly_what_they_list() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn welsh_school_term_leaves_welsh_words() {
+    let term = ProtectedTerm {
+        kind: TermKind::School,
+        text: "Ysgol Gynradd Pen y Bryn".to_owned(),
+    };
+    let detector = Detector::new(&[term]);
+    assert!(detector.check("yn yr ysgol gynradd heddiw").is_empty());
+    let found = detector.check("mae hi yn Ysgol Gynradd Pen y Bryn");
+    assert!(found.iter().any(|f| f.rule == TERM));
+}
+
+#[test]
+fn decomposed_and_romanian_accents_fold() {
+    let terms = [
+        ProtectedTerm {
+            kind: TermKind::FirstName,
+            text: "Léa".to_owned(),
+        },
+        ProtectedTerm {
+            kind: TermKind::FirstName,
+            text: "Ștefan".to_owned(),
+        },
+    ];
+    let detector = Detector::new(&terms);
+    let text = "Le\u{301}a and Stefan";
+    let found: Vec<_> = detector
+        .check(text)
+        .iter()
+        .map(|f| &text[f.start..f.end])
+        .collect();
+    assert_eq!(found, ["Le\u{301}a", "Stefan"]);
+}
+
+#[test]
+fn long_runs_stay_fast_enough_to_finish() {
+    // Both shapes once took time that grew with the square of the length.
+    let brackets = "(".repeat(40_000);
+    let handles = "xbox:".repeat(8_000);
+    let detector = Detector::new(&case_terms());
+    assert!(detector.check(&brackets).is_empty());
+    assert!(detector.check(&handles).len() <= 8_000);
 }
 
 #[test]

@@ -40,7 +40,9 @@ pub(crate) fn words(text: &str) -> Vec<Word<'_>> {
     let mut found = Vec::new();
     let mut start = None;
     for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric(), start) {
+        // Combining accents ("e" and U+0301) belong to the letter before.
+        let in_word = c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c);
+        match (in_word, start) {
             (true, None) => start = Some(at),
             (false, Some(from)) => {
                 let raw = &text[from..at];
@@ -63,6 +65,9 @@ pub(crate) fn words(text: &str) -> Vec<Word<'_>> {
 pub(crate) fn fold(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
         match base_letter(c) {
             Some(base) => folded.push_str(base),
             None => folded.push(c),
@@ -76,15 +81,15 @@ fn base_letter(c: char) -> Option<&'static str> {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
         'ç' | 'ć' | 'č' => "c",
         'ď' | 'đ' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
         'ğ' => "g",
         'ì' | 'í' | 'î' | 'ï' | 'ī' | 'ı' => "i",
         'ł' => "l",
         'ñ' | 'ń' | 'ň' => "n",
         'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
         'ř' => "r",
-        'ś' | 'š' | 'ş' => "s",
-        'ť' => "t",
+        'ś' | 'š' | 'ş' | 'ș' => "s",
+        'ť' | 'ţ' | 'ț' => "t",
         'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
         'ŵ' => "w",
         'ý' | 'ÿ' | 'ŷ' => "y",
