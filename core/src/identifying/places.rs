@@ -106,6 +106,9 @@ fn street_address(text: &str, words: &[Word], at: usize) -> Option<usize> {
     if saint {
         return None;
     }
+    if let Some(start) = plain_numbered_street(text, words, at, strong) {
+        return Some(start);
+    }
     let first = name_start(text, words, at, 3)?;
     if let Some(number) = house_number_before(words, first) {
         return Some(words[number].start);
@@ -117,6 +120,40 @@ fn street_address(text: &str, words: &[Word], at: usize) -> Option<usize> {
             .eq(known.iter().copied())
     });
     (strong && street.is_capitalised() && !famous).then_some(words[first].start)
+}
+
+/// Returns the start of an address written in lower case or with "The"
+/// ("12 elm road", "4 The Crescent"): a house number, then up to three
+/// plain words, then the street word. In lower case only a street word
+/// that names nothing else counts, and "the" may only follow the number,
+/// so "2 goals down the road" stays quiet.
+fn plain_numbered_street(text: &str, words: &[Word], at: usize, strong: bool) -> Option<usize> {
+    let mut next = at;
+    while next > 0 && at - next < 3 && !house_number(&words[next - 1]) {
+        let candidate = &words[next - 1];
+        let plain = candidate.is_alphabetic()
+            && (candidate.is_lower() || candidate.folded == "the")
+            && (candidate.folded == "the" || !lexicon::has(FUNCTION_WORDS, &candidate.folded));
+        if !plain || !text::joined(text, candidate, &words[next]) {
+            return None;
+        }
+        next -= 1;
+    }
+    let number = next.checked_sub(1)?;
+    let numbered = next < at
+        && house_number(&words[number])
+        && text::joined(text, &words[number], &words[next]);
+    let the_inside = words[next + 1..at].iter().any(|w| w.folded == "the");
+    if !numbered || the_inside {
+        return None;
+    }
+    let the_form = words[next].folded == "the";
+    let counts = if the_form {
+        words[at].is_capitalised() || strong
+    } else {
+        strong
+    };
+    counts.then_some(words[number].start)
 }
 
 /// Returns the start of a school's name that ends with the school word at `at`:

@@ -100,6 +100,13 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
     ("SW1A1AA", &[(Postcode, "SW1A1AA")]),
     ("near CF10 3AT.", &[(Postcode, "CF10 3AT")]),
     ("M1 1AE", &[(Postcode, "M1 1AE")]),
+    // Addresses in lower case or with "The".
+    (
+        "we live at 12 elm road now",
+        &[(StreetAddress, "12 elm road")],
+    ),
+    ("at 4 The Crescent", &[(StreetAddress, "4 The Crescent")]),
+    ("7 The Green", &[(StreetAddress, "7 The Green")]),
     // Phone numbers.
     (
         "ring 07700 900123 any time",
@@ -240,6 +247,10 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
     ("Road trips are fun", &[]),
     ("Meet me @ 5pm", &[]),
     ("on 01-05-2025 10:30", &[]),
+    ("I scored 2 goals down the road", &[]),
+    ("she ran 5 miles along the lane", &[]),
+    ("we have 3 dogs on our street", &[]),
+    ("my 3 best friends walk home", &[]),
     ("Lottery numbers 01 12 23 34 45 49", &[]),
     ("Scores were 0-1 0-2 1-1 2-3 0-0", &[]),
     ("see you @3pm", &[]),
