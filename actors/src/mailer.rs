@@ -93,29 +93,29 @@ impl Mailer {
     /// was handed over also counts as unknown, because lettre's pooled send
     /// does not say at which command it failed.
     pub async fn send(&mut self, message: Message) -> (SendOutcome, Option<&'static str>) {
-        let (outcome, error) = match self {
-            Mailer::Folder(folder) => match folder.send(message).await {
-                Ok(_) => (SendOutcome::Accepted, None),
-                Err(_) => (SendOutcome::NotSent, Some("folder_write_failed")),
-            },
-            Mailer::Smtp { transport, .. } => {
-                let checked = tokio::time::timeout(CHECK_TIMEOUT, transport.test_connection());
-                if !matches!(checked.await, Ok(Ok(true))) {
-                    return (SendOutcome::NotSent, Some("connection_failed"));
-                }
-                match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
-                    Ok(Ok(_)) => (SendOutcome::Accepted, None),
-                    Ok(Err(e)) if e.is_permanent() => (SendOutcome::Refused, Some("refused")),
-                    Ok(Err(e)) if e.is_transient() => (SendOutcome::NotSent, Some("deferred")),
-                    Ok(Err(_)) => (SendOutcome::Unknown, Some("connection_lost")),
-                    Err(_elapsed) => (SendOutcome::Unknown, Some("timed_out")),
-                }
+        let transport = match self {
+            Mailer::Folder(folder) => {
+                return match folder.send(message).await {
+                    Ok(_) => (SendOutcome::Accepted, None),
+                    Err(_) => (SendOutcome::NotSent, Some("folder_write_failed")),
+                };
             }
+            Mailer::Smtp { transport, .. } => transport,
         };
-        if error == Some("timed_out") {
-            self.reset();
+        let checked = tokio::time::timeout(CHECK_TIMEOUT, transport.test_connection());
+        if !matches!(checked.await, Ok(Ok(true))) {
+            return (SendOutcome::NotSent, Some("connection_failed"));
         }
-        (outcome, error)
+        match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+            Ok(Ok(_)) => (SendOutcome::Accepted, None),
+            Ok(Err(e)) if e.is_permanent() => (SendOutcome::Refused, Some("refused")),
+            Ok(Err(e)) if e.is_transient() => (SendOutcome::NotSent, Some("deferred")),
+            Ok(Err(_)) => (SendOutcome::Unknown, Some("connection_lost")),
+            Err(_elapsed) => {
+                self.reset();
+                (SendOutcome::Unknown, Some("timed_out"))
+            }
+        }
     }
 
     /// Replaces the SMTP pool, so a connection left in the middle of a

@@ -1,14 +1,14 @@
 //! The notifier: one task per node that sends the email in the outbox.
 //!
-//! Every few seconds, or at once when woken, the task first collects the
-//! daily digests whose hour has come into outbox emails, then claims the emails
-//! that are due, sends each, and records the outcome. Nodes share the work
+//! Every few seconds the task first collects the daily digests whose hour
+//! has come into outbox emails, then claims the emails that are due, sends
+//! each, and records the outcome. Nodes share the work
 //! through the store's claims, so each email is sent by one node. An email
 //! that could not be sent waits with a growing backoff; one whose outcome
 //! is unknown is sent once more and no more (see
 //! [`kinlink_core::notices::next_step`]).
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,8 +16,6 @@ use futures_util::FutureExt;
 use kinlink_core::notices::{EmailState, NextStep, SendOutcome, next_step};
 use kinlink_store::Store;
 use kinlink_store::outbox::{Attempted, ClaimedEmail};
-use std::panic::AssertUnwindSafe;
-use tokio::sync::Notify;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::Causes;
@@ -31,38 +29,14 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// The maximum number of digests collected in one pass.
 const BATCH: u64 = 20;
 
-/// Wakes the notifier when an email is queued.
-#[derive(Clone)]
-pub struct NotifierHandle {
-    wake: Arc<Notify>,
-}
-
-impl NotifierHandle {
-    /// Asks the notifier to look for due email now rather than at its next
-    /// poll.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-}
-
 /// Starts the notifier on the current runtime, polling every `poll`.
-pub fn start(
-    store: Store,
-    mailer: Mailer,
-    letterhead: Letterhead,
-    poll: Duration,
-) -> NotifierHandle {
-    let wake = Arc::new(Notify::new());
-    let handle = NotifierHandle {
-        wake: Arc::clone(&wake),
-    };
+pub fn start(store: Store, mailer: Mailer, letterhead: Letterhead, poll: Duration) {
     let sender = Sender {
         store,
         mailer,
         letterhead,
     };
-    tokio::spawn(sender.run(wake, poll).instrument(info_span!("notifier")));
-    handle
+    tokio::spawn(sender.run(poll).instrument(info_span!("notifier")));
 }
 
 /// The state of the task: it owns the mailer and its connection pool.
@@ -73,7 +47,7 @@ struct Sender {
 }
 
 impl Sender {
-    async fn run(mut self, wake: Arc<Notify>, poll: Duration) {
+    async fn run(mut self, poll: Duration) {
         loop {
             // A panic in one pass is logged and the next pass runs, so one
             // bad row cannot stop this node's email for good.
@@ -81,7 +55,7 @@ impl Sender {
             if pass.is_err() {
                 error!("the notifier panicked; it carries on at the next poll");
             }
-            let _woken_or_timed_out = tokio::time::timeout(poll, wake.notified()).await;
+            tokio::time::sleep(poll).await;
         }
     }
 
@@ -99,15 +73,10 @@ impl Sender {
     /// sent, so its lease covers that one send and no other node takes it
     /// while this one is still working on it.
     async fn send_due(&mut self) -> Result<(), kinlink_store::StoreError> {
-        loop {
-            let claimed = self.store.claim_due_emails(Utc::now(), LEASE, 1).await?;
-            if claimed.is_empty() {
-                return Ok(());
-            }
-            for email in claimed {
-                self.send_one(email).await?;
-            }
+        while let Some(email) = self.store.claim_due_email(Utc::now(), LEASE).await? {
+            self.send_one(email).await?;
         }
+        Ok(())
     }
 
     async fn send_one(&mut self, email: ClaimedEmail) -> Result<(), kinlink_store::StoreError> {

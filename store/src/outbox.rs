@@ -12,12 +12,15 @@ use kinlink_core::UserId;
 use kinlink_core::notices::{EmailState, Template};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-
 use tracing::{info, warn};
 
 use crate::entity::{email_outbox, user};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
+
+/// The due rows one claim looks at. Rows that cannot be sent are closed as
+/// they are met, so a few of them do not hold up the rest.
+const CLAIM_CANDIDATES: u64 = 20;
 
 /// An email to queue.
 pub struct NewEmail {
@@ -80,16 +83,15 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` emails that are due at `now`, each for `lease`.
-    /// An email whose recipient is gone or disabled is failed, not
-    /// returned; one whose sending already ended unknown twice is closed as
-    /// unconfirmed.
-    pub async fn claim_due_emails(
+    /// Claims the next email that is due at `now`, for `lease`. Rows that
+    /// cannot be sent are closed on the way: a recipient who is gone or
+    /// disabled, an unknown template, or a second lease that ran out
+    /// (the email was already sent once more).
+    pub async fn claim_due_email(
         &self,
         now: DateTime<Utc>,
         lease: Duration,
-        limit: u64,
-    ) -> Result<Vec<ClaimedEmail>, StoreError> {
+    ) -> Result<Option<ClaimedEmail>, StoreError> {
         let due = Condition::any()
             .add(
                 Condition::all()
@@ -104,16 +106,15 @@ impl Store {
         let candidates = email_outbox::Entity::find()
             .filter(due)
             .order_by_asc(email_outbox::Column::NextAttemptAt)
-            .limit(limit)
+            .limit(CLAIM_CANDIDATES)
             .all(&self.db)
             .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
         for row in candidates {
             if let Some(email) = self.claim_email(row, now, lease).await? {
-                claimed.push(email);
+                return Ok(Some(email));
             }
         }
-        Ok(claimed)
+        Ok(None)
     }
 
     /// Takes one candidate row unless another node took it first.
@@ -146,30 +147,30 @@ impl Store {
         if update.exec(&self.db).await?.rows_affected != 1 {
             return Ok(None);
         }
+        let close = |state, code| Attempted::Finished(state, Some(code));
 
-        // The second unknown ending closes it: it was sent once more already.
         if unknown_outcomes >= 2 {
             warn!(email_id = %row.id, "email closed unconfirmed: its lease ran out a second time");
-            let closed = Attempted::Finished(EmailState::Unconfirmed, Some("unknown_outcome"));
-            self.record_attempt(row.id, row.attempts, unknown_outcomes, closed, now)
-                .await?;
-            return Ok(None);
+            let closed = close(EmailState::Unconfirmed, "unknown_outcome");
+            return self
+                .close_claimed(&row, unknown_outcomes, closed, now)
+                .await;
         }
         let Some(template) = Template::from_code(&row.template) else {
             warn!(email_id = %row.id, "email failed: its template is unknown");
-            let failed = Attempted::Finished(EmailState::Failed, Some("unknown_template"));
-            self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
-                .await?;
-            return Ok(None);
+            let failed = close(EmailState::Failed, "unknown_template");
+            return self
+                .close_claimed(&row, unknown_outcomes, failed, now)
+                .await;
         };
         let recipient = user::Entity::find_by_id(row.user_id).one(&self.db).await?;
         let disabled = AccountStatus::Disabled.as_str();
         let Some(recipient) = recipient.filter(|u| u.status != disabled) else {
             info!(email_id = %row.id, "email dropped: its recipient is gone or disabled");
-            let failed = Attempted::Finished(EmailState::Failed, Some("no_recipient"));
-            self.record_attempt(row.id, row.attempts, unknown_outcomes, failed, now)
-                .await?;
-            return Ok(None);
+            let failed = close(EmailState::Failed, "no_recipient");
+            return self
+                .close_claimed(&row, unknown_outcomes, failed, now)
+                .await;
         };
         Ok(Some(ClaimedEmail {
             id: row.id,
@@ -179,6 +180,19 @@ impl Store {
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
         }))
+    }
+
+    /// Records a just-claimed row as finished without sending it.
+    async fn close_claimed(
+        &self,
+        row: &email_outbox::Model,
+        unknown_outcomes: i32,
+        closed: Attempted,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedEmail>, StoreError> {
+        self.record_attempt(row.id, row.attempts, unknown_outcomes, closed, now)
+            .await?;
+        Ok(None)
     }
 
     /// Records the end of an attempt on an email this node holds, where
