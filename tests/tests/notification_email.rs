@@ -210,7 +210,9 @@ async fn disabled_recipient_gets_no_email() -> anyhow::Result<()> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let row = loop {
         let row = outbox_row(&app, id).await?;
-        if row.state != "pending" || std::time::Instant::now() > deadline {
+        // A claimed row is "sending" for a moment before it is closed.
+        let settled = !matches!(row.state.as_str(), "pending" | "sending");
+        if settled || std::time::Instant::now() > deadline {
             break row;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
