@@ -4,8 +4,8 @@
 //! "the user's 18:00") and stored as UTC instants. Twice a year a local
 //! time does not map to exactly one instant: when clocks go forward an
 //! hour of local times never happens, and when they go back an hour
-//! happens twice. The rules here are fixed so that a daily job runs
-//! exactly once each day: a skipped local time runs at the first valid
+//! happens twice. The rules here are fixed so that a daily job that takes
+//! its next run from [`next_daily`] runs once each day: a skipped local time runs at the first valid
 //! minute after it, and a repeated one at its first occurrence.
 
 use chrono::{
@@ -18,7 +18,7 @@ pub const SCHEDULE_ZONE: Tz = chrono_tz::Europe::London;
 
 /// An upper bound on the local time one clock change skips: Samoa skipped
 /// a whole day when it moved across the date line in 2011.
-const LONGEST_GAP_MINUTES: i64 = 26 * 60;
+const MAX_GAP_MINUTES: i64 = 26 * 60;
 
 /// Returns the instant at which the local time `local` happens in `zone`: the
 /// first valid minute after it if the clocks skip it, the first of two if
@@ -38,7 +38,7 @@ fn after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         .unwrap_or(local)
         .with_nanosecond(0)
         .unwrap_or(local);
-    (1..=LONGEST_GAP_MINUTES)
+    (1..=MAX_GAP_MINUTES)
         .map(|m| whole_minute + Duration::minutes(m))
         .find_map(|candidate| zone.from_local_datetime(&candidate).earliest())
         .map_or_else(

@@ -56,7 +56,7 @@ impl Template {
         };
         format!(
             "Hello,\r\n\r\n{waiting}\r\n\r\nSign in to see it:\r\n{link}\r\n\r\n\
-             This email holds no details on purpose. If you did not expect it, you can \
+             This email contains no details on purpose. If you did not expect it, you can \
              ignore it.\r\n"
         )
     }
@@ -109,17 +109,21 @@ impl Preferences {
         let delivery = match delivery {
             "immediate" => Delivery::Immediate,
             "digest" => Delivery::Digest,
-            _ => return Err(InvalidValue::new("delivery", "must be immediate or digest")),
+            other => {
+                let reason = format!("{:?} is not immediate or digest", shortened(other));
+                return Err(InvalidValue::new("delivery", reason));
+            }
         };
         let digest_hour = u32::try_from(digest_hour)
             .ok()
             .filter(|hour| *hour < 24)
             .ok_or_else(|| InvalidValue::new("digest_hour", "must be a whole hour from 0 to 23"))?;
         let time_zone: Tz = time_zone.parse().map_err(|_unknown| {
-            InvalidValue::new(
-                "time_zone",
-                "must be a time zone name such as Europe/London",
-            )
+            let reason = format!(
+                "{:?} is not a time zone name such as Europe/London",
+                shortened(time_zone)
+            );
+            InvalidValue::new("time_zone", reason)
         })?;
         Ok(Preferences {
             delivery,
@@ -132,6 +136,12 @@ impl Preferences {
     pub fn digest_time(self) -> NaiveTime {
         NaiveTime::from_hms_opt(self.digest_hour, 0, 0).unwrap_or(NaiveTime::MIN)
     }
+}
+
+/// Returns at most the first 64 characters of `value`, to quote it in an
+/// error.
+fn shortened(value: &str) -> String {
+    value.chars().take(64).collect()
 }
 
 /// The states of a queued email.
@@ -194,7 +204,7 @@ pub const MAX_ATTEMPTS: u32 = 12;
 const FIRST_RETRY: Duration = Duration::minutes(1);
 
 /// The maximum wait between two attempts.
-const LONGEST_RETRY: Duration = Duration::hours(6);
+const MAX_RETRY_DELAY: Duration = Duration::hours(6);
 
 /// Returns what to do after an attempt that ended with `outcome`, when
 /// `attempts` attempts (this one included) have been made and
@@ -220,7 +230,7 @@ pub fn next_step(
 /// Returns the wait after the `attempts`-th failed attempt.
 pub fn retry_delay(attempts: u32) -> Duration {
     let doublings = attempts.saturating_sub(1).min(16);
-    (FIRST_RETRY * (1 << doublings)).min(LONGEST_RETRY)
+    (FIRST_RETRY * (1 << doublings)).min(MAX_RETRY_DELAY)
 }
 
 #[cfg(test)]

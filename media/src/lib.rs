@@ -91,7 +91,7 @@ pub const FAILURE_CODES: [&str; 8] = [
 ];
 
 impl MediaError {
-    /// Returns the code the uploader sees: a failure caused by the file
+    /// Returns the code shown to the uploader: a failure caused by the file
     /// names what is wrong with it, anything else is `media.failed`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -90,8 +90,8 @@ pub fn open(path: &Path, kind: Kind) -> Result<ffmpeg::format::context::Input, M
     }
     // Opening reads stream parameters, which can decode a first picture
     // (cover art in a video file, or the first frame of a container whose
-    // header the upload checks cannot read) before any pixel limit applies;
-    // the media job's memory limit bounds that. For audio, only sound
+    // header the upload checks cannot read) before any pixel limit applies.
+    // The media job's memory limit bounds that. For audio, only sound
     // decoders may run, so cover art and pictures in an audio container are
     // never decoded.
     let mut options = ffmpeg::Dictionary::new();

@@ -40,7 +40,7 @@ use crate::{FAILURE_CODES, MediaError};
 /// The first argument that makes the server's executable run one job.
 pub const SUBCOMMAND: &str = "media-job";
 
-/// The longest output line a job may write. A longer one is invalid.
+/// The maximum length of an output line of a job. A longer one is invalid.
 const MAX_LINE: u64 = 64 * 1024;
 
 /// Resource limits of a media job.
@@ -150,7 +150,7 @@ impl Worker {
         if let Some(mut stdin) = child.stdin.take() {
             // A child that died at once has closed its end, and its exit
             // status shows why.
-            let _gone = serde_json::to_writer(&mut stdin, &request);
+            let _child_exited = serde_json::to_writer(&mut stdin, &request);
         }
         let mut outcome = None;
         let mut answer = None;
@@ -251,27 +251,27 @@ fn outcome_of(answer: Answer, out_dir: &Path) -> Result<Finished, MediaError> {
 }
 
 fn rendition(output: Output, out_dir: &Path) -> Result<Rendition, MediaError> {
-    let refused = |what: &str| MediaError::JobStopped(format!("the job named {what}"));
+    let rejected = |what: &str| MediaError::JobStopped(format!("the job named {what}"));
     let mut components = Path::new(&output.file).components();
     let plain = matches!(
         (components.next(), components.next()),
         (Some(Component::Normal(_)), None)
     );
     if !plain {
-        return Err(refused("a file outside its folder"));
+        return Err(rejected("a file outside its folder"));
     }
     let path = out_dir.join(&output.file);
     if !std::fs::symlink_metadata(&path)?.file_type().is_file() {
-        return Err(refused("something other than a regular file"));
+        return Err(rejected("something other than a regular file"));
     }
     let role = [Role::Main, Role::Poster, Role::Thumbnail]
         .into_iter()
         .find(|role| role.as_str() == output.role)
-        .ok_or_else(|| refused("an unknown rendition"))?;
+        .ok_or_else(|| rejected("an unknown rendition"))?;
     let mime = MIME_TYPES
         .into_iter()
         .find(|known| *known == output.mime)
-        .ok_or_else(|| refused("an unknown media type"))?;
+        .ok_or_else(|| rejected("an unknown media type"))?;
     Ok(Rendition {
         role,
         path,
@@ -308,10 +308,12 @@ fn job(out: &mut impl Write) -> Result<Answer, MediaError> {
     let request: Request = serde_json::from_reader(std::io::stdin().lock())
         .map_err(|error| MediaError::JobStopped(format!("invalid request: {error}")))?;
     confine(&request)?;
+
     // Everything that opens files of its own does so before the sandbox.
     let _libraries = transcode::Libraries::load()?;
     let mut status = std::fs::File::open("/proc/self/status").ok();
     let sandboxed = sandbox(&request.input, &request.out_dir)?;
+
     let mut last = None;
     let mut progress = |share: f32| {
         let percent = (share * 100.0).clamp(0.0, 100.0) as u8;
@@ -332,6 +334,7 @@ fn job(out: &mut impl Write) -> Result<Answer, MediaError> {
         )
     }))
     .map_err(|_payload| MediaError::JobStopped("the transcoder panicked".to_owned()))??;
+
     let renditions = renditions
         .into_iter()
         .map(|rendition| Output {
@@ -392,6 +395,7 @@ fn confine(request: &Request) -> Result<(), MediaError> {
     if parent != request.parent {
         return Err(MediaError::JobStopped("the server has stopped".to_owned()));
     }
+
     // No core file may hold the plaintext, and no other process of the
     // same user may attach to this one.
     rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable)
@@ -411,6 +415,7 @@ fn confine(request: &Request) -> Result<(), MediaError> {
         },
     )
     .map_err(|errno| failed("setting the memory limit", errno))?;
+
     // What the job writes is for the server's user alone, like the folder
     // it is in.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
@@ -483,9 +488,9 @@ mod tests {
     fn outcome_refuses_paths_outside_the_folder() {
         let folder = tempfile::tempdir().unwrap();
         for file in ["../main.jpg", "/etc/passwd", "a/b.jpg", "..", ""] {
-            let refused = outcome_of(done(file, "main", "image/jpeg"), folder.path());
+            let rejected = outcome_of(done(file, "main", "image/jpeg"), folder.path());
             assert!(
-                matches!(refused, Err(MediaError::JobStopped(_))),
+                matches!(rejected, Err(MediaError::JobStopped(_))),
                 "{file:?} was accepted"
             );
         }
@@ -499,8 +504,8 @@ mod tests {
         let out = folder.path().join("out");
         std::fs::create_dir(&out).unwrap();
         std::os::unix::fs::symlink(&secret, out.join("main.jpg")).unwrap();
-        let refused = outcome_of(done("main.jpg", "main", "image/jpeg"), &out);
-        assert!(matches!(refused, Err(MediaError::JobStopped(_))));
+        let rejected = outcome_of(done("main.jpg", "main", "image/jpeg"), &out);
+        assert!(matches!(rejected, Err(MediaError::JobStopped(_))));
     }
 
     #[test]
@@ -530,12 +535,12 @@ mod tests {
             assert_eq!(std::fs::read(&input).unwrap(), b"upload");
             std::fs::write(out.join("main.jpg"), b"x").unwrap();
             assert_eq!(std::fs::read(out.join("main.jpg")).unwrap(), b"x");
-            for refused in [neighbour.as_path(), Path::new("/etc/hostname")] {
-                let error = std::fs::read(refused).unwrap_err();
+            for outside in [neighbour.as_path(), Path::new("/etc/hostname")] {
+                let error = std::fs::read(outside).unwrap_err();
                 assert_eq!(
                     error.kind(),
                     std::io::ErrorKind::PermissionDenied,
-                    "{refused:?}"
+                    "{outside:?}"
                 );
             }
             let error = std::fs::write(folder.path().join("new"), b"x").unwrap_err();

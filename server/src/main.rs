@@ -86,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if matches!(cli.command, Command::MediaJob) {
         // Before configuration and logging: a job needs neither, and its
-        // standard output carries its answer.
+        // standard output carries its results.
         return Ok(kinlink_media::worker::child_main()?);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;

@@ -13,7 +13,7 @@
 //!
 //! A media job that crashes, runs out of memory or out of time fails its
 //! file once, and the file is not retried. A job cut off by a stopped
-//! server is resumed when a member next asks for the file's status, for a
+//! server is resumed when a member next requests the file's status, for a
 //! limited number of attempts: only a member's session can open the file
 //! key.
 

@@ -152,7 +152,7 @@ impl Store {
 
         let transaction = self.begin_write().await?;
         let id = uuid::Uuid::now_v7();
-        let taken = digest::Entity::insert(digest::ActiveModel {
+        let inserted = digest::Entity::insert(digest::ActiveModel {
             id: Set(id),
             user_id: Set(user_id.0),
             slot: Set(slot),
@@ -160,7 +160,7 @@ impl Store {
         })
         .exec_without_returning(&*transaction)
         .await;
-        match taken {
+        match inserted {
             Ok(_) => {}
             Err(error) if is_unique_violation(&error) => {
                 transaction.rollback().await?;

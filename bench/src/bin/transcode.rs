@@ -2,8 +2,8 @@
 //! does: from a thread of the worker pool, in a media job process started
 //! from the server's executable. Prints the wall time as JSON. The runner
 //! (`bench/run-transcode.py`) measures CPU time from outside, the same way
-//! for this and for the `ffmpeg` tool; the job process's time counts,
-//! since this program waits for it.
+//! for this and for the `ffmpeg` tool. The job process's time counts,
+//! because this program waits for it.
 
 use std::path::PathBuf;
 use std::sync::mpsc;

@@ -6,7 +6,7 @@
 //! looks for the details that do: the case's protected terms (the adoptive
 //! surname, the child's new name, school, town, clubs), postcodes, street
 //! addresses, phone numbers, email addresses, links and social media user
-//! names, and school names. Each [`Finding`] says where it is in the text
+//! names, and school names. Each [`Finding`] gives its place in the text
 //! and which [`Rule`] found it, so the writer sees it before submitting and
 //! the practitioner sees it in review.
 //!
@@ -109,7 +109,7 @@ impl Detector {
         Detector { terms }
     }
 
-    /// Every finding in `text`, ordered by position. Two rules can flag
+    /// Returns every finding in `text`, ordered by position. Two rules can flag
     /// overlapping stretches ("Mrs Baker" is a full name and contains a
     /// protected term), and both are listed. Overlapping stretches that
     /// one rule found for the same term are joined into one.

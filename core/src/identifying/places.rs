@@ -58,12 +58,12 @@ fn name_word(text: &str, words: &[Word], at: usize) -> bool {
             && !lexicon::has(FUNCTION_WORDS, &word.folded))
 }
 
-/// Walks back from the word before `at` over up to `most` name words, each
+/// Walks back from the word before `at` over up to `max_words` name words, each
 /// joined to the next. Returns the index of the first, if there is one.
-fn name_start(text: &str, words: &[Word], at: usize, most: usize) -> Option<usize> {
+fn name_start(text: &str, words: &[Word], at: usize, max_words: usize) -> Option<usize> {
     let mut first = None;
     let mut next = at;
-    while next > 0 && at - next < most {
+    while next > 0 && at - next < max_words {
         let candidate = next - 1;
         if !name_word(text, words, candidate)
             || !text::within_name(text, &words[candidate], &words[next])

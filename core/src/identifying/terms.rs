@@ -159,11 +159,11 @@ fn match_at(text: &str, words: &[Word], at: usize, term: &Term) -> Option<Match>
         return None;
     }
     let mut edits = 0;
-    for (word, wanted) in candidate.iter().zip(&term.words) {
-        if word.folded == *wanted {
+    for (word, expected) in candidate.iter().zip(&term.words) {
+        if word.folded == *expected {
             continue;
         }
-        if !term.near || edits > 0 || !misspelling(word, wanted) {
+        if !term.near || edits > 0 || !misspelling(word, expected) {
             return None;
         }
         edits += 1;
@@ -175,13 +175,13 @@ fn match_at(text: &str, words: &[Word], at: usize, term: &Term) -> Option<Match>
     })
 }
 
-/// Checks whether `word` reads as a misspelling of `wanted`: one edit away, the
+/// Checks whether `word` reads as a misspelling of `expected`: one edit away, the
 /// same first letter, and not itself an everyday word ("parked" is not a
 /// misspelt "Parker").
-fn misspelling(word: &Word, wanted: &str) -> bool {
+fn misspelling(word: &Word, expected: &str) -> bool {
     word.is_alphabetic()
-        && word.folded.chars().next() == wanted.chars().next()
-        && text::one_edit_apart(&word.folded, wanted)
+        && word.folded.chars().next() == expected.chars().next()
+        && text::one_edit_apart(&word.folded, expected)
         && !lexicon::is_everyday(&word.folded)
 }
 
