@@ -71,6 +71,34 @@ impl Keyring {
         Ok(aead::seal(key, plaintext, aad.as_bytes())?)
     }
 
+    /// Seals a value of a conversation other than a message (a letter, a
+    /// reason, the protected terms) under the key of one epoch, bound to
+    /// its place by `aad`.
+    pub async fn seal_bound(
+        &mut self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+        aad: &aead::AssociatedData,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, ActorError> {
+        let key = self.conversation_key(store, conversation, epoch).await?;
+        Ok(aead::seal(key, plaintext, aad.as_bytes())?)
+    }
+
+    /// Opens a value sealed by [`Keyring::seal_bound`].
+    pub async fn open_bound(
+        &mut self,
+        store: &Store,
+        conversation: ConversationId,
+        epoch: i32,
+        aad: &aead::AssociatedData,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, ActorError> {
+        let key = self.conversation_key(store, conversation, epoch).await?;
+        Ok(aead::open(key, ciphertext, aad.as_bytes())?)
+    }
+
     /// Opens a message with a conversation key already in memory, without
     /// touching the store; `None` when the key has not been opened yet.
     pub fn open_with_cached_key(

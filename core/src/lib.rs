@@ -10,6 +10,7 @@ pub mod content;
 pub mod crypto;
 pub mod identifying;
 pub mod ids;
+pub mod letterbox;
 pub mod local_time;
 pub mod notices;
 pub mod permissions;

@@ -16,6 +16,10 @@ use crate::values::InvalidValue;
 pub enum Template {
     /// A new message or letter waits in one of the user's conversations.
     NewMessage,
+    /// A letter waits for the practitioner's review.
+    LetterToReview,
+    /// A practitioner decided on a letter the user wrote.
+    LetterDecided,
     /// The daily digest: several things wait.
     Digest,
 }
@@ -25,6 +29,8 @@ impl Template {
     pub fn code(self) -> &'static str {
         match self {
             Template::NewMessage => "new_message",
+            Template::LetterToReview => "letter_to_review",
+            Template::LetterDecided => "letter_decided",
             Template::Digest => "digest",
         }
     }
@@ -33,6 +39,8 @@ impl Template {
     pub fn from_code(code: &str) -> Option<Template> {
         match code {
             "new_message" => Some(Template::NewMessage),
+            "letter_to_review" => Some(Template::LetterToReview),
+            "letter_decided" => Some(Template::LetterDecided),
             "digest" => Some(Template::Digest),
             _ => None,
         }
@@ -42,6 +50,8 @@ impl Template {
     pub fn subject(self) -> &'static str {
         match self {
             Template::NewMessage => "Something is waiting for you in KinLink",
+            Template::LetterToReview => "A letter is waiting for your review in KinLink",
+            Template::LetterDecided => "There is news about a letter you wrote in KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
     }
@@ -50,6 +60,8 @@ impl Template {
     pub fn body(self, link: &str) -> String {
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
+            Template::LetterToReview => "A letter has been submitted and waits for your review.",
+            Template::LetterDecided => "A letter you wrote has been looked at.",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
             }
@@ -289,7 +301,12 @@ mod tests {
 
     #[test]
     fn templates_round_trip_by_code() {
-        for template in [Template::NewMessage, Template::Digest] {
+        for template in [
+            Template::NewMessage,
+            Template::LetterToReview,
+            Template::LetterDecided,
+            Template::Digest,
+        ] {
             assert_eq!(Template::from_code(template.code()), Some(template));
         }
         assert_eq!(Template::from_code("unknown"), None);

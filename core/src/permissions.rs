@@ -93,6 +93,17 @@ pub enum Action {
     DisableAccount,
     /// Read the organisation's audit trail.
     ReadAuditTrail,
+    /// Read a contact link's agreement (its protected terms need
+    /// [`Action::SetAgreement`] too).
+    ReadAgreement,
+    /// Set a contact link's agreement, suspend it or end it.
+    SetAgreement,
+    /// Write and submit letters in a contact link.
+    WriteLetter,
+    /// Review submitted letters, see their findings and the link's timeline.
+    ReviewLetter,
+    /// Write and read a contact link's case notes, which families never see.
+    KeepCaseNotes,
 }
 
 /// How the actor relates to the subject of the request.
@@ -162,6 +173,21 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, DisableAccount, OwningOrganisationStaff),
     (PlatformAdmin, DisableAccount, Platform),
     (Manager, ReadAuditTrail, OwningOrganisationStaff),
+    // Letterbox: the supervisor sets the agreement and reviews; the
+    // families write. Which side a family member writes for is the
+    // agreement's, checked where the letter is written.
+    (Manager, ReadAgreement, ConversationMember),
+    (Practitioner, ReadAgreement, ConversationMember),
+    (AdoptiveFamilyMember, ReadAgreement, ConversationMember),
+    (BirthFamilyMember, ReadAgreement, ConversationMember),
+    (Manager, SetAgreement, ConversationSupervisor),
+    (Practitioner, SetAgreement, ConversationSupervisor),
+    (AdoptiveFamilyMember, WriteLetter, ConversationMember),
+    (BirthFamilyMember, WriteLetter, ConversationMember),
+    (Manager, ReviewLetter, ConversationSupervisor),
+    (Practitioner, ReviewLetter, ConversationSupervisor),
+    (Manager, KeepCaseNotes, ConversationSupervisor),
+    (Practitioner, KeepCaseNotes, ConversationSupervisor),
 ];
 
 /// A request the grant table does not allow.
@@ -257,6 +283,21 @@ mod tests {
     fn family_cannot_manage_members() {
         let every = [Themselves, ConversationMember, ConversationSupervisor];
         assert!(check(&[AdoptiveFamilyMember], ManageMembers, &every).is_err());
+    }
+
+    #[test]
+    fn only_the_supervisor_reviews_and_only_families_write() {
+        let member = [ConversationMember];
+        let supervisor = [ConversationMember, ConversationSupervisor];
+        assert!(check(&[Practitioner], ReviewLetter, &supervisor).is_ok());
+        assert!(check(&[Practitioner], ReviewLetter, &member).is_err());
+        assert!(check(&[BirthFamilyMember], ReviewLetter, &supervisor).is_err());
+        assert!(check(&[BirthFamilyMember], SetAgreement, &supervisor).is_err());
+        assert!(check(&[BirthFamilyMember], WriteLetter, &member).is_ok());
+        assert!(check(&[Practitioner], WriteLetter, &supervisor).is_err());
+        assert!(check(&[PlatformAdmin], ReadAgreement, &supervisor).is_err());
+        assert!(check(&[AdoptiveFamilyMember], KeepCaseNotes, &supervisor).is_err());
+        assert!(check(&[Practitioner], KeepCaseNotes, &member).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod m20261204_000007_accepted_media;
 mod m20261204_000008_sealed_file_names;
 mod m20261205_000009_email_outbox;
 mod m20261205_000010_notification_preferences;
+mod m20261205_000011_letterbox;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_sealed_file_names::Migration),
             Box::new(m20261205_000009_email_outbox::Migration),
             Box::new(m20261205_000010_notification_preferences::Migration),
+            Box::new(m20261205_000011_letterbox::Migration),
         ]
     }
 }

@@ -180,6 +180,28 @@ pub async fn create_conversation(
     created_by: UserId,
     members: Vec<NewMember>,
 ) -> Result<ConversationId, ApiError> {
+    let (id, _key) = create_conversation_with_key(
+        store,
+        kind,
+        organisation,
+        organisation_public,
+        created_by,
+        members,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Creates a conversation as [`create_conversation`] does, and returns its
+/// key of epoch 0 too, for a caller that seals the first values in it.
+pub async fn create_conversation_with_key(
+    store: &Store,
+    kind: ConversationKind,
+    organisation: OrganisationId,
+    organisation_public: &PublicKey,
+    created_by: UserId,
+    members: Vec<NewMember>,
+) -> Result<(ConversationId, SecretKey), ApiError> {
     let id = ConversationId::new();
     let key = SecretKey::generate()?;
     let info = bindings::conversation_key_info(id, 0);
@@ -207,7 +229,7 @@ pub async fn create_conversation(
             created_at: Utc::now(),
         })
         .await?;
-    Ok(id)
+    Ok((id, key))
 }
 
 /// Creates a fresh conversation key for `epoch`, sealed to each listed

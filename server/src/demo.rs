@@ -1,6 +1,6 @@
 //! Demo data for a first run: two organisations, their practitioners, an
-//! adoptive parent and a birth parent in a supervised contact link, and a
-//! discussion between the organisations. Passwords are generated and
+//! adoptive parent and a birth parent in a supervised contact link with its
+//! agreement, and a discussion between the organisations. Passwords are generated and
 //! written to an owner-only file, never to a log.
 
 use std::path::{Path, PathBuf};
@@ -9,16 +9,20 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinlink_core::crypto::keys::PublicKey;
-use kinlink_core::crypto::{random_bytes, totp};
+use kinlink_core::crypto::{SecretKey, aead, bindings, random_bytes, totp};
+use kinlink_core::identifying::{ProtectedTerm, TermKind};
+use kinlink_core::letterbox::{Exchange, PartyRelationship, ReadReceipts, ReviewLevel, Side};
 use kinlink_core::permissions::Role;
+use kinlink_core::{ConversationId, UserId};
 use kinlink_store::Store;
 use kinlink_store::conversations::ConversationKind;
+use kinlink_store::letterbox::AgreementRecord;
 use kinlink_store::users::AccountStatus;
 use serde::Serialize;
 
 use crate::accounts::{
     AccountRequest, NewAccountSecrets, NewMember, create_account, create_conversation,
-    create_organisation, grant_organisation_key,
+    create_conversation_with_key, create_organisation, grant_organisation_key,
 };
 use crate::recovery::write_owner_only;
 
@@ -69,7 +73,7 @@ pub async fn seed(
     )
     .await?;
 
-    let people: [(&str, &str, &str, Role, bool); 5] = [
+    let people: [(&str, &str, &str, Role, bool); 7] = [
         (
             "la_manager",
             "manager@northshire.example",
@@ -94,7 +98,7 @@ pub async fn seed(
         (
             "adoptive_parent",
             "adoptive.parent@family.example",
-            "Alex Carter",
+            "Alex",
             Role::AdoptiveFamilyMember,
             true,
         ),
@@ -104,6 +108,20 @@ pub async fn seed(
             "Jordan Blake",
             Role::BirthFamilyMember,
             true,
+        ),
+        (
+            "second_adoptive_parent",
+            "second.adoptive@family.example",
+            "Sam",
+            Role::AdoptiveFamilyMember,
+            false,
+        ),
+        (
+            "second_birth_relative",
+            "second.birth@family.example",
+            "Robin Hale",
+            Role::BirthFamilyMember,
+            false,
         ),
     ];
     let mut created: Vec<(DemoUser, NewAccountSecrets)> = Vec::new();
@@ -158,7 +176,7 @@ pub async fn seed(
         public_key: created[index].1.public_key,
         role,
     };
-    create_conversation(
+    let (contact_link, link_key) = create_conversation_with_key(
         store,
         ConversationKind::ContactLink,
         authority,
@@ -168,6 +186,55 @@ pub async fn seed(
             member(1, "supervisor"),
             member(3, "participant"),
             member(4, "participant"),
+        ],
+    )
+    .await?;
+    set_demo_agreement(
+        store,
+        contact_link,
+        &link_key,
+        created[1].1.user_id,
+        ReviewLevel::EveryItem,
+        [
+            (created[3].1.user_id, PartyRelationship::AdoptiveParent),
+            (created[4].1.user_id, PartyRelationship::Parent),
+        ],
+        [
+            (TermKind::Surname, "Carter"),
+            (TermKind::FirstName, "Mia"),
+            (TermKind::School, "Oakfield Primary School"),
+            (TermKind::Town, "Ashby"),
+        ],
+    )
+    .await?;
+    let (second_link, second_key) = create_conversation_with_key(
+        store,
+        ConversationKind::ContactLink,
+        agency,
+        &agency_keys.public,
+        created[2].1.user_id,
+        vec![
+            member(2, "supervisor"),
+            member(5, "participant"),
+            member(6, "participant"),
+        ],
+    )
+    .await?;
+    set_demo_agreement(
+        store,
+        second_link,
+        &second_key,
+        created[2].1.user_id,
+        ReviewLevel::FirstExchange,
+        [
+            (created[5].1.user_id, PartyRelationship::AdoptiveParent),
+            (created[6].1.user_id, PartyRelationship::Grandparent),
+        ],
+        [
+            (TermKind::Surname, "Whitlock"),
+            (TermKind::FirstName, "Leo"),
+            (TermKind::School, "Ysgol Glan Morfa"),
+            (TermKind::Town, "Porthcawl"),
         ],
     )
     .await?;
@@ -186,4 +253,54 @@ pub async fn seed(
     };
     write_owner_only(&path, &serde_json::to_vec_pretty(&credentials)?)?;
     Ok(path)
+}
+
+/// Gives a demo contact link its agreement: a letter each way a year, and
+/// the adoptive family's surname, the child's new first name, school and
+/// town protected.
+async fn set_demo_agreement(
+    store: &Store,
+    link: ConversationId,
+    key: &SecretKey,
+    practitioner: UserId,
+    review_level: ReviewLevel,
+    [adoptive, birth]: [(UserId, PartyRelationship); 2],
+    terms: [(TermKind, &str); 4],
+) -> anyhow::Result<()> {
+    let terms = terms.map(|(kind, text)| ProtectedTerm {
+        kind,
+        text: text.to_owned(),
+    });
+    let aad = bindings::agreement_terms(link, 0);
+    let terms_ciphertext = aead::seal(key, &serde_json::to_vec(&terms)?, aad.as_bytes())?;
+    let exchanges = [
+        Exchange {
+            month: 3,
+            from: Side::Adoptive,
+        },
+        Exchange {
+            month: 9,
+            from: Side::Birth,
+        },
+    ];
+    store
+        .put_agreement(AgreementRecord {
+            conversation_id: link,
+            review_level: review_level.as_str(),
+            read_receipts: ReadReceipts::Everyone.as_str(),
+            on_request: false,
+            exchanges: serde_json::to_string(&exchanges)?,
+            adoptive_media: "document,image".to_owned(),
+            birth_media: "document,image".to_owned(),
+            terms_epoch: 0,
+            terms_ciphertext,
+            parties: vec![
+                (adoptive.0, Side::Adoptive, adoptive.1),
+                (birth.0, Side::Birth, birth.1),
+            ],
+            updated_by: practitioner,
+            updated_at: chrono::Utc::now(),
+        })
+        .await?;
+    Ok(())
 }

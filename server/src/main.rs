@@ -8,6 +8,7 @@ mod demo;
 mod error;
 mod frame_guard;
 mod http;
+mod letterbox;
 mod load_fixtures;
 mod processing;
 mod recovery;

@@ -82,17 +82,28 @@ impl Catcher {
 
     /// Returns every received message whose headers hold `message_id`.
     pub fn messages_with(&self, message_id: &str) -> anyhow::Result<Vec<Received>> {
+        Ok(self
+            .messages()?
+            .into_iter()
+            .filter(|message| {
+                let header_end = message.raw.find("\r\n\r\n").unwrap_or(message.raw.len());
+                message.raw[..header_end].contains(message_id)
+            })
+            .collect())
+    }
+
+    /// Returns every message received so far.
+    pub fn messages(&self) -> anyhow::Result<Vec<Received>> {
         let mut found = Vec::new();
+        if !self.dir.exists() {
+            return Ok(found);
+        }
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
             if path.extension().is_none_or(|e| e != "eml") {
                 continue;
             }
             let raw = std::fs::read_to_string(&path)?;
-            let header_end = raw.find("\r\n\r\n").unwrap_or(raw.len());
-            if !raw[..header_end].contains(message_id) {
-                continue;
-            }
             let envelope = std::fs::read_to_string(path.with_extension("json"))?;
             found.push(Received {
                 raw,

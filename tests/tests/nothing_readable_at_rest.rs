@@ -5,6 +5,7 @@ use kinlink_core::{ConversationId, UserId};
 use kinlink_tests::secrets::{Secret, conversation_key, find_in, user_keys};
 use kinlink_tests::{AppOptions, Database, TestApp};
 use sea_orm::ConnectionTrait;
+use serde_json::json;
 
 /// Runs a conversation between the two parents and both practitioners and
 /// returns every secret involved.
@@ -81,7 +82,114 @@ async fn converse(app: &TestApp) -> anyhow::Result<Vec<Secret>> {
             bytes: key.expose().to_vec(),
         });
     }
+    secrets.extend(write_letterbox(&clients[1].0, &clients[2].0).await?);
     Ok(secrets)
+}
+
+/// Sets a contact agreement with a protected term, writes a letter that a
+/// practitioner returns with a reason, suspends the link with a reason and
+/// adds a case note; returns each text.
+async fn write_letterbox(
+    family: &kinlink_tests::Client,
+    practitioner: &kinlink_tests::Client,
+) -> anyhow::Result<Vec<Secret>> {
+    let unique = |label: &str| format!("{label} {}", uuid::Uuid::new_v4().simple());
+    let term = unique("Protectedname");
+    let letter_text = unique("letter words");
+    let reason = unique("return reason");
+    let suspension = unique("suspension reason");
+    let note = unique("case note words");
+    let link = practitioner.conversation_id("contact_link").await?;
+    let agreement_path = format!("/api/v1/conversations/{link}/agreement");
+    let mut agreement = practitioner.get_json(&agreement_path).await?;
+    let parties: Vec<serde_json::Value> = agreement["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| json!({"user_id": p["user_id"], "side": p["side"], "relationship": p["relationship"]}))
+        .collect();
+    agreement["parties"] = json!(parties);
+    agreement["protected_terms"] = json!([{"kind": "other", "text": term}]);
+    for field in ["conversation_id", "status", "status_reason", "updated_at"] {
+        if let Some(object) = agreement.as_object_mut() {
+            object.remove(field);
+        }
+    }
+    let stored = practitioner.put(&agreement_path, &agreement).await?;
+    anyhow::ensure!(
+        stored.status() == 200,
+        "agreement: {}",
+        stored.text().await?
+    );
+
+    let draft: serde_json::Value = family
+        .post(
+            &format!("/api/v1/conversations/{link}/letters"),
+            &json!({"body": letter_text}),
+        )
+        .await?
+        .json()
+        .await?;
+    let letter = format!(
+        "/api/v1/letters/{}",
+        draft["id"].as_str().unwrap_or_default()
+    );
+    anyhow::ensure!(
+        family
+            .post(&format!("{letter}/submit"), &json!({}))
+            .await?
+            .status()
+            == 200
+    );
+    let decided = practitioner
+        .post(
+            &format!("{letter}/decision"),
+            &json!({"decision": "return", "reason": reason}),
+        )
+        .await?;
+    anyhow::ensure!(
+        decided.status() == 200,
+        "decision: {}",
+        decided.text().await?
+    );
+    let status = format!("{agreement_path}/status");
+    anyhow::ensure!(
+        practitioner
+            .post(
+                &status,
+                &json!({"status": "suspended", "reason": suspension})
+            )
+            .await?
+            .status()
+            == 200
+    );
+    anyhow::ensure!(
+        practitioner
+            .post(&status, &json!({"status": "active"}))
+            .await?
+            .status()
+            == 200
+    );
+    let noted = practitioner
+        .post(
+            &format!("/api/v1/conversations/{link}/notes"),
+            &json!({"body": note}),
+        )
+        .await?;
+    anyhow::ensure!(noted.status() == 201, "note: {}", noted.text().await?);
+    Ok([
+        ("protected term", term),
+        ("letter text", letter_text),
+        ("return reason", reason),
+        ("suspension reason", suspension),
+        ("case note", note),
+    ]
+    .into_iter()
+    .map(|(name, text)| Secret {
+        name: name.to_owned(),
+        bytes: text.into_bytes(),
+    })
+    .collect())
 }
 
 async fn database_bytes(app: &TestApp) -> anyhow::Result<Vec<u8>> {

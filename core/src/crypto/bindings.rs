@@ -58,6 +58,78 @@ pub fn message(
     data
 }
 
+/// Binds one version of a letter to its link, letter, writer and key
+/// epoch.
+pub fn letter_version(
+    conversation: ConversationId,
+    letter: uuid::Uuid,
+    version: i32,
+    writer: UserId,
+    epoch: i32,
+) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink letter version v1");
+    data.push(conversation.as_bytes())
+        .push(letter.as_bytes())
+        .push(&version.to_be_bytes())
+        .push(writer.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
+/// Binds a practitioner's reason for a decision to the step of the
+/// letter's timeline that records it.
+pub fn letter_reason(
+    conversation: ConversationId,
+    letter: uuid::Uuid,
+    event: uuid::Uuid,
+    epoch: i32,
+) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink letter reason v1");
+    data.push(conversation.as_bytes())
+        .push(letter.as_bytes())
+        .push(event.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
+/// Binds a contact link's protected terms to the link.
+pub fn agreement_terms(conversation: ConversationId, epoch: i32) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink agreement terms v1");
+    data.push(conversation.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
+/// Binds the reason a contact link was suspended or ended to the link.
+pub fn link_status_reason(conversation: ConversationId, epoch: i32) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink link status reason v1");
+    data.push(conversation.as_bytes())
+        .push(&epoch.to_be_bytes());
+    data
+}
+
+/// Binds a case note's text to its link, id and author.
+pub fn case_note(conversation: ConversationId, note: uuid::Uuid, author: UserId) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink case note v1");
+    data.push(conversation.as_bytes())
+        .push(note.as_bytes())
+        .push(author.as_bytes());
+    data
+}
+
+/// HPKE `info` for a case note's key, sealed to the organisation.
+pub fn case_note_key_info(
+    organisation: OrganisationId,
+    conversation: ConversationId,
+    note: uuid::Uuid,
+) -> Vec<u8> {
+    let mut data = AssociatedData::new("kinlink case note key v1");
+    data.push(organisation.as_bytes())
+        .push(conversation.as_bytes())
+        .push(note.as_bytes());
+    data.as_bytes().to_vec()
+}
+
 /// HPKE `info` for a conversation key of one epoch.
 pub fn conversation_key_info(conversation: ConversationId, epoch: i32) -> Vec<u8> {
     let mut data = AssociatedData::new("kinlink conversation key v1");

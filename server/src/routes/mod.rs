@@ -1,9 +1,12 @@
 //! HTTP routes, one module per resource.
 
+pub mod agreements;
 pub mod auth;
+pub mod case_notes;
 pub mod conversations;
 pub mod files;
 pub mod health;
+pub mod letters;
 pub mod notifications;
 pub mod sessions;
 pub mod users;
@@ -40,6 +43,35 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::delete().to(conversations::remove_member),
                 )
                 .route("/conversations/{id}/uploads", web::post().to(files::start))
+                .route(
+                    "/conversations/{id}/agreement",
+                    web::get().to(agreements::get),
+                )
+                .route(
+                    "/conversations/{id}/agreement",
+                    web::put().to(agreements::put),
+                )
+                .route(
+                    "/conversations/{id}/agreement/status",
+                    web::post().to(agreements::set_status),
+                )
+                .route("/conversations/{id}/letters", web::get().to(letters::list))
+                .route(
+                    "/conversations/{id}/letters",
+                    web::post().to(letters::create),
+                )
+                .route(
+                    "/conversations/{id}/timeline",
+                    web::get().to(letters::timeline),
+                )
+                .route("/conversations/{id}/notes", web::get().to(case_notes::list))
+                .route("/conversations/{id}/notes", web::post().to(case_notes::add))
+                .route("/letters/{id}", web::get().to(letters::get))
+                .route("/letters/{id}", web::put().to(letters::save))
+                .route("/letters/{id}/submit", web::post().to(letters::submit))
+                .route("/letters/{id}/decision", web::post().to(letters::decide))
+                .route("/letters/{id}/read", web::post().to(letters::read))
+                .route("/review-queue", web::get().to(letters::review_queue))
                 .route("/uploads/{id}", web::get().to(files::status))
                 .route("/uploads/{id}", web::patch().to(files::append))
                 .route(
@@ -68,7 +100,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(64 * 1024)
+        .limit(256 * 1024)
         .error_handler(|error, _request| {
             ApiError::InvalidJson(without_values(&error.to_string())).into()
         })

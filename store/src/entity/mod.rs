@@ -1,6 +1,9 @@
 //! sea-orm entities, one module per table.
 
+pub mod agreement_party;
 pub mod audit_event;
+pub mod case_note;
+pub mod contact_agreement;
 pub mod conversation;
 pub mod conversation_key;
 pub mod conversation_member;
@@ -8,6 +11,9 @@ pub mod digest;
 pub mod email_outbox;
 pub mod file;
 pub mod file_rendition;
+pub mod letter;
+pub mod letter_event;
+pub mod letter_version;
 pub mod membership;
 pub mod message;
 pub mod notification;

@@ -1,0 +1,610 @@
+//! Letterbox contact: the agreement that governs a contact link and the
+//! life of a letter through review.
+//!
+//! A contact agreement says who the parties are and on which side, when
+//! letters are due, what each side may attach, how closely letters are
+//! reviewed, who sees read receipts and which terms (the adoptive surname,
+//! the child's new name, school, town) a letter must not carry. A letter
+//! moves from draft through review to release; [`LetterStatus::next`] is
+//! the one place that says which moves are allowed.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::identifying::ProtectedTerm;
+use crate::values::InvalidValue;
+
+/// Longest protected term, in characters.
+pub const TERM_MAX_CHARS: usize = 100;
+/// Most protected terms in one agreement.
+pub const MAX_TERMS: usize = 50;
+/// Longest reason for suspending or ending a link, in characters.
+pub const STATUS_REASON_MAX_CHARS: usize = 1_000;
+/// Longest reason for returning or holding a letter, in characters.
+pub const DECISION_REASON_MAX_CHARS: usize = 2_000;
+/// Largest letter text, in bytes.
+pub const LETTER_MAX_BYTES: usize = 50_000;
+
+/// Which family a party belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The child's adoptive family.
+    Adoptive,
+    /// The child's birth family, siblings placed elsewhere included.
+    Birth,
+}
+
+impl Side {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Adoptive => "adoptive",
+            Side::Birth => "birth",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<Side> {
+        match name {
+            "adoptive" => Some(Side::Adoptive),
+            "birth" => Some(Side::Birth),
+            _ => None,
+        }
+    }
+
+    /// Returns the other family.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Adoptive => Side::Birth,
+            Side::Birth => Side::Adoptive,
+        }
+    }
+}
+
+/// What a party is to the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRelationship {
+    /// A birth parent.
+    Parent,
+    /// A birth grandparent.
+    Grandparent,
+    /// A birth brother or sister living with the birth family.
+    Sibling,
+    /// A brother or sister placed with another family.
+    SiblingPlacedElsewhere,
+    /// A birth aunt or uncle.
+    AuntOrUncle,
+    /// Another birth relative.
+    OtherRelative,
+    /// An adoptive parent.
+    AdoptiveParent,
+    /// The adopted child, once old enough to write.
+    AdoptedChild,
+}
+
+impl PartyRelationship {
+    /// All relationships, in a fixed order.
+    pub const ALL: [PartyRelationship; 8] = [
+        PartyRelationship::Parent,
+        PartyRelationship::Grandparent,
+        PartyRelationship::Sibling,
+        PartyRelationship::SiblingPlacedElsewhere,
+        PartyRelationship::AuntOrUncle,
+        PartyRelationship::OtherRelative,
+        PartyRelationship::AdoptiveParent,
+        PartyRelationship::AdoptedChild,
+    ];
+
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyRelationship::Parent => "parent",
+            PartyRelationship::Grandparent => "grandparent",
+            PartyRelationship::Sibling => "sibling",
+            PartyRelationship::SiblingPlacedElsewhere => "sibling_placed_elsewhere",
+            PartyRelationship::AuntOrUncle => "aunt_or_uncle",
+            PartyRelationship::OtherRelative => "other_relative",
+            PartyRelationship::AdoptiveParent => "adoptive_parent",
+            PartyRelationship::AdoptedChild => "adopted_child",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<PartyRelationship> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// Returns the side this relationship belongs to.
+    pub fn side(self) -> Side {
+        match self {
+            PartyRelationship::AdoptiveParent | PartyRelationship::AdoptedChild => Side::Adoptive,
+            _ => Side::Birth,
+        }
+    }
+}
+
+/// How closely a practitioner reviews letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewLevel {
+    /// Every letter waits for a practitioner.
+    EveryItem,
+    /// Each side's letters wait until one of them has been released.
+    FirstExchange,
+    /// A submitted letter is released at once.
+    None,
+}
+
+impl ReviewLevel {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewLevel::EveryItem => "every_item",
+            ReviewLevel::FirstExchange => "first_exchange",
+            ReviewLevel::None => "none",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<ReviewLevel> {
+        match name {
+            "every_item" => Some(ReviewLevel::EveryItem),
+            "first_exchange" => Some(ReviewLevel::FirstExchange),
+            "none" => Some(ReviewLevel::None),
+            _ => None,
+        }
+    }
+
+    /// Returns whether a letter just submitted waits for review, given
+    /// whether its writer's side already has a released letter.
+    pub fn needs_review(self, side_has_released: bool) -> bool {
+        match self {
+            ReviewLevel::EveryItem => true,
+            ReviewLevel::FirstExchange => !side_has_released,
+            ReviewLevel::None => false,
+        }
+    }
+}
+
+/// Who sees when a letter was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadReceipts {
+    /// The writer and the practitioners.
+    Everyone,
+    /// The practitioners only.
+    Practitioners,
+}
+
+impl ReadReceipts {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadReceipts::Everyone => "everyone",
+            ReadReceipts::Practitioners => "practitioners",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<ReadReceipts> {
+        match name {
+            "everyone" => Some(ReadReceipts::Everyone),
+            "practitioners" => Some(ReadReceipts::Practitioners),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a contact link is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkStatus {
+    /// Letters are written and exchanged.
+    Active,
+    /// Paused by the practitioner: nothing new is written or submitted.
+    Suspended,
+    /// Closed for good; what was exchanged stays readable.
+    Ended,
+}
+
+impl LinkStatus {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkStatus::Active => "active",
+            LinkStatus::Suspended => "suspended",
+            LinkStatus::Ended => "ended",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<LinkStatus> {
+        match name {
+            "active" => Some(LinkStatus::Active),
+            "suspended" => Some(LinkStatus::Suspended),
+            "ended" => Some(LinkStatus::Ended),
+            _ => None,
+        }
+    }
+
+    /// Checks a change of status and its reason: suspending and ending need
+    /// a reason, and an ended link stays ended. Returns the trimmed reason.
+    pub fn change(
+        self,
+        to: LinkStatus,
+        reason: Option<&str>,
+    ) -> Result<Option<String>, StatusChangeError> {
+        if self == LinkStatus::Ended {
+            return Err(StatusChangeError::Ended);
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if let Some(reason) = reason
+            && reason.chars().count() > STATUS_REASON_MAX_CHARS
+        {
+            return Err(StatusChangeError::Invalid(InvalidValue::new(
+                "reason",
+                format!("longer than {STATUS_REASON_MAX_CHARS} characters"),
+            )));
+        }
+        match (to, reason) {
+            (LinkStatus::Active, reason) => Ok(reason.map(str::to_owned)),
+            (_, Some(reason)) => Ok(Some(reason.to_owned())),
+            (_, None) => Err(StatusChangeError::Invalid(InvalidValue::new(
+                "reason",
+                format!(
+                    "a reason is needed to make a link {}: the parties see it",
+                    to.as_str()
+                ),
+            ))),
+        }
+    }
+}
+
+/// Why a contact link's status cannot change as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusChangeError {
+    /// The link has ended; that is final.
+    #[error("the contact link has ended and cannot change")]
+    Ended,
+    /// The reason is missing or too long.
+    #[error(transparent)]
+    Invalid(InvalidValue),
+}
+
+/// One exchange of the year: the month and the side that writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// Month of the year, 1 to 12.
+    pub month: u32,
+    /// The side whose turn it is to write.
+    pub from: Side,
+}
+
+/// When letters are due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Exchanges happen when a party asks instead of on dates.
+    pub on_request: bool,
+    /// The exchanges of each year, ordered by month.
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Schedule {
+    /// Checks months and repeats, and orders the exchanges by month.
+    pub fn validated(mut self) -> Result<Schedule, InvalidValue> {
+        if self.on_request && !self.exchanges.is_empty() {
+            return Err(InvalidValue::new(
+                "schedule",
+                "an on-request schedule lists no exchanges",
+            ));
+        }
+        if !self.on_request && self.exchanges.is_empty() {
+            return Err(InvalidValue::new(
+                "schedule",
+                "list at least one exchange, or set on_request",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for exchange in &self.exchanges {
+            if !(1..=12).contains(&exchange.month) {
+                return Err(InvalidValue::new(
+                    "schedule",
+                    format!("month {} is not between 1 and 12", exchange.month),
+                ));
+            }
+            if !seen.insert((exchange.month, exchange.from)) {
+                return Err(InvalidValue::new(
+                    "schedule",
+                    format!(
+                        "month {} is listed twice for the {} side",
+                        exchange.month,
+                        exchange.from.as_str()
+                    ),
+                ));
+            }
+        }
+        self.exchanges.sort_by_key(|e| (e.month, e.from.as_str()));
+        Ok(self)
+    }
+}
+
+/// Checks the case's protected terms: trimmed, 1 to [`TERM_MAX_CHARS`]
+/// characters, at most [`MAX_TERMS`], none twice.
+pub fn validate_terms(terms: Vec<ProtectedTerm>) -> Result<Vec<ProtectedTerm>, InvalidValue> {
+    if terms.len() > MAX_TERMS {
+        return Err(InvalidValue::new(
+            "protected_terms",
+            format!("{} terms is over the limit of {MAX_TERMS}", terms.len()),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(terms.len());
+    for (index, term) in terms.into_iter().enumerate() {
+        let text = term.text.trim();
+        let chars = text.chars().count();
+        if chars == 0 || chars > TERM_MAX_CHARS {
+            return Err(InvalidValue::new(
+                "protected_terms",
+                format!("term {index} must have 1 to {TERM_MAX_CHARS} characters"),
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(InvalidValue::new(
+                "protected_terms",
+                format!("term {index} contains a control character"),
+            ));
+        }
+        if !seen.insert(text.to_lowercase()) {
+            return Err(InvalidValue::new(
+                "protected_terms",
+                format!("term {index} is listed twice"),
+            ));
+        }
+        out.push(ProtectedTerm {
+            kind: term.kind,
+            text: text.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// Where a letter is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterStatus {
+    /// Being written; only the writer sees it.
+    Draft,
+    /// Waiting for a practitioner.
+    Submitted,
+    /// Sent back to the writer with a reason, for amendment.
+    Returned,
+    /// Kept on file with a reason; not passed on.
+    Held,
+    /// Delivered to the other side. Final.
+    Released,
+}
+
+/// Something that moves a letter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterStep {
+    /// The writer saves an edit.
+    Edit,
+    /// The writer submits.
+    Submit,
+    /// A practitioner releases it.
+    Release,
+    /// A practitioner returns it for amendment.
+    Return,
+    /// A practitioner holds it on file.
+    Hold,
+}
+
+impl LetterStatus {
+    /// Returns the stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterStatus::Draft => "draft",
+            LetterStatus::Submitted => "submitted",
+            LetterStatus::Returned => "returned",
+            LetterStatus::Held => "held",
+            LetterStatus::Released => "released",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<LetterStatus> {
+        match name {
+            "draft" => Some(LetterStatus::Draft),
+            "submitted" => Some(LetterStatus::Submitted),
+            "returned" => Some(LetterStatus::Returned),
+            "held" => Some(LetterStatus::Held),
+            "released" => Some(LetterStatus::Released),
+            _ => None,
+        }
+    }
+
+    /// Returns the status a step leads to, or `None` when the step does
+    /// not apply in this status. A submitted letter that needs no review
+    /// is released by the caller in the same write.
+    pub fn next(self, step: LetterStep) -> Option<LetterStatus> {
+        use LetterStatus::*;
+        match (self, step) {
+            (Draft | Returned, LetterStep::Edit) => Some(self),
+            (Draft | Returned, LetterStep::Submit) => Some(Submitted),
+            (Submitted, LetterStep::Release) => Some(Released),
+            (Submitted, LetterStep::Return) => Some(Returned),
+            (Submitted, LetterStep::Hold) => Some(Held),
+            _ => None,
+        }
+    }
+
+    /// Returns whether anyone but the writer may see the letter.
+    pub fn seen_by_practitioners(self) -> bool {
+        self != LetterStatus::Draft
+    }
+}
+
+/// Checks a practitioner's reason for returning or holding a letter.
+pub fn decision_reason(reason: Option<&str>) -> Result<String, InvalidValue> {
+    let reason = reason.map(str::trim).unwrap_or("");
+    if reason.is_empty() {
+        return Err(InvalidValue::new(
+            "reason",
+            "a reason is needed: the writer sees it",
+        ));
+    }
+    if reason.chars().count() > DECISION_REASON_MAX_CHARS {
+        return Err(InvalidValue::new(
+            "reason",
+            format!("longer than {DECISION_REASON_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+/// Converts a byte offset in `text` into a count of UTF-16 code units,
+/// the unit JavaScript strings index by.
+pub fn utf16_offset(text: &str, byte_offset: usize) -> usize {
+    text.get(..byte_offset)
+        .map(|prefix| prefix.encode_utf16().count())
+        .unwrap_or_else(|| text.encode_utf16().count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identifying::TermKind;
+
+    #[test]
+    fn letter_moves_only_along_the_review_path() {
+        use LetterStatus::*;
+        use LetterStep::*;
+        assert_eq!(Draft.next(Submit), Some(Submitted));
+        assert_eq!(Returned.next(Edit), Some(Returned));
+        assert_eq!(Returned.next(Submit), Some(Submitted));
+        assert_eq!(Submitted.next(Return), Some(Returned));
+        assert_eq!(Submitted.next(Hold), Some(Held));
+        assert_eq!(Submitted.next(Release), Some(Released));
+        for step in [Edit, Submit, Release, Return, Hold] {
+            assert_eq!(Released.next(step), None, "released then {step:?}");
+            assert_eq!(Held.next(step), None, "held then {step:?}");
+        }
+        assert_eq!(Submitted.next(Edit), None);
+        assert_eq!(Draft.next(Release), None);
+    }
+
+    #[test]
+    fn review_level_decides_who_waits() {
+        assert!(ReviewLevel::EveryItem.needs_review(true));
+        assert!(ReviewLevel::FirstExchange.needs_review(false));
+        assert!(!ReviewLevel::FirstExchange.needs_review(true));
+        assert!(!ReviewLevel::None.needs_review(false));
+    }
+
+    #[test]
+    fn suspending_needs_a_reason_and_ending_is_final() {
+        let missing = LinkStatus::Active.change(LinkStatus::Suspended, Some("  "));
+        assert!(matches!(missing, Err(StatusChangeError::Invalid(v)) if v.field == "reason"));
+        assert_eq!(
+            LinkStatus::Active.change(LinkStatus::Ended, Some(" Court order ")),
+            Ok(Some("Court order".to_owned()))
+        );
+        assert_eq!(
+            LinkStatus::Suspended.change(LinkStatus::Active, None),
+            Ok(None)
+        );
+        assert_eq!(
+            LinkStatus::Ended.change(LinkStatus::Active, Some("reopen")),
+            Err(StatusChangeError::Ended)
+        );
+        let long = "x".repeat(STATUS_REASON_MAX_CHARS + 1);
+        assert!(
+            LinkStatus::Active
+                .change(LinkStatus::Suspended, Some(&long))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn schedule_rejects_bad_months_and_repeats() {
+        let schedule = |on_request, exchanges: &[(u32, Side)]| Schedule {
+            on_request,
+            exchanges: exchanges
+                .iter()
+                .map(|&(month, from)| Exchange { month, from })
+                .collect(),
+        };
+        let ok = schedule(false, &[(9, Side::Birth), (3, Side::Adoptive)])
+            .validated()
+            .unwrap();
+        assert_eq!(ok.exchanges[0].month, 3);
+        assert!(schedule(false, &[(13, Side::Birth)]).validated().is_err());
+        assert!(schedule(false, &[(0, Side::Birth)]).validated().is_err());
+        assert!(
+            schedule(false, &[(3, Side::Birth), (3, Side::Birth)])
+                .validated()
+                .is_err()
+        );
+        assert!(
+            schedule(false, &[(3, Side::Birth), (3, Side::Adoptive)])
+                .validated()
+                .is_ok()
+        );
+        assert!(schedule(false, &[]).validated().is_err());
+        assert!(schedule(true, &[]).validated().is_ok());
+        assert!(schedule(true, &[(3, Side::Birth)]).validated().is_err());
+    }
+
+    #[test]
+    fn terms_are_trimmed_bounded_and_unique() {
+        let term = |text: &str| ProtectedTerm {
+            kind: TermKind::Surname,
+            text: text.to_owned(),
+        };
+        let ok = validate_terms(vec![term(" Carter "), term("Oakfield")]).unwrap();
+        assert_eq!(ok[0].text, "Carter");
+        assert!(validate_terms(vec![term("Carter"), term("carter")]).is_err());
+        assert!(validate_terms(vec![term("  ")]).is_err());
+        assert!(validate_terms(vec![term(&"a".repeat(TERM_MAX_CHARS + 1))]).is_err());
+        assert!(validate_terms(vec![term("a\nb")]).is_err());
+        let many = (0..=MAX_TERMS).map(|i| term(&format!("t{i}"))).collect();
+        assert!(validate_terms(many).is_err());
+    }
+
+    #[test]
+    fn reasons_are_required_and_bounded() {
+        assert!(decision_reason(None).is_err());
+        assert!(decision_reason(Some(" ")).is_err());
+        assert_eq!(decision_reason(Some(" ok ")).unwrap(), "ok");
+        let long = "x".repeat(DECISION_REASON_MAX_CHARS + 1);
+        assert!(decision_reason(Some(&long)).is_err());
+    }
+
+    #[test]
+    fn offsets_count_utf16_units() {
+        let text = "Née 😀 LS6 2AB";
+        let byte = text.find("LS6").unwrap();
+        assert_eq!(utf16_offset(text, byte), 7);
+        assert_eq!(utf16_offset(text, text.len()), text.encode_utf16().count());
+    }
+
+    #[test]
+    fn relationships_belong_to_one_side() {
+        for relationship in PartyRelationship::ALL {
+            assert_eq!(
+                PartyRelationship::parse(relationship.as_str()),
+                Some(relationship)
+            );
+        }
+        assert_eq!(
+            PartyRelationship::SiblingPlacedElsewhere.side(),
+            Side::Birth
+        );
+        assert_eq!(PartyRelationship::AdoptedChild.side(), Side::Adoptive);
+    }
+}
