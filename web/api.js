@@ -177,3 +177,67 @@ export function sendUploadBytes(fileId, offset, bytes, { onProgress, signal } = 
     xhr.send(bytes);
   });
 }
+
+/** Returns the link's contact agreement; a link with none yet rejects with `resource.not_found`. */
+export function fetchAgreement(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/agreement`);
+}
+
+/** Returns the letters of a contact link that I may see, newest first. */
+export function fetchLetters(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/letters`);
+}
+
+/** Starts a draft letter in a contact link and returns it. */
+export function startLetter(conversationId, body = '', attachments = []) {
+  return request('POST', `/conversations/${encodeURIComponent(conversationId)}/letters`, {
+    body,
+    attachments,
+  });
+}
+
+export function fetchLetter(letterId) {
+  return request('GET', `/letters/${encodeURIComponent(letterId)}`);
+}
+
+/** Saves the writer's draft and returns the letter with fresh findings. */
+export function saveLetter(letterId, body, attachments) {
+  return request('PUT', `/letters/${encodeURIComponent(letterId)}`, { body, attachments });
+}
+
+export function submitLetter(letterId) {
+  return request('POST', `/letters/${encodeURIComponent(letterId)}/submit`);
+}
+
+/**
+ * Records the supervisor's decision on a submitted letter: `release`,
+ * `return` or `hold`. `reason` is required for the last two.
+ */
+export function decideLetter(letterId, decision, reason) {
+  const body = reason ? { decision, reason } : { decision };
+  return request('POST', `/letters/${encodeURIComponent(letterId)}/decision`, body);
+}
+
+/** Records that I opened a released letter from the other side. */
+export function markLetterRead(letterId) {
+  return request('POST', `/letters/${encodeURIComponent(letterId)}/read`);
+}
+
+/** Returns every step of every letter of a contact link, oldest first. */
+export function fetchLetterTimeline(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/timeline`);
+}
+
+/** Returns the submitted letters waiting in the links I supervise, oldest first. */
+export function fetchReviewQueue() {
+  return request('GET', '/review-queue');
+}
+
+export function fetchNotificationPreferences() {
+  return request('GET', '/me/notifications');
+}
+
+/** Stores `{ delivery, digest_hour, time_zone }` and returns what was stored. */
+export function saveNotificationPreferences(preferences) {
+  return request('PUT', '/me/notifications', preferences);
+}

@@ -1,6 +1,8 @@
 // Entry point: loads the message catalogue, finds out who is signed in,
 // and routes `location.hash` to a view. Routes:
-//   #/sign-in, #/conversations, #/conversations/<id>, #/sessions
+//   #/sign-in, #/conversations, #/conversations/<id>,
+//   #/conversations/<id>/timeline, #/letters/<id>, #/review-queue,
+//   #/notifications, #/sessions
 //
 // The signed-in user and the conversation state live only in memory. The
 // session itself is an HttpOnly cookie, which scripts cannot read.
@@ -11,27 +13,44 @@ import { focusElement } from './dom.js';
 import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
+import * as letterView from './views/letter.js';
 import * as notFoundView from './views/not-found.js';
+import * as notificationsView from './views/notifications.js';
+import * as reviewQueueView from './views/review-queue.js';
 import * as sessionsView from './views/sessions.js';
 import * as signInView from './views/sign-in.js';
+import * as timelineView from './views/timeline.js';
 
 const HOME_ROUTE = '#/conversations';
 const SIGN_IN_ROUTE = '#/sign-in';
+const UUID = '([0-9a-fA-F-]{36})';
+
+/** Roles whose holders may supervise contact links, and so review letters. */
+const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
 
 const ROUTES = [
   { pattern: /^#\/sign-in$/, view: signInView, public: true },
   { pattern: /^#\/conversations$/, view: conversationsView, nav: '#/conversations' },
   {
-    pattern: /^#\/conversations\/([0-9a-fA-F-]{36})$/,
+    pattern: new RegExp(`^#/conversations/${UUID}$`),
     view: conversationView,
     nav: '#/conversations',
   },
+  {
+    pattern: new RegExp(`^#/conversations/${UUID}/timeline$`),
+    view: timelineView,
+    nav: '#/conversations',
+  },
+  { pattern: new RegExp(`^#/letters/${UUID}$`), view: letterView, nav: '#/conversations' },
+  { pattern: /^#\/review-queue$/, view: reviewQueueView, nav: '#/review-queue' },
+  { pattern: /^#\/notifications$/, view: notificationsView, nav: '#/notifications' },
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
 ];
 
 const elements = {
   main: document.getElementById('main'),
   nav: document.getElementById('site-nav'),
+  reviewQueueItem: document.getElementById('nav-review-queue'),
   userArea: document.getElementById('user-area'),
   userName: document.getElementById('user-name'),
   signOutButton: document.getElementById('sign-out-button'),
@@ -113,7 +132,10 @@ function updateNavigation(activeHash) {
   elements.userName.textContent = signedIn
     ? t('nav.signed_in_as', { name: user.display_name })
     : '';
-  for (const link of elements.nav.querySelectorAll('a')) {
+  const reviews = signedIn && (user.roles ?? []).some((role) => REVIEWER_ROLES.has(role));
+  elements.reviewQueueItem.hidden = !reviews;
+  const links = [...elements.nav.querySelectorAll('a'), ...elements.userArea.querySelectorAll('a')];
+  for (const link of links) {
     if (link.getAttribute('href') === activeHash) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

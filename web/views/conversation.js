@@ -1,6 +1,7 @@
 // One conversation: its history, live messages with their attached files,
-// read ticks on my own messages, and the composer. Read receipts go out for
-// what is displayed while the page is visible.
+// read ticks on my own messages, and the composer, followed in a contact
+// link by its letters. Read receipts go out for what is displayed while
+// the page is visible.
 
 import { fetchConversations } from '../api.js';
 import { h } from '../dom.js';
@@ -16,6 +17,7 @@ import {
   statusRegion,
 } from './common.js';
 import { composer } from './composer.js';
+import { lettersArea } from './letters.js';
 
 // Distance from the end of the log, in CSS pixels, within which a new message
 // scrolls the log down. A reader scrolled further up keeps their place.
@@ -233,6 +235,10 @@ function renderConversation(section, alert, state, ctx) {
     log,
     compose.form,
   );
+  // Letters come after the composer, so the keyboard path to the
+  // composer stays as short in a contact link as in a discussion.
+  const letters = state.summary.kind === 'contact_link' ? lettersArea(ctx, state.summary) : null;
+  if (letters) section.append(letters.element);
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
   const scrollToEnd = () => {
@@ -284,6 +290,7 @@ function renderConversation(section, alert, state, ctx) {
     files.removeEventListener('change', onFile);
     ctx.chat.removeEventListener('problem', onProblem);
     compose.dispose();
+    letters?.dispose();
     document.removeEventListener('visibilitychange', reportRead);
   });
 }

@@ -7,47 +7,9 @@ import { signIn } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
+import { clearFieldError, field, showFieldError } from './fields.js';
 
 const TOTP_CODE = /^\d{6}$/;
-
-/** Creates a labelled input with a slot for its error message. */
-function field({ id, name, label, hint, type = 'text', attrs = {} }) {
-  const hintId = hint ? `${id}-hint` : null;
-  const errorId = `${id}-error`;
-  const input = h('input', {
-    id,
-    name,
-    type,
-    class: 'field__input',
-    attrs: { 'aria-describedby': hintId ?? undefined, ...attrs },
-  });
-  const error = h('p', { class: 'field__error', id: errorId, hidden: true });
-  const wrapper = h(
-    'div',
-    { class: 'field' },
-    h('label', { class: 'field__label', htmlFor: id, text: label }),
-    hint ? h('p', { class: 'field__hint', id: hintId, text: hint }) : null,
-    error,
-    input,
-  );
-  return { wrapper, input, error, hintId, errorId };
-}
-
-function showFieldError(control, text) {
-  control.error.textContent = text;
-  control.error.hidden = false;
-  control.input.setAttribute('aria-invalid', 'true');
-  const describedBy = [control.hintId, control.errorId].filter(Boolean).join(' ');
-  control.input.setAttribute('aria-describedby', describedBy);
-}
-
-function clearFieldError(control) {
-  control.error.textContent = '';
-  control.error.hidden = true;
-  control.input.removeAttribute('aria-invalid');
-  if (control.hintId) control.input.setAttribute('aria-describedby', control.hintId);
-  else control.input.removeAttribute('aria-describedby');
-}
 
 export function mount(main, ctx) {
   ctx.setTitle(t('signin.title'));
