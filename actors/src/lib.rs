@@ -21,6 +21,7 @@ pub mod keyring;
 pub mod mailer;
 pub mod metrics;
 pub mod notifier;
+pub mod reminders;
 pub mod session;
 
 /// Failures inside the actors, as facts of the domain.

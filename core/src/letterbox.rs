@@ -274,15 +274,25 @@ pub enum StatusChangeError {
     Invalid(InvalidValue),
 }
 
-/// One exchange of the year: the month and the side that writes.
+/// One exchange of the year: the day, the month and the side that writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// Month of the year, 1 to 12.
     pub month: u32,
+    /// Day of the month, 1 to 28, so that every month has it.
+    #[serde(default = "first_day")]
+    pub day: u32,
     /// The side whose turn it is to write.
     pub from: Side,
 }
+
+fn first_day() -> u32 {
+    1
+}
+
+/// The last day of the month an exchange may fall on.
+pub const LAST_EXCHANGE_DAY: u32 = 28;
 
 /// When letters are due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +327,15 @@ impl Schedule {
                     format!("month {} is not between 1 and 12", exchange.month),
                 ));
             }
+            if !(1..=LAST_EXCHANGE_DAY).contains(&exchange.day) {
+                return Err(InvalidValue::new(
+                    "schedule",
+                    format!(
+                        "day {} is not between 1 and {LAST_EXCHANGE_DAY}",
+                        exchange.day
+                    ),
+                ));
+            }
             if !seen.insert((exchange.month, exchange.from)) {
                 return Err(InvalidValue::new(
                     "schedule",
@@ -328,7 +347,8 @@ impl Schedule {
                 ));
             }
         }
-        self.exchanges.sort_by_key(|e| (e.month, e.from.as_str()));
+        self.exchanges
+            .sort_by_key(|e| (e.month, e.day, e.from.as_str()));
         Ok(self)
     }
 }
@@ -536,7 +556,11 @@ mod tests {
             on_request,
             exchanges: exchanges
                 .iter()
-                .map(|&(month, from)| Exchange { month, from })
+                .map(|&(month, from)| Exchange {
+                    month,
+                    day: 1,
+                    from,
+                })
                 .collect(),
         };
         let ok = schedule(false, &[(9, Side::Birth), (3, Side::Adoptive)])
@@ -558,6 +582,9 @@ mod tests {
         assert!(schedule(false, &[]).validated().is_err());
         assert!(schedule(true, &[]).validated().is_ok());
         assert!(schedule(true, &[(3, Side::Birth)]).validated().is_err());
+        let mut late = schedule(false, &[(2, Side::Birth)]);
+        late.exchanges[0].day = 29;
+        assert!(late.validated().is_err());
     }
 
     #[test]

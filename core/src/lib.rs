@@ -14,6 +14,7 @@ pub mod letterbox;
 pub mod local_time;
 pub mod notices;
 pub mod permissions;
+pub mod reminders;
 pub mod values;
 
 pub use ids::*;

@@ -20,6 +20,12 @@ pub enum Template {
     LetterToReview,
     /// A practitioner decided on a letter the user wrote.
     LetterDecided,
+    /// A letter exchange is two weeks away.
+    ExchangeDueSoon,
+    /// A letter exchange is due today.
+    ExchangeDue,
+    /// A letter exchange was due two weeks ago and no letter came.
+    ExchangeOverdue,
     /// The daily digest: several things wait.
     Digest,
 }
@@ -31,6 +37,9 @@ impl Template {
             Template::NewMessage => "new_message",
             Template::LetterToReview => "letter_to_review",
             Template::LetterDecided => "letter_decided",
+            Template::ExchangeDueSoon => "exchange_due_soon",
+            Template::ExchangeDue => "exchange_due",
+            Template::ExchangeOverdue => "exchange_overdue",
             Template::Digest => "digest",
         }
     }
@@ -41,6 +50,9 @@ impl Template {
             "new_message" => Some(Template::NewMessage),
             "letter_to_review" => Some(Template::LetterToReview),
             "letter_decided" => Some(Template::LetterDecided),
+            "exchange_due_soon" => Some(Template::ExchangeDueSoon),
+            "exchange_due" => Some(Template::ExchangeDue),
+            "exchange_overdue" => Some(Template::ExchangeOverdue),
             "digest" => Some(Template::Digest),
             _ => None,
         }
@@ -52,6 +64,9 @@ impl Template {
             Template::NewMessage => "Something is waiting for you in KinLink",
             Template::LetterToReview => "A letter is waiting for your review in KinLink",
             Template::LetterDecided => "There is news about a letter you wrote in KinLink",
+            Template::ExchangeDueSoon => "A letter exchange is coming up in KinLink",
+            Template::ExchangeDue => "A letter exchange is due in KinLink",
+            Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
     }
@@ -62,6 +77,11 @@ impl Template {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
             Template::LetterDecided => "A letter you wrote has been looked at.",
+            Template::ExchangeDueSoon => "A letter exchange is due in two weeks.",
+            Template::ExchangeDue => "A letter exchange is due today.",
+            Template::ExchangeOverdue => {
+                "A letter exchange was due two weeks ago, and no letter has come yet."
+            }
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
             }
@@ -305,6 +325,9 @@ mod tests {
             Template::NewMessage,
             Template::LetterToReview,
             Template::LetterDecided,
+            Template::ExchangeDueSoon,
+            Template::ExchangeDue,
+            Template::ExchangeOverdue,
             Template::Digest,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));

@@ -18,6 +18,7 @@ mod m20261204_000008_sealed_file_names;
 mod m20261205_000009_email_outbox;
 mod m20261205_000010_notification_preferences;
 mod m20261205_000011_letterbox;
+mod m20261205_000012_reminders;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_email_outbox::Migration),
             Box::new(m20261205_000010_notification_preferences::Migration),
             Box::new(m20261205_000011_letterbox::Migration),
+            Box::new(m20261205_000012_reminders::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub email: EmailConfig,
+    pub reminders: RemindersConfig,
     pub session: SessionConfig,
     pub websocket: WebsocketConfig,
     pub conversation: ConversationConfig,
@@ -151,6 +152,28 @@ pub struct EmailConfig {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct RemindersConfig {
+    /// The local time in Europe/London, `HH:MM`, at which letterbox
+    /// reminders go out.
+    pub local_time: String,
+    /// How often each node looks for reminders that are due.
+    pub poll_seconds: u64,
+}
+
+impl RemindersConfig {
+    /// Returns the local time of day, or an error naming the setting.
+    pub fn time_of_day(&self) -> anyhow::Result<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.local_time, "%H:%M").map_err(|_unparsed| {
+            anyhow::anyhow!(
+                "invalid reminders.local_time {:?}: expected HH:MM, such as 09:00",
+                self.local_time
+            )
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
     pub idle_timeout_minutes: i64,
     pub absolute_timeout_hours: i64,
@@ -197,6 +220,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
             email: EmailConfig::default(),
+            reminders: RemindersConfig::default(),
             session: SessionConfig::default(),
             websocket: WebsocketConfig::default(),
             conversation: ConversationConfig::default(),
@@ -235,6 +259,15 @@ impl Default for EmailConfig {
             from: "KinLink <no-reply@localhost>".to_owned(),
             max_connections: 4,
             poll_seconds: 5,
+        }
+    }
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        Self {
+            local_time: "09:00".to_owned(),
+            poll_seconds: 60,
         }
     }
 }
@@ -335,6 +368,10 @@ impl Config {
             anyhow::bail!(
                 "invalid email.poll_seconds or email.max_connections: both must be at least 1"
             );
+        }
+        self.reminders.time_of_day()?;
+        if self.reminders.poll_seconds == 0 {
+            anyhow::bail!("invalid reminders.poll_seconds 0: expected at least 1");
         }
         if self.media.job_memory_mib < 128 {
             anyhow::bail!(

@@ -276,10 +276,12 @@ async fn set_demo_agreement(
     let exchanges = [
         Exchange {
             month: 3,
+            day: 1,
             from: Side::Adoptive,
         },
         Exchange {
             month: 9,
+            day: 1,
             from: Side::Birth,
         },
     ];

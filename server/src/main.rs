@@ -240,6 +240,11 @@ async fn serve(
     };
 
     start_notifier(&state.config, &state.store, &public_origin)?;
+    kinlink_actors::reminders::ReminderScheduler::start(
+        state.store.clone(),
+        state.config.reminders.time_of_day()?,
+        Duration::from_secs(state.config.reminders.poll_seconds),
+    );
     upload_expiry::start(state.clone());
     processing::supervise(state.clone(), processing_reports);
     let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));

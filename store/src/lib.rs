@@ -14,6 +14,7 @@ pub mod letterbox;
 pub mod notifications;
 pub mod organisations;
 pub mod outbox;
+pub mod reminders;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -13,7 +13,9 @@ use kinlink_core::UserId;
 use kinlink_core::local_time::latest_daily;
 use kinlink_core::notices::{Delivery, Preferences, Template};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::entity::{digest, email_outbox, notification, user};
 use crate::error::is_unique_violation;
@@ -35,6 +37,48 @@ fn stored_preferences(row: &user::Model) -> Result<Preferences, StoreError> {
             what: "notification preferences",
         },
     )
+}
+
+/// Does what [`Store::notify`] does, on `connection`: inside a caller's
+/// transaction, the notification is stored with the caller's own rows or
+/// not at all.
+pub(crate) async fn notify_on<C: ConnectionTrait>(
+    connection: &C,
+    user_id: UserId,
+    template: Template,
+    link_path: &str,
+    now: DateTime<Utc>,
+) -> Result<Notified, StoreError> {
+    let row = user::Entity::find_by_id(user_id.0)
+        .one(connection)
+        .await?
+        .ok_or(StoreError::NotFound { what: "user" })?;
+    let id = uuid::Uuid::now_v7();
+    if stored_preferences(&row)?.delivery == Delivery::Immediate {
+        let email = NewEmail {
+            id,
+            user_id,
+            template,
+            link_path: link_path.to_owned(),
+            send_after: now,
+            created_at: now,
+        };
+        email_outbox::Entity::insert(outbox_row(email))
+            .exec_without_returning(connection)
+            .await?;
+        return Ok(Notified::Emailed);
+    }
+    notification::Entity::insert(notification::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id.0),
+        template: Set(template.code().to_owned()),
+        link_path: Set(link_path.to_owned()),
+        created_at: Set(now),
+        digest_id: Set(None),
+    })
+    .exec_without_returning(connection)
+    .await?;
+    Ok(Notified::Kept)
 }
 
 impl Store {
@@ -79,31 +123,7 @@ impl Store {
         link_path: &str,
         now: DateTime<Utc>,
     ) -> Result<Notified, StoreError> {
-        let id = uuid::Uuid::now_v7();
-        if self.preferences(user_id).await?.delivery == Delivery::Immediate {
-            let link_path = link_path.to_owned();
-            let email = NewEmail {
-                id,
-                user_id,
-                template,
-                link_path,
-                send_after: now,
-                created_at: now,
-            };
-            self.queue_email(email).await?;
-            return Ok(Notified::Emailed);
-        }
-        notification::Entity::insert(notification::ActiveModel {
-            id: Set(id),
-            user_id: Set(user_id.0),
-            template: Set(template.code().to_owned()),
-            link_path: Set(link_path.to_owned()),
-            created_at: Set(now),
-            digest_id: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        Ok(Notified::Kept)
+        notify_on(&self.db, user_id, template, link_path, now).await
     }
 
     /// Collects waiting notifications into the digests whose time has come

@@ -131,6 +131,7 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/conversations/{id}/notes", "get"),
         ("/api/v1/conversations/{id}/notes", "post"),
         ("/api/v1/review-queue", "get"),
+        ("/api/v1/exchanges", "get"),
         ("/api/v1/ws", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),

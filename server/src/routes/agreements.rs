@@ -9,8 +9,8 @@ use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;
 use kinlink_core::identifying::{ProtectedTerm, TermKind};
 use kinlink_core::letterbox::{
-    Exchange, LinkStatus, PartyRelationship, ReadReceipts, ReviewLevel, Schedule, Side,
-    StatusChangeError, validate_terms,
+    Exchange, LAST_EXCHANGE_DAY, LinkStatus, PartyRelationship, ReadReceipts, ReviewLevel,
+    Schedule, Side, StatusChangeError, validate_terms,
 };
 use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, OrganisationId, UserId};
@@ -36,7 +36,13 @@ pub struct MediaBody {
 #[serde(deny_unknown_fields)]
 pub struct ExchangeBody {
     month: i64,
+    #[serde(default = "first_day")]
+    day: i64,
     from: String,
+}
+
+fn first_day() -> i64 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -186,7 +192,19 @@ fn check_body(body: AgreementBody, participants: &[UserId]) -> Result<CheckedAgr
                     format!("month {} is not between 1 and 12", exchange.month),
                 )
             })?;
-        exchanges.push(Exchange { month, from });
+        let day = u32::try_from(exchange.day)
+            .ok()
+            .filter(|day| (1..=LAST_EXCHANGE_DAY).contains(day))
+            .ok_or_else(|| {
+                invalid(
+                    "schedule",
+                    format!(
+                        "day {} is not between 1 and {LAST_EXCHANGE_DAY}",
+                        exchange.day
+                    ),
+                )
+            })?;
+        exchanges.push(Exchange { month, day, from });
     }
     let schedule = Schedule {
         on_request: body.schedule.on_request,

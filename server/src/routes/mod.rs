@@ -4,6 +4,7 @@ pub mod agreements;
 pub mod auth;
 pub mod case_notes;
 pub mod conversations;
+pub mod exchanges;
 pub mod files;
 pub mod health;
 pub mod letters;
@@ -72,6 +73,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/letters/{id}/decision", web::post().to(letters::decide))
                 .route("/letters/{id}/read", web::post().to(letters::read))
                 .route("/review-queue", web::get().to(letters::review_queue))
+                .route("/exchanges", web::get().to(exchanges::list))
                 .route("/uploads/{id}", web::get().to(files::status))
                 .route("/uploads/{id}", web::patch().to(files::append))
                 .route(

@@ -22,6 +22,7 @@ pub mod organisation_key;
 pub mod platform_setting;
 pub mod read_receipt;
 pub mod recovery_code;
+pub mod reminder;
 pub mod session;
 pub mod sign_in_failure;
 pub mod user;
