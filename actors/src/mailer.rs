@@ -187,7 +187,7 @@ impl Letterhead {
 /// Checks that a link path is a plain path, so no caller can put words or
 /// line breaks into an email through it.
 fn check_link_path(path: &str) -> Result<(), MailError> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c);
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.?=&%#".contains(c);
     if path.len() <= 2048 && path.chars().all(plain) {
         Ok(())
     } else {

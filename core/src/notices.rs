@@ -26,6 +26,8 @@ pub enum Template {
     ExchangeDue,
     /// A letter exchange was due two weeks ago and no letter came.
     ExchangeOverdue,
+    /// An invitation to join a contact link, with a link to accept it.
+    Invitation,
     /// The daily digest: several things wait.
     Digest,
 }
@@ -40,6 +42,7 @@ impl Template {
             Template::ExchangeDueSoon => "exchange_due_soon",
             Template::ExchangeDue => "exchange_due",
             Template::ExchangeOverdue => "exchange_overdue",
+            Template::Invitation => "invitation",
             Template::Digest => "digest",
         }
     }
@@ -53,6 +56,7 @@ impl Template {
             "exchange_due_soon" => Some(Template::ExchangeDueSoon),
             "exchange_due" => Some(Template::ExchangeDue),
             "exchange_overdue" => Some(Template::ExchangeOverdue),
+            "invitation" => Some(Template::Invitation),
             "digest" => Some(Template::Digest),
             _ => None,
         }
@@ -67,12 +71,23 @@ impl Template {
             Template::ExchangeDueSoon => "A letter exchange is coming up in KinLink",
             Template::ExchangeDue => "A letter exchange is due in KinLink",
             Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
+            Template::Invitation => "You are invited to KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
     }
 
-    /// Returns the plain-text body with `link` to sign in.
+    /// Returns the plain-text body with `link` to sign in, or, for an
+    /// invitation, to accept it.
     pub fn body(self, link: &str) -> String {
+        if self == Template::Invitation {
+            return format!(
+                "Hello,\r\n\r\nAn organisation that supports your family has invited you to \
+                 KinLink, where you can exchange letters safely.\r\n\r\nOpen this link to \
+                 choose a password and accept. It works once, for seven days:\r\n{link}\r\n\r\n\
+                 This email contains no details on purpose. If you did not expect it, you can \
+                 ignore it.\r\n"
+            );
+        }
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
@@ -82,6 +97,7 @@ impl Template {
             Template::ExchangeOverdue => {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
+            Template::Invitation => "",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
             }
@@ -328,6 +344,7 @@ mod tests {
             Template::ExchangeDueSoon,
             Template::ExchangeDue,
             Template::ExchangeOverdue,
+            Template::Invitation,
             Template::Digest,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));

@@ -19,6 +19,7 @@ mod m20261205_000009_email_outbox;
 mod m20261205_000010_notification_preferences;
 mod m20261205_000011_letterbox;
 mod m20261205_000012_reminders;
+mod m20261205_000013_invitations;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_notification_preferences::Migration),
             Box::new(m20261205_000011_letterbox::Migration),
             Box::new(m20261205_000012_reminders::Migration),
+            Box::new(m20261205_000013_invitations::Migration),
         ]
     }
 }

@@ -40,6 +40,33 @@ pub async fn create_account(
     recovery_key: &PublicKey,
     request: AccountRequest<'_>,
 ) -> Result<NewAccountSecrets, ApiError> {
+    let organisation = request.organisation;
+    let role = request.role;
+    let invited_by = request.invited_by;
+    let (user, secrets) = prepare_account(recovery_key, request).await?;
+    let now = user.created_at;
+    store.create_user(user).await?;
+    store
+        .add_membership(secrets.user_id, organisation, role, invited_by, now)
+        .await?;
+    if !secrets.recovery_codes.is_empty() {
+        let hashes = secrets
+            .recovery_codes
+            .iter()
+            .map(|code| totp::recovery_code_hash(code))
+            .collect();
+        store.add_recovery_codes(secrets.user_id, hashes).await?;
+    }
+    Ok(secrets)
+}
+
+/// Derives an account's keys and returns the row to store, without storing
+/// it, so a caller can store it inside its own transaction. Staff roles get
+/// a second factor and recovery codes.
+pub async fn prepare_account(
+    recovery_key: &PublicKey,
+    request: AccountRequest<'_>,
+) -> Result<(NewUser, NewAccountSecrets), ApiError> {
     let email = EmailAddress::parse(request.email)?;
     let display_name = DisplayName::parse(request.display_name)?;
     check_new_password(request.password, "password")?;
@@ -77,49 +104,34 @@ pub async fn create_account(
     };
 
     let now = Utc::now();
-    store
-        .create_user(NewUser {
-            id: user_id,
-            email: email.as_str().to_owned(),
-            display_name: display_name.as_str().to_owned(),
-            status: request.status,
-            password_salt: salt.to_vec(),
-            auth_hash: password::verifier_hash(&derived.verifier).to_vec(),
-            public_key: pair.public.0.to_vec(),
-            sealed_private_key,
-            recovery_sealed_private_key: escrow,
-            totp_sealed_secret,
-            invited_by: request.invited_by,
-            created_at: now,
-        })
-        .await?;
-    store
-        .add_membership(
-            user_id,
-            request.organisation,
-            request.role,
-            request.invited_by,
-            now,
-        )
-        .await?;
-
+    let user = NewUser {
+        id: user_id,
+        email: email.as_str().to_owned(),
+        display_name: display_name.as_str().to_owned(),
+        status: request.status,
+        password_salt: salt.to_vec(),
+        auth_hash: password::verifier_hash(&derived.verifier).to_vec(),
+        public_key: pair.public.0.to_vec(),
+        sealed_private_key,
+        recovery_sealed_private_key: escrow,
+        totp_sealed_secret,
+        invited_by: request.invited_by,
+        created_at: now,
+    };
     let recovery_codes = if totp_secret.is_some() {
-        let codes = totp::new_recovery_codes()?;
-        let hashes = codes
-            .iter()
-            .map(|code| totp::recovery_code_hash(code))
-            .collect();
-        store.add_recovery_codes(user_id, hashes).await?;
-        codes
+        totp::new_recovery_codes()?
     } else {
         Vec::new()
     };
-    Ok(NewAccountSecrets {
-        user_id,
-        public_key: pair.public,
-        totp_secret,
-        recovery_codes,
-    })
+    Ok((
+        user,
+        NewAccountSecrets {
+            user_id,
+            public_key: pair.public,
+            totp_secret,
+            recovery_codes,
+        },
+    ))
 }
 
 /// Creates an organisation and returns its key pair, so the caller can

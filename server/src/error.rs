@@ -35,10 +35,24 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    #[error("{}", invitation_message(*.0))]
+    Invitation(kinlink_store::invitations::InvitationProblem),
     #[error("media processing is busy; send the request again after the Retry-After seconds")]
     Busy { retry_after_seconds: i64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+use kinlink_store::invitations::InvitationProblem;
+
+fn invitation_message(problem: InvitationProblem) -> &'static str {
+    match problem {
+        InvitationProblem::Unknown => {
+            "this invitation link is not known: it may be mistyped, or a newer invitation email replaced it"
+        }
+        InvitationProblem::Used => "this invitation link was used already",
+        InvitationProblem::Expired => "this invitation link has expired: it worked for seven days",
+    }
 }
 
 #[derive(Serialize)]
@@ -66,6 +80,9 @@ impl ApiError {
             ApiError::Forbidden => "request.forbidden",
             ApiError::NotFound => "resource.not_found",
             ApiError::Conflict(_) => "resource.conflict",
+            ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
+            ApiError::Invitation(InvitationProblem::Used) => "invitation.used",
+            ApiError::Invitation(InvitationProblem::Expired) => "invitation.expired",
             ApiError::Busy { .. } => "server.busy",
             ApiError::Internal(_) => "server.internal",
         }
@@ -108,6 +125,8 @@ impl ResponseError for ApiError {
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Invitation(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::Invitation(_) => StatusCode::GONE,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

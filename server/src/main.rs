@@ -233,6 +233,7 @@ async fn serve(
         store,
         broker,
         public_origin: public_origin.clone(),
+        recovery_public_key: recovery_key,
         dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
         active_uploads: Arc::default(),

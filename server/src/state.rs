@@ -21,6 +21,9 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     /// The origin browsers use; state-changing requests must carry it.
     pub public_origin: String,
+    /// The platform recovery public key that every new account's private
+    /// key is escrowed to.
+    pub recovery_public_key: kinlink_core::crypto::keys::PublicKey,
     /// Salt for the dummy Argon2id run on unknown emails, so they take as
     /// long as a wrong password.
     pub dummy_salt: [u8; 16],

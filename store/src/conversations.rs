@@ -50,7 +50,7 @@ pub enum KeyRecipient {
 }
 
 impl KeyRecipient {
-    fn parts(self) -> (&'static str, uuid::Uuid) {
+    pub(crate) fn parts(self) -> (&'static str, uuid::Uuid) {
         match self {
             KeyRecipient::User(id) => ("user", id.0),
             KeyRecipient::Organisation(id) => ("organisation", id.0),

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod entity;
 pub mod error;
 pub mod files;
+pub mod invitations;
 pub mod letterbox;
 pub mod notifications;
 pub mod organisations;

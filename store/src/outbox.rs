@@ -9,12 +9,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kinlink_core::UserId;
+use kinlink_core::crypto::token::Token;
 use kinlink_core::notices::{EmailState, Template};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tracing::{info, warn};
 
-use crate::entity::{email_outbox, user};
+use crate::entity::{email_outbox, invitation, user};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
 
@@ -34,8 +35,9 @@ pub struct NewEmail {
     pub created_at: DateTime<Utc>,
 }
 
-/// An email this node has claimed and must now send.
-#[derive(Debug, Clone)]
+/// An email this node has claimed and must now send. Its link can carry
+/// a link token, so printing it shows neither the link nor the address.
+#[derive(Clone)]
 pub struct ClaimedEmail {
     pub id: uuid::Uuid,
     pub address: String,
@@ -46,6 +48,17 @@ pub struct ClaimedEmail {
     /// Earlier attempts whose outcome is unknown, counting a lease that
     /// ran out.
     pub unknown_outcomes: u32,
+}
+
+impl std::fmt::Debug for ClaimedEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedEmail")
+            .field("id", &self.id)
+            .field("template", &self.template)
+            .field("attempts", &self.attempts)
+            .field("unknown_outcomes", &self.unknown_outcomes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The end of one attempt, to record.
@@ -71,6 +84,7 @@ pub(crate) fn outbox_row(email: NewEmail) -> email_outbox::ActiveModel {
         last_error: Set(None),
         created_at: Set(email.created_at),
         finished_at: Set(None),
+        invitation_id: Set(None),
     }
 }
 
@@ -163,6 +177,11 @@ impl Store {
                 .close_claimed(&row, unknown_outcomes, failed, now)
                 .await;
         };
+        if let Some(invitation_id) = row.invitation_id {
+            return self
+                .claim_invitation_email(&row, invitation_id, template, unknown_outcomes, now)
+                .await;
+        }
         let recipient = user::Entity::find_by_id(row.user_id).one(&self.db).await?;
         let disabled = AccountStatus::Disabled.as_str();
         let Some(recipient) = recipient.filter(|u| u.status != disabled) else {
@@ -177,6 +196,48 @@ impl Store {
             address: recipient.email,
             template,
             link_path: row.link_path,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
+        }))
+    }
+
+    /// Completes the claim of an invitation email: it goes to the
+    /// invitation's address with a fresh link token, whose hash replaces
+    /// the one before, so only the latest email's link works. An
+    /// invitation that was accepted or has expired is not sent.
+    async fn claim_invitation_email(
+        &self,
+        row: &email_outbox::Model,
+        invitation_id: uuid::Uuid,
+        template: Template,
+        unknown_outcomes: i32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedEmail>, StoreError> {
+        let invitation = invitation::Entity::find_by_id(invitation_id)
+            .one(&self.db)
+            .await?;
+        let Some(invitation) = invitation.filter(|i| i.accepted_at.is_none() && i.expires_at > now)
+        else {
+            info!(email_id = %row.id, "invitation email dropped: the invitation is used or expired");
+            let closed = Attempted::Finished(EmailState::Failed, Some("invitation_closed"));
+            return self.close_claimed(row, unknown_outcomes, closed, now).await;
+        };
+        let token = Token::generate().map_err(|_random| StoreError::Corrupt {
+            what: "random source",
+        })?;
+        invitation::Entity::update_many()
+            .col_expr(
+                invitation::Column::TokenHash,
+                Expr::value(token.hash().to_vec()),
+            )
+            .filter(invitation::Column::Id.eq(invitation_id))
+            .exec(&self.db)
+            .await?;
+        Ok(Some(ClaimedEmail {
+            id: row.id,
+            address: invitation.email,
+            template,
+            link_path: format!("invitation#{}", token.to_text().as_str()),
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
         }))

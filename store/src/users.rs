@@ -5,7 +5,7 @@ use kinlink_core::notices::Preferences;
 use kinlink_core::permissions::Role;
 use kinlink_core::{OrganisationId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{membership, recovery_code, user};
 use crate::error::is_unique_violation;
@@ -68,41 +68,69 @@ pub struct Grant {
     pub role: Role,
 }
 
+/// Inserts a new account on `connection`; a taken email is a conflict.
+pub(crate) async fn insert_user<C: ConnectionTrait>(
+    connection: &C,
+    new: NewUser,
+) -> Result<(), StoreError> {
+    let confirmed_at = (new.status == AccountStatus::Active).then_some(new.created_at);
+    let defaults = Preferences::default();
+    let row = user::ActiveModel {
+        id: Set(new.id.0),
+        email: Set(new.email),
+        display_name: Set(new.display_name),
+        status: Set(new.status.as_str().to_owned()),
+        password_salt: Set(new.password_salt),
+        auth_hash: Set(new.auth_hash),
+        public_key: Set(new.public_key),
+        sealed_private_key: Set(new.sealed_private_key),
+        recovery_sealed_private_key: Set(new.recovery_sealed_private_key),
+        totp_sealed_secret: Set(new.totp_sealed_secret),
+        invited_by: Set(new.invited_by.map(|id| id.0)),
+        created_at: Set(new.created_at),
+        confirmed_at: Set(confirmed_at),
+        last_sign_in_at: Set(None),
+        totp_last_step: Set(None),
+        notify_by: Set(defaults.delivery.as_str().to_owned()),
+        digest_hour: Set(i32::try_from(defaults.digest_hour).unwrap_or(18)),
+        time_zone: Set(defaults.time_zone.name().to_owned()),
+    };
+    match user::Entity::insert(row)
+        .exec_without_returning(connection)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict { what: "email" }),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Gives a user a role in an organisation, on `connection`.
+pub(crate) async fn insert_membership<C: ConnectionTrait>(
+    connection: &C,
+    user_id: UserId,
+    organisation_id: OrganisationId,
+    role: Role,
+    confirmed_by: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = membership::ActiveModel {
+        user_id: Set(user_id.0),
+        organisation_id: Set(organisation_id.0),
+        role: Set(role.as_str().to_owned()),
+        confirmed_by: Set(confirmed_by.map(|id| id.0)),
+        created_at: Set(now),
+    };
+    membership::Entity::insert(row)
+        .exec_without_returning(connection)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Inserts a new account; a taken email is a conflict.
     pub async fn create_user(&self, new: NewUser) -> Result<(), StoreError> {
-        let confirmed_at = (new.status == AccountStatus::Active).then_some(new.created_at);
-        let defaults = Preferences::default();
-        let row = user::ActiveModel {
-            id: Set(new.id.0),
-            email: Set(new.email),
-            display_name: Set(new.display_name),
-            status: Set(new.status.as_str().to_owned()),
-            password_salt: Set(new.password_salt),
-            auth_hash: Set(new.auth_hash),
-            public_key: Set(new.public_key),
-            sealed_private_key: Set(new.sealed_private_key),
-            recovery_sealed_private_key: Set(new.recovery_sealed_private_key),
-            totp_sealed_secret: Set(new.totp_sealed_secret),
-            invited_by: Set(new.invited_by.map(|id| id.0)),
-            created_at: Set(new.created_at),
-            confirmed_at: Set(confirmed_at),
-            last_sign_in_at: Set(None),
-            totp_last_step: Set(None),
-            notify_by: Set(defaults.delivery.as_str().to_owned()),
-            digest_hour: Set(i32::try_from(defaults.digest_hour).unwrap_or(18)),
-            time_zone: Set(defaults.time_zone.name().to_owned()),
-        };
-        match user::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) if is_unique_violation(&error) => {
-                Err(StoreError::Conflict { what: "email" })
-            }
-            Err(error) => Err(error.into()),
-        }
+        insert_user(&self.db, new).await
     }
 
     /// Finds an account by its normalised email.
@@ -147,17 +175,7 @@ impl Store {
         confirmed_by: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let row = membership::ActiveModel {
-            user_id: Set(user_id.0),
-            organisation_id: Set(organisation_id.0),
-            role: Set(role.as_str().to_owned()),
-            confirmed_by: Set(confirmed_by.map(|id| id.0)),
-            created_at: Set(now),
-        };
-        membership::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await?;
-        Ok(())
+        insert_membership(&self.db, user_id, organisation_id, role, confirmed_by, now).await
     }
 
     /// Changes an account's status.

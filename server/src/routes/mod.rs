@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod exchanges;
 pub mod files;
 pub mod health;
+pub mod invitations;
 pub mod letters;
 pub mod notifications;
 pub mod sessions;
@@ -67,6 +68,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 )
                 .route("/conversations/{id}/notes", web::get().to(case_notes::list))
                 .route("/conversations/{id}/notes", web::post().to(case_notes::add))
+                .route(
+                    "/conversations/{id}/invitations",
+                    web::get().to(invitations::list),
+                )
+                .route(
+                    "/conversations/{id}/invitations",
+                    web::post().to(invitations::create),
+                )
+                .route("/invitations/open", web::post().to(invitations::open))
+                .route("/invitations/accept", web::post().to(invitations::accept))
                 .route("/letters/{id}", web::get().to(letters::get))
                 .route("/letters/{id}", web::put().to(letters::save))
                 .route("/letters/{id}/submit", web::post().to(letters::submit))

@@ -113,6 +113,9 @@ pub async fn confirm(
         return Ok(HttpResponse::NoContent().finish());
     }
 
+    if !is_worker && let Some(invitation) = state.store.invitation_of_user(target_id).await? {
+        join_invited_link(&state, &actor, &target, target_id, invitation).await?;
+    }
     state
         .store
         .confirm_user(target_id, actor.user_id, Utc::now())
@@ -139,6 +142,52 @@ pub async fn confirm(
         .await?;
     info!(target = %target_id, "account confirmed");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Adds a confirmed invitee to the contact link they were invited to, with
+/// the link's key of every epoch the confirming practitioner holds, so they
+/// read what the link already holds, and to the agreement's parties.
+async fn join_invited_link(
+    state: &AppState,
+    actor: &SignedIn,
+    target: &kinlink_store::entity::user::Model,
+    target_id: UserId,
+    invitation: kinlink_store::entity::invitation::Model,
+) -> Result<(), ApiError> {
+    let conversation_id = kinlink_core::ConversationId(invitation.conversation_id);
+    let conversation = state.store.conversation(conversation_id).await?;
+    let mut keyring =
+        kinlink_actors::keyring::Keyring::new(actor.user_id, actor.private_key.clone());
+    let target_public = PublicKey::from_slice(&target.public_key)?;
+    let mut sealed_keys = Vec::new();
+    for epoch in 0..=conversation.key_epoch {
+        let Ok(key) = keyring
+            .conversation_key(&state.store, conversation_id, epoch)
+            .await
+        else {
+            continue;
+        };
+        let info = bindings::conversation_key_info(conversation_id, epoch);
+        sealed_keys.push((epoch, seal_to(&target_public, key, &info)?));
+    }
+    if sealed_keys.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    state
+        .store
+        .join_link(
+            kinlink_store::invitations::Joining {
+                invitation_id: invitation.id,
+                conversation_id,
+                user_id: target_id,
+                sealed_keys,
+                party: (invitation.side, invitation.relationship),
+            },
+            Utc::now(),
+        )
+        .await?;
+    info!(conversation = %conversation_id, target = %target_id, "invited member joined the contact link");
+    Ok(())
 }
 
 /// Disables an account: every session and live socket ends at once, and a

@@ -11,6 +11,7 @@ pub mod digest;
 pub mod email_outbox;
 pub mod file;
 pub mod file_rendition;
+pub mod invitation;
 pub mod letter;
 pub mod letter_event;
 pub mod letter_version;

@@ -1,0 +1,311 @@
+//! Invitations into a contact link through the real server and a real SMTP
+//! server: the email and its one-time link, accepting, the pending account,
+//! the practitioner's confirmation, and links that are used, expired or
+//! unknown.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use kinlink_store::entity::invitation;
+use kinlink_tests::app::{AppOptions, TestApp};
+use kinlink_tests::client::Client;
+use kinlink_tests::mail::Catcher;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const INVITEE: &str = "new.relative@family.example";
+const PASSWORD: &str = "a long family passphrase 42";
+
+async fn app_with(catcher: &Catcher) -> anyhow::Result<TestApp> {
+    TestApp::spawn_with(AppOptions {
+        env: vec![
+            ("KINLINK__EMAIL__SMTP_URL".into(), catcher.url.clone()),
+            ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
+        ],
+        ..AppOptions::default()
+    })
+    .await
+}
+
+async fn invite(practitioner: &Client, link: &str) -> anyhow::Result<reqwest::Response> {
+    practitioner
+        .post(
+            &format!("/api/v1/conversations/{link}/invitations"),
+            &json!({
+                "email": INVITEE,
+                "display_name": "Robin (grandparent)",
+                "side": "birth",
+                "relationship": "grandparent"
+            }),
+        )
+        .await
+}
+
+/// Waits for the invitation email and returns its token and the message.
+async fn token_from_email(catcher: &Catcher) -> anyhow::Result<(String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        for message in catcher.messages()? {
+            if message.envelope["rcpt_tos"][0] == INVITEE {
+                let body = message.body()?;
+                let start = body
+                    .find("invitation#")
+                    .map(|at| at + "invitation#".len())
+                    .ok_or_else(|| anyhow::anyhow!("no link in {body}"))?;
+                let token: String = body[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                return Ok((token, format!("{}\n{body}", message.raw)));
+            }
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "no invitation email");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn code(response: reqwest::Response) -> anyhow::Result<(u16, Value)> {
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+#[tokio::test]
+async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
+    let catcher = Catcher::start(Duration::from_secs(30))?;
+    let app = app_with(&catcher).await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let (status, created) = code(invite(&practitioner, &link).await?).await?;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"], "waiting");
+
+    let (token, email) = token_from_email(&catcher).await?;
+    assert_eq!(token.len(), 43, "a 256-bit token: {token}");
+    for word in ["Robin", "grandparent", "Carter", "Northshire", "Priya"] {
+        assert!(!email.contains(word), "{word} in the invitation email");
+    }
+    assert!(email.contains(&format!("{}/invitation#", app.address)));
+
+    // The token is stored only as a hash.
+    let store = app.store().await?;
+    let row = invitation::Entity::find().one(&store.db).await?;
+    let stored = row.and_then(|row| row.token_hash).unwrap_or_default();
+    assert_eq!(stored.len(), 32);
+    assert!(!String::from_utf8_lossy(&stored).contains(&token));
+
+    let anonymous = Client::new(&app.address)?;
+    let (status, opened) = code(
+        anonymous
+            .post("/api/v1/invitations/open", &json!({"token": token}))
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, opened["display_name"].clone()),
+        (200, json!("Robin (grandparent)"))
+    );
+
+    let (status, short) = code(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": "short"}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, short["field"].clone()), (400, json!("password")));
+
+    let (status, accepted) = code(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": PASSWORD}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{accepted}");
+    let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
+
+    // The link works once.
+    let (status, again) = code(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": PASSWORD}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, again["code"].clone()),
+        (410, json!("invitation.used"))
+    );
+
+    // Pending until the practitioner confirms.
+    let relative = Client::new(&app.address)?;
+    let sign_in = json!({"email": INVITEE, "password": PASSWORD});
+    let (status, pending) = code(relative.post("/api/v1/auth/sign-in", &sign_in).await?).await?;
+    assert_eq!(
+        (status, pending["code"].clone()),
+        (403, json!("auth.account_pending"))
+    );
+    let listed = practitioner
+        .get_json(&format!("/api/v1/conversations/{link}/invitations"))
+        .await?;
+    assert_eq!(listed[0]["status"], "accepted");
+    assert_eq!(listed[0]["user_id"], user_id.as_str());
+    let other_practitioner = app.sign_in("va_practitioner").await?;
+    assert_eq!(
+        other_practitioner
+            .post(&format!("/api/v1/users/{user_id}/confirm"), &json!({}))
+            .await?
+            .status(),
+        404
+    );
+    assert_eq!(
+        practitioner
+            .post(&format!("/api/v1/users/{user_id}/confirm"), &json!({}))
+            .await?
+            .status(),
+        204
+    );
+
+    // Confirmed: the contact link and nothing else, with its history, and
+    // a place among the agreement's parties.
+    let response = relative.post("/api/v1/auth/sign-in", &sign_in).await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
+    let relative = relative.with_session_from_jar();
+    let conversations = relative.get_json("/api/v1/conversations").await?;
+    let ids: Vec<&str> = conversations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, [link.as_str()]);
+    let agreement = relative
+        .get_json(&format!("/api/v1/conversations/{link}/agreement"))
+        .await?;
+    let party = agreement["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["user_id"] == user_id.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(party["relationship"], "grandparent");
+    let (status, letter) = code(
+        relative
+            .post(
+                &format!("/api/v1/conversations/{link}/letters"),
+                &json!({"body": "Hello from a grandparent"}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{letter}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn expired_and_unknown_links_create_nothing() -> anyhow::Result<()> {
+    let catcher = Catcher::start(Duration::from_secs(30))?;
+    let app = app_with(&catcher).await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    assert_eq!(invite(&practitioner, &link).await?.status(), 201);
+    let (token, _email) = token_from_email(&catcher).await?;
+
+    let store = app.store().await?;
+    invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::ExpiresAt,
+            Expr::value(Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(invitation::Column::Email.eq(INVITEE))
+        .exec(&store.db)
+        .await?;
+
+    let anonymous = Client::new(&app.address)?;
+    for (path, body) in [
+        ("/api/v1/invitations/open", json!({"token": token})),
+        (
+            "/api/v1/invitations/accept",
+            json!({"token": token, "password": PASSWORD}),
+        ),
+    ] {
+        let (status, error) = code(anonymous.post(path, &body).await?).await?;
+        assert_eq!(
+            (status, error["code"].clone()),
+            (410, json!("invitation.expired")),
+            "{path}"
+        );
+    }
+    assert!(
+        store.find_user_by_email(INVITEE).await?.is_none(),
+        "no account"
+    );
+
+    let forged = "A".repeat(43);
+    let (status, error) = code(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": forged, "password": PASSWORD}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, error["code"].clone()),
+        (404, json!("invitation.unknown"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn invitation_rejects_bad_fields_and_non_supervisors() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let family = app.sign_in("birth_parent").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let path = format!("/api/v1/conversations/{link}/invitations");
+    let good = json!({
+        "email": "someone@family.example",
+        "display_name": "Someone",
+        "side": "birth",
+        "relationship": "aunt_or_uncle"
+    });
+    assert_eq!(family.post(&path, &good).await?.status(), 403);
+
+    let cases = [
+        ("email", json!("not-an-email")),
+        ("display_name", json!(" ")),
+        ("side", json!("neither")),
+        ("relationship", json!("adoptive_parent")),
+    ];
+    for (field, value) in cases {
+        let mut body = good.clone();
+        body[field] = value;
+        let (status, error) = code(practitioner.post(&path, &body).await?).await?;
+        assert_eq!(
+            (status, error["field"].clone()),
+            (400, json!(field)),
+            "{body}"
+        );
+    }
+    let mut taken = good.clone();
+    taken["email"] = json!("birth.parent@family.example");
+    assert_eq!(practitioner.post(&path, &taken).await?.status(), 409);
+    assert_eq!(practitioner.post(&path, &good).await?.status(), 201);
+    assert_eq!(
+        practitioner.post(&path, &good).await?.status(),
+        409,
+        "one open invitation per address"
+    );
+    Ok(())
+}
