@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use kinlink_core::notices::{SendOutcome, Template};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -163,24 +163,78 @@ impl Letterhead {
 
     /// Builds the email with id `id` to `address` from `template`. Its
     /// Message-ID comes from the id, so every retry carries the same one.
+    /// Marketing email carries `unsubscribe`, a one-time token: in
+    /// `List-Unsubscribe` with one-click `List-Unsubscribe-Post` (RFC
+    /// 8058), and as a link at the end of the body.
     pub fn compose(
         &self,
         id: uuid::Uuid,
         address: &str,
         template: Template,
         link_path: &str,
+        unsubscribe: Option<&str>,
     ) -> Result<Message, MailError> {
         let to: Address = address.parse().map_err(MailError::To)?;
         check_link_path(link_path)?;
         let link = format!("{}/{}", self.origin, link_path.trim_start_matches('/'));
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
             .subject(template.subject())
             .message_id(Some(format!("<{}@{}>", id.simple(), self.domain)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(template.body(&link))
-            .map_err(MailError::Build)
+            .header(ContentType::TEXT_PLAIN);
+        let mut body = template.body(&link);
+        if let Some(token) = unsubscribe {
+            check_link_path(token)?;
+            builder = builder
+                .header(ListUnsubscribe(format!(
+                    "<{}/api/v1/unsubscribe/{token}>",
+                    self.origin
+                )))
+                .header(ListUnsubscribePost);
+            body.push_str(&format!(
+                "\r\nYou get news from KinLink because you chose to. To stop, open this \
+                 link:\r\n{}/unsubscribe#{token}\r\n",
+                self.origin
+            ));
+        }
+        builder.body(body).map_err(MailError::Build)
+    }
+}
+
+/// The `List-Unsubscribe` header: the one-click unsubscribe address.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(text.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The `List-Unsubscribe-Post` header that marks the address as one-click.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 

@@ -81,9 +81,13 @@ impl Sender {
 
     async fn send_one(&mut self, email: ClaimedEmail) -> Result<(), kinlink_store::StoreError> {
         let attempts = i32::try_from(email.attempts).unwrap_or(i32::MAX);
-        let message =
-            self.letterhead
-                .compose(email.id, &email.address, email.template, &email.link_path);
+        let message = self.letterhead.compose(
+            email.id,
+            &email.address,
+            email.template,
+            &email.link_path,
+            email.unsubscribe_token.as_deref(),
+        );
         let message = match message {
             Ok(message) => message,
             Err(error) => {

@@ -28,11 +28,19 @@ pub enum Template {
     ExchangeOverdue,
     /// An invitation to join a contact link, with a link to accept it.
     Invitation,
+    /// News about KinLink, for users who opted in to marketing email.
+    News,
     /// The daily digest: several things wait.
     Digest,
 }
 
 impl Template {
+    /// Returns whether the email is marketing, which carries an
+    /// unsubscribe link and goes only to users who opted in.
+    pub fn is_marketing(self) -> bool {
+        self == Template::News
+    }
+
     /// Returns the stable name stored with a queued email.
     pub fn code(self) -> &'static str {
         match self {
@@ -43,6 +51,7 @@ impl Template {
             Template::ExchangeDue => "exchange_due",
             Template::ExchangeOverdue => "exchange_overdue",
             Template::Invitation => "invitation",
+            Template::News => "news",
             Template::Digest => "digest",
         }
     }
@@ -57,6 +66,7 @@ impl Template {
             "exchange_due" => Some(Template::ExchangeDue),
             "exchange_overdue" => Some(Template::ExchangeOverdue),
             "invitation" => Some(Template::Invitation),
+            "news" => Some(Template::News),
             "digest" => Some(Template::Digest),
             _ => None,
         }
@@ -72,6 +82,7 @@ impl Template {
             Template::ExchangeDue => "A letter exchange is due in KinLink",
             Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
             Template::Invitation => "You are invited to KinLink",
+            Template::News => "News from KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
     }
@@ -98,6 +109,7 @@ impl Template {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
             Template::Invitation => "",
+            Template::News => "There is news about KinLink for you to read.",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
             }
@@ -345,6 +357,7 @@ mod tests {
             Template::ExchangeDue,
             Template::ExchangeOverdue,
             Template::Invitation,
+            Template::News,
             Template::Digest,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));

@@ -20,6 +20,7 @@ mod m20261205_000010_notification_preferences;
 mod m20261205_000011_letterbox;
 mod m20261205_000012_reminders;
 mod m20261205_000013_invitations;
+mod m20261205_000014_marketing;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_letterbox::Migration),
             Box::new(m20261205_000012_reminders::Migration),
             Box::new(m20261205_000013_invitations::Migration),
+            Box::new(m20261205_000014_marketing::Migration),
         ]
     }
 }

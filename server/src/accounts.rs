@@ -31,6 +31,8 @@ pub struct AccountRequest<'a> {
     pub organisation: OrganisationId,
     pub role: Role,
     pub invited_by: Option<UserId>,
+    /// Whether the person chose marketing email; never on by default.
+    pub marketing_opt_in: bool,
 }
 
 /// Creates an account with its key pair, sealed under the password and
@@ -117,6 +119,7 @@ pub async fn prepare_account(
         totp_sealed_secret,
         invited_by: request.invited_by,
         created_at: now,
+        marketing_opt_in: request.marketing_opt_in,
     };
     let recovery_codes = if totp_secret.is_some() {
         totp::new_recovery_codes()?

@@ -139,6 +139,7 @@ pub async fn seed(
                 organisation,
                 role,
                 invited_by: None,
+                marketing_opt_in: false,
             },
         )
         .await

@@ -37,6 +37,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{}", invitation_message(*.0))]
     Invitation(kinlink_store::invitations::InvitationProblem),
+    #[error("{}", unsubscribe_message(*.0))]
+    Unsubscribe(kinlink_store::marketing::Unsubscribed),
     #[error("media processing is busy; send the request again after the Retry-After seconds")]
     Busy { retry_after_seconds: i64 },
     #[error("internal error")]
@@ -44,6 +46,16 @@ pub enum ApiError {
 }
 
 use kinlink_store::invitations::InvitationProblem;
+use kinlink_store::marketing::Unsubscribed;
+
+fn unsubscribe_message(outcome: Unsubscribed) -> &'static str {
+    match outcome {
+        Unsubscribed::Expired => {
+            "this unsubscribe link has expired; turn news off in your notification settings"
+        }
+        _ => "this unsubscribe link is not known",
+    }
+}
 
 fn invitation_message(problem: InvitationProblem) -> &'static str {
     match problem {
@@ -83,6 +95,8 @@ impl ApiError {
             ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
             ApiError::Invitation(InvitationProblem::Used) => "invitation.used",
             ApiError::Invitation(InvitationProblem::Expired) => "invitation.expired",
+            ApiError::Unsubscribe(Unsubscribed::Expired) => "unsubscribe.expired",
+            ApiError::Unsubscribe(_) => "unsubscribe.unknown",
             ApiError::Busy { .. } => "server.busy",
             ApiError::Internal(_) => "server.internal",
         }
@@ -127,6 +141,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invitation(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Invitation(_) => StatusCode::GONE,
+            ApiError::Unsubscribe(Unsubscribed::Expired) => StatusCode::GONE,
+            ApiError::Unsubscribe(_) => StatusCode::NOT_FOUND,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

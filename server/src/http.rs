@@ -37,7 +37,11 @@ pub async fn request_layer(
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %request.method(), route);
 
-    let rejected = changes_state(request.method()) && !origin_allowed(request.request());
+    // Mail programs post one-click unsubscribes without an Origin; the
+    // token in the path is what authorises that request.
+    let one_click = route == crate::routes::unsubscribe::ONE_CLICK_ROUTE;
+    let rejected =
+        changes_state(request.method()) && !one_click && !origin_allowed(request.request());
     let mut response = if rejected {
         let http_request = request.request().clone();
         let response = ApiError::OriginRejected

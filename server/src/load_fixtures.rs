@@ -58,6 +58,7 @@ pub async fn seed(
                 organisation,
                 role: Role::AdoptiveFamilyMember,
                 invited_by: None,
+                marketing_opt_in: false,
             },
         )
         .await

@@ -69,6 +69,9 @@ enum Command {
     /// input, progress and the outcome leave on standard output.
     #[command(name = "media-job", hide = true)]
     MediaJob,
+    /// Queue the news email for every active user who opted in to
+    /// marketing email; the running servers send it.
+    QueueNews,
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -110,6 +113,13 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Serve { demo, ready_file } => serve(config, workers, demo, ready_file).await,
             Command::MediaJob => Ok(()),
+            Command::QueueNews => {
+                let store = connect(&config).await?;
+                let queued = store.queue_news(chrono::Utc::now()).await?;
+                info!(queued, "news email queued");
+                println!("Queued the news email for {queued} users who opted in.");
+                Ok(())
+            }
             Command::SeedLoad {
                 users,
                 conversations,

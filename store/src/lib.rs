@@ -12,6 +12,7 @@ pub mod error;
 pub mod files;
 pub mod invitations;
 pub mod letterbox;
+pub mod marketing;
 pub mod notifications;
 pub mod organisations;
 pub mod outbox;

@@ -35,6 +35,9 @@ pub struct NewEmail {
     pub created_at: DateTime<Utc>,
 }
 
+/// How long an unsubscribe link in a marketing email works.
+pub const UNSUBSCRIBE_LINK_LIFE: Duration = Duration::days(90);
+
 /// An email this node has claimed and must now send. Its link can carry
 /// a link token, so printing it shows neither the link nor the address.
 #[derive(Clone)]
@@ -48,6 +51,8 @@ pub struct ClaimedEmail {
     /// Earlier attempts whose outcome is unknown, counting a lease that
     /// ran out.
     pub unknown_outcomes: u32,
+    /// For marketing email, the one-time token of its unsubscribe link.
+    pub unsubscribe_token: Option<String>,
 }
 
 impl std::fmt::Debug for ClaimedEmail {
@@ -191,6 +196,30 @@ impl Store {
                 .close_claimed(&row, unknown_outcomes, failed, now)
                 .await;
         };
+        let unsubscribe_token = if template.is_marketing() {
+            if !recipient.marketing_opt_in {
+                info!(email_id = %row.id, "marketing email dropped: its recipient opted out");
+                let failed = close(EmailState::Failed, "opted_out");
+                return self
+                    .close_claimed(&row, unknown_outcomes, failed, now)
+                    .await;
+            }
+            let token = Token::generate().map_err(|_random| StoreError::Corrupt {
+                what: "random source",
+            })?;
+            self.add_unsubscribe_link(crate::entity::unsubscribe_link::Model {
+                token_hash: token.hash().to_vec(),
+                user_id: recipient.id,
+                email_id: row.id,
+                created_at: now,
+                expires_at: now + UNSUBSCRIBE_LINK_LIFE,
+                used_at: None,
+            })
+            .await?;
+            Some(token.to_text().as_str().to_owned())
+        } else {
+            None
+        };
         Ok(Some(ClaimedEmail {
             id: row.id,
             address: recipient.email,
@@ -198,6 +227,7 @@ impl Store {
             link_path: row.link_path,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
+            unsubscribe_token,
         }))
     }
 
@@ -240,6 +270,7 @@ impl Store {
             link_path: format!("invitation#{}", token.to_text().as_str()),
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
+            unsubscribe_token: None,
         }))
     }
 

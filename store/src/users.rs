@@ -59,6 +59,8 @@ pub struct NewUser {
     pub totp_sealed_secret: Option<Vec<u8>>,
     pub invited_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
+    /// Whether they chose marketing email when the account was made.
+    pub marketing_opt_in: bool,
 }
 
 /// One role a user holds in one organisation.
@@ -94,6 +96,8 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(
         notify_by: Set(defaults.delivery.as_str().to_owned()),
         digest_hour: Set(i32::try_from(defaults.digest_hour).unwrap_or(18)),
         time_zone: Set(defaults.time_zone.name().to_owned()),
+        marketing_opt_in: Set(new.marketing_opt_in),
+        marketing_changed_at: Set(new.marketing_opt_in.then_some(new.created_at)),
     };
     match user::Entity::insert(row)
         .exec_without_returning(connection)

@@ -136,6 +136,8 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/conversations/{id}/invitations", "post"),
         ("/api/v1/invitations/open", "post"),
         ("/api/v1/invitations/accept", "post"),
+        ("/api/v1/unsubscribe", "post"),
+        ("/api/v1/unsubscribe/{token}", "post"),
         ("/api/v1/ws", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),

@@ -26,14 +26,23 @@ async fn preferences_round_trip() -> anyhow::Result<()> {
     let defaults = client.get_json(PATH).await?;
     assert_eq!(
         defaults,
-        json!({"delivery": "immediate", "digest_hour": 18, "time_zone": "Europe/London"})
+        json!({"delivery": "immediate", "digest_hour": 18, "time_zone": "Europe/London", "marketing": false})
     );
 
-    let chosen = json!({"delivery": "digest", "digest_hour": 7, "time_zone": "Europe/Paris"});
+    let chosen = json!({"delivery": "digest", "digest_hour": 7, "time_zone": "Europe/Paris", "marketing": true});
     let response = client.put(PATH, &chosen).await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<serde_json::Value>().await?, chosen);
     assert_eq!(client.get_json(PATH).await?, chosen);
+
+    // Leaving `marketing` out keeps it.
+    let without = json!({"delivery": "immediate", "digest_hour": 7, "time_zone": "Europe/Paris"});
+    let kept = client
+        .put(PATH, &without)
+        .await?
+        .json::<serde_json::Value>()
+        .await?;
+    assert_eq!(kept["marketing"], true);
     Ok(())
 }
 
@@ -41,7 +50,7 @@ async fn preferences_round_trip() -> anyhow::Result<()> {
 async fn bad_preferences_name_field() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let client = app.sign_in("adoptive_parent").await?;
-    let good = json!({"delivery": "digest", "digest_hour": 7, "time_zone": "Europe/Paris"});
+    let good = json!({"delivery": "digest", "digest_hour": 7, "time_zone": "Europe/Paris", "marketing": false});
     assert_eq!(client.put(PATH, &good).await?.status(), 200);
 
     let cases = [

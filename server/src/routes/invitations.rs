@@ -236,6 +236,10 @@ pub async fn open(
 pub struct AcceptBody {
     token: String,
     password: String,
+    /// Whether the person wants news about KinLink by email; off unless
+    /// they tick it.
+    #[serde(default)]
+    marketing: bool,
 }
 
 /// Uses an invitation link: creates the invited person's account, pending
@@ -269,6 +273,7 @@ pub async fn accept(
             organisation,
             role,
             invited_by: Some(UserId(invitation.invited_by)),
+            marketing_opt_in: body.marketing,
         },
     )
     .await?;

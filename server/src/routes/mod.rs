@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod letters;
 pub mod notifications;
 pub mod sessions;
+pub mod unsubscribe;
 pub mod users;
 pub mod web_client;
 pub mod ws;
@@ -77,6 +78,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::post().to(invitations::create),
                 )
                 .route("/invitations/open", web::post().to(invitations::open))
+                .route("/unsubscribe", web::post().to(unsubscribe::from_page))
+                .route(
+                    "/unsubscribe/{token}",
+                    web::post().to(unsubscribe::one_click),
+                )
                 .route("/invitations/accept", web::post().to(invitations::accept))
                 .route("/letters/{id}", web::get().to(letters::get))
                 .route("/letters/{id}", web::put().to(letters::save))

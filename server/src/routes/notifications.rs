@@ -10,21 +10,24 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Preferences as the API spells them.
+/// Preferences as the API spells them. `marketing` may be left out of a
+/// change, which keeps it as it is.
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesBody {
     delivery: String,
     digest_hour: i64,
     time_zone: String,
+    marketing: Option<bool>,
 }
 
-impl From<Preferences> for PreferencesBody {
-    fn from(preferences: Preferences) -> Self {
+impl PreferencesBody {
+    fn new(preferences: Preferences, marketing: bool) -> Self {
         PreferencesBody {
             delivery: preferences.delivery.as_str().to_owned(),
             digest_hour: i64::from(preferences.digest_hour),
             time_zone: preferences.time_zone.name().to_owned(),
+            marketing: Some(marketing),
         }
     }
 }
@@ -33,7 +36,8 @@ impl From<Preferences> for PreferencesBody {
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn get(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let preferences = state.store.preferences(user.user_id).await?;
-    Ok(HttpResponse::Ok().json(PreferencesBody::from(preferences)))
+    let marketing = state.store.marketing_opt_in(user.user_id).await?;
+    Ok(HttpResponse::Ok().json(PreferencesBody::new(preferences, marketing)))
 }
 
 /// Replaces my notification preferences after checking every field.
@@ -48,9 +52,16 @@ pub async fn put(
         .store
         .set_preferences(user.user_id, preferences)
         .await?;
+    if let Some(marketing) = body.marketing {
+        state
+            .store
+            .set_marketing_opt_in(user.user_id, marketing, chrono::Utc::now())
+            .await?;
+    }
     info!(
         delivery = preferences.delivery.as_str(),
         "notification preferences changed"
     );
-    Ok(HttpResponse::Ok().json(PreferencesBody::from(preferences)))
+    let marketing = state.store.marketing_opt_in(user.user_id).await?;
+    Ok(HttpResponse::Ok().json(PreferencesBody::new(preferences, marketing)))
 }

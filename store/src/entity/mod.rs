@@ -26,4 +26,5 @@ pub mod recovery_code;
 pub mod reminder;
 pub mod session;
 pub mod sign_in_failure;
+pub mod unsubscribe_link;
 pub mod user;

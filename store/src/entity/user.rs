@@ -28,6 +28,9 @@ pub struct Model {
     pub digest_hour: i32,
     /// The IANA zone the digest hour is in.
     pub time_zone: String,
+    /// Whether the user chose to receive marketing email.
+    pub marketing_opt_in: bool,
+    pub marketing_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
