@@ -241,3 +241,35 @@ export function fetchNotificationPreferences() {
 export function saveNotificationPreferences(preferences) {
   return request('PUT', '/me/notifications', preferences);
 }
+
+/** Returns the invitations of a contact link, newest first, for its supervisor. */
+export function fetchInvitations(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/invitations`);
+}
+
+/**
+ * Invites someone into a contact link by email and returns the invitation.
+ * `invitation` is `{ email, display_name, side, relationship }`.
+ */
+export function createInvitation(conversationId, invitation) {
+  return request(
+    'POST',
+    `/conversations/${encodeURIComponent(conversationId)}/invitations`,
+    invitation,
+  );
+}
+
+/** Returns `{ display_name, expires_at }` of the invitation a link token opens, unused. */
+export function openInvitation(token) {
+  return request('POST', '/invitations/open', { token });
+}
+
+/** Uses an invitation link: creates the invited person's pending account with `password`. */
+export function acceptInvitation(token, password) {
+  return request('POST', '/invitations/accept', { token, password });
+}
+
+/** Confirms a pending account, such as a relative who accepted my invitation. */
+export function confirmUser(userId) {
+  return request('POST', `/users/${encodeURIComponent(userId)}/confirm`);
+}

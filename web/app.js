@@ -3,6 +3,8 @@
 //   #/sign-in, #/conversations, #/conversations/<id>,
 //   #/conversations/<id>/timeline, #/letters/<id>, #/review-queue,
 //   #/notifications, #/sessions
+// The one page with a path of its own is /invitation#TOKEN, the link of
+// an invitation email, where the fragment is a token and not a route.
 //
 // The signed-in user and the conversation state live only in memory. The
 // session itself is an HttpOnly cookie, which scripts cannot read.
@@ -13,6 +15,7 @@ import { focusElement } from './dom.js';
 import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
+import * as invitationView from './views/invitation.js';
 import * as letterView from './views/letter.js';
 import * as notFoundView from './views/not-found.js';
 import * as notificationsView from './views/notifications.js';
@@ -24,6 +27,7 @@ import * as timelineView from './views/timeline.js';
 const HOME_ROUTE = '#/conversations';
 const SIGN_IN_ROUTE = '#/sign-in';
 const UUID = '([0-9a-fA-F-]{36})';
+const INVITATION_PATH = '/invitation';
 
 /** Roles whose holders may supervise contact links, and so review letters. */
 const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
@@ -66,6 +70,8 @@ let pendingNotice = null;
 /** Aborts and tears down the view on screen. */
 let currentView = null;
 let firstRoute = true;
+/** Token of an invitation link, from when it leaves the address bar until its page mounts. */
+let invitationToken = null;
 
 function routeFor(hash) {
   for (const route of ROUTES) {
@@ -73,6 +79,32 @@ function routeFor(hash) {
     if (match) return { ...route, params: match.slice(1) };
   }
   return { view: notFoundView, params: [], public: true };
+}
+
+/**
+ * Moves the token of an invitation link from the address bar into memory,
+ * so that it is not left in the browser's history.
+ */
+function takeInvitationToken() {
+  if (location.pathname !== INVITATION_PATH) return;
+  if (!location.hash || location.hash.startsWith('#/')) return;
+  invitationToken = location.hash.slice(1);
+  history.replaceState(history.state, '', INVITATION_PATH);
+}
+
+/** Returns the route of the page to show, with the invitation page ahead of the hash routes. */
+function currentRoute() {
+  takeInvitationToken();
+  if (location.pathname === INVITATION_PATH) {
+    if (!location.hash) {
+      const token = invitationToken ?? '';
+      invitationToken = null;
+      return { view: invitationView, params: [token], public: true };
+    }
+    // A page route followed from the invitation page belongs on the root path.
+    history.replaceState(history.state, '', `/${location.hash}`);
+  }
+  return routeFor(location.hash || (user ? HOME_ROUTE : SIGN_IN_ROUTE));
 }
 
 function navigate(hash) {
@@ -88,8 +120,7 @@ function leaveCurrentView() {
 }
 
 function render() {
-  const hash = location.hash || (user ? HOME_ROUTE : SIGN_IN_ROUTE);
-  const route = routeFor(hash);
+  const route = currentRoute();
   if (!user && !route.public) return navigate(SIGN_IN_ROUTE);
   if (user && route.view === signInView) return navigate(HOME_ROUTE);
 
@@ -194,6 +225,8 @@ function onSessionEnded() {
 }
 
 async function start() {
+  // Before anything waits on the network, so the token leaves the address bar at once.
+  takeInvitationToken();
   await loadCatalogue(preferredLanguages());
   translateStaticText(document);
   document.title = t('app.name');

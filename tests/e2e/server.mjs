@@ -1,6 +1,7 @@
 // Starts the real KinLink server binary for one test file: a fresh data
 // directory (and a fresh PostgreSQL database when KINLINK_TEST_POSTGRES_URL
-// is set), demo data, and a ready file that gives its address.
+// is set), demo data, and a ready file that gives its address. Email goes
+// into the data directory's outbox folder, where tests can read it.
 //
 // Environment:
 //   KINLINK_BIN                 server binary (default ~/.cache/kinlink-target/debug/kinlink)
@@ -10,7 +11,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { open, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,8 @@ const READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 const LOG_TAIL_LINES = 60;
+/** Seconds between the server's checks for email to send, so email arrives soon after its event. */
+const EMAIL_POLL_SECONDS = '1';
 
 function serverBinary() {
   return (
@@ -85,11 +88,74 @@ function waitForExit(child, timeoutMs) {
   });
 }
 
+/** Decodes a quoted-printable body (RFC 2045) into text, reading its bytes as UTF-8. */
+function decodeQuotedPrintable(body) {
+  const joined = body.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let index = 0; index < joined.length; index += 1) {
+    const hex = joined.slice(index + 1, index + 3);
+    if (joined[index] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      index += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[index], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * Parses an `.eml` file into `{ headers, body }`. Header names are lower
+ * case, folded header lines are joined, and the body is decoded from its
+ * Content-Transfer-Encoding.
+ */
+export function parseEmail(raw) {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = split < 0 ? raw : raw.slice(0, split);
+  const encodedBody = split < 0 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
+  const headers = {};
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  let body = encodedBody;
+  if (encoding === 'quoted-printable') body = decodeQuotedPrintable(encodedBody);
+  else if (encoding === 'base64') body = Buffer.from(encodedBody, 'base64').toString('utf8');
+  return { headers, body };
+}
+
+/**
+ * Returns the newest email in `outboxDir` whose `To:` is `address`, parsed
+ * as by parseEmail, or null when there is none (or no outbox folder yet).
+ */
+export async function newestEmailTo(outboxDir, address) {
+  let names;
+  try {
+    names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
+  } catch (error) {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  }
+  let newest = null;
+  for (const name of names) {
+    const file = path.join(outboxDir, name);
+    const email = parseEmail(await readFile(file, 'utf8'));
+    if (email.headers.to?.toLowerCase() !== address.toLowerCase()) continue;
+    const { mtimeMs } = await stat(file);
+    if (!newest || mtimeMs > newest.mtimeMs) newest = { ...email, mtimeMs };
+  }
+  return newest && { headers: newest.headers, body: newest.body };
+}
+
 /**
  * Starts `kinlink serve --demo` and waits until it is ready. Returns
- * `{ address, users, logPath, logTail(), stop() }`, where `users` maps the
- * demo keys (la_manager, la_practitioner, va_practitioner, adoptive_parent,
- * birth_parent) to their credentials.
+ * `{ address, users, logPath, outboxDir, logTail(), newestEmailTo(address), stop() }`,
+ * where `users` maps the demo keys (la_manager, la_practitioner,
+ * va_practitioner, adoptive_parent, birth_parent and others) to their
+ * credentials, and `newestEmailTo` reads the outbox as the function of
+ * that name does.
  */
 export async function startServer() {
   const tempDir = await mkdtemp(path.join(tmpdir(), 'kinlink-e2e-'));
@@ -103,7 +169,11 @@ export async function startServer() {
     KINLINK__DATA_DIR: dataDir,
     KINLINK__SERVER__LISTEN: '127.0.0.1:0',
     KINLINK__WEB_DIR: process.env.KINLINK__WEB_DIR ?? path.join(REPO_ROOT, 'web'),
+    KINLINK__EMAIL__POLL_SECONDS: EMAIL_POLL_SECONDS,
   };
+  // Without an SMTP URL the server writes each email into the outbox folder.
+  delete env.KINLINK__EMAIL__SMTP_URL;
+  const outboxDir = path.join(dataDir, 'outbox');
   const adminUrl = process.env.KINLINK_TEST_POSTGRES_URL;
   const database = adminUrl ? await createDatabase(adminUrl) : null;
   if (database) env.KINLINK__DATABASE__URL = database.url;
@@ -155,5 +225,13 @@ export async function startServer() {
 
   const credentials = JSON.parse(await readFile(ready.demo_credentials, 'utf8'));
   const users = Object.fromEntries(credentials.users.map((user) => [user.key, user]));
-  return { address: ready.address, users, logPath, logTail, stop };
+  return {
+    address: ready.address,
+    users,
+    logPath,
+    outboxDir,
+    logTail,
+    newestEmailTo: (address) => newestEmailTo(outboxDir, address),
+    stop,
+  };
 }

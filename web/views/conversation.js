@@ -1,7 +1,7 @@
 // One conversation: its history, live messages with their attached files,
 // read ticks on my own messages, and the composer, followed in a contact
-// link by its letters. Read receipts go out for what is displayed while
-// the page is visible.
+// link by its letters and, for its supervisor, its invitations. Read
+// receipts go out for what is displayed while the page is visible.
 
 import { fetchConversations } from '../api.js';
 import { h } from '../dom.js';
@@ -17,6 +17,8 @@ import {
   statusRegion,
 } from './common.js';
 import { composer } from './composer.js';
+import { invitationsArea } from './invitations.js';
+import { isSupervisor } from './letter-parts.js';
 import { lettersArea } from './letters.js';
 
 // Distance from the end of the log, in CSS pixels, within which a new message
@@ -237,8 +239,14 @@ function renderConversation(section, alert, state, ctx) {
   );
   // Letters come after the composer, so the keyboard path to the
   // composer stays as short in a contact link as in a discussion.
-  const letters = state.summary.kind === 'contact_link' ? lettersArea(ctx, state.summary) : null;
+  const contactLink = state.summary.kind === 'contact_link';
+  const letters = contactLink ? lettersArea(ctx, state.summary) : null;
   if (letters) section.append(letters.element);
+  const invitations =
+    contactLink && isSupervisor(state.summary, ctx.user.id)
+      ? invitationsArea(ctx, state.summary)
+      : null;
+  if (invitations) section.append(invitations.element);
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
   const scrollToEnd = () => {
@@ -291,6 +299,7 @@ function renderConversation(section, alert, state, ctx) {
     ctx.chat.removeEventListener('problem', onProblem);
     compose.dispose();
     letters?.dispose();
+    invitations?.dispose();
     document.removeEventListener('visibilitychange', reportRead);
   });
 }

@@ -1,7 +1,7 @@
-// Labelled form fields with a hint and a slot for an error message, which
-// the control's aria-describedby names while the error shows.
+// Labelled form fields and groups of radio buttons, each with a slot for an
+// error message, which aria-describedby names while the error shows.
 
-import { h } from '../dom.js';
+import { focusElement, h } from '../dom.js';
 
 /**
  * Creates a labelled control with a slot for its error message. `tag` is
@@ -57,4 +57,60 @@ export function clearFieldError(control) {
   const describedBy = control.descriptionIds.join(' ');
   if (describedBy) control.input.setAttribute('aria-describedby', describedBy);
   else control.input.removeAttribute('aria-describedby');
+}
+
+/**
+ * Creates radio buttons in a fieldset with a slot for the group's error
+ * message, which the fieldset's aria-describedby names while it shows.
+ * `choices` lists `{ value, label }`, and each radio's id is `<id>-<value>`.
+ */
+export function radioGroup({ id, name, legend, choices }) {
+  const error = h('p', { class: 'field__error', id: `${id}-error`, hidden: true });
+  const radios = choices.map((choice) =>
+    h('input', {
+      type: 'radio',
+      name,
+      value: choice.value,
+      id: `${id}-${choice.value}`,
+      class: 'choice__input',
+    }),
+  );
+  const wrapper = h(
+    'fieldset',
+    { class: 'field choices', id },
+    h('legend', { class: 'field__label', text: legend }),
+    error,
+    radios.map((radio, index) =>
+      h(
+        'div',
+        { class: 'choice' },
+        radio,
+        h('label', { htmlFor: radio.id, class: 'choice__label', text: choices[index].label }),
+      ),
+    ),
+  );
+  return {
+    wrapper,
+    radios,
+    get value() {
+      return radios.find((radio) => radio.checked)?.value ?? null;
+    },
+    set value(value) {
+      for (const radio of radios) radio.checked = radio.value === value;
+    },
+    showError(text) {
+      error.textContent = text;
+      error.hidden = false;
+      wrapper.setAttribute('aria-describedby', error.id);
+    },
+    clearError() {
+      error.textContent = '';
+      error.hidden = true;
+      wrapper.removeAttribute('aria-describedby');
+    },
+    /** Focuses the checked radio, or the first one when none is checked. */
+    focus() {
+      focusElement(radios.find((radio) => radio.checked) ?? radios[0]);
+    },
+  };
 }
