@@ -14,12 +14,11 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, NaiveTime, Utc};
-use kinlink_core::letterbox::{Exchange, Side};
+use kinlink_core::letterbox::Exchange;
 use kinlink_core::local_time::{SCHEDULE_ZONE, on_day};
 use kinlink_core::notices::Template;
 use kinlink_core::reminders::{EARLY_DAYS, ReminderKind, occurrences};
 use kinlink_core::{ConversationId, UserId};
-use kinlink_store::letterbox::Agreement;
 use kinlink_store::reminders::DueReminder;
 use kinlink_store::{Store, StoreError};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -36,16 +35,6 @@ fn template(kind: ReminderKind) -> Template {
         ReminderKind::Due => Template::ExchangeDue,
         ReminderKind::Overdue => Template::ExchangeOverdue,
     }
-}
-
-/// Returns the parties of one side of an agreement.
-fn parties(agreement: &Agreement, side: Side) -> Vec<UserId> {
-    agreement
-        .parties
-        .iter()
-        .filter(|party| Side::parse(&party.side) == Some(side))
-        .map(|party| UserId(party.user_id))
-        .collect()
 }
 
 /// Sends the reminders whose instant lies in `(after, now]`, at local
@@ -78,7 +67,7 @@ pub async fn run_pass(
             .map(|member| member.user_id)
             .collect();
         for occurrence in due {
-            let writers = parties(&agreement, occurrence.side);
+            let writers = agreement.parties_of(occurrence.side);
             let writer_ids: Vec<uuid::Uuid> = writers.iter().map(|user| user.0).collect();
             // A letter written up to EARLY_DAYS before the exchange answers it.
             let since = on_day(

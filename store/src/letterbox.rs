@@ -44,6 +44,15 @@ pub struct Agreement {
 }
 
 impl Agreement {
+    /// Returns the parties of one side.
+    pub fn parties_of(&self, side: Side) -> Vec<UserId> {
+        self.parties
+            .iter()
+            .filter(|party| Side::parse(&party.side) == Some(side))
+            .map(|party| UserId(party.user_id))
+            .collect()
+    }
+
     /// Returns the side of a party, or `None` for anyone else.
     pub fn side_of(&self, user: UserId) -> Option<Side> {
         self.parties

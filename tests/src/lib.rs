@@ -3,6 +3,7 @@
 //! `KINLINK_TEST_DATABASE=postgres`), signs demo users in over HTTP and
 //! talks to the WebSocket endpoint.
 
+pub mod agreements;
 pub mod app;
 pub mod client;
 pub mod data_dir;

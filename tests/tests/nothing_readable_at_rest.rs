@@ -101,26 +101,10 @@ async fn write_letterbox(
     let note = unique("case note words");
     let link = practitioner.conversation_id("contact_link").await?;
     let agreement_path = format!("/api/v1/conversations/{link}/agreement");
-    let mut agreement = practitioner.get_json(&agreement_path).await?;
-    let parties: Vec<serde_json::Value> = agreement["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| json!({"user_id": p["user_id"], "side": p["side"], "relationship": p["relationship"]}))
-        .collect();
-    agreement["parties"] = json!(parties);
-    agreement["protected_terms"] = json!([{"kind": "other", "text": term}]);
-    for field in ["conversation_id", "status", "status_reason", "updated_at"] {
-        if let Some(object) = agreement.as_object_mut() {
-            object.remove(field);
-        }
-    }
-    let stored = practitioner.put(&agreement_path, &agreement).await?;
-    anyhow::ensure!(
-        stored.status() == 200,
-        "agreement: {}",
-        stored.text().await?
-    );
+    kinlink_tests::agreements::change(practitioner, &link, |agreement| {
+        agreement["protected_terms"] = json!([{"kind": "other", "text": term}]);
+    })
+    .await?;
 
     let draft: serde_json::Value = family
         .post(

@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use kinlink_actors::reminders::run_pass;
 use kinlink_store::Store;
 use kinlink_store::entity::{email_outbox, reminder};
+use kinlink_tests::agreements;
 use kinlink_tests::app::TestApp;
 use kinlink_tests::client::Client;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -21,27 +22,10 @@ fn utc(text: &str) -> DateTime<Utc> {
 /// Replaces the demo link's schedule with `exchanges`, keeping the rest.
 async fn set_schedule(practitioner: &Client, exchanges: Value) -> anyhow::Result<String> {
     let link = practitioner.conversation_id("contact_link").await?;
-    let path = format!("/api/v1/conversations/{link}/agreement");
-    let mut agreement = practitioner.get_json(&path).await?;
-    let parties: Vec<Value> = agreement["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| json!({"user_id": p["user_id"], "side": p["side"], "relationship": p["relationship"]}))
-        .collect();
-    agreement["parties"] = json!(parties);
-    agreement["schedule"] = json!({"on_request": false, "exchanges": exchanges});
-    if let Some(object) = agreement.as_object_mut() {
-        for field in ["conversation_id", "status", "status_reason", "updated_at"] {
-            object.remove(field);
-        }
-    }
-    let response = practitioner.put(&path, &agreement).await?;
-    anyhow::ensure!(
-        response.status() == 200,
-        "agreement: {}",
-        response.text().await?
-    );
+    agreements::change(practitioner, &link, |agreement| {
+        agreement["schedule"] = json!({"on_request": false, "exchanges": exchanges});
+    })
+    .await?;
     Ok(link)
 }
 

@@ -5,7 +5,7 @@
 use actix_web::web;
 use chrono::{NaiveDate, NaiveTime, Utc};
 use kinlink_core::ConversationId;
-use kinlink_core::letterbox::{Exchange, Side};
+use kinlink_core::letterbox::Exchange;
 use kinlink_core::local_time::{SCHEDULE_ZONE, on_day};
 use kinlink_core::permissions::Action;
 use kinlink_core::reminders::{EARLY_DAYS, open_exchanges};
@@ -51,10 +51,9 @@ pub async fn list(
             .map_err(|error| ApiError::Internal(error.into()))?;
         for exchange in open_exchanges(&exchanges, today) {
             let writers: Vec<uuid::Uuid> = agreement
-                .parties
-                .iter()
-                .filter(|party| Side::parse(&party.side) == Some(exchange.side))
-                .map(|party| party.user_id)
+                .parties_of(exchange.side)
+                .into_iter()
+                .map(|user| user.0)
                 .collect();
             let since = on_day(
                 SCHEDULE_ZONE,
