@@ -49,6 +49,11 @@ pub enum Event {
         progress: Option<u8>,
         failure: Option<String>,
     },
+    /// The letters or the agreement of a contact link changed: a letter was
+    /// submitted, decided or read, or the link was suspended, resumed or
+    /// ended. It names no letter, so members learn nothing they may not
+    /// see; their pages fetch what they may see again.
+    Letters { conversation_id: ConversationId },
 }
 
 impl Event {
@@ -64,7 +69,8 @@ impl Event {
             }
             | Event::File {
                 conversation_id, ..
-            } => Some(*conversation_id),
+            }
+            | Event::Letters { conversation_id } => Some(*conversation_id),
             Event::SessionsEnded { .. } => None,
         }
     }

@@ -88,6 +88,9 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         failure: Option<String>,
     },
+    /// The letters or the agreement of a contact link changed; fetch them
+    /// again.
+    Letters { conversation_id: ConversationId },
     /// A frame failed; the connection stays open.
     Error {
         code: &'static str,

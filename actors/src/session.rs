@@ -843,6 +843,14 @@ impl Handler<Delivery> for SessionActor {
                         self.send_frame(&frame, ctx);
                     }
                 }
+                Event::Letters { conversation_id } => {
+                    if self.delivered.contains_key(conversation_id) {
+                        let frame = ServerFrame::Letters {
+                            conversation_id: *conversation_id,
+                        };
+                        self.send_frame(&frame, ctx);
+                    }
+                }
                 Event::SessionsEnded { session_ids } => {
                     if session_ids.contains(&self.identity.session_id) {
                         self.close(CloseCode::Policy, "session ended", ctx);

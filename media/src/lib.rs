@@ -2,7 +2,8 @@
 //! its name, and makes the cheap checks that come before any decoding. It
 //! also cleans the name kept as metadata, builds the `Content-Disposition`
 //! of a download, and stores files encrypted in sealed segments that open
-//! one at a time.
+//! one at a time. A media job also reads the text of PDFs for the
+//! letterbox's identifying-details check.
 
 pub mod blob;
 pub mod container;
@@ -12,6 +13,7 @@ pub mod header;
 pub mod kind;
 pub mod pool;
 pub mod probe;
+pub mod text;
 pub mod transcode;
 pub mod worker;
 

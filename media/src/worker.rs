@@ -111,9 +111,15 @@ struct Output {
     duration_ms: Option<u64>,
 }
 
-/// The media types a job may name, so every rendition is served with a
+/// The media types a job may name, so every rendition is stored with a
 /// type the server expects.
-const MIME_TYPES: [&str; 4] = ["video/mp4", "audio/mp4", "image/jpeg", "image/png"];
+const MIME_TYPES: [&str; 5] = [
+    "video/mp4",
+    "audio/mp4",
+    "image/jpeg",
+    "image/png",
+    crate::text::TEXT_MIME,
+];
 
 impl Worker {
     /// Makes the renditions of `input`, a file detected as `kind`, in
@@ -264,10 +270,16 @@ fn rendition(output: Output, out_dir: &Path) -> Result<Rendition, MediaError> {
     if !std::fs::symlink_metadata(&path)?.file_type().is_file() {
         return Err(rejected("something other than a regular file"));
     }
-    let role = [Role::Main, Role::Poster, Role::Thumbnail]
-        .into_iter()
-        .find(|role| role.as_str() == output.role)
-        .ok_or_else(|| rejected("an unknown rendition"))?;
+    let role = [
+        Role::Main,
+        Role::Poster,
+        Role::Thumbnail,
+        Role::Text,
+        Role::PartialText,
+    ]
+    .into_iter()
+    .find(|role| role.as_str() == output.role)
+    .ok_or_else(|| rejected("an unknown rendition"))?;
     let mime = MIME_TYPES
         .into_iter()
         .find(|known| *known == output.mime)
@@ -313,6 +325,12 @@ fn job(out: &mut impl Write) -> Result<Answer, MediaError> {
     let _libraries = transcode::Libraries::load()?;
     let mut status = std::fs::File::open("/proc/self/status").ok();
     let sandboxed = sandbox(&request.input, &request.out_dir)?;
+    if request.kind == Kind::Pdf {
+        // The PDF parser panics on much malformed input, with messages that
+        // can quote the file, and this process's standard error goes to
+        // the server's log. The text module catches those panics.
+        std::panic::set_hook(Box::new(|_panic| {}));
+    }
 
     let mut last = None;
     let mut progress = |share: f32| {
@@ -493,6 +511,17 @@ mod tests {
                 matches!(rejected, Err(MediaError::JobStopped(_))),
                 "{file:?} was accepted"
             );
+        }
+    }
+
+    #[test]
+    fn outcome_accepts_document_text() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("text.txt"), b"Dear Jordan").unwrap();
+        for (role, expected) in [("text", Role::Text), ("partial_text", Role::PartialText)] {
+            let answer = done("text.txt", role, crate::text::TEXT_MIME);
+            let finished = outcome_of(answer, folder.path()).unwrap();
+            assert_eq!(finished.renditions[0].role, expected);
         }
     }
 

@@ -2,6 +2,8 @@
 //! and the sealing of protected terms and letter content under the link's
 //! conversation key.
 
+pub mod attachments;
+
 use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;
 use kinlink_core::identifying::{Detector, Finding, ProtectedTerm};

@@ -6,16 +6,19 @@
 //! folder, has a media job process (see [`kinlink_media::worker`]) make the
 //! renditions there, seals each rendition into the blob store under the
 //! file's key, and removes the folder whatever happens. The key never
-//! leaves this process. The original upload is deleted once its renditions
-//! are recorded, because only the renditions are free of the metadata (GPS
-//! included) that phones write. The working folder is emptied at start, so
+//! leaves this process. The original upload of a picture, sound or video is
+//! deleted once its renditions are recorded, because only the renditions
+//! are free of the metadata (GPS included) that phones write. A PDF is
+//! served as uploaded and keeps its original, and its job only reads its
+//! text into a text rendition. The working folder is emptied at start, so
 //! a crash leaves no plaintext behind for long.
 //!
 //! A media job that crashes, runs out of memory or out of time fails its
-//! file once, and the file is not retried. A job cut off by a stopped
-//! server is resumed when a member next requests the file's status, for a
-//! limited number of attempts: only a member's session can open the file
-//! key.
+//! file once, and the file is not retried. A PDF is the exception: a
+//! failed job leaves it ready without text, and its job has a shorter time
+//! limit. A job cut off by a stopped server is resumed when a member next
+//! requests the file's status, for a limited number of attempts: only a
+//! member's session can open the file key.
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -29,10 +32,10 @@ use kinlink_core::crypto::SecretKey;
 use kinlink_core::crypto::segments::Layout;
 use kinlink_media::MediaError;
 use kinlink_media::blob::{self, BlobStore};
-use kinlink_media::kind::Kind;
+use kinlink_media::kind::{Category, Kind};
 use kinlink_media::pool::{Busy, Pool};
 use kinlink_media::transcode::Settings;
-use kinlink_media::worker::{Limits, Worker};
+use kinlink_media::worker::{Finished, Limits, Worker};
 use kinlink_store::entity::file_rendition;
 use kinlink_store::files::FileStatus;
 use tokio::sync::mpsc;
@@ -51,6 +54,12 @@ pub const STALLED_AFTER: Duration = Duration::from_secs(120);
 /// How often this node refreshes `updated_at` of every file it has queued
 /// or is processing, so none of them looks stalled to another request.
 const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// Maximum run time of a PDF's text extraction, when the configured media
+/// job time limit is longer. Reading the text of an ordinary letter takes
+/// well under a second, and a file that keeps the parser busy this long
+/// gets no text rather than holding a worker for hours.
+const DOCUMENT_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// The pool, its settings and the channel jobs report on.
 pub struct Processing {
@@ -84,6 +93,8 @@ enum Report {
     Done {
         file_id: uuid::Uuid,
         conversation_id: ConversationId,
+        /// Whether the upload itself stays the served file, as a PDF does.
+        keep_original: bool,
         outcome: Result<Vec<file_rendition::Model>, &'static str>,
     },
 }
@@ -208,6 +219,7 @@ struct Cleanup<'a> {
     reports: mpsc::UnboundedSender<Report>,
     file_id: uuid::Uuid,
     conversation_id: ConversationId,
+    keep_original: bool,
     reported: bool,
 }
 
@@ -220,6 +232,7 @@ impl Cleanup<'_> {
         let _closed = self.reports.send(Report::Done {
             file_id: self.file_id,
             conversation_id: self.conversation_id,
+            keep_original: self.keep_original,
             outcome,
         });
     }
@@ -243,6 +256,7 @@ impl Drop for Cleanup<'_> {
             let _closed = self.reports.send(Report::Done {
                 file_id: self.file_id,
                 conversation_id: self.conversation_id,
+                keep_original: self.keep_original,
                 outcome: Err("media.failed"),
             });
         }
@@ -266,6 +280,7 @@ fn run(
         reports: reports.clone(),
         file_id: job.file_id,
         conversation_id: job.conversation_id,
+        keep_original: job.kind.category() == Category::Document,
         reported: false,
     };
     let outcome = process(&job, blobs, &mut cleanup, settings, worker, &reports);
@@ -314,7 +329,11 @@ fn process(
             });
         }
     };
-    let finished = worker.run(&source, job.kind, &out, settings, &mut progress)?;
+    let finished = if job.kind.category() == Category::Document {
+        document_text(job, worker, &source, &out, settings, &mut progress)
+    } else {
+        worker.run(&source, job.kind, &out, settings, &mut progress)?
+    };
 
     let mut renditions = Vec::with_capacity(finished.renditions.len());
     for rendition in finished.renditions {
@@ -333,6 +352,34 @@ fn process(
         });
     }
     Ok((renditions, finished.peak_memory_kib))
+}
+
+/// Reads a document's text in a media job. A job that fails, whatever the
+/// reason, leaves the document without text rather than failing it,
+/// because the document is served as uploaded either way. The letterbox
+/// check then asks a person to look at it.
+fn document_text(
+    job: &Job,
+    worker: &Worker,
+    source: &Path,
+    out: &Path,
+    settings: &Settings,
+    progress: &mut dyn FnMut(f32),
+) -> Finished {
+    let worker = Worker {
+        time_limit: worker.time_limit.min(DOCUMENT_TIME_LIMIT),
+        ..worker.clone()
+    };
+    match worker.run(source, job.kind, out, settings, progress) {
+        Ok(finished) => finished,
+        Err(cause) => {
+            warn!(file = %job.file_id, error = %kinlink_actors::Causes(&cause), "reading a document's text failed, so it is ready without text");
+            Finished {
+                renditions: Vec::new(),
+                peak_memory_kib: None,
+            }
+        }
+    }
 }
 
 /// Records every job's outcome and passes its progress to the conversation,
@@ -375,10 +422,13 @@ pub fn supervise(state: AppState, reports: Reports) {
                 Report::Done {
                     file_id,
                     conversation_id,
+                    keep_original,
                     outcome,
                 } => {
                     state.processing.lock_active().remove(&file_id);
-                    if let Err(cause) = record(&state, file_id, conversation_id, outcome).await {
+                    let recorded =
+                        record(&state, file_id, conversation_id, keep_original, outcome).await;
+                    if let Err(cause) = recorded {
                         error!(file = %file_id, error = %kinlink_actors::Causes(cause.as_ref()), "recording a processed file failed");
                     }
                 }
@@ -391,6 +441,7 @@ async fn record(
     state: &AppState,
     file_id: uuid::Uuid,
     conversation_id: ConversationId,
+    keep_original: bool,
     outcome: Result<Vec<file_rendition::Model>, &'static str>,
 ) -> anyhow::Result<()> {
     match outcome {
@@ -401,8 +452,10 @@ async fn record(
                 .finish_processing(file_id, renditions, Utc::now())
                 .await?
             {
-                // Only the renditions are served from now on.
-                delete_blobs(state, vec![file_id]).await?;
+                if !keep_original {
+                    // Only the renditions are served from now on.
+                    delete_blobs(state, vec![file_id]).await?;
+                }
                 publish(
                     state,
                     conversation_id,

@@ -2,8 +2,8 @@
 //!
 //! An upload moves from `uploading` to `processing` once every byte is
 //! stored and the checks pass, then to `ready` with its renditions, or to
-//! `failed` with a reason. A document needs no processing and goes straight
-//! to `ready`. `received_bytes`
+//! `failed` with a reason. A document's only rendition is its text, and a
+//! document without text is ready with none. `received_bytes`
 //! counts plaintext bytes whose sealed segments are durable in the blob
 //! store, so a resumed upload continues from there.
 
@@ -116,29 +116,6 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
-    }
-
-    /// Marks a checked upload that needs no processing (a document) ready,
-    /// with its kind.
-    pub async fn mark_ready(
-        &self,
-        id: uuid::Uuid,
-        kind: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        file::Entity::update_many()
-            .col_expr(
-                file::Column::Status,
-                Expr::value(FileStatus::Ready.as_str()),
-            )
-            .col_expr(file::Column::Kind, Expr::value(kind))
-            .col_expr(file::Column::UpdatedAt, Expr::value(at))
-            .col_expr(file::Column::ExpiresAt, Expr::value(None::<DateTime<Utc>>))
-            .filter(file::Column::Id.eq(id))
-            .filter(file::Column::Status.eq(FileStatus::Uploading.as_str()))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 
     /// Lists unfinished uploads whose time ran out before `now`.

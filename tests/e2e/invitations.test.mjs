@@ -1,10 +1,11 @@
 // Invitations into the demo contact link. The supervising practitioner
 // invites a birth-family grandparent, and the test takes the link from the
 // email in the server's outbox. The invited person opens it in a fresh
-// browser, chooses a password by keyboard alone and sees that the account
-// waits for confirmation. Their sign-in is rejected as pending until the
-// practitioner confirms them, and then they sign in and see the link. A
-// used link and a made-up one each get a page that explains, with no form.
+// browser, chooses news email, which starts unticked, chooses a password
+// by keyboard alone and sees that the account waits for confirmation.
+// Their sign-in is rejected as pending until the practitioner confirms
+// them, and then they sign in and see the link. A used link and a made-up
+// one each get a page that explains, with no form.
 // Expiry is covered by the Rust suite, because it needs the clock moved on
 // seven days.
 
@@ -172,6 +173,11 @@ describe('invitations into a contact link', () => {
     assert.ok(await isFocused(repeat), 'focus moves to the repeated password');
     await expectNoViolations(relative.page, 'invitation form with an error');
 
+    // News email is the person's choice, off until they tick it.
+    const news = relative.page.getByLabel(text('invitation.marketing_label'), { exact: true });
+    assert.equal(await news.isChecked(), false, 'news ticked before the person chose it');
+    await news.check();
+
     // The password is set by keyboard alone: Tab from the first field, Enter to submit.
     await password.fill('');
     await repeat.fill('');
@@ -217,6 +223,20 @@ describe('invitations into a contact link', () => {
     await openConversation(relative.page, 'contact_link');
     const title = await relative.page.locator('h1').innerText();
     assert.ok(title.startsWith(text('conversations.kind.contact_link')), `heading "${title}"`);
+
+    // The news chosen when accepting shows in the notification settings.
+    await relative.page
+      .getByRole('banner')
+      .getByRole('link', { name: text('nav.notifications'), exact: true })
+      .click();
+    await heading(relative.page, 'notifications.title').waitFor();
+    const newsSetting = relative.page.getByLabel(text('notifications.marketing_label'), {
+      exact: true,
+    });
+    await newsSetting.waitFor();
+    await eventually(async () => {
+      assert.equal(await newsSetting.isChecked(), true, 'news chosen when accepting');
+    });
 
     // The same link, opened again, shows the page of a used link.
     const again = await openPage(env, 'used link');

@@ -151,11 +151,14 @@ export async function newestEmailTo(outboxDir, address) {
 
 /**
  * Starts `kinlink serve --demo` and waits until it is ready. Returns
- * `{ address, users, logPath, outboxDir, logTail(), newestEmailTo(address), stop() }`,
- * where `users` maps the demo keys (la_manager, la_practitioner,
- * va_practitioner, adoptive_parent, birth_parent and others) to their
- * credentials, and `newestEmailTo` reads the outbox as the function of
- * that name does.
+ * `{ address, users, logPath, outboxDir, logTail(), newestEmailTo(address),
+ * runCommand(args), stop() }`, where `users` maps the demo keys
+ * (la_manager, la_practitioner, va_practitioner, adoptive_parent,
+ * birth_parent and others) to their credentials, and `newestEmailTo` reads
+ * the outbox as the function of that name does. `runCommand` runs another
+ * subcommand of the binary, such as `['queue-news']`, with the server's
+ * environment, so it uses the same database and data directory; it
+ * returns the command's standard output.
  */
 export async function startServer() {
   const tempDir = await mkdtemp(path.join(tmpdir(), 'kinlink-e2e-'));
@@ -201,6 +204,17 @@ export async function startServer() {
     }
   }
 
+  async function runCommand(args) {
+    try {
+      const { stdout } = await run(serverBinary(), args, { cwd: REPO_ROOT, env });
+      return stdout;
+    } catch (error) {
+      throw new Error(`kinlink ${args.join(' ')} failed: ${error.stderr ?? error.message}`, {
+        cause: error,
+      });
+    }
+  }
+
   async function stop() {
     child.kill('SIGTERM');
     if (!(await waitForExit(child, STOP_GRACE_MS))) {
@@ -232,6 +246,7 @@ export async function startServer() {
     outboxDir,
     logTail,
     newestEmailTo: (address) => newestEmailTo(outboxDir, address),
+    runCommand,
     stop,
   };
 }

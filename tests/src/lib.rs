@@ -13,6 +13,7 @@ pub mod raw;
 pub mod secrets;
 pub mod socket;
 pub mod test_media;
+pub mod test_pdf;
 pub mod uploads;
 
 pub use app::{AppOptions, TestApp};

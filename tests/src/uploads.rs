@@ -82,3 +82,34 @@ pub async fn follow(socket: &mut Socket, id: &str) -> anyhow::Result<(Value, Vec
         }
     }
 }
+
+/// Requests a file's status until its processing has ended, and returns
+/// the last view: `ready` or `failed`.
+pub async fn settled(client: &Client, id: &str) -> anyhow::Result<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let view = client.get_json(&format!("/api/v1/uploads/{id}")).await?;
+        if matches!(view["status"].as_str(), Some("ready" | "failed")) {
+            return Ok(view);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "file {id} is still {} after 60 s",
+            view["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Uploads a whole file in one request and waits for its processing to
+/// end. Returns the final view.
+pub async fn upload_settled(
+    client: &Client,
+    conversation: &str,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Value> {
+    let view = upload(client, conversation, name, bytes).await?;
+    let id = view["id"].as_str().unwrap_or_default().to_owned();
+    settled(client, &id).await
+}

@@ -190,7 +190,10 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     )
     .await?;
 
-    // Released; earlier versions stay visible to the practitioner.
+    // Released; earlier versions stay visible to the practitioner, and the
+    // reader's open page hears that the link's letters changed.
+    let mut reader_socket = reader.socket().await?;
+    reader_socket.subscribe(&link, 0).await?;
     let released = json_of(
         practitioner
             .post(&format!("{path}/decision"), &json!({"decision": "release"}))
@@ -199,6 +202,8 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(released["status"], "released");
+    let frame = reader_socket.expect("letters").await?;
+    assert_eq!(frame, json!({"type": "letters", "conversation_id": link}));
     assert_eq!(released["version"], 2);
     assert_eq!(released["versions"][0]["version"], 1);
     assert_eq!(released["versions"][0]["body"], POSTCODE_LETTER);

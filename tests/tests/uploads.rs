@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use kinlink_tests::data_dir::files_under;
-use kinlink_tests::uploads::{append, start, upload};
+use kinlink_tests::uploads::{append, settled, start, upload, upload_settled};
 use kinlink_tests::{Client, TestApp};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -41,7 +41,9 @@ async fn partial_patch(
     Ok(stream)
 }
 
-/// Builds a PDF-looking file: the kind check reads only the first bytes.
+/// Builds a PDF-looking file: the kind check reads only the first bytes,
+/// and the text extraction finds no PDF structure, so the file is ready
+/// without text.
 fn pdf(text: &str, len: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();
     while bytes.len() < len {
@@ -95,6 +97,8 @@ async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
     let finished = append(&alex, &id, offset, &original[offset..]).await?;
     assert_eq!(finished.status(), 200);
     let finished: Value = finished.json().await?;
+    assert_eq!(finished["status"], "processing", "{finished}");
+    let finished = settled(&alex, &id).await?;
     assert_eq!(finished["status"], "ready", "{finished}");
     assert_eq!(finished["kind"], "pdf");
 
@@ -187,7 +191,7 @@ async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
         assert_ne!(name, "_CON");
     }
 
-    let welsh = upload(&alex, &link, "Llythyr i Siân 💌.pdf", &pdf("y", 200)).await?;
+    let welsh = upload_settled(&alex, &link, "Llythyr i Siân 💌.pdf", &pdf("y", 200)).await?;
     let response = alex
         .get(&format!(
             "/api/v1/files/{}?download=true",
@@ -203,7 +207,7 @@ async fn names_are_cleaned_and_headers_safe() -> anyhow::Result<()> {
         "{disposition}"
     );
 
-    let tricky = upload(&alex, &link, "setup.bat\";x=.txt", &pdf("z", 200)).await?;
+    let tricky = upload_settled(&alex, &link, "setup.bat\";x=.txt", &pdf("z", 200)).await?;
     let response = alex
         .get(&format!(
             "/api/v1/files/{}",
@@ -346,6 +350,7 @@ async fn concurrent_append_is_refused() -> anyhow::Result<()> {
     let offset = status["offset"].as_u64().unwrap_or_default() as usize;
     let finished = append(&alex, &id, offset, &original[offset..]).await?;
     assert_eq!(finished.status(), 200);
+    assert_eq!(settled(&alex, &id).await?["status"], "ready");
     let download = alex.get(&format!("/api/v1/files/{id}")).await?;
     assert_eq!(download.bytes().await?.as_ref(), original.as_slice());
     Ok(())
@@ -398,7 +403,7 @@ async fn supervisor_limits_accepted_media() -> anyhow::Result<()> {
     let photo = upload(&alex, &link, "letter.pdf", &jpeg).await?;
     assert_eq!(photo["status"], "failed", "{photo}");
     assert_eq!(photo["failure"], "media.not_allowed");
-    let letter = upload(&alex, &link, "letter.pdf", &pdf("Dear Jordan ", 300)).await?;
+    let letter = upload_settled(&alex, &link, "letter.pdf", &pdf("Dear Jordan ", 300)).await?;
     assert_eq!(letter["status"], "ready", "{letter}");
     Ok(())
 }

@@ -9,6 +9,9 @@
 //! - Images are decoded and encoded again with their orientation applied,
 //!   which leaves every metadata block (GPS included) behind, and get a
 //!   thumbnail. HEIC goes through libheif.
+//! - A PDF is served as uploaded. Its text, when it has any, becomes a
+//!   text rendition for the letterbox's identifying-details check (see
+//!   [`crate::text`]).
 //!
 //! Nothing read from the source's metadata is written to an output: each
 //! output is made from decoded pixels and samples only.
@@ -47,6 +50,9 @@ pub struct Settings {
     pub x264_preset: String,
     /// The libx264 constant rate factor.
     pub x264_crf: u8,
+    /// Maximum bytes of text kept from a document. The rest of a longer
+    /// text is not read.
+    pub max_text_bytes: usize,
     /// AAC bit rate per output, in bits per second.
     pub audio_bit_rate: usize,
     /// Integrated loudness of audio files, in LUFS.
@@ -65,6 +71,7 @@ impl Default for Settings {
             threads: 2,
             x264_preset: "veryfast".to_owned(),
             x264_crf: 23,
+            max_text_bytes: 1024 * 1024,
             audio_bit_rate: 128_000,
             loudness_target: -16.0,
         }
@@ -80,6 +87,11 @@ pub enum Role {
     Poster,
     /// A small version of an image.
     Thumbnail,
+    /// The whole text of a document, for checks only: never served.
+    Text,
+    /// The start of a document's text, when the rest could not be read
+    /// (see [`crate::text::Extracted::complete`]); for checks only.
+    PartialText,
 }
 
 impl Role {
@@ -89,6 +101,8 @@ impl Role {
             Role::Main => "main",
             Role::Poster => "poster",
             Role::Thumbnail => "thumbnail",
+            Role::Text => "text",
+            Role::PartialText => "partial_text",
         }
     }
 }
@@ -124,7 +138,8 @@ impl Libraries {
 
 /// Makes the renditions of `input`, a file already detected as `kind`,
 /// in `out_dir`. `progress` receives the share done, from 0.0 to 1.0, as
-/// work goes on. A PDF has no renditions: it is served as uploaded.
+/// work goes on. A PDF gets at most a text rendition: it is served as
+/// uploaded.
 pub fn transcode(
     input: &Path,
     kind: Kind,
@@ -134,7 +149,7 @@ pub fn transcode(
 ) -> Result<Vec<Rendition>, MediaError> {
     probe::init()?;
     let renditions = match kind.category() {
-        Category::Document => Vec::new(),
+        Category::Document => crate::text::pdf_text(input, out_dir, settings.max_text_bytes)?,
         Category::Image => still::image(input, kind, out_dir, settings)?,
         Category::Audio | Category::Video => {
             let mut found = probe::probe(input, kind)?;

@@ -526,6 +526,12 @@ pub async fn set_status(
         })
         .await?;
     info!(conversation = %id, from = from.as_str(), to = to.as_str(), "contact link status changed");
+    state
+        .broker
+        .publish(kinlink_actors::events::Event::Letters {
+            conversation_id: id,
+        })
+        .await;
     let link = letterbox::link(&state, &user, id).await?;
     let agreement = link.agreement()?;
     Ok(web::Json(view(&state, &user, &link, agreement).await?))

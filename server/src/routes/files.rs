@@ -7,9 +7,11 @@
 //! resumes from the last durable segment. When the last byte is stored the
 //! file is checked (kind from its bytes, the conversation's accepted kinds,
 //! the pixel limit from its header) before anything else is done with it.
-//! A document is then ready; a picture, sound or video goes to media
-//! processing (see `crate::processing`), and its renditions are served in
-//! its place once they are made.
+//! Then it goes to media processing (see `crate::processing`). A picture,
+//! sound or video is served as its renditions once they are made. A PDF is
+//! served as uploaded, and processing only reads its text for the
+//! letterbox's identifying-details check. That text is a rendition too, but
+//! it is never listed or served.
 
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ use kinlink_media::disposition::{Disposition, content_disposition};
 use kinlink_media::filename;
 use kinlink_media::header::{HEADER_LEN, image_dimensions};
 use kinlink_media::kind::{Category, Kind, detect};
+use kinlink_media::transcode::Role;
 use kinlink_store::entity::{file, file_rendition};
 use kinlink_store::files::{FileStatus, NewUpload};
 use serde::{Deserialize, Serialize};
@@ -66,7 +69,8 @@ pub struct FileView {
     status: String,
     kind: Option<String>,
     failure: Option<String>,
-    /// The renditions processing made, once the file is ready.
+    /// The renditions processing made that clients can fetch, once the
+    /// file is ready.
     renditions: Vec<RenditionView>,
 }
 
@@ -97,6 +101,7 @@ impl FileView {
             failure: row.failure,
             renditions: renditions
                 .into_iter()
+                .filter(|r| served(&r.role))
                 .map(|r| RenditionView {
                     url: format!("/api/v1/files/{id}/renditions/{}", r.role),
                     role: r.role,
@@ -126,6 +131,12 @@ async fn file_view(
     };
     let name = file_name(&row, key);
     Ok(FileView::new(row, name, renditions))
+}
+
+/// Returns whether clients may list and fetch a rendition of this role.
+/// A document's text exists for the letterbox check alone.
+fn served(role: &str) -> bool {
+    role != Role::Text.as_str() && role != Role::PartialText.as_str()
 }
 
 /// The name shown for a file whose stored name cannot be opened.
@@ -482,9 +493,9 @@ pub async fn append(
 }
 
 /// Checks a fully stored file, without decrypting more than its headers.
-/// A document is then ready; other kinds are queued for processing, or
-/// put back to be sent again when the queue is full ([`ApiError::Busy`]).
-/// A failed file's content is deleted.
+/// A file that passes is queued for processing, or put back to be sent
+/// again when the queue is full ([`ApiError::Busy`]). A failed file's
+/// content is deleted.
 async fn complete(
     state: &AppState,
     id: uuid::Uuid,
@@ -513,11 +524,6 @@ async fn complete(
     .unwrap_or_else(|blocking| Err(MediaError::Io(std::io::Error::other(blocking.to_string()))));
     let now = Utc::now();
     match checked {
-        Ok(kind) if kind.category() == Category::Document => {
-            state.store.mark_ready(id, kind_name(kind), now).await?;
-            info!(file = %id, %conversation, kind = kind_name(kind), "upload stored");
-            processing::publish(state, conversation, id, FileStatus::Ready, None, None).await;
-        }
         Ok(kind) => queue(state, id, conversation, kind, key, layout).await?,
         Err(error) => {
             let reason = error.code();
@@ -541,7 +547,8 @@ async fn complete(
 }
 
 /// Moves a checked file to `processing` and queues its job. A file whose
-/// processing keeps being cut off fails instead of being tried forever.
+/// processing keeps being cut off fails instead of being tried forever,
+/// except a document, which is then ready without its text.
 async fn queue(
     state: &AppState,
     id: uuid::Uuid,
@@ -559,6 +566,13 @@ async fn queue(
         return Ok(());
     };
     if attempts > processing::MAX_ATTEMPTS {
+        if kind.category() == Category::Document {
+            warn!(file = %id, attempts, "reading a document's text was cut off too often, so it is ready without text");
+            if state.store.finish_processing(id, Vec::new(), now).await? {
+                processing::publish(state, conversation, id, FileStatus::Ready, None, None).await;
+            }
+            return Ok(());
+        }
         warn!(file = %id, attempts, "processing was cut off too often; the file fails");
         return processing::fail(state, id, conversation, "media.failed")
             .await
@@ -742,7 +756,7 @@ pub async fn rendition(
     let (row, renditions) = ready_file(&state, &user, &id).await?;
     let chosen = renditions
         .iter()
-        .find(|r| r.role == role)
+        .find(|r| r.role == role && served(&r.role))
         .ok_or(ApiError::NotFound)?;
     let key = file_key(&state, user, &row).await?;
     let name = rendition_name(&file_name(&row, &key), chosen);

@@ -26,6 +26,7 @@ use tracing::{error, info, instrument};
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
+use crate::letterbox::attachments::{AttachmentFinding, check_attachments};
 use crate::letterbox::{
     self, FindingView, LetterContent, Link, VersionPlace, category_of_kind, check_text, invalid,
     media_of,
@@ -41,12 +42,6 @@ enum Viewer {
     Supervisor,
     /// Another party; sees it once released.
     Reader,
-}
-
-#[derive(Serialize)]
-pub struct AttachmentFinding {
-    file_id: uuid::Uuid,
-    rule: &'static str,
 }
 
 #[derive(Serialize)]
@@ -172,18 +167,6 @@ struct Detail {
     versions: bool,
 }
 
-/// Every attachment asks for a person to look: the check reads text only.
-fn attachment_findings(content: &LetterContent) -> Vec<AttachmentFinding> {
-    content
-        .attachments
-        .iter()
-        .map(|file_id| AttachmentFinding {
-            file_id: *file_id,
-            rule: "needs_person_to_look",
-        })
-        .collect()
-}
-
 async fn view(
     state: &AppState,
     keyring: &mut Keyring,
@@ -210,7 +193,23 @@ async fn view(
     let supervisor = viewer == Viewer::Supervisor;
     let protected: &[ProtectedTerm] = terms.as_deref().unwrap_or(&[]);
     let findings = checks.then(|| check_text(protected, &content.body, supervisor));
-    let attachment_findings = checks.then(|| attachment_findings(&content));
+    let attachment_findings = if checks {
+        let conversation = ConversationId(row.conversation_id);
+        let attachments = &content.attachments;
+        Some(
+            check_attachments(
+                state,
+                keyring,
+                conversation,
+                protected,
+                attachments,
+                supervisor,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
 
     let events = state
         .store
@@ -434,6 +433,14 @@ async fn notify(state: &AppState, users: &[UserId], template: Template) {
             error!(user = %user, error = %kinlink_actors::Causes(&failure), "queueing a notification failed");
         }
     }
+}
+
+/// Tells the link's open pages that its letters changed, naming none.
+async fn announce(state: &AppState, conversation_id: ConversationId) {
+    state
+        .broker
+        .publish(kinlink_actors::events::Event::Letters { conversation_id })
+        .await;
 }
 
 fn supervisors(members: &[kinlink_store::conversations::MemberView]) -> Vec<UserId> {
@@ -707,6 +714,7 @@ pub async fn submit(
     )
     .await?;
     info!(letter = %id, status = to.as_str(), "letter submitted");
+    announce(&state, link.id()).await;
     if review {
         let members = state.store.members(link.id()).await?;
         notify(&state, &supervisors(&members), Template::LetterToReview).await;
@@ -813,6 +821,7 @@ pub async fn decide(
     )
     .await?;
     info!(letter = %id, decision = kind, "letter decided");
+    announce(&state, link.id()).await;
     notify(&state, &[UserId(row.writer_id)], Template::LetterDecided).await;
     if to == LetterStatus::Released
         && let Some(side) = link
@@ -874,6 +883,7 @@ pub async fn read(
         .await?;
     if first {
         info!(letter = %id, "letter read");
+        announce(&state, ConversationId(row.conversation_id)).await;
     }
     Ok(HttpResponse::NoContent().finish())
 }
