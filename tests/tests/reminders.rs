@@ -146,7 +146,7 @@ async fn clock_changes_send_each_reminder_once() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn a_submitted_letter_stops_its_sides_reminders() -> anyhow::Result<()> {
+async fn reminders_stop_for_a_side_that_wrote() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let practitioner = app.sign_in("la_practitioner").await?;
     let adoptive = app.sign_in("adoptive_parent").await?;
@@ -197,7 +197,7 @@ async fn a_submitted_letter_stops_its_sides_reminders() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn to_do_list_shows_open_exchanges_not_yet_answered() -> anyhow::Result<()> {
+async fn exchanges_list_only_unanswered_ones() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let practitioner = app.sign_in("la_practitioner").await?;
     let adoptive = app.sign_in("adoptive_parent").await?;

@@ -2,8 +2,8 @@
 //!
 //! A mail program that offers one-click unsubscribe posts
 //! `List-Unsubscribe=One-Click` to the address in the `List-Unsubscribe`
-//! header (RFC 8058), with the token in the path; it sends no `Origin`, so
-//! that route alone is exempt from the Origin check, and the access log
+//! header (RFC 8058), with the token in the path. It sends no `Origin`, so
+//! that route alone is exempt from the Origin check. The access log
 //! records the route pattern, never the path. A person who opens the link
 //! in the email's body reaches the web page, which posts the token in the
 //! body instead.
