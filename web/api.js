@@ -183,6 +183,33 @@ export function fetchAgreement(conversationId) {
   return request('GET', `/conversations/${encodeURIComponent(conversationId)}/agreement`);
 }
 
+/**
+ * Stores the whole agreement of a contact link and returns it as stored.
+ * `agreement` is `{ review_level, read_receipts, schedule, media, parties,
+ * protected_terms }`, each party without its `display_name`.
+ */
+export function saveAgreement(conversationId, agreement) {
+  return request(
+    'PUT',
+    `/conversations/${encodeURIComponent(conversationId)}/agreement`,
+    agreement,
+  );
+}
+
+/**
+ * Suspends, ends or makes active again a contact link (`status` is
+ * `suspended`, `ended` or `active`) and returns the agreement. `reason`,
+ * which the families see, is required for the first two; null leaves it out.
+ */
+export function setAgreementStatus(conversationId, status, reason) {
+  const body = reason ? { status, reason } : { status };
+  return request(
+    'POST',
+    `/conversations/${encodeURIComponent(conversationId)}/agreement/status`,
+    body,
+  );
+}
+
 /** Returns the letters of a contact link that I may see, newest first. */
 export function fetchLetters(conversationId) {
   return request('GET', `/conversations/${encodeURIComponent(conversationId)}/letters`);
@@ -233,11 +260,16 @@ export function fetchReviewQueue() {
   return request('GET', '/review-queue');
 }
 
+/** Returns the exchanges due soon, due or overdue in the links I supervise, soonest first. */
+export function fetchExchanges() {
+  return request('GET', '/exchanges');
+}
+
 export function fetchNotificationPreferences() {
   return request('GET', '/me/notifications');
 }
 
-/** Stores `{ delivery, digest_hour, time_zone }` and returns what was stored. */
+/** Stores `{ delivery, digest_hour, time_zone, marketing }` and returns what was stored. */
 export function saveNotificationPreferences(preferences) {
   return request('PUT', '/me/notifications', preferences);
 }
@@ -264,9 +296,17 @@ export function openInvitation(token) {
   return request('POST', '/invitations/open', { token });
 }
 
-/** Uses an invitation link: creates the invited person's pending account with `password`. */
-export function acceptInvitation(token, password) {
-  return request('POST', '/invitations/accept', { token, password });
+/**
+ * Uses an invitation link: creates the invited person's pending account
+ * with `password` and their choice of news email (`marketing`, a boolean).
+ */
+export function acceptInvitation(token, password, marketing) {
+  return request('POST', '/invitations/accept', { token, password, marketing });
+}
+
+/** Turns news email off with the token of an unsubscribe link; no session needed. */
+export function unsubscribe(token) {
+  return request('POST', '/unsubscribe', { token });
 }
 
 /** Confirms a pending account, such as a relative who accepted my invitation. */

@@ -1,10 +1,11 @@
 // Entry point: loads the message catalogue, finds out who is signed in,
 // and routes `location.hash` to a view. Routes:
 //   #/sign-in, #/conversations, #/conversations/<id>,
-//   #/conversations/<id>/timeline, #/letters/<id>, #/review-queue,
-//   #/notifications, #/sessions
-// The one page with a path of its own is /invitation#TOKEN, the link of
-// an invitation email, where the fragment is a token and not a route.
+//   #/conversations/<id>/timeline, #/conversations/<id>/agreement,
+//   #/letters/<id>, #/review-queue, #/notifications, #/sessions
+// Two pages have a path of their own, because they are the links of
+// emails and their fragment is a token, not a route: /invitation#TOKEN
+// (an invitation) and /unsubscribe#TOKEN (the end of a news email).
 //
 // The signed-in user and the conversation state live only in memory. The
 // session itself is an HttpOnly cookie, which scripts cannot read.
@@ -13,6 +14,7 @@ import { fetchMe, onUnauthorised, signOut as requestSignOut } from './api.js';
 import { Chat } from './chat.js';
 import { focusElement } from './dom.js';
 import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
+import * as agreementView from './views/agreement.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
 import * as invitationView from './views/invitation.js';
@@ -23,11 +25,16 @@ import * as reviewQueueView from './views/review-queue.js';
 import * as sessionsView from './views/sessions.js';
 import * as signInView from './views/sign-in.js';
 import * as timelineView from './views/timeline.js';
+import * as unsubscribeView from './views/unsubscribe.js';
 
 const HOME_ROUTE = '#/conversations';
 const SIGN_IN_ROUTE = '#/sign-in';
 const UUID = '([0-9a-fA-F-]{36})';
-const INVITATION_PATH = '/invitation';
+/** Pages opened from an email link whose fragment is a token, by path. */
+const TOKEN_PAGES = new Map([
+  ['/invitation', invitationView],
+  ['/unsubscribe', unsubscribeView],
+]);
 
 /** Roles whose holders may supervise contact links, and so review letters. */
 const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
@@ -43,6 +50,11 @@ const ROUTES = [
   {
     pattern: new RegExp(`^#/conversations/${UUID}/timeline$`),
     view: timelineView,
+    nav: '#/conversations',
+  },
+  {
+    pattern: new RegExp(`^#/conversations/${UUID}/agreement$`),
+    view: agreementView,
     nav: '#/conversations',
   },
   { pattern: new RegExp(`^#/letters/${UUID}$`), view: letterView, nav: '#/conversations' },
@@ -70,8 +82,8 @@ let pendingNotice = null;
 /** Aborts and tears down the view on screen. */
 let currentView = null;
 let firstRoute = true;
-/** Token of an invitation link, from when it leaves the address bar until its page mounts. */
-let invitationToken = null;
+/** Token of an email link, from when it leaves the address bar until its page mounts. */
+let linkToken = null;
 
 function routeFor(hash) {
   for (const route of ROUTES) {
@@ -82,26 +94,28 @@ function routeFor(hash) {
 }
 
 /**
- * Moves the token of an invitation link from the address bar into memory,
- * so that it is not left in the browser's history.
+ * Moves the token of an email link (an invitation or an unsubscribe link)
+ * from the address bar into memory, so that it is not left in the
+ * browser's history.
  */
-function takeInvitationToken() {
-  if (location.pathname !== INVITATION_PATH) return;
+function takeLinkToken() {
+  if (!TOKEN_PAGES.has(location.pathname)) return;
   if (!location.hash || location.hash.startsWith('#/')) return;
-  invitationToken = location.hash.slice(1);
-  history.replaceState(history.state, '', INVITATION_PATH);
+  linkToken = location.hash.slice(1);
+  history.replaceState(history.state, '', location.pathname);
 }
 
-/** Returns the route of the page to show, with the invitation page ahead of the hash routes. */
+/** Returns the route of the page to show, with the token pages ahead of the hash routes. */
 function currentRoute() {
-  takeInvitationToken();
-  if (location.pathname === INVITATION_PATH) {
+  takeLinkToken();
+  const tokenView = TOKEN_PAGES.get(location.pathname);
+  if (tokenView) {
     if (!location.hash) {
-      const token = invitationToken ?? '';
-      invitationToken = null;
-      return { view: invitationView, params: [token], public: true };
+      const token = linkToken ?? '';
+      linkToken = null;
+      return { view: tokenView, params: [token], public: true };
     }
-    // A page route followed from the invitation page belongs on the root path.
+    // A page route followed from a token page belongs on the root path.
     history.replaceState(history.state, '', `/${location.hash}`);
   }
   return routeFor(location.hash || (user ? HOME_ROUTE : SIGN_IN_ROUTE));
@@ -226,7 +240,7 @@ function onSessionEnded() {
 
 async function start() {
   // Before anything waits on the network, so the token leaves the address bar at once.
-  takeInvitationToken();
+  takeLinkToken();
   await loadCatalogue(preferredLanguages());
   translateStaticText(document);
   document.title = t('app.name');

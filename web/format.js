@@ -1,4 +1,4 @@
-// Formatting of dates, file sizes and browser descriptions for display.
+// Formatting of dates, months, file sizes and browser descriptions for display.
 
 import { currentLanguage, t } from './i18n.js';
 
@@ -10,6 +10,25 @@ export function formatTime(iso) {
   const sameDay = date.toDateString() === now.toDateString();
   const options = sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
   return new Intl.DateTimeFormat(currentLanguage(), options).format(date);
+}
+
+/**
+ * Formats a calendar date, `YYYY-MM-DD`, such as "15 September 2026". The
+ * date is read and written in UTC, so no time zone moves it to another day.
+ */
+export function formatDate(isoDate) {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return isoDate;
+  return new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'long', timeZone: 'UTC' }).format(
+    date,
+  );
+}
+
+/** Returns the name of a month, 1 for January to 12 for December. */
+export function monthName(month) {
+  return new Intl.DateTimeFormat(currentLanguage(), { month: 'long', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(2000, month - 1, 1)),
+  );
 }
 
 const BYTE_UNITS = [

@@ -68,8 +68,13 @@ async function containsFocus(locator) {
   return locator.evaluate((element) => element.contains(document.activeElement));
 }
 
-/** From the contact link's page, opens its agreement page and waits for the form. */
+/** From my conversations, opens the contact link's agreement page and waits for the form. */
 async function openAgreement(page) {
+  await page
+    .getByRole('navigation')
+    .getByRole('link', { name: text('nav.conversations'), exact: true })
+    .click();
+  await heading(page, 'conversations.title').waitFor();
   await openConversation(page, 'contact_link');
   await lettersRegion(page)
     .getByRole('link', { name: text('letters.agreement_link'), exact: true })
@@ -191,8 +196,8 @@ describe('contact agreement page', () => {
     await page.getByText(text('agreement_page.saved'), { exact: true }).waitFor();
 
     await reloadAgreement(page);
-    const kept = await shownTerms(page);
-    assert.deepEqual(kept, [...before, NEW_TERM], 'protected terms after saving');
+    const savedTerms = await shownTerms(page);
+    assert.deepEqual(savedTerms, [...before, NEW_TERM], 'protected terms after saving');
     assert.deepEqual(await birthCategories(page), ['document'], 'birth family files');
     const septemberKept = await exchangeRow(page, 9);
     assert.equal(
@@ -224,7 +229,7 @@ describe('contact agreement page', () => {
     await expectNoViolations(page, 'agreement page with an error');
 
     await reloadAgreement(page);
-    assert.deepEqual(await shownTerms(page), kept, 'terms after the rejected save');
+    assert.deepEqual(await shownTerms(page), savedTerms, 'terms after the rejected save');
     assert.ok(
       await labelled(review, 'agreement_page.review.every_item').isChecked(),
       'review level after the rejected save',

@@ -157,7 +157,7 @@ export async function newestEmailTo(outboxDir, address) {
  * birth_parent and others) to their credentials, and `newestEmailTo` reads
  * the outbox as the function of that name does. `runCommand` runs another
  * subcommand of the binary, such as `['queue-news']`, with the server's
- * environment, so it uses the same database and data directory; it
+ * environment, so that it uses the same database and data directory. It
  * returns the command's standard output.
  */
 export async function startServer() {

@@ -1,4 +1,4 @@
-// Labelled form fields and groups of radio buttons, each with a slot for an
+// Labelled form fields, checkboxes and groups of controls, each with a slot for an
 // error message, which aria-describedby names while the error shows.
 
 import { focusElement, h } from '../dom.js';
@@ -111,6 +111,73 @@ export function radioGroup({ id, name, legend, choices }) {
     /** Focuses the checked radio, or the first one when none is checked. */
     focus() {
       focusElement(radios.find((radio) => radio.checked) ?? radios[0]);
+    },
+  };
+}
+
+/**
+ * Creates a checkbox followed by its label, with an optional hint that the
+ * checkbox's aria-describedby names.
+ */
+export function checkboxField({ id, name, label, hint }) {
+  const hintId = hint ? `${id}-hint` : null;
+  const input = h('input', {
+    type: 'checkbox',
+    id,
+    name,
+    class: 'choice__input',
+    attrs: { 'aria-describedby': hintId },
+  });
+  const wrapper = h(
+    'div',
+    { class: 'field' },
+    h(
+      'div',
+      { class: 'choice' },
+      input,
+      h('label', { htmlFor: id, class: 'choice__label', text: label }),
+    ),
+    hint ? h('p', { class: 'field__hint', id: hintId, text: hint }) : null,
+  );
+  return { wrapper, input };
+}
+
+/**
+ * Creates a fieldset of related controls with a legend, an optional hint
+ * and a slot for the group's error message, which the fieldset's
+ * aria-describedby names while it shows. `children` go after the error.
+ */
+export function fieldGroup({ id, legend, hint, className = 'field group', children = [] }) {
+  const hintId = hint ? `${id}-hint` : null;
+  const error = h('p', { class: 'field__error', id: `${id}-error`, hidden: true });
+  const wrapper = h(
+    'fieldset',
+    { class: className, id, attrs: { 'aria-describedby': hintId } },
+    h('legend', { class: 'field__label', text: legend }),
+    hint ? h('p', { class: 'field__hint', id: hintId, text: hint }) : null,
+    error,
+    children,
+  );
+  const describedBy = (withError) =>
+    [hintId, withError ? error.id : null].filter(Boolean).join(' ');
+  return {
+    wrapper,
+    showError(text) {
+      error.textContent = text;
+      error.hidden = false;
+      wrapper.setAttribute('aria-describedby', describedBy(true));
+    },
+    clearError() {
+      error.textContent = '';
+      error.hidden = true;
+      const ids = describedBy(false);
+      if (ids) wrapper.setAttribute('aria-describedby', ids);
+      else wrapper.removeAttribute('aria-describedby');
+    },
+    /** Focuses `control` when given, else the group's first enabled control. */
+    focus(control) {
+      const first = wrapper.querySelector(':is(input, select, textarea, button):enabled');
+      focusElement(control ?? first);
     },
   };
 }

@@ -2,14 +2,15 @@
 // takes the token out of the address bar before this view mounts and
 // passes it in. The page greets the invited person by name, lets them
 // choose a password, and then explains that their account waits for the
-// practitioner who invited them to confirm who they are. A link that is
+// practitioner who invited them to confirm who they are. News about
+// KinLink by email is their choice, off unless they tick it. A link that is
 // used, expired or not recognised gets a page of its own with no form.
 
 import { acceptInvitation, openInvitation } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
-import { clearFieldError, field, showFieldError } from './fields.js';
+import { checkboxField, clearFieldError, field, showFieldError } from './fields.js';
 
 /** Error codes of a link that cannot be used, each with a page of its own. */
 const UNUSABLE = new Set(['invitation.used', 'invitation.expired', 'invitation.unknown']);
@@ -95,12 +96,19 @@ export async function mount(main, ctx, [token]) {
       label: t('invitation.repeat_label'),
       attrs: { autocomplete: 'new-password' },
     });
+    const marketing = checkboxField({
+      id: 'invitation-marketing',
+      name: 'marketing',
+      label: t('invitation.marketing_label'),
+      hint: t('invitation.marketing_hint'),
+    });
     const submit = h('button', { type: 'submit', class: 'button', text: t('invitation.submit') });
     const form = h(
       'form',
       { class: 'form', noValidate: true, attrs: { 'aria-labelledby': 'invitation-title' } },
       passwordField.wrapper,
       repeatField.wrapper,
+      marketing.wrapper,
       submit,
     );
 
@@ -124,7 +132,7 @@ export async function mount(main, ctx, [token]) {
       busy = true;
       submit.disabled = true;
       try {
-        await acceptInvitation(token, password);
+        await acceptInvitation(token, password, marketing.input.checked);
         if (ctx.signal.aborted) return;
         token = null;
         showPending(name);

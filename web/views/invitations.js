@@ -12,8 +12,8 @@ import { alertRegion, describeError, statusRegion } from './common.js';
 import { clearFieldError, field, radioGroup, showFieldError } from './fields.js';
 import { sideText } from './letter-parts.js';
 
-/** The relationships each side of a contact agreement allows, in the order the form offers them. */
-const RELATIONSHIPS = {
+/** The relationships each side of a contact agreement allows, in the order the forms offer them. */
+export const RELATIONSHIPS = {
   adoptive: ['adoptive_parent', 'adopted_child'],
   birth: [
     'parent',
@@ -27,7 +27,8 @@ const RELATIONSHIPS = {
 
 const STATUSES = new Set(['waiting', 'expired', 'accepted', 'confirmed']);
 
-function relationshipText(relationship) {
+/** Returns a party's relationship to the child in words, such as "Grandparent". */
+export function relationshipText(relationship) {
   const known = Object.values(RELATIONSHIPS).some((list) => list.includes(relationship));
   return t(known ? `relationship.${relationship}` : 'relationship.unknown');
 }

@@ -120,12 +120,27 @@ function textFinding(body, finding) {
 
 function attachmentFinding(finding, position, files) {
   const name = files?.entry(finding.file_id)?.view?.name ?? t('findings.file', { position });
+  const place = finding.page ? t('findings.file_page', { name, page: finding.page }) : name;
+  const excerpt = finding.excerpt;
   return h(
     'li',
     { class: 'finding' },
-    h('span', { class: 'finding__file', text: name }),
+    h('span', { class: 'finding__file', text: place }),
     ' ',
+    excerpt
+      ? h(
+          'q',
+          { class: 'finding__quote' },
+          excerpt.before,
+          h('mark', { text: excerpt.text }),
+          excerpt.after,
+        )
+      : null,
+    excerpt ? ' ' : null,
     h('span', { class: 'finding__reason', text: findingReason(finding.rule) }),
+    finding.term
+      ? h('span', { class: 'finding__term', text: t('findings.term', { term: finding.term }) })
+      : null,
   );
 }
 

@@ -1,8 +1,8 @@
 // The Letters area of a contact link's conversation view. It lists the
 // letters I may see with their status, offers "Write a letter" to the
 // link's parties while its agreement is active, and shows the agreement's
-// status and reason when letters are paused or ended. The supervisor gets a
-// link to the timeline.
+// status and reason when letters are paused or ended. The supervisor gets
+// links to the timeline and to the agreement page.
 
 import { fetchLetters, startLetter } from '../api.js';
 import { h } from '../dom.js';
@@ -102,6 +102,11 @@ export function lettersArea(ctx, summary) {
           href: `#/conversations/${summary.id}/timeline`,
           class: 'letters__timeline-link',
           text: t('letters.timeline_link'),
+        }),
+        h('a', {
+          href: `#/conversations/${summary.id}/agreement`,
+          class: 'letters__timeline-link',
+          text: t('letters.agreement_link'),
         }),
       );
     }

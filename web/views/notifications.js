@@ -1,12 +1,13 @@
 // "Notification settings": an email each time something arrives, or one
-// daily digest at a local hour in my time zone. The server checks every
-// field, and a rejected one shows its error next to it.
+// daily digest at a local hour in my time zone, and whether I want news
+// about KinLink by email. The server checks every field, and a rejected
+// one shows its error next to it.
 
 import { fetchNotificationPreferences, saveNotificationPreferences } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
-import { clearFieldError, field, showFieldError } from './fields.js';
+import { checkboxField, clearFieldError, field, showFieldError } from './fields.js';
 
 const DEFAULT_TIME_ZONE = 'Europe/London';
 const DELIVERIES = ['immediate', 'digest'];
@@ -126,6 +127,18 @@ export async function mount(main, ctx) {
   });
   hour.input.classList.add('field__input--short');
   const timeZone = timeZoneField();
+  const marketing = checkboxField({
+    id: 'notify-marketing',
+    name: 'marketing',
+    label: t('notifications.marketing_label'),
+    hint: t('notifications.marketing_hint'),
+  });
+  const news = h(
+    'fieldset',
+    { class: 'field choices' },
+    h('legend', { class: 'field__label', text: t('notifications.marketing_legend') }),
+    marketing.wrapper,
+  );
   const saveButton = h('button', {
     type: 'submit',
     class: 'button',
@@ -137,6 +150,7 @@ export async function mount(main, ctx) {
     delivery.wrapper,
     hour.wrapper,
     timeZone.control.wrapper,
+    news,
     saveButton,
   );
   main.append(
@@ -155,6 +169,7 @@ export async function mount(main, ctx) {
     delivery.value = preferences.delivery ?? 'immediate';
     hour.input.value = String(preferences.digest_hour ?? '');
     timeZone.value = preferences.time_zone || DEFAULT_TIME_ZONE;
+    marketing.input.checked = preferences.marketing === true;
   };
   const clearErrors = () => {
     delivery.clearError();
@@ -201,6 +216,7 @@ export async function mount(main, ctx) {
         delivery: delivery.value,
         digest_hour: Number(hourText),
         time_zone: timeZone.value,
+        marketing: marketing.input.checked,
       });
       if (ctx.signal.aborted) return;
       show(saved);

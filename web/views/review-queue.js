@@ -1,12 +1,22 @@
-// "Letters to review": the submitted letters waiting in the contact links
-// I supervise, oldest first, each opening the letter's review.
+// "Letters to review", the practitioner's to-do list: the submitted
+// letters waiting in the contact links I supervise, oldest first, each
+// opening the letter's review; then the exchanges of those links that are
+// due soon, due or overdue and that no letter has answered, soonest first.
 
-import { fetchReviewQueue } from '../api.js';
+import { fetchConversations, fetchExchanges, fetchReviewQueue } from '../api.js';
 import { h } from '../dom.js';
-import { formatTime } from '../format.js';
+import { formatDate, formatTime } from '../format.js';
 import { t, tPlural } from '../i18n.js';
-import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
+import {
+  alertRegion,
+  describeError,
+  otherMemberNames,
+  pageHeading,
+  statusRegion,
+} from './common.js';
 import { sideText } from './letter-parts.js';
+
+const EXCHANGE_STATES = new Set(['due_soon', 'due', 'overdue']);
 
 function findingsText(count) {
   return count > 0 ? tPlural('review_queue.findings', count) : t('review_queue.no_findings');
@@ -17,7 +27,7 @@ function queueItem(item) {
     'li',
     { class: 'letter-card', dataset: { letterId: item.letter_id } },
     h(
-      'h2',
+      'h3',
       { class: 'letter-card__title' },
       h('a', {
         href: `#/letters/${item.letter_id}`,
@@ -41,42 +51,124 @@ function queueItem(item) {
   );
 }
 
-export async function mount(main, ctx) {
-  ctx.setTitle(t('review_queue.title'));
+/**
+ * Creates the item of an open exchange, naming its link by the members
+ * other than me. `summaries` maps conversation ids to their summaries.
+ */
+function exchangeItem(exchange, summaries, myUserId) {
+  const summary = summaries.get(exchange.conversation_id);
+  const linkName = summary
+    ? t('exchanges.link', { names: otherMemberNames(summary, myUserId) })
+    : t('exchanges.link_unknown');
+  const state = EXCHANGE_STATES.has(exchange.state) ? exchange.state : 'unknown';
+  return h(
+    'li',
+    {
+      class: 'letter-card',
+      dataset: { conversationId: exchange.conversation_id, state: exchange.state },
+    },
+    h(
+      'h3',
+      { class: 'letter-card__title' },
+      h('a', {
+        href: `#/conversations/${exchange.conversation_id}`,
+        class: 'letter-card__link',
+        text: linkName,
+      }),
+    ),
+    h(
+      'p',
+      { class: 'letter-card__meta' },
+      h('span', { class: `badge badge--exchange-${state}`, text: t(`exchanges.state.${state}`) }),
+      ' ',
+      h('span', {
+        text: t('exchanges.meta', {
+          side: sideText(exchange.side),
+          date: formatDate(exchange.due_on),
+        }),
+      }),
+    ),
+  );
+}
+
+/** Creates a level-two section with a polite loading line, an alert and a list. */
+function listSection(id, title, intro) {
   const loading = statusRegion();
   const alert = alertRegion();
-  const list = h('ul', { class: 'letter-list' });
+  const list = h('ul', { class: 'letter-list', attrs: { 'aria-labelledby': id } });
+  const element = h(
+    'section',
+    { class: 'to-do', attrs: { 'aria-labelledby': id } },
+    h('h2', { id, text: title }),
+    h('p', { text: intro }),
+    loading,
+    alert,
+    list,
+  );
+  return { element, loading, alert, list };
+}
+
+/** Fills a section's list with `items`, or with the `emptyText` line when there are none. */
+function fillList(section, items, emptyText) {
+  section.alert.textContent = '';
+  section.list.replaceChildren(...items);
+  if (items.length === 0) section.list.append(h('li', { class: 'empty', text: emptyText }));
+}
+
+export async function mount(main, ctx) {
+  ctx.setTitle(t('review_queue.title'));
+  const letters = listSection(
+    'review-letters-heading',
+    t('review_queue.letters_heading'),
+    t('review_queue.intro'),
+  );
+  const exchanges = listSection(
+    'review-exchanges-heading',
+    t('exchanges.title'),
+    t('exchanges.intro'),
+  );
   main.append(
     h(
       'section',
       { class: 'panel' },
       pageHeading(t('review_queue.title')),
-      h('p', { text: t('review_queue.intro') }),
-      loading,
-      alert,
-      list,
+      letters.element,
+      exchanges.element,
     ),
   );
 
-  // Letters arrive while I work elsewhere, so the queue loads again each
-  // time the page comes back into view.
-  async function load() {
-    loading.textContent = t('app.loading');
+  async function loadLetters() {
+    letters.loading.textContent = t('app.loading');
     try {
       const items = await fetchReviewQueue();
       if (ctx.signal.aborted) return;
-      alert.textContent = '';
-      list.replaceChildren(...items.map(queueItem));
-      if (items.length === 0) {
-        list.append(h('li', { class: 'empty', text: t('review_queue.empty') }));
-      }
+      fillList(letters, items.map(queueItem), t('review_queue.empty'));
     } catch (error) {
-      if (!ctx.signal.aborted) alert.textContent = describeError(error);
+      if (!ctx.signal.aborted) letters.alert.textContent = describeError(error);
     } finally {
-      if (!ctx.signal.aborted) loading.textContent = '';
+      if (!ctx.signal.aborted) letters.loading.textContent = '';
     }
   }
 
+  async function loadExchanges() {
+    exchanges.loading.textContent = t('app.loading');
+    try {
+      const [items, conversations] = await Promise.all([fetchExchanges(), fetchConversations()]);
+      if (ctx.signal.aborted) return;
+      ctx.chat.updateSummaries(conversations);
+      const summaries = new Map(conversations.map((summary) => [summary.id, summary]));
+      const elements = items.map((item) => exchangeItem(item, summaries, ctx.user.id));
+      fillList(exchanges, elements, t('exchanges.empty'));
+    } catch (error) {
+      if (!ctx.signal.aborted) exchanges.alert.textContent = describeError(error);
+    } finally {
+      if (!ctx.signal.aborted) exchanges.loading.textContent = '';
+    }
+  }
+
+  // Letters arrive and exchanges fall due while I work elsewhere, so both
+  // lists load again each time the page comes back into view.
+  const load = () => Promise.all([loadLetters(), loadExchanges()]);
   const onVisible = () => {
     if (document.visibilityState === 'visible') load();
   };
