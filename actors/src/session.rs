@@ -513,6 +513,12 @@ impl SessionActor {
                     if !check.await? {
                         return Ok(Sent::NotFound);
                     }
+                    // A suspended or ended contact link takes nothing new.
+                    // The right to send is cached until the link's status
+                    // changes, which every session hears.
+                    if !store.link_open(conversation).await? {
+                        return Ok(Sent::LinkClosed);
+                    }
                     let epoch = store.conversation(conversation).await?.key_epoch;
                     lock_rights(&rights).insert(conversation, epoch);
                     epoch
@@ -561,6 +567,14 @@ impl SessionActor {
                         actor.send_frame(&ack, ctx);
                     }
                     Ok(Sent::NotFound) => actor.send_frame(&not_found(Some(message_id)), ctx),
+                    Ok(Sent::LinkClosed) => {
+                        let frame = ServerFrame::error(
+                            "resource.conflict",
+                            "the contact link is suspended or ended: nothing new can be sent",
+                            Some(message_id),
+                        );
+                        actor.send_frame(&frame, ctx);
+                    }
                     Ok(Sent::InvalidAttachments) => {
                         let frame = ServerFrame::error(
                             "request.invalid_field",
@@ -677,6 +691,7 @@ enum Sent {
     Stored(kinlink_store::conversations::Appended),
     NotFound,
     InvalidAttachments,
+    LinkClosed,
 }
 
 /// Opens one stored row for the user; a row that fails to open is reported
@@ -844,6 +859,9 @@ impl Handler<Delivery> for SessionActor {
                     }
                 }
                 Event::Letters { conversation_id } => {
+                    // The link's status may have changed: check it again at
+                    // the next send.
+                    lock_rights(&self.send_rights).remove(conversation_id);
                     if self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::Letters {
                             conversation_id: *conversation_id,

@@ -490,9 +490,37 @@ pub fn decision_reason(reason: Option<&str>) -> Result<String, InvalidValue> {
 /// Converts a byte offset in `text` into a count of UTF-16 code units,
 /// the unit JavaScript strings index by.
 pub fn utf16_offset(text: &str, byte_offset: usize) -> usize {
-    text.get(..byte_offset)
-        .map(|prefix| prefix.encode_utf16().count())
-        .unwrap_or_else(|| text.encode_utf16().count())
+    Utf16Offsets::new(text).of(byte_offset)
+}
+
+/// The UTF-16 offset of every byte offset of one text, counted once, so
+/// that converting many offsets costs one pass over the text.
+pub struct Utf16Offsets {
+    /// For each byte offset, the UTF-16 code units before it; a byte
+    /// inside a character maps to the character's start.
+    units: Vec<usize>,
+}
+
+impl Utf16Offsets {
+    /// Counts the offsets of `text`.
+    pub fn new(text: &str) -> Utf16Offsets {
+        let mut units = Vec::with_capacity(text.len() + 1);
+        let mut count = 0;
+        for character in text.chars() {
+            for _ in 0..character.len_utf8() {
+                units.push(count);
+            }
+            count += character.len_utf16();
+        }
+        units.push(count);
+        Utf16Offsets { units }
+    }
+
+    /// Returns the UTF-16 offset of `byte_offset`; past the end, the length.
+    pub fn of(&self, byte_offset: usize) -> usize {
+        let last = self.units.len() - 1;
+        self.units[byte_offset.min(last)]
+    }
 }
 
 #[cfg(test)]
@@ -618,6 +646,14 @@ mod tests {
         let byte = text.find("LS6").unwrap();
         assert_eq!(utf16_offset(text, byte), 7);
         assert_eq!(utf16_offset(text, text.len()), text.encode_utf16().count());
+        let offsets = Utf16Offsets::new(text);
+        let inside_emoji = text.find('😀').unwrap() + 1;
+        assert_eq!(
+            offsets.of(inside_emoji),
+            4,
+            "a byte inside a character maps to its start"
+        );
+        assert_eq!(offsets.of(usize::MAX), text.encode_utf16().count());
     }
 
     #[test]

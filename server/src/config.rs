@@ -161,14 +161,25 @@ pub struct RemindersConfig {
 }
 
 impl RemindersConfig {
-    /// Returns the local time of day, or an error naming the setting.
+    /// Returns the local time of day, or an error naming the setting. An
+    /// environment value such as `09:00` reaches here as `09:00:00`,
+    /// because environment values are read as TOML, where it is a time.
     pub fn time_of_day(&self) -> anyhow::Result<chrono::NaiveTime> {
-        chrono::NaiveTime::parse_from_str(&self.local_time, "%H:%M").map_err(|_unparsed| {
-            anyhow::anyhow!(
-                "invalid reminders.local_time {:?}: expected HH:MM, such as 09:00",
-                self.local_time
-            )
-        })
+        use chrono::Timelike;
+        let text = self.local_time.trim();
+        chrono::NaiveTime::parse_from_str(text, "%H:%M")
+            .ok()
+            .or_else(|| {
+                chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+                    .ok()
+                    .filter(|time| time.second() == 0)
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "invalid reminders.local_time {:?}: expected HH:MM, such as 09:00",
+                    self.local_time
+                )
+            })
     }
 }
 
@@ -552,6 +563,22 @@ mod tests {
         .unwrap();
         let error = Config::load(Some(&path), Vec::new()).unwrap_err();
         assert!(format!("{error:#}").contains("colour"), "{error:#}");
+    }
+
+    #[test]
+    fn reminder_time_from_the_environment() {
+        let config =
+            Config::load(None, env(&[("KINLINK__REMINDERS__LOCAL_TIME", "07:30")])).unwrap();
+        let time = config.reminders.time_of_day().unwrap();
+        assert_eq!(time, chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap());
+        for bad in ["24:00", "07:30:15", "0730", "soon"] {
+            let error =
+                Config::load(None, env(&[("KINLINK__REMINDERS__LOCAL_TIME", bad)])).unwrap_err();
+            assert!(
+                format!("{error:#}").contains("reminders.local_time"),
+                "{bad}: {error:#}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod attachments;
 use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;
 use kinlink_core::identifying::{Detector, Finding, ProtectedTerm};
-use kinlink_core::letterbox::{Side, utf16_offset};
+use kinlink_core::letterbox::{Side, Utf16Offsets};
 use kinlink_core::permissions::{self, Action, Relationship};
 use kinlink_core::values::InvalidValue;
 use kinlink_core::{ConversationId, UserId};
@@ -205,12 +205,13 @@ pub struct FindingView {
 /// Checks a letter's text against the link's protected terms and the
 /// general rules. `show_terms` adds the matched term to each finding.
 pub fn check_text(terms: &[ProtectedTerm], body: &str, show_terms: bool) -> Vec<FindingView> {
+    let offsets = Utf16Offsets::new(body);
     Detector::new(terms)
         .check(body)
         .into_iter()
         .map(|finding: Finding| FindingView {
-            start: utf16_offset(body, finding.start),
-            end: utf16_offset(body, finding.end),
+            start: offsets.of(finding.start),
+            end: offsets.of(finding.end),
             rule: finding.rule.code(),
             term: finding
                 .term
@@ -219,6 +220,20 @@ pub fn check_text(terms: &[ProtectedTerm], body: &str, show_terms: bool) -> Vec<
                 .map(|term| term.text.clone()),
         })
         .collect()
+}
+
+/// Runs [`check_text`] on the blocking pool, so a long letter does not
+/// hold up the other requests of its worker thread.
+pub async fn check_text_off_thread(
+    terms: &[ProtectedTerm],
+    body: &str,
+    show_terms: bool,
+) -> Result<Vec<FindingView>, ApiError> {
+    let terms = terms.to_vec();
+    let body = body.to_owned();
+    actix_web::web::block(move || check_text(&terms, &body, show_terms))
+        .await
+        .map_err(|blocking| ApiError::Internal(blocking.into()))
 }
 
 /// Returns the file categories a side may attach under an agreement.

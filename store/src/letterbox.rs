@@ -189,6 +189,15 @@ impl Store {
         Ok(Some(Agreement { row, parties }))
     }
 
+    /// Returns whether a conversation takes new messages and files: true
+    /// unless it is a contact link whose agreement is suspended or ended.
+    pub async fn link_open(&self, conversation_id: ConversationId) -> Result<bool, StoreError> {
+        let row = contact_agreement::Entity::find_by_id(conversation_id.0)
+            .one(&self.db)
+            .await?;
+        Ok(row.is_none_or(|row| row.status == LinkStatus::Active.as_str()))
+    }
+
     /// Changes a link's status if it is still `change.from`; returns
     /// whether it changed.
     pub async fn set_link_status(&self, change: StatusChange) -> Result<bool, StoreError> {

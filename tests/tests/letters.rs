@@ -527,6 +527,33 @@ async fn agreement_rejects_bad_fields_and_non_supervisors() -> anyhow::Result<()
         )
         .await?;
     assert_eq!(blocked.status(), 409);
+    // Nor does anything else new: a live message, a file, a setting.
+    let mut socket = family.socket().await?;
+    socket.subscribe(&link, 0).await?;
+    socket
+        .send(json!({
+            "type": "send",
+            "conversation_id": link,
+            "message_id": uuid::Uuid::now_v7(),
+            "body": "while suspended"
+        }))
+        .await?;
+    let refused = socket.expect("error").await?;
+    assert_eq!(refused["code"], "resource.conflict", "{refused}");
+    let upload = family
+        .post(
+            &format!("/api/v1/conversations/{link}/uploads"),
+            &json!({"name": "a.pdf", "size": 10}),
+        )
+        .await?;
+    assert_eq!(upload.status(), 409);
+    let media = practitioner
+        .put(
+            &format!("/api/v1/conversations/{link}/accepted-media"),
+            &json!({"accepted_media": ["document"]}),
+        )
+        .await?;
+    assert_eq!(media.status(), 409);
     json_of(
         practitioner
             .post(

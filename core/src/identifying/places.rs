@@ -156,6 +156,11 @@ fn plain_numbered_street(text: &str, words: &[Word], at: usize, strong: bool) ->
     counts.then_some(words[number].start)
 }
 
+/// The most words a school's describing words or a Welsh name run to. A
+/// longer run is not one name, and a bound keeps a text that repeats such
+/// words from costing time that grows with the square of its length.
+const MAX_NAME_WORDS: usize = 8;
+
 /// Returns the start of a school's name that ends with the school word at `at`:
 /// a name, then words describing the school ("Church of England Primary"),
 /// then "School", "Academy", "College" or "Nursery". The name must be more
@@ -165,7 +170,7 @@ fn school_name(text: &str, words: &[Word], at: usize) -> Option<usize> {
         return None;
     }
     let mut end_of_name = at;
-    while end_of_name > 0 {
+    while end_of_name > 0 && at - end_of_name < MAX_NAME_WORDS {
         let before = &words[end_of_name - 1];
         let joined = text::within_name(text, before, &words[end_of_name]);
         if !joined || !lexicon::has(SCHOOL_QUALIFIERS, &before.folded) {
@@ -193,7 +198,7 @@ fn welsh_name(text: &str, words: &[Word], at: usize, leads: &[&str]) -> Option<u
     let mut last = None;
     let mut next = at + 1;
     while let Some(word) = words.get(next) {
-        if !text::within_name(text, &words[next - 1], word) {
+        if next - at > MAX_NAME_WORDS || !text::within_name(text, &words[next - 1], word) {
             break;
         }
         let article = matches!(word.folded.as_str(), "y" | "yr");

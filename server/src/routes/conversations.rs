@@ -231,6 +231,11 @@ pub async fn set_accepted_media(
     let relationships = supervision(&state, &user, id).await?;
     permissions::check(&user.roles, Action::SetAcceptedMedia, &relationships)
         .map_err(|_denied| ApiError::Forbidden)?;
+    if !state.store.link_open(id).await? {
+        return Err(ApiError::Conflict(
+            "the contact link is suspended or ended: its settings cannot change".to_owned(),
+        ));
+    }
     let mut chosen = Vec::new();
     for name in &body.accepted_media {
         let category = Category::parse(name).ok_or_else(|| {

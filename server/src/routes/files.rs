@@ -191,6 +191,7 @@ pub async fn start(
 ) -> Result<HttpResponse, ApiError> {
     let conversation_id: ConversationId = super::parse_id(&path)?;
     authorise(&state, &user, conversation_id, Action::SendMessage).await?;
+    require_open(&state, conversation_id).await?;
 
     let limits = &state.config.media;
     if body.size == 0 {
@@ -408,6 +409,7 @@ pub async fn append(
 ) -> Result<HttpResponse, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
     let row = visible_file(&state, &user, id, Action::SendMessage).await?;
+    require_open(&state, ConversationId(row.conversation_id)).await?;
     if row.uploader_id != user.user_id.0 {
         return Err(ApiError::NotFound);
     }
@@ -643,6 +645,18 @@ fn check(
         Category::Document => {}
     }
     Ok(kind)
+}
+
+/// Answers `409` when the conversation is a suspended or ended contact
+/// link, which takes no new files.
+async fn require_open(state: &AppState, conversation: ConversationId) -> Result<(), ApiError> {
+    if state.store.link_open(conversation).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(
+            "the contact link is suspended or ended: nothing new can be sent".to_owned(),
+        ))
+    }
 }
 
 fn kind_name(kind: Kind) -> &'static str {

@@ -28,8 +28,7 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::letterbox::attachments::{AttachmentFinding, check_attachments};
 use crate::letterbox::{
-    self, FindingView, LetterContent, Link, VersionPlace, category_of_kind, check_text, invalid,
-    media_of,
+    self, FindingView, LetterContent, Link, VersionPlace, category_of_kind, invalid, media_of,
 };
 use crate::state::AppState;
 
@@ -192,7 +191,11 @@ async fn view(
     }
     let supervisor = viewer == Viewer::Supervisor;
     let protected: &[ProtectedTerm] = terms.as_deref().unwrap_or(&[]);
-    let findings = checks.then(|| check_text(protected, &content.body, supervisor));
+    let findings = if checks {
+        Some(letterbox::check_text_off_thread(protected, &content.body, supervisor).await?)
+    } else {
+        None
+    };
     let attachment_findings = if checks {
         let conversation = ConversationId(row.conversation_id);
         let attachments = &content.attachments;
@@ -248,7 +251,7 @@ async fn view(
             let content = open_version(keyring, state, row, version).await?;
             earlier.push(VersionView {
                 version: version.version,
-                findings: check_text(protected, &content.body, true),
+                findings: letterbox::check_text_off_thread(protected, &content.body, true).await?,
                 body: content.body,
                 attachments: content.attachments,
                 submitted_at: version.submitted_at,
