@@ -16,6 +16,8 @@ export class ApiError extends Error {
     this.field = field ?? null;
     this.requestId = requestId ?? null;
     this.retryAfterSeconds = retryAfterSeconds ?? null;
+    /** The server's `message`, for logs and for finding the value it names, never shown. */
+    this.detail = detail ?? null;
   }
 }
 
@@ -253,6 +255,16 @@ export function markLetterRead(letterId) {
 /** Returns every step of every letter of a contact link, oldest first. */
 export function fetchLetterTimeline(conversationId) {
   return request('GET', `/conversations/${encodeURIComponent(conversationId)}/timeline`);
+}
+
+/** Returns the case notes of a contact link, oldest first, for its supervisor. */
+export function fetchCaseNotes(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/notes`);
+}
+
+/** Adds a case note to a contact link and returns it. */
+export function addCaseNote(conversationId, body) {
+  return request('POST', `/conversations/${encodeURIComponent(conversationId)}/notes`, { body });
 }
 
 /** Returns the submitted letters waiting in the links I supervise, oldest first. */

@@ -197,8 +197,9 @@ export class ConversationState extends EventTarget {
 
 /**
  * All conversations of the signed-in user plus the live connection. Events:
- * `status` (the connection status) and `problem` (detail: { code }) for an
- * error frame that no sent message explains.
+ * `status` (the connection status), `problem` (detail: { code }) for an
+ * error frame that no sent message explains, and `letters` (detail:
+ * { conversationId }) when a contact link's letters or agreement changed.
  */
 export class Chat extends EventTarget {
   /** @type {Map<string, ConversationState>} */
@@ -270,13 +271,33 @@ export class Chat extends EventTarget {
     return state;
   }
 
+  /**
+   * Subscribes to a conversation without loading its history, so that its
+   * `letters` and `message` frames arrive while another page is open. The
+   * subscription starts after the summary's `last_seq`, and `open` loads
+   * the history before that later.
+   */
+  watch(conversationId) {
+    const state = this.conversation(conversationId);
+    if (!state || state.removed || this.#subscribed.has(conversationId)) return;
+    state.lastSeq = Math.max(state.lastSeq, state.summary.last_seq ?? 0);
+    this.#subscribed.add(conversationId);
+    this.#subscribe(state);
+  }
+
+  // Starts from the beginning rather than from `lastSeq`, which `watch`
+  // may have moved past messages not loaded yet. Repeats are ignored by seq.
   async #loadHistory(state) {
+    let after = 0;
     for (;;) {
-      const page = await fetchMessages(state.id, state.lastSeq, HISTORY_PAGE_SIZE);
+      const page = await fetchMessages(state.id, after, HISTORY_PAGE_SIZE);
       for (const [userId, seq] of Object.entries(page.read_seq_by_member ?? {})) {
         state.recordRead(userId, seq);
       }
-      for (const message of page.messages) state.addStored(message);
+      for (const message of page.messages) {
+        state.addStored(message);
+        after = Math.max(after, message.seq);
+      }
       if (page.messages.length < HISTORY_PAGE_SIZE) return;
     }
   }
@@ -364,6 +385,11 @@ export class Chat extends EventTarget {
         break;
       case 'file':
         this.#files.applyFrame(frame);
+        break;
+      case 'letters':
+        this.dispatchEvent(
+          new CustomEvent('letters', { detail: { conversationId: frame.conversation_id } }),
+        );
         break;
       case 'error':
         this.#onErrorFrame(frame);

@@ -1,13 +1,15 @@
 // One conversation: its history, live messages with their attached files,
 // read ticks on my own messages, and the composer, followed in a contact
-// link by its letters and, for its supervisor, its invitations. Read
-// receipts go out for what is displayed while the page is visible.
+// link by its letters and, for its supervisor, its invitations and case
+// notes. Read receipts go out for what is displayed while the page is
+// visible.
 
 import { fetchConversations } from '../api.js';
 import { h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { errorText, t } from '../i18n.js';
 import { MessageAttachments } from './attachments.js';
+import { caseNotesArea } from './case-notes.js';
 import {
   alertRegion,
   describeError,
@@ -247,6 +249,8 @@ function renderConversation(section, alert, state, ctx) {
       ? invitationsArea(ctx, state.summary)
       : null;
   if (invitations) section.append(invitations.element);
+  // Case notes are the organisation's record, which the families never see.
+  if (invitations) section.append(caseNotesArea(ctx, state.summary).element);
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
   const scrollToEnd = () => {

@@ -1,9 +1,10 @@
 // The writer's view of their own letter. A draft or returned letter in an
 // active link is edited in a text area that saves as one types, about
-// 600 ms after the last keystroke and again on Submit. The findings of the
-// identifying-information check are listed under it, quoting the writer's
-// own words. A submitted, held or released letter is read-only and shows
-// its status.
+// 600 ms after the last keystroke and again on Submit, with the files the
+// writer attaches. The findings of the identifying-information check are
+// listed under it, quoting the writer's own words and naming each file a
+// person will look at. A submitted, held or released letter is read-only
+// and shows its status.
 
 import { NETWORK_ERROR, saveLetter, submitLetter } from '../api.js';
 import { focusElement, h } from '../dom.js';
@@ -20,12 +21,15 @@ import {
   plainBody,
   readReceipts,
 } from './letter-parts.js';
+import { allowedCategories, letterFiles } from './letter-files.js';
 
 /** Wait after the last keystroke before the draft is saved. */
 const SAVE_DELAY_MS = 600;
 /** Wait before a save that failed on the connection or the server is tried again. */
 const RETRY_DELAY_MS = 5_000;
 const TRANSIENT_ERRORS = new Set([NETWORK_ERROR, 'server.internal', 'server.unavailable']);
+/** Matches a file id in the server's message about a rejected attachment. */
+const FILE_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /**
  * Saves a draft letter's text, one request at a time, so a slow response
@@ -62,6 +66,14 @@ class DraftSaver extends EventTarget {
     this.#pending = body;
     this.#setState('unsaved');
     this.#schedule(SAVE_DELAY_MS);
+  }
+
+  /** Records the files of the letter and saves them at once with `body`, the text on screen. */
+  setAttachments(ids, body) {
+    this.#attachments = [...ids];
+    this.#pending = body;
+    this.#setState('unsaved');
+    this.#schedule(0);
   }
 
   /**
@@ -104,7 +116,7 @@ class DraftSaver extends EventTarget {
     this.#pending = null;
     this.#setState('saving');
     try {
-      const letter = await saveLetter(this.#letterId, body, this.#attachments);
+      const letter = await saveLetter(this.#letterId, body, [...this.#attachments]);
       this.#lastError = null;
       this.#setState(this.#pending === null ? 'saved' : 'unsaved');
       this.#dispatch('saved', letter);
@@ -186,11 +198,9 @@ function findingsSection() {
 }
 
 /** Creates the editor of a draft or returned letter. */
-function editor(page, letter) {
+function editor(page, letter, agreement) {
   const { ctx } = page;
   const files = ctx.chat.files;
-  // NOTE: the editor sends the letter's attachments back unchanged. It has
-  // no control yet to attach files to a letter or remove them.
   const saver = new DraftSaver(letter.id, letter.attachments ?? []);
   const saveState = h('p', {
     id: 'letter-save-state',
@@ -210,7 +220,13 @@ function editor(page, letter) {
   textarea.classList.add('letter-editor__input');
   textarea.value = letter.body ?? '';
 
-  const attachments = letterAttachments(letter.attachments, files);
+  const attachments = letterFiles({
+    conversationId: letter.conversation_id,
+    files,
+    initial: letter.attachments ?? [],
+    allowed: allowedCategories(agreement, letter.writer_side),
+    onChange: (ids) => saver.setAttachments(ids, textarea.value),
+  });
   const findings = findingsSection();
   // Says how many findings there are when that changes, which the list does not.
   const announcer = h('p', { class: 'visually-hidden', attrs: { role: 'status' } });
@@ -220,7 +236,7 @@ function editor(page, letter) {
     { class: 'letter-editor', noValidate: true },
     bodyField.wrapper,
     saveState,
-    attachments?.element,
+    attachments.element,
     findings.element,
     announcer,
     h('div', { class: 'actions' }, submitButton),
@@ -268,7 +284,22 @@ function editor(page, letter) {
       showFieldError(bodyField, t(key));
       return;
     }
+    if (error.code === 'request.invalid_field' && error.field === 'attachments') {
+      rejectFiles(error);
+      return;
+    }
     if (action === 'submit') page.alert.textContent = describeError(error);
+  };
+  // The server names one rejected file, or none when the list as a whole
+  // is wrong. Without a name, every file not yet saved with the letter is
+  // marked. The text is then saved again with the files that remain.
+  const rejectFiles = (error) => {
+    const named = (error.detail ?? '').match(FILE_ID)?.[0]?.toLowerCase();
+    const listed = attachments.ids();
+    const saved = new Set(shownLetter.attachments ?? []);
+    const rejected = listed.includes(named) ? [named] : listed.filter((id) => !saved.has(id));
+    attachments.reject(rejected);
+    saver.setAttachments(attachments.ids(), textarea.value);
   };
   saver.addEventListener('state', (event) => {
     const { state, error } = event.detail;
@@ -305,7 +336,15 @@ function editor(page, letter) {
     if (submitting) return;
     clearFieldError(bodyField);
     page.alert.textContent = '';
-    if (!textarea.value.trim() && (letter.attachments ?? []).length === 0) {
+    if (attachments.waiting()) {
+      page.alert.textContent = t('letter.files.wait');
+      return;
+    }
+    if (attachments.hasFailed()) {
+      page.alert.textContent = t('letter.files.remove_failed');
+      return;
+    }
+    if (!textarea.value.trim() && attachments.ids().length === 0) {
       showFieldError(bodyField, t('letter.body_empty'));
       focusElement(textarea);
       return;
@@ -325,15 +364,28 @@ function editor(page, letter) {
     if (document.visibilityState === 'hidden') saver.flush().catch(() => {});
   };
   document.addEventListener('visibilitychange', onHidden);
-  const onFileChange = () => showFindings();
-  if (shownLetter.attachment_findings?.length) files.addEventListener('change', onFileChange);
+  // A PDF's text is read while it is processed, so its findings are
+  // fresh only once it is ready: saving again has the server check it.
+  const checkedFiles = new Set();
+  const onFileChange = (event) => {
+    showFindings();
+    const entry = event.detail;
+    const finished = entry.status === 'ready' || entry.status === 'failed';
+    if (!finished || entry.view?.kind !== 'pdf' || checkedFiles.has(entry.id)) return;
+    if (!attachments.ids().includes(entry.id)) return;
+    checkedFiles.add(entry.id);
+    saver.setAttachments(attachments.ids(), textarea.value);
+  };
+  files.addEventListener('change', onFileChange);
 
   return {
     element: form,
+    /** Text on screen that the server has not stored, or null when there is none. */
+    unsavedText: () => (textarea.value === (shownLetter.body ?? '') ? null : textarea.value),
     dispose() {
       document.removeEventListener('visibilitychange', onHidden);
       files.removeEventListener('change', onFileChange);
-      attachments?.dispose();
+      attachments.dispose();
       saver.dispose();
     },
   };
@@ -388,7 +440,7 @@ export function writerView(page, letter, summary, agreement, unsavedText = null)
   const nameOf = (userId) => memberName(summary, agreement, userId);
   const editable =
     (letter.status === 'draft' || letter.status === 'returned') && agreement?.status === 'active';
-  const inner = editable ? editor(page, letter) : readOnly(page, letter, unsavedText);
+  const inner = editable ? editor(page, letter, agreement) : readOnly(page, letter, unsavedText);
   const element = h(
     'div',
     { class: 'letter-writer' },
@@ -396,5 +448,5 @@ export function writerView(page, letter, summary, agreement, unsavedText = null)
     statusCallout(letter, nameOf),
     inner.element,
   );
-  return { element, dispose: inner.dispose };
+  return { element, dispose: inner.dispose, unsavedText: inner.unsavedText };
 }

@@ -235,6 +235,46 @@ export function callout({ title, sentences = [], reason = null, tone = 'info' })
   );
 }
 
+/** Wait after a `letters` frame before refetching, so a burst of frames costs one request. */
+const LETTERS_REFRESH_DELAY_MS = 250;
+
+/**
+ * Calls `refresh` shortly after `letters` frames for a conversation that
+ * `matches` (a function of its id), and after the live connection comes
+ * back, because frames sent while it was down are not sent again. Stops
+ * when the view is left.
+ */
+export function followLetters(ctx, matches, refresh) {
+  let timer = null;
+  let wasDown = false;
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      if (!ctx.signal.aborted) refresh();
+    }, LETTERS_REFRESH_DELAY_MS);
+  };
+  const onLetters = (event) => {
+    if (matches(event.detail.conversationId)) schedule();
+  };
+  const onStatus = (event) => {
+    if (event.detail === 'reconnecting') wasDown = true;
+    if (event.detail === 'open' && wasDown) {
+      wasDown = false;
+      schedule();
+    }
+  };
+  ctx.chat.addEventListener('letters', onLetters);
+  ctx.chat.addEventListener('status', onStatus);
+  const stop = () => {
+    clearTimeout(timer);
+    ctx.chat.removeEventListener('letters', onLetters);
+    ctx.chat.removeEventListener('status', onStatus);
+  };
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  return stop;
+}
+
 /**
  * Creates the list of a letter's attached files, kept up to date from the
  * page's FileTracker. Returns null for a letter without files, else

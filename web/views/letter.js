@@ -1,6 +1,8 @@
 // One letter, shown the way its viewer needs it: the writer gets the
 // editor, the link's supervisor the review, and a party of the other side
-// the letter itself, whose first opening is recorded as a read.
+// the letter itself, whose first opening is recorded as a read. When the
+// link's letters change, the letter is fetched again and shown afresh if
+// it changed, but the text a writer is typing is never replaced.
 
 import { fetchLetter, markLetterRead } from '../api.js';
 import { focusElement, h } from '../dom.js';
@@ -11,6 +13,7 @@ import { writerView } from './letter-editor.js';
 import {
   agreementOrNull,
   conversationSummary,
+  followLetters,
   isSupervisor,
   letterAttachments,
   mySide,
@@ -66,6 +69,21 @@ function chooseView(page, letter, summary, agreement, unsavedText) {
   return readerView(page, letter, agreement);
 }
 
+/** Returns what a live refresh compares: when any of it changes, the letter is shown afresh. */
+function liveState(letter, agreement) {
+  return JSON.stringify([
+    letter.status,
+    letter.version,
+    letter.body,
+    letter.attachments,
+    letter.reason,
+    letter.released_at,
+    letter.read_by ?? [],
+    agreement?.status ?? null,
+    agreement?.status_reason ?? null,
+  ]);
+}
+
 function backLinks(letter, supervisor) {
   const links = [
     h('a', {
@@ -104,6 +122,8 @@ export async function mount(main, ctx, [letterId]) {
   let current = null;
   let summary = null;
   let agreement = null;
+  /** The letter and agreement on screen, which a live refresh compares with the server's. */
+  let shown = null;
   ctx.onCleanup(() => current?.dispose());
 
   const page = {
@@ -128,6 +148,7 @@ export async function mount(main, ctx, [letterId]) {
       alert.textContent = '';
       notice.textContent = message;
       current = chooseView(page, letter, summary, agreement, unsavedText);
+      shown = { letter, agreement };
       content.replaceChildren(current.element);
       if (focusStatus) focusElement(content.querySelector('h2') ?? heading);
     },
@@ -144,9 +165,42 @@ export async function mount(main, ctx, [letterId]) {
         if (!ctx.signal.aborted) alert.textContent = describeError(error);
       }
     },
+    /**
+     * Fetches the letter after its link's letters changed, and shows it
+     * afresh only when it changed. The writer's editor is replaced only
+     * when the letter or the link changed status, and the text typed but
+     * not stored then shows in a box to copy from.
+     */
+    async refreshLive() {
+      let letter;
+      let freshAgreement;
+      try {
+        letter = await fetchLetter(letterId);
+        freshAgreement = await agreementOrNull(letter.conversation_id);
+      } catch (error) {
+        console.warn(`refreshing letter ${letterId} failed`, error);
+        return;
+      }
+      if (ctx.signal.aborted || !shown) return;
+      const editing = typeof current?.unsavedText === 'function';
+      const changed = editing
+        ? letter.status !== shown.letter.status ||
+          freshAgreement?.status !== shown.agreement?.status
+        : liveState(letter, freshAgreement) !== liveState(shown.letter, shown.agreement);
+      if (!changed) return;
+      const unsavedText = editing ? current.unsavedText() : null;
+      const hadFocus = content.contains(document.activeElement);
+      agreement = freshAgreement;
+      const message = t('letter.changed_notice');
+      page.show(letter, { message, focusStatus: hadFocus, unsavedText });
+    },
   };
 
   notice.textContent = t('app.loading');
   await page.reload();
   if (notice.textContent === t('app.loading')) notice.textContent = '';
+  if (!shown || ctx.signal.aborted) return;
+  const conversationId = shown.letter.conversation_id;
+  ctx.chat.watch(conversationId);
+  followLetters(ctx, (id) => id === conversationId, () => page.refreshLive());
 }

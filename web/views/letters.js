@@ -2,7 +2,8 @@
 // letters I may see with their status, offers "Write a letter" to the
 // link's parties while its agreement is active, and shows the agreement's
 // status and reason when letters are paused or ended. The supervisor gets
-// links to the timeline and to the agreement page.
+// links to the timeline and to the agreement page. The list loads again
+// when a `letters` frame reports that the link's letters or agreement changed.
 
 import { fetchLetters, startLetter } from '../api.js';
 import { h } from '../dom.js';
@@ -12,6 +13,7 @@ import { alertRegion, describeError } from './common.js';
 import {
   agreementNotice,
   agreementOrNull,
+  followLetters,
   isSupervisor,
   letterStatusText,
 } from './letter-parts.js';
@@ -139,12 +141,14 @@ export function lettersArea(ctx, summary) {
     if (document.visibilityState === 'visible') load();
   };
   document.addEventListener('visibilitychange', onVisible);
+  const stopFollowing = followLetters(ctx, (id) => id === summary.id, load);
   load();
 
   return {
     element,
     dispose() {
       document.removeEventListener('visibilitychange', onVisible);
+      stopFollowing();
     },
   };
 }

@@ -2,6 +2,8 @@
 // letters waiting in the contact links I supervise, oldest first, each
 // opening the letter's review; then the exchanges of those links that are
 // due soon, due or overdue and that no letter has answered, soonest first.
+// Both lists load again when a `letters` frame reports a change in one of
+// those links.
 
 import { fetchConversations, fetchExchanges, fetchReviewQueue } from '../api.js';
 import { h } from '../dom.js';
@@ -14,7 +16,7 @@ import {
   pageHeading,
   statusRegion,
 } from './common.js';
-import { sideText } from './letter-parts.js';
+import { followLetters, isSupervisor, sideText } from './letter-parts.js';
 
 const EXCHANGE_STATES = new Set(['due_soon', 'due', 'overdue']);
 
@@ -156,6 +158,7 @@ export async function mount(main, ctx) {
       const [items, conversations] = await Promise.all([fetchExchanges(), fetchConversations()]);
       if (ctx.signal.aborted) return;
       ctx.chat.updateSummaries(conversations);
+      watchSupervisedLinks(conversations);
       const summaries = new Map(conversations.map((summary) => [summary.id, summary]));
       const elements = items.map((item) => exchangeItem(item, summaries, ctx.user.id));
       fillList(exchanges, elements, t('exchanges.empty'));
@@ -166,9 +169,20 @@ export async function mount(main, ctx) {
     }
   }
 
+  /** The contact links I supervise, whose `letters` frames reload the lists. */
+  const supervised = new Set();
+  function watchSupervisedLinks(conversations) {
+    for (const summary of conversations) {
+      if (summary.kind !== 'contact_link' || !isSupervisor(summary, ctx.user.id)) continue;
+      supervised.add(summary.id);
+      ctx.chat.watch(summary.id);
+    }
+  }
+
   // Letters arrive and exchanges fall due while I work elsewhere, so both
   // lists load again each time the page comes back into view.
   const load = () => Promise.all([loadLetters(), loadExchanges()]);
+  followLetters(ctx, (id) => supervised.has(id), load);
   const onVisible = () => {
     if (document.visibilityState === 'visible') load();
   };

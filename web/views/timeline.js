@@ -1,6 +1,7 @@
 // The timeline of a contact link's letters, for its practitioners: every
 // step of every letter, oldest first, saying who did what and when, with
-// the reason given for a return or a hold.
+// the reason given for a return or a hold. It loads again when a `letters`
+// frame reports that the link's letters changed.
 
 import { fetchLetters, fetchLetterTimeline } from '../api.js';
 import { h } from '../dom.js';
@@ -12,7 +13,7 @@ import {
   pageHeading,
   statusRegion,
 } from './common.js';
-import { conversationSummary, timeElement } from './letter-parts.js';
+import { conversationSummary, followLetters, timeElement } from './letter-parts.js';
 
 function stepText(step) {
   const key = `timeline.step.${step.kind}`;
@@ -68,25 +69,32 @@ export async function mount(main, ctx, [conversationId]) {
     ),
   );
 
-  loading.textContent = t('app.loading');
-  try {
-    const [steps, letters, summary] = await Promise.all([
-      fetchLetterTimeline(conversationId),
-      fetchLetters(conversationId),
-      conversationSummary(ctx, conversationId),
-    ]);
-    if (ctx.signal.aborted) return;
-    if (summary) {
-      subtitle.textContent = t('timeline.subtitle', {
-        names: otherMemberNames(summary, ctx.user.id),
-      });
+  async function load() {
+    loading.textContent = t('app.loading');
+    try {
+      const [steps, letters, summary] = await Promise.all([
+        fetchLetterTimeline(conversationId),
+        fetchLetters(conversationId),
+        conversationSummary(ctx, conversationId),
+      ]);
+      if (ctx.signal.aborted) return;
+      if (summary) {
+        subtitle.textContent = t('timeline.subtitle', {
+          names: otherMemberNames(summary, ctx.user.id),
+        });
+        ctx.chat.watch(conversationId);
+      }
+      alert.textContent = '';
+      const writerOf = new Map(letters.map((letter) => [letter.id, letter.writer_name]));
+      list.replaceChildren(...steps.map((step) => stepItem(step, writerOf)));
+      if (steps.length === 0) list.append(h('li', { class: 'empty', text: t('timeline.empty') }));
+    } catch (error) {
+      if (!ctx.signal.aborted) alert.textContent = describeError(error);
+    } finally {
+      if (!ctx.signal.aborted) loading.textContent = '';
     }
-    const writerOf = new Map(letters.map((letter) => [letter.id, letter.writer_name]));
-    list.replaceChildren(...steps.map((step) => stepItem(step, writerOf)));
-    if (steps.length === 0) list.append(h('li', { class: 'empty', text: t('timeline.empty') }));
-  } catch (error) {
-    if (!ctx.signal.aborted) alert.textContent = describeError(error);
-  } finally {
-    if (!ctx.signal.aborted) loading.textContent = '';
   }
+
+  followLetters(ctx, (id) => id === conversationId, load);
+  await load();
 }
