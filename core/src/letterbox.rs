@@ -241,13 +241,9 @@ impl LinkStatus {
             return Err(StatusChangeError::Ended);
         }
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if let Some(reason) = reason
-            && reason.chars().count() > STATUS_REASON_MAX_CHARS
-        {
-            return Err(StatusChangeError::Invalid(InvalidValue::new(
-                "reason",
-                format!("longer than {STATUS_REASON_MAX_CHARS} characters"),
-            )));
+        if let Some(reason) = reason {
+            free_text("reason", reason, STATUS_REASON_MAX_CHARS)
+                .map_err(StatusChangeError::Invalid)?;
         }
         match (to, reason) {
             (LinkStatus::Active, reason) => Ok(reason.map(str::to_owned)),
@@ -478,13 +474,33 @@ pub fn decision_reason(reason: Option<&str>) -> Result<String, InvalidValue> {
             "a reason is needed: the writer sees it",
         ));
     }
-    if reason.chars().count() > DECISION_REASON_MAX_CHARS {
+    free_text("reason", reason, DECISION_REASON_MAX_CHARS)?;
+    Ok(reason.to_owned())
+}
+
+/// Checks a practitioner's free text (a reason, a case note): at most
+/// `max_chars` characters, and no control or direction-changing characters
+/// other than line breaks and tabs, which could hide or reorder what the
+/// reader sees.
+pub fn free_text(field: &'static str, text: &str, max_chars: usize) -> Result<(), InvalidValue> {
+    let count = text.chars().count();
+    if count > max_chars {
         return Err(InvalidValue::new(
-            "reason",
-            format!("longer than {DECISION_REASON_MAX_CHARS} characters"),
+            field,
+            format!("{count} characters is over the limit of {max_chars}"),
         ));
     }
-    Ok(reason.to_owned())
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if let Some(found) = text.chars().find(|c| hidden(*c)) {
+        return Err(InvalidValue::new(
+            field,
+            format!("contains the control character U+{:04X}", u32::from(found)),
+        ));
+    }
+    Ok(())
 }
 
 /// Converts a byte offset in `text` into a count of UTF-16 code units,
@@ -638,6 +654,11 @@ mod tests {
         assert_eq!(decision_reason(Some(" ok ")).unwrap(), "ok");
         let long = "x".repeat(DECISION_REASON_MAX_CHARS + 1);
         assert!(decision_reason(Some(&long)).is_err());
+        assert!(decision_reason(Some("two\nlines")).is_ok());
+        for hidden in ["a\0b", "a\u{1b}[31mb", "a\u{202e}b"] {
+            let error = decision_reason(Some(hidden)).unwrap_err();
+            assert_eq!(error.field, "reason", "{hidden:?}");
+        }
     }
 
     #[test]

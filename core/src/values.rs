@@ -33,9 +33,11 @@ pub const EMAIL_MAX_LEN: usize = 254;
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    /// Validates the shape `local@domain.tld` with no spaces or control
-    /// characters. Delivery is what proves an address; this only rejects
-    /// values that cannot be one.
+    /// Validates the shape `local@domain.tld` with no spaces, control
+    /// characters, or the brackets, quotes and separators that make an
+    /// address part of a header (`<x@example.org>`, `a@b.org, c@d.org`).
+    /// Delivery is what proves an address; this only rejects values that
+    /// cannot be a bare one.
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
         let value = input.trim().to_lowercase();
         if value.is_empty() {
@@ -50,7 +52,8 @@ impl EmailAddress {
         let Some((local, domain)) = value.split_once('@') else {
             return Err(InvalidValue::new("email", "must contain @"));
         };
-        let bad_char = |c: char| c.is_whitespace() || c.is_control() || c == '@';
+        let bad_char =
+            |c: char| c.is_whitespace() || c.is_control() || "@<>()[]\\,;:\"".contains(c);
         if local.is_empty() || local.chars().any(bad_char) {
             return Err(InvalidValue::new("email", "invalid part before @"));
         }
@@ -157,6 +160,10 @@ mod tests {
             "a b@example.org",
             "a@.org",
             "a@b@c.org",
+            "<x@example.org>",
+            "a@example.org, b@example.org",
+            "\"a\"@example.org",
+            "a@[127.0.0.1]",
         ] {
             let error = EmailAddress::parse(bad).unwrap_err();
             assert_eq!(error.field, "email", "input {bad:?}");

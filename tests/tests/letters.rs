@@ -118,6 +118,10 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     let path = format!("/api/v1/letters/{letter}");
     assert_eq!(practitioner.get(&path).await?.status(), 404);
     assert_eq!(reader.get(&path).await?.status(), 404);
+    let before = practitioner
+        .get_json(&format!("/api/v1/conversations/{link}/timeline"))
+        .await?;
+    assert_eq!(before, json!([]), "a draft's start is the writer's alone");
 
     // Submitted: it waits in the practitioner's queue, with the terms shown
     // to the practitioner.

@@ -107,13 +107,7 @@ pub async fn add(
     if text.is_empty() {
         return Err(invalid("body", "must not be empty"));
     }
-    let chars = text.chars().count();
-    if chars > NOTE_MAX_CHARS {
-        return Err(invalid(
-            "body",
-            format!("{chars} characters is over the limit of {NOTE_MAX_CHARS}"),
-        ));
-    }
+    kinlink_core::letterbox::free_text("body", text, NOTE_MAX_CHARS)?;
     let organisation = OrganisationId(link.conversation.organisation_id);
     let organisation_row = state.store.organisation(organisation).await?;
     let organisation_public = PublicKey::from_slice(&organisation_row.public_key)?;

@@ -924,7 +924,17 @@ pub async fn timeline(
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;
     link.require(&user, Action::ReviewLetter)?;
+    // A draft never submitted is the writer's alone, its start included.
+    let submitted: std::collections::HashSet<uuid::Uuid> = state
+        .store
+        .letters_in(id)
+        .await?
+        .into_iter()
+        .filter(|letter| letter.submitted_at.is_some())
+        .map(|letter| letter.id)
+        .collect();
     let mut events = state.store.letter_events(id, None).await?;
+    events.retain(|event| submitted.contains(&event.letter_id));
     events.sort_by_key(|event| (event.at, step_rank(&event.kind)));
     let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
     let mut names: HashMap<uuid::Uuid, String> = HashMap::new();
