@@ -107,8 +107,8 @@ pub async fn run_pass(
     Ok(sent)
 }
 
-/// The actor. It holds no state that a restart would lose: what went out
-/// is in the store.
+/// The scheduler actor. A restart loses nothing, because the reminders
+/// that went out are recorded in the store.
 pub struct ReminderScheduler {
     store: Store,
     time: NaiveTime,

@@ -19,14 +19,14 @@ use crate::values::InvalidValue;
 pub const TERM_MAX_CHARS: usize = 100;
 /// Most protected terms in one agreement.
 pub const MAX_TERMS: usize = 50;
-/// Longest reason for suspending or ending a link, in characters.
+/// Maximum length of the reason for suspending or ending a link, in characters.
 pub const STATUS_REASON_MAX_CHARS: usize = 1_000;
-/// Longest reason for returning or holding a letter, in characters.
+/// Maximum length of the reason for returning or holding a letter, in characters.
 pub const DECISION_REASON_MAX_CHARS: usize = 2_000;
 /// Largest letter text, in bytes.
 pub const LETTER_MAX_BYTES: usize = 50_000;
 
-/// Which family a party belongs to.
+/// The family a party belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
@@ -63,7 +63,7 @@ impl Side {
     }
 }
 
-/// What a party is to the child.
+/// A party's relationship to the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PartyRelationship {
@@ -126,7 +126,7 @@ impl PartyRelationship {
     }
 }
 
-/// How closely a practitioner reviews letters.
+/// The level of review a practitioner gives letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewLevel {
@@ -259,7 +259,7 @@ impl LinkStatus {
     }
 }
 
-/// Why a contact link's status cannot change as asked.
+/// The reason a requested change of a contact link's status is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatusChangeError {
     /// The link has ended; that is final.
@@ -389,7 +389,7 @@ pub fn validate_terms(terms: Vec<ProtectedTerm>) -> Result<Vec<ProtectedTerm>, I
     Ok(out)
 }
 
-/// Where a letter is in its life.
+/// The stage a letter has reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LetterStatus {

@@ -23,7 +23,7 @@ pub const OVERDUE_DAYS: i64 = 14;
 /// A letter submitted this many days before an exchange counts for it.
 pub const EARLY_DAYS: i64 = 30;
 
-/// Which of an exchange's three reminders.
+/// One of an exchange's three reminders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReminderKind {
     /// The exchange is 14 days away.

@@ -49,7 +49,7 @@ impl Link {
             .contains(&Relationship::ConversationSupervisor)
     }
 
-    /// Answers `403` unless the caller may take `action` here.
+    /// Returns `403` unless the caller may take `action` here.
     pub fn require(&self, user: &SignedIn, action: Action) -> Result<(), ApiError> {
         permissions::check(&user.roles, action, &self.relationships)
             .map_err(|_denied| ApiError::Forbidden)

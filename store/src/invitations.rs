@@ -13,7 +13,7 @@ use crate::outbox::{NewEmail, outbox_row};
 use crate::users::NewUser;
 use crate::{Store, StoreError};
 
-/// Why an invitation's link cannot be used.
+/// The reason an invitation's link cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvitationProblem {
     /// No invitation has this token: a mistyped link, or one that a newer
@@ -165,7 +165,7 @@ impl Store {
     }
 }
 
-/// What confirming an invited person adds to their contact link.
+/// The rows that confirming an invited person adds to their contact link.
 #[derive(Debug, Clone)]
 pub struct Joining {
     pub invitation_id: uuid::Uuid,

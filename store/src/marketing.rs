@@ -12,7 +12,7 @@ use crate::outbox::{NewEmail, outbox_row};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
 
-/// What using an unsubscribe link did.
+/// The outcome of using an unsubscribe link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unsubscribed {
     /// The user no longer receives marketing email.

@@ -223,7 +223,8 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     // The adoptive parent reads it, without findings or earlier versions.
     let read = reader.get_json(&path).await?;
     assert_eq!(read["body"], AMENDED_LETTER);
-    assert!(read.get("findings").is_none() && read.get("versions").is_none());
+    assert!(read.get("findings").is_none(), "{read}");
+    assert!(read.get("versions").is_none(), "{read}");
     assert_eq!(
         reader
             .post(&format!("{path}/read"), &json!({}))

@@ -156,7 +156,7 @@ fn plain_numbered_street(text: &str, words: &[Word], at: usize, strong: bool) ->
     counts.then_some(words[number].start)
 }
 
-/// The most words a school's describing words or a Welsh name run to. A
+/// Maximum number of words in a school's describing words or a Welsh name. A
 /// longer run is not one name, and a bound keeps a text that repeats such
 /// words from costing time that grows with the square of its length.
 const MAX_NAME_WORDS: usize = 8;

@@ -647,7 +647,7 @@ fn check(
     Ok(kind)
 }
 
-/// Answers `409` when the conversation is a suspended or ended contact
+/// Returns `409` when the conversation is a suspended or ended contact
 /// link, which takes no new files.
 async fn require_open(state: &AppState, conversation: ConversationId) -> Result<(), ApiError> {
     if state.store.link_open(conversation).await? {

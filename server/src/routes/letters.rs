@@ -32,14 +32,14 @@ use crate::letterbox::{
 };
 use crate::state::AppState;
 
-/// How the caller relates to one letter.
+/// The caller's relation to one letter.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Viewer {
-    /// Wrote it; sees their unsubmitted edits.
+    /// Wrote it, and gets their unsubmitted edits.
     Writer,
-    /// Supervises the link; sees every submitted version and the findings.
+    /// Supervises the link, and gets every submitted version and the findings.
     Supervisor,
-    /// Another party; sees it once released.
+    /// Another party, who gets it once it is released.
     Reader,
 }
 
@@ -159,7 +159,7 @@ async fn open_reason(
     ))
 }
 
-/// What a view of a letter includes besides the letter itself.
+/// The parts a view of a letter includes besides the letter itself.
 #[derive(Clone, Copy)]
 struct Detail {
     findings: bool,
@@ -382,7 +382,7 @@ async fn checked_content(
     })
 }
 
-/// Answers `409` unless the link is active, quoting its status.
+/// Returns `409` unless the link is active, quoting its status.
 fn require_active(link: &Link) -> Result<(), ApiError> {
     let agreement = link
         .agreement()
@@ -454,17 +454,12 @@ fn supervisors(members: &[kinlink_store::conversations::MemberView]) -> Vec<User
         .collect()
 }
 
+/// Returns the parties of one side of the link's agreement; none when it
+/// has no agreement.
 fn parties_of_side(link: &Link, side: Side) -> Vec<UserId> {
     link.agreement
         .as_ref()
-        .map(|agreement| {
-            agreement
-                .parties
-                .iter()
-                .filter(|party| Side::parse(&party.side) == Some(side))
-                .map(|party| UserId(party.user_id))
-                .collect()
-        })
+        .map(|agreement| agreement.parties_of(side))
         .unwrap_or_default()
 }
 
