@@ -75,8 +75,9 @@ fn postcodes(text: &str, words: &[Word]) -> Vec<Finding> {
 
 /// UK phone numbers: ten or eleven digits starting with 0 (01, 02, 03,
 /// 05, 07, 08, 09), or +44 and the number without its 0, grouped by
-/// spaces, hyphens or brackets. Dates, times and sums of money do not
-/// start that way or use other separators.
+/// spaces, hyphens, dots or brackets, or written a digit at a time.
+/// Dates, times and sums of money do not start that way or use other
+/// separators.
 fn phone_numbers(text: &str) -> Vec<Finding> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
@@ -85,7 +86,7 @@ fn phone_numbers(text: &str) -> Vec<Finding> {
         let starts = matches!(bytes[at], b'+' | b'0' | b'(');
         if starts
             && after_boundary(text, at)
-            && let Some(end) = phone_number_at(bytes, at)
+            && let Some(end) = phone_number_at(bytes, at).or_else(|| digit_by_digit_at(bytes, at))
         {
             found.push(finding(at, end, Rule::PhoneNumber));
             at = end;
@@ -106,8 +107,9 @@ fn after_boundary(text: &str, at: usize) -> bool {
 }
 
 /// The maximum number of characters a phone number may take, spaces and brackets
-/// included.
-const MAX_PHONE_CHARS: usize = 24;
+/// included. "+44 (0) 7 7 0 0 9 0 0 1 2 3", the longest form the rule
+/// reads, takes 27.
+const MAX_PHONE_CHARS: usize = 32;
 
 /// Returns the end of the longest UK phone number that starts at `start`.
 fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
@@ -119,7 +121,7 @@ fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
         at += 1;
     }
 
-    // A written number is at most about 20 characters, so the scan stops
+    // A written number is at most about 30 characters, so the scan stops
     // well before a long run of brackets or spaces could make it slow.
     while at < bytes.len() && at - start <= MAX_PHONE_CHARS {
         let c = bytes[at];
@@ -133,7 +135,7 @@ fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
             if group_ends && national_number(international, &digits) {
                 best = Some(at + 1);
             }
-        } else if !matches!(c, b' ' | b'-' | b'(' | b')') || digits.len() > 13 {
+        } else if !matches!(c, b' ' | b'-' | b'.' | b'(' | b')') || digits.len() > 13 {
             break;
         }
         at += 1;
@@ -150,6 +152,44 @@ fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
         .and_then(|end| bytes.get(end))
         .is_some_and(|c| c.is_ascii_alphanumeric());
     if followed_by_word { None } else { best }
+}
+
+/// Returns the end of a national number written a digit at a time with the
+/// same separator after each digit ("0 7 7 0 0 9 0 0 1 2 3",
+/// "0.7.7.0.0.9.0.0.1.2.3"), which [`phone_number_at`] rejects for its
+/// short first group. The run of digits must be the whole number, so
+/// "1 2 0 7 7 ..." and a list of scores stay quiet, and a run counting up
+/// one at a time ("0 1 2 3 4 5 6 7 8 9") is counting, not a number.
+fn digit_by_digit_at(bytes: &[u8], start: usize) -> Option<usize> {
+    let separator = *bytes.get(start + 1)?;
+    if !matches!(separator, b' ' | b'.' | b'-') {
+        return None;
+    }
+    let inside_run =
+        start >= 2 && bytes[start - 1] == separator && bytes[start - 2].is_ascii_digit();
+    if inside_run {
+        return None;
+    }
+    let mut digits = Vec::new();
+    let mut at = start;
+    loop {
+        let digit = *bytes.get(at).filter(|b| b.is_ascii_digit())?;
+        digits.push(digit);
+        if digits.len() > 11 || bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let continues = bytes.get(at + 1) == Some(&separator)
+            && bytes.get(at + 2).is_some_and(u8::is_ascii_digit);
+        if !continues {
+            break;
+        }
+        at += 2;
+    }
+    let end = at + 1;
+    let counting = digits.windows(2).all(|pair| pair[1] == pair[0] + 1);
+    let followed_by_word = bytes.get(end).is_some_and(u8::is_ascii_alphanumeric);
+    let digits = String::from_utf8(digits).ok()?;
+    (national_number(false, &digits) && !counting && !followed_by_word).then_some(end)
 }
 
 /// Checks whether `digits` form a whole UK number: written nationally, or after

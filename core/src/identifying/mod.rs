@@ -10,6 +10,11 @@
 //! and which [`Rule`] found it, so the writer sees it before submitting and
 //! the practitioner sees it in review.
 //!
+//! The rules read the letter after removing invisible characters and
+//! replacing full-width and other compatibility forms by plain letters and
+//! digits, so "Car\u{200B}ter" and "Ｃａｒｔｅｒ" read as "Carter". Each
+//! finding still gives its place in the letter as written.
+//!
 //! The check errs towards flagging: a finding asks a person to look, it
 //! blocks nothing. It stays quiet on the ordinary uses of words that are
 //! also names ("we went to the baker" when the surname is Baker), and on
@@ -17,6 +22,7 @@
 
 mod contact;
 mod lexicon;
+mod normalise;
 mod places;
 mod terms;
 mod text;
@@ -33,10 +39,13 @@ pub use terms::{ProtectedTerm, TermKind};
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// One of the case's protected terms, in any case and with or without
-    /// accents.
+    /// accents. Also a term spelt out letter by letter ("C a r t e r"),
+    /// split by hyphens, underscores or dots ("Car-ter"), or, for a term of
+    /// several words, run together ("TigerCubs").
     ProtectedTerm,
-    /// A word one letter away from a protected term of five letters or
-    /// more: one letter added, dropped or changed, or two swapped.
+    /// A word, or a word spelt out letter by letter, one letter away from
+    /// a protected term of five letters or more: one letter added, dropped
+    /// or changed, or two swapped.
     NearProtectedTerm,
     /// A first name or title followed by a protected surname.
     FullName,
@@ -114,10 +123,11 @@ impl Detector {
     /// protected term), and both are listed. Overlapping stretches that
     /// one rule found for the same term are joined into one.
     pub fn check(&self, text: &str) -> Vec<Finding> {
-        let words = text::words(text);
-        let mut findings = terms::find(text, &words, &self.terms);
-        findings.extend(contact::find(text, &words));
-        findings.extend(places::find(text, &words));
+        let normalised = normalise::normalise(text);
+        let mut findings = self.check_normalised(&normalised.text);
+        for finding in &mut findings {
+            (finding.start, finding.end) = normalised.original(finding.start, finding.end);
+        }
         findings.sort_by_key(|f| (f.rule, f.term, f.start, f.end));
         let mut joined: Vec<Finding> = Vec::with_capacity(findings.len());
         for finding in findings {
@@ -134,5 +144,14 @@ impl Detector {
         }
         joined.sort_by_key(|f| (f.start, f.end, f.rule));
         joined
+    }
+
+    /// Runs every rule on normalised text, with offsets into that text.
+    fn check_normalised(&self, text: &str) -> Vec<Finding> {
+        let words = text::words(text);
+        let mut findings = terms::find(text, &words, &self.terms);
+        findings.extend(contact::find(text, &words));
+        findings.extend(places::find(text, &words));
+        findings
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lexicon::{self, FUNCTION_WORDS, TITLES};
+use super::normalise;
 use super::text::{self, Word};
 use super::{Finding, Rule};
 
@@ -44,6 +45,11 @@ pub(crate) struct Term {
     kind: TermKind,
     /// Folded words, in order.
     words: Vec<String>,
+    /// The folded words run together, as a term written in pieces spells
+    /// them ("oakfieldprimaryschool").
+    spelling: String,
+    /// The number of characters in `spelling`.
+    letters: usize,
     /// Whether every word is an everyday word, so an all-lower-case
     /// occurrence is taken in its everyday sense.
     everyday: bool,
@@ -55,7 +61,8 @@ pub(crate) struct Term {
 /// Prepares the term at `index`, with one extra single-word term per
 /// distinctive word of a term of several words.
 pub(crate) fn prepare(index: usize, term: &ProtectedTerm) -> Vec<Term> {
-    let words: Vec<String> = text::words(&term.text)
+    let normalised = normalise::normalise(&term.text);
+    let words: Vec<String> = text::words(&normalised.text)
         .into_iter()
         .map(|w| w.folded)
         .collect();
@@ -92,6 +99,8 @@ impl Term {
         Term {
             index,
             kind,
+            spelling: words.concat(),
+            letters,
             words,
             everyday,
             near: letters >= 5,
@@ -100,8 +109,12 @@ impl Term {
 }
 
 /// The closeness of a match between words and a term.
+#[derive(Clone, Copy)]
 enum Match {
     Exact,
+    /// Exact, with the term spelt out a letter at a time, which is never
+    /// the everyday sense of a word ("b-a-k-e-r").
+    SpeltOut,
     Near,
 }
 
@@ -111,32 +124,158 @@ pub(crate) fn find(text: &str, words: &[Word], terms: &[Term]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for term in terms {
         for at in 0..words.len() {
-            let Some(matched) = match_at(text, words, at, term) else {
-                continue;
-            };
-            let last = &words[at + term.words.len() - 1];
-            let rule = match matched {
-                Match::Exact => Rule::ProtectedTerm,
-                Match::Near => Rule::NearProtectedTerm,
-            };
-            let full_name = match term.kind {
-                TermKind::Surname => name_before(text, words, at),
-                _ => None,
-            };
-            let everyday_use = matches!(matched, Match::Exact)
-                && term.everyday
-                && words[at..=at + term.words.len() - 1]
-                    .iter()
-                    .all(Word::is_lower);
-            if let Some(first) = full_name {
-                findings.push(finding(words[first].start, last.end, Rule::FullName, term));
-            } else if everyday_use {
-                continue;
+            if let Some(matched) = match_at(text, words, at, term) {
+                let last = at + term.words.len() - 1;
+                report(&mut findings, text, words, at, last, term, matched);
             }
-            findings.push(finding(words[at].start, last.end, rule, term));
         }
     }
+    find_in_pieces(text, words, terms, &mut findings);
     findings
+}
+
+/// Adds the findings for a match of `term` on the words `first..=last`: the
+/// term, and the full name when a name runs up to a protected surname. An
+/// exact match of an everyday term written all in lower case, other than
+/// one spelt out, is read in its everyday sense and adds nothing unless it
+/// ends a full name.
+fn report(
+    findings: &mut Vec<Finding>,
+    text: &str,
+    words: &[Word],
+    first: usize,
+    last: usize,
+    term: &Term,
+    matched: Match,
+) {
+    let rule = match matched {
+        Match::Exact | Match::SpeltOut => Rule::ProtectedTerm,
+        Match::Near => Rule::NearProtectedTerm,
+    };
+    let full_name = match term.kind {
+        TermKind::Surname => name_before(text, words, first),
+        _ => None,
+    };
+    let everyday_use = matches!(matched, Match::Exact)
+        && term.everyday
+        && words[first..=last].iter().all(Word::is_lower);
+    let end = words[last].end;
+    if let Some(name_start) = full_name {
+        findings.push(finding(words[name_start].start, end, Rule::FullName, term));
+    } else if everyday_use {
+        return;
+    }
+    findings.push(finding(words[first].start, end, rule, term));
+}
+
+/// Finds terms written in pieces: spelt out a letter at a time ("C a r t e
+/// r", "B.a.k.e.r"), split by hyphens, underscores or dots ("Car-ter"), or,
+/// for a term of several words, run together into one word ("TigerCubs").
+///
+/// From each word, pieces are joined only up to one letter more than the
+/// longest term with the same first letter. Each word is therefore read a
+/// bounded number of times, and the cost stays linear in the text's length.
+///
+/// NOTE: pieces of several letters split by a plain space ("Car ter") are
+/// not joined, because too many everyday pairs of words would then spell a
+/// term ("the oak field" for Oakfield).
+fn find_in_pieces(text: &str, words: &[Word], terms: &[Term], findings: &mut Vec<Finding>) {
+    // For each term, the last piece of the best match from the current
+    // start. An exact match wins over a near one, and a longer near match
+    // over a shorter one.
+    let mut best: Vec<Option<(usize, Match)>> = vec![None; terms.len()];
+    for at in 0..words.len() {
+        let Some(initial) = words[at].folded.chars().next() else {
+            continue;
+        };
+        let longest = terms
+            .iter()
+            .filter(|t| t.spelling.starts_with(initial))
+            .map(|t| t.letters)
+            .max();
+        let Some(longest) = longest else {
+            continue;
+        };
+        best.fill(None);
+        let mut pieces = Pieces::default();
+        let mut last = at;
+        loop {
+            let piece = &words[last];
+            if !pieces.push(piece, longest + 1) {
+                break;
+            }
+            for (term, slot) in terms.iter().zip(&mut best) {
+                let Some(matched) = pieces.matches(last - at + 1, term) else {
+                    continue;
+                };
+                if !matches!(slot, Some((_, Match::Exact | Match::SpeltOut))) {
+                    *slot = Some((last, matched));
+                }
+            }
+            match words.get(last + 1) {
+                Some(next) if text::splits_word(text, piece, next) => last += 1,
+                _ => break,
+            }
+        }
+        for (term, slot) in terms.iter().zip(&best) {
+            if let Some((last, matched)) = *slot {
+                report(findings, text, words, at, last, term, matched);
+            }
+        }
+    }
+}
+
+/// The pieces joined so far from one start word.
+#[derive(Default)]
+struct Pieces {
+    /// Their folded letters, run together.
+    spelling: String,
+    /// The number of characters in `spelling`.
+    letters: usize,
+    /// Whether every piece joined so far is a single letter. False before
+    /// the first piece.
+    spelt_out: bool,
+}
+
+impl Pieces {
+    /// Appends `piece` unless the spelling would then run past
+    /// `max_letters`. Returns whether it was appended.
+    fn push(&mut self, piece: &Word, max_letters: usize) -> bool {
+        let letters = piece.folded.chars().count();
+        if self.letters + letters > max_letters {
+            return false;
+        }
+        let one_letter = letters == 1 && piece.folded.chars().all(char::is_alphabetic);
+        self.spelt_out = one_letter && (self.letters == 0 || self.spelt_out);
+        self.spelling.push_str(&piece.folded);
+        self.letters += letters;
+        true
+    }
+
+    /// Returns how `count` joined pieces match `term`. One piece matches
+    /// only a term of several words run together, because `match_at`
+    /// reads single words already. Only pieces spelt out a letter at a
+    /// time may be a near match: "re-adding" is not a misspelt "Reading".
+    fn matches(&self, count: usize, term: &Term) -> Option<Match> {
+        if count == 1 {
+            let run_together = term.words.len() > 1 && self.spelling == term.spelling;
+            return run_together.then_some(Match::Exact);
+        }
+        if self.spelling == term.spelling {
+            return Some(if self.spelt_out {
+                Match::SpeltOut
+            } else {
+                Match::Exact
+            });
+        }
+        let near = term.near
+            && self.spelt_out
+            && self.letters.abs_diff(term.letters) <= 1
+            && self.spelling.chars().next() == term.spelling.chars().next()
+            && text::one_edit_apart(&self.spelling, &term.spelling)
+            && !lexicon::is_everyday(&self.spelling);
+        near.then_some(Match::Near)
+    }
 }
 
 fn finding(start: usize, end: usize, rule: Rule, term: &Term) -> Finding {

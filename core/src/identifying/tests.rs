@@ -23,6 +23,7 @@ fn case_terms() -> Vec<ProtectedTerm> {
         term(TermKind::Club, "Tiger Cubs"),
         term(TermKind::FirstName, "Zoë"),
         term(TermKind::Surname, "Pemberton"),
+        term(TermKind::Surname, "Carter"),
     ]
 }
 
@@ -211,6 +212,88 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
             (Postcode, "RG4 7AB"),
         ],
     ),
+    // Invisible characters inside a word or number.
+    ("Love to Car\u{200B}ter", &[(TERM, "Car\u{200B}ter")]),
+    ("Ba\u{AD}ker family", &[(TERM, "Ba\u{AD}ker")]),
+    (
+        "hi Am\u{200C}el\u{200D}ia",
+        &[(TERM, "Am\u{200C}el\u{200D}ia")],
+    ),
+    ("\u{FEFF}Carter\u{2060}!", &[(TERM, "Carter")]),
+    ("Pember\u{200B}ten", &[(NEAR, "Pember\u{200B}ten")]),
+    (
+        "We live at CF36\u{200B} 5AB",
+        &[(Postcode, "CF36\u{200B} 5AB")],
+    ),
+    (
+        "ring 077\u{2060}00 900\u{200B}123",
+        &[(PhoneNumber, "077\u{2060}00 900\u{200B}123")],
+    ),
+    (
+        "jo\u{200B}@example.co.uk",
+        &[(EmailAddress, "jo\u{200B}@example.co.uk")],
+    ),
+    // Full-width and mathematical letters and digits.
+    ("Dear Ｃａｒｔｅｒ", &[(TERM, "Ｃａｒｔｅｒ")]),
+    ("𝐀𝐦𝐞𝐥𝐢𝐚 says hi", &[(TERM, "𝐀𝐦𝐞𝐥𝐢𝐚")]),
+    (
+        "call ０７７００ ９００１２３",
+        &[(PhoneNumber, "０７７００ ９００１２３")],
+    ),
+    (
+        "call ０７７００　９００１２３",
+        &[(PhoneNumber, "０７７００　９００１２３")],
+    ),
+    ("post to ＲＧ１ ２ＡＢ", &[(Postcode, "ＲＧ１ ２ＡＢ")]),
+    (
+        "Ｍｒｓ Ｂａｋｅｒ",
+        &[(FullName, "Ｍｒｓ Ｂａｋｅｒ"), (TERM, "Ｂａｋｅｒ")],
+    ),
+    // Terms split into pieces or spelt out a letter at a time.
+    ("Love to Car-ter", &[(TERM, "Car-ter")]),
+    ("C.a.r.t.e.r says hi", &[(TERM, "C.a.r.t.e.r")]),
+    ("say hi to C a r t e r", &[(TERM, "C a r t e r")]),
+    ("C. A. R. T. E. R.", &[(TERM, "C. A. R. T. E. R")]),
+    ("b-a-k-e-r", &[(TERM, "b-a-k-e-r")]),
+    ("Am_el_ia", &[(TERM, "Am_el_ia")]),
+    ("at Oak-field", &[(TERM, "Oak-field")]),
+    ("Z o e", &[(TERM, "Z o e")]),
+    ("T.i.g.e.r C.u.b.s", &[(TERM, "T.i.g.e.r C.u.b.s")]),
+    ("#TigerCubs", &[(TERM, "TigerCubs")]),
+    ("P e m b e r t e n", &[(NEAR, "P e m b e r t e n")]),
+    (
+        "Mrs C a r t e r",
+        &[(FullName, "Mrs C a r t e r"), (TERM, "C a r t e r")],
+    ),
+    (
+        "Amelia Car-ter",
+        &[
+            (TERM, "Amelia"),
+            (FullName, "Amelia Car-ter"),
+            (TERM, "Car-ter"),
+        ],
+    ),
+    // Phone numbers with other separators.
+    ("07700.900.123", &[(PhoneNumber, "07700.900.123")]),
+    ("07700-900-123", &[(PhoneNumber, "07700-900-123")]),
+    ("home 0118.496.0000", &[(PhoneNumber, "0118.496.0000")]),
+    (
+        "ring 0 7 7 0 0 9 0 0 1 2 3 soon",
+        &[(PhoneNumber, "0 7 7 0 0 9 0 0 1 2 3")],
+    ),
+    (
+        "0.7.7.0.0.9.0.0.1.2.3",
+        &[(PhoneNumber, "0.7.7.0.0.9.0.0.1.2.3")],
+    ),
+    (
+        "+44 (0) 7700 900123",
+        &[(PhoneNumber, "+44 (0) 7700 900123")],
+    ),
+    ("+44(0)7700900123", &[(PhoneNumber, "+44(0)7700900123")]),
+    (
+        "+44 (0) 7 7 0 0 9 0 0 1 2 3",
+        &[(PhoneNumber, "+44 (0) 7 7 0 0 9 0 0 1 2 3")],
+    ),
     // Must not flag.
     ("We went to the baker for bread", &[]),
     ("Mum baked a cake", &[]),
@@ -261,6 +344,33 @@ const TABLE: &[(&str, &[(Rule, &str)])] = &[
     ("She starts Big School in September", &[]),
     ("Had a great day.Me and Dad", &[]),
     ("Xbox i.e. the new one", &[]),
+    // Must not flag: hidden characters and wide forms in ordinary text.
+    ("We went to the ba\u{AD}ker for bread", &[]),
+    ("Happy\u{200B}birthday to you", &[]),
+    ("👨\u{200D}👩\u{200D}👧 our family ❤\u{FE0F}", &[]),
+    ("ｓｅｅ ｙｏｕ ｓｏｏｎ", &[]),
+    ("ｗｅ ｗｅｎｔ ｔｏ ｔｈｅ ｂａｋｅｒ", &[]),
+    ("On １２/０３/２０２４ it cost £１０.５０", &[]),
+    // Must not flag: hyphens, initials and letters that spell no term.
+    ("It is well-known and up-to-date", &[]),
+    ("J. R. R. Tolkien wrote it", &[]),
+    ("We sang A B C D E F G", &[]),
+    ("I am re-reading it", &[]),
+    ("a T-shirt, an x-ray and a U-turn", &[]),
+    ("P.S. love you lots", &[]),
+    ("the B.B.C. news", &[]),
+    ("she is well-read", &[]),
+    ("Bake-off was on", &[]),
+    ("Car park, car-wash", &[]),
+    ("C a r", &[]),
+    // Must not flag: digits that are not a phone number.
+    ("I can count 0 1 2 3 4 5 6 7 8 9", &[]),
+    ("count 0 1 2 3 4 5 6 7 8 9 10 11", &[]),
+    ("on 01.05.2025 at 07.30", &[]),
+    ("Version 0.12.3 is out", &[]),
+    ("scores 1 0 7 7 0 0 9 0 0 1 2 3 4", &[]),
+    ("Scores 0 1 0-2 1 1", &[]),
+    ("0.5.1 or 0 . 7", &[]),
 ];
 
 fn flagged(text: &str) -> Vec<(Rule, &str)> {
@@ -336,6 +446,38 @@ fn long_runs_stay_fast_enough_to_finish() {
 }
 
 #[test]
+fn long_evasive_runs_give_correct_findings() {
+    // Each text is about LETTER_MAX_BYTES (50,000) long, and nearly every
+    // word in it could open a term written in pieces.
+    let detector = Detector::new(&case_terms());
+    let spans = |text: &str| -> Vec<(Rule, String)> {
+        detector
+            .check(text)
+            .iter()
+            .map(|f| (f.rule, text[f.start..f.end].to_owned()))
+            .collect()
+    };
+
+    let letters = format!("{}C a r t e r", "a ".repeat(24_994));
+    assert_eq!(letters.len(), 49_999);
+    assert_eq!(spans(&letters), [(TERM, "C a r t e r".to_owned())]);
+
+    let pieces = format!("{}Car-ter", "ab-".repeat(16_664));
+    assert_eq!(spans(&pieces), [(TERM, "Car-ter".to_owned())]);
+
+    let hidden = "B\u{200B}a\u{200B}k\u{200B}e\u{200B}r";
+    let invisible = format!("{}{hidden}", "\u{200B}".repeat(16_660));
+    assert_eq!(spans(&invisible), [(TERM, hidden.to_owned())]);
+
+    let digits = "0 7 ".repeat(12_500);
+    assert_eq!(digits.len(), 50_000);
+    assert_eq!(spans(&digits), []);
+
+    let dotted = "0.".repeat(25_000);
+    assert_eq!(spans(&dotted), []);
+}
+
+#[test]
 fn table_is_large_enough() {
     let quiet = TABLE
         .iter()
@@ -377,6 +519,18 @@ fn positions_are_byte_offsets_in_text_with_accents() {
 proptest::proptest! {
     #[test]
     fn any_text_gives_findings_on_character_boundaries(text in "\\PC{0,160}") {
+        let findings = Detector::new(&case_terms()).check(&text);
+        for finding in findings {
+            proptest::prop_assert!(finding.start < finding.end);
+            proptest::prop_assert!(text.is_char_boundary(finding.start));
+            proptest::prop_assert!(text.is_char_boundary(finding.end));
+        }
+    }
+
+    #[test]
+    fn hidden_and_wide_characters_keep_boundaries(
+        text in "[a-eA-E0-9 .\\-_\\x{200B}\\x{AD}\\x{FEFF}\\x{FF21}-\\x{FF25}\\x{FF10}-\\x{FF19}]{0,120}",
+    ) {
         let findings = Detector::new(&case_terms()).check(&text);
         for finding in findings {
             proptest::prop_assert!(finding.start < finding.end);
