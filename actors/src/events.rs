@@ -45,6 +45,10 @@ pub enum Event {
     File {
         conversation_id: ConversationId,
         file_id: uuid::Uuid,
+        uploader_id: UserId,
+        /// Whether a message or a released letter has carried the file, so
+        /// every member may see it.
+        shared: bool,
         status: String,
         progress: Option<u8>,
         failure: Option<String>,

@@ -15,10 +15,11 @@ use actix::prelude::*;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use chrono::Utc;
 use kinlink_core::content::MessageContent;
+use kinlink_core::letterbox::{self, LiveRefusal};
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::{ConversationId, MessageId, SessionId, UserId};
 use kinlink_store::Store;
-use kinlink_store::conversations::NewMessage;
+use kinlink_store::conversations::{ConversationKind, NewMessage};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
@@ -513,15 +514,26 @@ impl SessionActor {
                     if !check.await? {
                         return Ok(Sent::NotFound);
                     }
-                    // A suspended or ended contact link takes nothing new.
-                    // The right to send is cached until the link's status
-                    // changes, which every session hears.
-                    if !store.link_open(conversation).await? {
-                        return Ok(Sent::LinkClosed);
+                    // A suspended or ended contact link takes nothing new,
+                    // and families write letters unless the agreement lets
+                    // them message live. The right to send is cached until
+                    // the link's agreement or status changes, which every
+                    // session hears.
+                    let row = store.conversation(conversation).await?;
+                    let contact_link = row.kind == ConversationKind::ContactLink.as_str();
+                    let terms = if contact_link {
+                        store.live_terms(conversation).await?
+                    } else {
+                        None
+                    };
+                    let family = !roles.iter().any(|role| role.is_worker());
+                    match letterbox::live_message_gate(contact_link, terms, family) {
+                        Ok(()) => {}
+                        Err(LiveRefusal::Closed) => return Ok(Sent::LinkClosed),
+                        Err(LiveRefusal::LettersOnly) => return Ok(Sent::LettersOnly),
                     }
-                    let epoch = store.conversation(conversation).await?.key_epoch;
-                    lock_rights(&rights).insert(conversation, epoch);
-                    epoch
+                    lock_rights(&rights).insert(conversation, row.key_epoch);
+                    row.key_epoch
                 }
             };
             if !content.attachments().is_empty()
@@ -531,6 +543,11 @@ impl SessionActor {
             {
                 return Ok(Sent::InvalidAttachments);
             }
+            // The files become visible to the other members with the
+            // message; before it, only to their uploader and to staff.
+            store
+                .share_files(conversation, content.attachments(), Utc::now())
+                .await?;
             let ciphertext = keyring
                 .seal_message(
                     &store,
@@ -571,6 +588,14 @@ impl SessionActor {
                         let frame = ServerFrame::error(
                             "resource.conflict",
                             "the contact link is suspended or ended: nothing new can be sent",
+                            Some(message_id),
+                        );
+                        actor.send_frame(&frame, ctx);
+                    }
+                    Ok(Sent::LettersOnly) => {
+                        let frame = ServerFrame::error(
+                            "link.letters_only",
+                            "live messages are off in this contact link: write a letter, which a practitioner reads first",
                             Some(message_id),
                         );
                         actor.send_frame(&frame, ctx);
@@ -692,6 +717,8 @@ enum Sent {
     NotFound,
     InvalidAttachments,
     LinkClosed,
+    /// The families of this contact link exchange letters only.
+    LettersOnly,
 }
 
 /// Opens one stored row for the user; a row that fails to open is reported
@@ -843,11 +870,18 @@ impl Handler<Delivery> for SessionActor {
                 Event::File {
                     conversation_id,
                     file_id,
+                    uploader_id,
+                    shared,
                     status,
                     progress,
                     failure,
                 } => {
-                    if self.delivered.contains_key(conversation_id) {
+                    // A file no message or released letter has carried yet
+                    // is its uploader's and the staff's to follow.
+                    let visible = *shared
+                        || *uploader_id == self.identity.user_id
+                        || self.identity.roles.iter().any(|role| role.is_worker());
+                    if visible && self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::File {
                             conversation_id: *conversation_id,
                             file_id: *file_id,

@@ -259,6 +259,44 @@ impl LinkStatus {
     }
 }
 
+/// The parts of a contact link's agreement that decide whether a live
+/// message may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveTerms {
+    pub status: LinkStatus,
+    /// Whether the practitioner lets the families message each other live.
+    pub live_messages: bool,
+}
+
+/// The reason a live message is rejected in a contact link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveRefusal {
+    /// The link is suspended or ended: nothing new is sent.
+    Closed,
+    /// The families exchange letters only, which a practitioner reviews.
+    LettersOnly,
+}
+
+/// Decides whether a member may send a live message. Live messages reach
+/// the other family with no review. So in a contact link, a family member
+/// may send one only under an active agreement that allows them, and staff
+/// only while the link is active. Other conversations have no agreement.
+pub fn live_message_gate(
+    contact_link: bool,
+    agreement: Option<LiveTerms>,
+    family: bool,
+) -> Result<(), LiveRefusal> {
+    if !contact_link {
+        return Ok(());
+    }
+    match agreement {
+        Some(terms) if terms.status != LinkStatus::Active => Err(LiveRefusal::Closed),
+        Some(terms) if terms.live_messages || !family => Ok(()),
+        None if !family => Ok(()),
+        _ => Err(LiveRefusal::LettersOnly),
+    }
+}
+
 /// The reason a requested change of a contact link's status is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatusChangeError {
@@ -543,6 +581,42 @@ impl Utf16Offsets {
 mod tests {
     use super::*;
     use crate::identifying::TermKind;
+
+    #[test]
+    fn live_messages_follow_the_agreement() {
+        let terms = |status, live_messages| {
+            Some(LiveTerms {
+                status,
+                live_messages,
+            })
+        };
+        let active_off = terms(LinkStatus::Active, false);
+        let active_on = terms(LinkStatus::Active, true);
+        let suspended_on = terms(LinkStatus::Suspended, true);
+        let ended_off = terms(LinkStatus::Ended, false);
+        let rows = [
+            // (contact link, agreement, family, outcome)
+            (false, None, true, Ok(())),
+            (false, None, false, Ok(())),
+            (true, None, true, Err(LiveRefusal::LettersOnly)),
+            (true, None, false, Ok(())),
+            (true, active_off, true, Err(LiveRefusal::LettersOnly)),
+            (true, active_off, false, Ok(())),
+            (true, active_on, true, Ok(())),
+            (true, active_on, false, Ok(())),
+            (true, suspended_on, true, Err(LiveRefusal::Closed)),
+            (true, suspended_on, false, Err(LiveRefusal::Closed)),
+            (true, ended_off, true, Err(LiveRefusal::Closed)),
+            (true, ended_off, false, Err(LiveRefusal::Closed)),
+        ];
+        for (contact_link, agreement, family, expected) in rows {
+            assert_eq!(
+                live_message_gate(contact_link, agreement, family),
+                expected,
+                "contact link {contact_link}, {agreement:?}, family {family}"
+            );
+        }
+    }
 
     #[test]
     fn letter_moves_only_along_the_review_path() {

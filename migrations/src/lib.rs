@@ -21,6 +21,7 @@ mod m20261205_000011_letterbox;
 mod m20261205_000012_reminders;
 mod m20261205_000013_invitations;
 mod m20261205_000014_marketing;
+mod m20261205_000015_review_gates;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_reminders::Migration),
             Box::new(m20261205_000013_invitations::Migration),
             Box::new(m20261205_000014_marketing::Migration),
+            Box::new(m20261205_000015_review_gates::Migration),
         ]
     }
 }

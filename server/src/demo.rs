@@ -195,7 +195,10 @@ pub async fn seed(
         contact_link,
         &link_key,
         created[1].1.user_id,
-        ReviewLevel::EveryItem,
+        DemoReview {
+            level: ReviewLevel::EveryItem,
+            live_messages: true,
+        },
         [
             (created[3].1.user_id, PartyRelationship::AdoptiveParent),
             (created[4].1.user_id, PartyRelationship::Parent),
@@ -226,7 +229,10 @@ pub async fn seed(
         second_link,
         &second_key,
         created[2].1.user_id,
-        ReviewLevel::FirstExchange,
+        DemoReview {
+            level: ReviewLevel::FirstExchange,
+            live_messages: false,
+        },
         [
             (created[5].1.user_id, PartyRelationship::AdoptiveParent),
             (created[6].1.user_id, PartyRelationship::Grandparent),
@@ -256,6 +262,13 @@ pub async fn seed(
     Ok(path)
 }
 
+/// How closely a demo link is reviewed: the first link's families may
+/// also message each other live, the second's exchange letters only.
+struct DemoReview {
+    level: ReviewLevel,
+    live_messages: bool,
+}
+
 /// Gives a demo contact link its agreement: a letter each way a year, and
 /// the adoptive family's surname, the child's new first name, school and
 /// town protected.
@@ -264,7 +277,7 @@ async fn set_demo_agreement(
     link: ConversationId,
     key: &SecretKey,
     practitioner: UserId,
-    review_level: ReviewLevel,
+    review: DemoReview,
     [adoptive, birth]: [(UserId, PartyRelationship); 2],
     terms: [(TermKind, &str); 4],
 ) -> anyhow::Result<()> {
@@ -289,9 +302,10 @@ async fn set_demo_agreement(
     store
         .put_agreement(AgreementRecord {
             conversation_id: link,
-            review_level: review_level.as_str(),
+            review_level: review.level.as_str(),
             read_receipts: ReadReceipts::Everyone.as_str(),
             on_request: false,
+            live_messages: review.live_messages,
             exchanges: serde_json::to_string(&exchanges)?,
             adoptive_media: "document,image".to_owned(),
             birth_media: "document,image".to_owned(),

@@ -7,15 +7,17 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinlink_core::crypto::keys::PublicKey;
-use kinlink_core::crypto::random_bytes;
+use kinlink_core::crypto::{aead, bindings, random_bytes};
+use kinlink_core::letterbox::{PartyRelationship, ReadReceipts, ReviewLevel, Side};
 use kinlink_core::permissions::Role;
 use kinlink_store::Store;
 use kinlink_store::conversations::ConversationKind;
+use kinlink_store::letterbox::AgreementRecord;
 use kinlink_store::users::AccountStatus;
 use serde::Serialize;
 
 use crate::accounts::{
-    AccountRequest, NewMember, create_account, create_conversation, create_organisation,
+    AccountRequest, NewMember, create_account, create_conversation_with_key, create_organisation,
 };
 use crate::recovery::write_owner_only;
 
@@ -81,7 +83,7 @@ pub async fn seed(
                 role: "participant",
             })
             .collect();
-        let id = create_conversation(
+        let (id, key) = create_conversation_with_key(
             store,
             ConversationKind::ContactLink,
             organisation,
@@ -90,6 +92,28 @@ pub async fn seed(
             member_list,
         )
         .await?;
+        // The load is live messages, which a link's agreement must allow.
+        let aad = bindings::agreement_terms(id, 0);
+        store
+            .put_agreement(AgreementRecord {
+                conversation_id: id,
+                review_level: ReviewLevel::None.as_str(),
+                read_receipts: ReadReceipts::Everyone.as_str(),
+                on_request: true,
+                live_messages: true,
+                exchanges: "[]".to_owned(),
+                adoptive_media: String::new(),
+                birth_media: String::new(),
+                terms_epoch: 0,
+                terms_ciphertext: aead::seal(&key, b"[]", aad.as_bytes())?,
+                parties: members
+                    .iter()
+                    .map(|(user, _)| (*user, Side::Adoptive, PartyRelationship::AdoptiveParent))
+                    .collect(),
+                updated_by: creator,
+                updated_at: chrono::Utc::now(),
+            })
+            .await?;
         ids.push(id);
     }
     let fixtures = LoadFixtures {

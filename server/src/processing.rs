@@ -27,9 +27,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kinlink_actors::events::Event;
-use kinlink_core::ConversationId;
 use kinlink_core::crypto::SecretKey;
 use kinlink_core::crypto::segments::Layout;
+use kinlink_core::{ConversationId, UserId};
 use kinlink_media::MediaError;
 use kinlink_media::blob::{self, BlobStore};
 use kinlink_media::kind::{Category, Kind};
@@ -511,7 +511,8 @@ async fn delete_blobs(state: &AppState, ids: Vec<uuid::Uuid>) -> anyhow::Result<
     Ok(())
 }
 
-/// Publishes a file's status to every member following the conversation.
+/// Publishes a file's status to the members following the conversation
+/// who may see the file.
 pub async fn publish(
     state: &AppState,
     conversation_id: ConversationId,
@@ -520,11 +521,22 @@ pub async fn publish(
     progress: Option<u8>,
     failure: Option<&str>,
 ) {
+    // A file that cannot be read back is announced to staff only.
+    let (uploader_id, shared) = match state.store.file(file_id).await {
+        Ok(Some(row)) => (UserId(row.uploader_id), row.shared_at.is_some()),
+        Ok(None) => (UserId(uuid::Uuid::nil()), false),
+        Err(error) => {
+            warn!(error = %error, file = %file_id, "reading a file to announce its status failed");
+            (UserId(uuid::Uuid::nil()), false)
+        }
+    };
     state
         .broker
         .publish(Event::File {
             conversation_id,
             file_id,
+            uploader_id,
+            shared,
             status: status.as_str().to_owned(),
             progress,
             failure: failure.map(str::to_owned),

@@ -85,6 +85,7 @@ impl Store {
             updated_at: Set(new.created_at),
             expires_at: Set(Some(new.expires_at)),
             processing_attempts: Set(0),
+            shared_at: Set(None),
         })
         .exec_without_returning(&*transaction)
         .await?;
@@ -306,6 +307,17 @@ impl Store {
         Ok(found == ids.len() as u64)
     }
 
+    /// Marks files of `conversation` as shared with its members, as a sent
+    /// message does; a file keeps the time it was first shared.
+    pub async fn share_files(
+        &self,
+        conversation: ConversationId,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        share(&self.db, conversation, ids, at).await
+    }
+
     /// Lists a file's renditions.
     pub async fn renditions(
         &self,
@@ -325,4 +337,24 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Marks files as shared within a transaction or outside one.
+pub(crate) async fn share<C: sea_orm::ConnectionTrait>(
+    connection: &C,
+    conversation: ConversationId,
+    ids: &[uuid::Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    file::Entity::update_many()
+        .col_expr(file::Column::SharedAt, Expr::value(at))
+        .filter(file::Column::Id.is_in(ids.iter().copied()))
+        .filter(file::Column::ConversationId.eq(conversation.0))
+        .filter(file::Column::SharedAt.is_null())
+        .exec(connection)
+        .await?;
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! second gets `false` and nothing of theirs is written.
 
 use chrono::{DateTime, Utc};
-use kinlink_core::letterbox::{LetterStatus, LinkStatus, PartyRelationship, Side};
+use kinlink_core::letterbox::{LetterStatus, LinkStatus, LiveTerms, PartyRelationship, Side};
 use kinlink_core::{ConversationId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -25,6 +25,7 @@ pub struct AgreementRecord {
     pub review_level: &'static str,
     pub read_receipts: &'static str,
     pub on_request: bool,
+    pub live_messages: bool,
     /// The yearly exchanges as JSON.
     pub exchanges: String,
     pub adoptive_media: String,
@@ -128,6 +129,7 @@ impl Store {
             review_level: Set(record.review_level.to_owned()),
             read_receipts: Set(record.read_receipts.to_owned()),
             on_request: Set(record.on_request),
+            live_messages: Set(record.live_messages),
             exchanges: Set(record.exchanges),
             adoptive_media: Set(record.adoptive_media),
             birth_media: Set(record.birth_media),
@@ -196,6 +198,27 @@ impl Store {
             .one(&self.db)
             .await?;
         Ok(row.is_none_or(|row| row.status == LinkStatus::Active.as_str()))
+    }
+
+    /// Returns the status and live-message setting of a link's agreement,
+    /// or `None` when it has no agreement.
+    pub async fn live_terms(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Option<LiveTerms>, StoreError> {
+        let row = contact_agreement::Entity::find_by_id(conversation_id.0)
+            .one(&self.db)
+            .await?;
+        row.map(|row| {
+            let status = LinkStatus::parse(&row.status).ok_or_else(|| StoreError::Corrupt {
+                what: "contact_agreements.status",
+            })?;
+            Ok(LiveTerms {
+                status,
+                live_messages: row.live_messages,
+            })
+        })
+        .transpose()
     }
 
     /// Changes a link's status if it is still `change.from`; returns
@@ -349,6 +372,7 @@ impl Store {
         current: &letter::Model,
         to: LetterStatus,
         events: Vec<NewEvent>,
+        released_files: &[uuid::Uuid],
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let submitting = events.iter().any(|event| event.kind == "submitted");
@@ -380,6 +404,15 @@ impl Store {
                 .exec(&*transaction)
                 .await?;
         }
+        if to == LetterStatus::Released {
+            crate::files::share(
+                &*transaction,
+                ConversationId(current.conversation_id),
+                released_files,
+                at,
+            )
+            .await?;
+        }
         if !events.is_empty() {
             let rows = events
                 .into_iter()
@@ -392,10 +425,10 @@ impl Store {
         Ok(true)
     }
 
-    /// Records a reader's first read of a letter; the event id is derived
-    /// from the letter and the reader, so a second read writes nothing.
-    /// Returns whether this was the first.
-    pub async fn record_letter_read(
+    /// Records a step whose id the caller derives from what it records
+    /// (a reader's first read, a protected term flagged), so recording it
+    /// again writes nothing. Returns whether this was the first.
+    pub async fn record_letter_step_once(
         &self,
         current: &letter::Model,
         event: NewEvent,

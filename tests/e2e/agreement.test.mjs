@@ -4,7 +4,10 @@
 // to the 15th; the values are kept. A bad value shows its error with its
 // group and changes nothing. Suspending the link shows the birth parent
 // the suspension and its reason and takes away "Write a letter"; making it
-// active again gives it back. The review page lists an exchange that falls
+// active again gives it back. With live messages turned off, the birth
+// parent's message box closes with a notice that says to write a letter,
+// and turned on again it opens without a reload. The review page lists an
+// exchange that falls
 // due, or says that none is due. Ending the link asks for confirmation and
 // leaves the agreement read-only.
 
@@ -16,8 +19,10 @@ import {
   eventually,
   expectNoViolations,
   heading,
+  messagesWithBody,
   openConversation,
   openSignedIn,
+  sendMessage,
   text,
   useServerAndBrowser,
 } from './harness.mjs';
@@ -270,6 +275,37 @@ describe('contact agreement page', () => {
     await lettersRegion(birth.page)
       .getByRole('button', { name: text('letters.write'), exact: true })
       .waitFor();
+  });
+
+  e2eTest(env, 'live messages follow the agreement', async () => {
+    const page = await practitionerPage();
+    await openAgreement(page);
+    const live = labelled(page, 'agreement_page.live_messages');
+    assert.ok(await live.isChecked(), 'the demo link allows live messages');
+    await live.uncheck();
+    await save(page);
+    await page.getByText(text('agreement_page.saved'), { exact: true }).waitFor();
+
+    const birth = await openSignedIn(env, 'birth_parent');
+    await openConversation(birth.page, 'contact_link');
+    const composer = birth.page.getByLabel(text('conversation.composer_label'), { exact: true });
+    const closed = birth.page.getByText(text('conversation.letters_only'), { exact: true });
+    await closed.waitFor();
+    await eventually(async () => assert.ok(await composer.isDisabled(), 'message box while off'));
+    const write = lettersRegion(birth.page).getByRole('button', { name: text('letters.write') });
+    await write.waitFor();
+    await expectNoViolations(birth.page, 'contact link with live messages off');
+
+    // Turned on again, the open page hears of it and the box opens.
+    await reloadAgreement(page);
+    await labelled(page, 'agreement_page.live_messages').check();
+    await save(page);
+    await page.getByText(text('agreement_page.saved'), { exact: true }).waitFor();
+    await closed.waitFor({ state: 'hidden' });
+    await eventually(async () => assert.ok(await composer.isEnabled(), 'message box while on'));
+    const body = 'Thank you for the drawings.';
+    await sendMessage(birth.page, body);
+    await messagesWithBody(birth.page, body).waitFor();
   });
 
   e2eTest(env, 'exchanges due on the review page', async () => {

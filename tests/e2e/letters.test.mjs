@@ -185,6 +185,7 @@ describe('letterbox letters', () => {
     const practitionerName = users.la_practitioner.display_name;
     const expected = [
       text('timeline.step.written', { name: writerName }),
+      text('timeline.step.term_flagged', { name: writerName, term: SURNAME }),
       text('timeline.step.submitted', { name: writerName, version: 1 }),
       text('timeline.step.returned', { name: practitionerName, version: 1 }),
       text('timeline.step.submitted', { name: writerName, version: 2 }),
@@ -201,7 +202,7 @@ describe('letterbox letters', () => {
     });
     const returnedStep = practitioner.page
       .locator('.timeline__step')
-      .filter({ hasText: expected[2] });
+      .filter({ hasText: expected[3] });
     await returnedStep.getByText(text('timeline.reason', { reason }), { exact: true }).waitFor();
     await expectNoViolations(practitioner.page, 'timeline');
 

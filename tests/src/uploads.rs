@@ -113,3 +113,27 @@ pub async fn upload_settled(
     let id = view["id"].as_str().unwrap_or_default().to_owned();
     settled(client, &id).await
 }
+
+/// Sends a message that carries the file, which makes it visible to the
+/// conversation's other members, and waits for the message to be stored.
+pub async fn share(client: &Client, conversation: &str, file: &str) -> anyhow::Result<()> {
+    let mut socket = client.socket().await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    socket
+        .send(json!({
+            "type": "send", "conversation_id": conversation, "message_id": id,
+            "body": "", "attachments": [file]
+        }))
+        .await?;
+    let answer = socket
+        .expect_where(
+            |frame| {
+                (frame["type"] == "ack" && frame["message_id"] == id)
+                    || (frame["type"] == "error" && frame["ref"] == id)
+            },
+            "the answer to a send",
+        )
+        .await?;
+    anyhow::ensure!(answer["type"] == "ack", "sharing {file} failed: {answer}");
+    Ok(())
+}

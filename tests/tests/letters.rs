@@ -118,10 +118,22 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     let path = format!("/api/v1/letters/{letter}");
     assert_eq!(practitioner.get(&path).await?.status(), 404);
     assert_eq!(reader.get(&path).await?.status(), 404);
+    // Of a draft, the practitioner learns only the protected terms it
+    // matched.
     let before = practitioner
         .get_json(&format!("/api/v1/conversations/{link}/timeline"))
         .await?;
-    assert_eq!(before, json!([]), "a draft's start is the writer's alone");
+    let mut flagged: Vec<&str> = before
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|step| {
+            assert_eq!(step["kind"], "term_flagged", "{before}");
+            step["reason"].as_str().unwrap_or_default()
+        })
+        .collect();
+    flagged.sort_unstable();
+    assert_eq!(flagged, ["Carter", "Mia"], "{before}");
 
     // Submitted: it waits in the practitioner's queue, with the terms shown
     // to the practitioner.
@@ -259,6 +271,8 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
         kinds,
         [
             "written",
+            "term_flagged",
+            "term_flagged",
             "submitted",
             "returned",
             "submitted",
@@ -266,7 +280,7 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
             "read"
         ]
     );
-    assert_eq!(timeline[2]["reason"], RETURN_REASON);
+    assert_eq!(timeline[4]["reason"], RETURN_REASON);
     assert_eq!(
         writer
             .get(&format!("/api/v1/conversations/{link}/timeline"))

@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use kinlink_tests::data_dir::files_under;
-use kinlink_tests::uploads::{follow, upload};
+use kinlink_tests::uploads::{follow, share, upload};
 use kinlink_tests::{Client, TestApp, test_media};
 use serde_json::{Value, json};
 
@@ -62,7 +62,10 @@ async fn phone_video_becomes_playable_mp4() -> anyhow::Result<()> {
     let alex = app.sign_in("adoptive_parent").await?;
     let link = alex.conversation_id("contact_link").await?;
     let jordan = app.sign_in("birth_parent").await?;
-    let mut watching = jordan.socket().await?;
+    // The practitioner follows every file of the link from the start; the
+    // other family once a message carries it.
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let mut watching = practitioner.socket().await?;
     watching.subscribe(&link, 0).await?;
 
     let source = std::fs::read(test_media::path("portrait.mov")?)?;
@@ -94,6 +97,7 @@ async fn phone_video_becomes_playable_mp4() -> anyhow::Result<()> {
     );
     assert!(renditions.iter().any(|r| r["role"] == "poster"), "{status}");
 
+    share(&alex, &link, &id).await?;
     let served = fetch(&jordan, &format!("/api/v1/files/{id}")).await?;
     assert_eq!(served.headers()["content-type"], "video/mp4");
     let disposition = served.headers()["content-disposition"].to_str()?.to_owned();

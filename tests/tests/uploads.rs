@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use kinlink_tests::data_dir::files_under;
-use kinlink_tests::uploads::{append, settled, start, upload, upload_settled};
+use kinlink_tests::uploads::{append, settled, share, start, upload, upload_settled};
 use kinlink_tests::{Client, TestApp};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -108,8 +108,9 @@ async fn interrupted_upload_resumes_to_identical_bytes() -> anyhow::Result<()> {
     assert_eq!(download.headers()["accept-ranges"], "bytes");
     assert_eq!(download.bytes().await?.as_ref(), original.as_slice());
 
-    // Another member reads it too, with a Range that spans a segment
-    // boundary.
+    // Sent in a message, it reaches another member, who reads it with a
+    // Range that spans a segment boundary.
+    share(&alex, &link, &id).await?;
     let jordan = app.sign_in("birth_parent").await?;
     let (first, last) = (SEGMENT - 100, 3 * SEGMENT + 7);
     let ranged = jordan

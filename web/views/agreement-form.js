@@ -1,6 +1,6 @@
 // The form of a contact link's agreement, for its supervising
 // practitioner: which letters a practitioner reads first, who sees read
-// receipts, the schedule of exchanges, the files each family may attach,
+// receipts, whether the families may message each other live, the schedule of exchanges, the files each family may attach,
 // each party's family and relationship, and the protected terms. Each part
 // is a fieldset, so an error that the server names by field shows next to
 // its group. The server checks every value; the form itself checks only
@@ -32,6 +32,7 @@ const WHOLE_NUMBER = /^\d{1,2}$/;
 const NEW_AGREEMENT = {
   review_level: 'every_item',
   read_receipts: 'practitioners',
+  live_messages: false,
   schedule: { on_request: true, exchanges: [] },
   media: { adoptive: ['document'], birth: ['document'] },
   parties: [],
@@ -312,6 +313,15 @@ export function agreementForm({ agreement, participants, onSubmit }) {
     choices: choicesOf(READ_RECEIPTS, 'agreement_page.receipts'),
   });
   receipts.value = source.read_receipts;
+  // Live messages reach the other family with no review, so they stay off
+  // unless the practitioner turns them on.
+  const live = checkboxField({
+    id: 'agreement-live-messages',
+    name: 'live_messages',
+    label: t('agreement_page.live_messages'),
+    hint: t('agreement_page.live_messages_hint'),
+  });
+  live.input.checked = Boolean(source.live_messages);
 
   const mode = radioGroup({
     id: 'agreement-schedule-mode',
@@ -402,6 +412,7 @@ export function agreementForm({ agreement, participants, onSubmit }) {
     },
     review.wrapper,
     receipts.wrapper,
+    live.wrapper,
     schedule.wrapper,
     mediaGroup.wrapper,
     partiesGroup.wrapper,
@@ -461,6 +472,7 @@ export function agreementForm({ agreement, participants, onSubmit }) {
     return {
       review_level: review.value,
       read_receipts: receipts.value,
+      live_messages: live.input.checked,
       schedule: {
         on_request: onRequest,
         exchanges: onRequest

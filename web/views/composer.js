@@ -116,8 +116,10 @@ class Draft {
 /**
  * Creates the composer. `onSend(body, fileIds)` queues a message and
  * returns whether it did. Returns the form, `disable()` for a
- * conversation I was removed from, and `dispose()` for leaving the page,
- * which stops uploads still sending bytes.
+ * conversation I was removed from, `closeWith(text)` to close it with a
+ * notice while I may not send here (`null` opens it again), and
+ * `dispose()` for leaving the page, which stops uploads still sending
+ * bytes.
  */
 export function composer({ conversationId, files, onSend }) {
   const textarea = h('textarea', {
@@ -149,6 +151,12 @@ export function composer({ conversationId, files, onSend }) {
     attrs: { 'aria-label': t('attachment.drafts_label') },
   });
   const notice = h('p', { class: 'composer__notice', attrs: { role: 'status' } });
+  const closedNotice = h('p', {
+    id: 'composer-closed',
+    class: 'composer__closed',
+    hidden: true,
+    attrs: { role: 'status' },
+  });
   // Announces each file's outcome, which the progress text does not.
   const announcer = h('p', { class: 'visually-hidden', attrs: { role: 'status' } });
   const form = h(
@@ -160,6 +168,7 @@ export function composer({ conversationId, files, onSend }) {
       text: t('conversation.composer_label'),
     }),
     h('p', { id: 'composer-hint', class: 'field__hint', text: t('conversation.composer_hint') }),
+    closedNotice,
     textarea,
     draftList,
     notice,
@@ -186,6 +195,17 @@ export function composer({ conversationId, files, onSend }) {
   let drafts = [];
   /** Whether Send was pressed while files were still uploading. */
   let sendWhenStored = false;
+  // Sending stops for good once I am removed, and for a while when the
+  // conversation does not take my messages.
+  let removed = false;
+  let closedText = null;
+  function setControls() {
+    const off = removed || closedText !== null;
+    textarea.disabled = off;
+    sendButton.disabled = off;
+    attachButton.disabled = off;
+    if (off) sendWhenStored = false;
+  }
 
   function showDrafts() {
     draftList.hidden = drafts.length === 0;
@@ -311,10 +331,14 @@ export function composer({ conversationId, files, onSend }) {
   return {
     form,
     disable() {
-      textarea.disabled = true;
-      sendButton.disabled = true;
-      attachButton.disabled = true;
-      sendWhenStored = false;
+      removed = true;
+      setControls();
+    },
+    closeWith(text) {
+      closedText = text;
+      closedNotice.textContent = text ?? '';
+      closedNotice.hidden = !text;
+      setControls();
     },
     dispose() {
       files.removeEventListener('change', onFileChange);

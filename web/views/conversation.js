@@ -26,6 +26,8 @@ import { lettersArea } from './letters.js';
 // Distance from the end of the log, in CSS pixels, within which a new message
 // scrolls the log down. A reader scrolled further up keeps their place.
 const STICK_TO_BOTTOM_PX = 80;
+// Roles of an organisation's staff, who may message in any active link.
+const STAFF_ROLES = new Set(['practitioner', 'manager', 'platform_admin']);
 
 async function findConversation(ctx, conversationId) {
   let state = ctx.chat.conversation(conversationId);
@@ -242,7 +244,16 @@ function renderConversation(section, alert, state, ctx) {
   // Letters come after the composer, so the keyboard path to the
   // composer stays as short in a contact link as in a discussion.
   const contactLink = state.summary.kind === 'contact_link';
-  const letters = contactLink ? lettersArea(ctx, state.summary) : null;
+  // A family writes letters in a contact link, and messages live only when
+  // the agreement allows it; the server refuses anything else.
+  const family = !(ctx.user.roles ?? []).some((role) => STAFF_ROLES.has(role));
+  const onAgreement = (agreement) => {
+    let closed = null;
+    if (agreement && agreement.status !== 'active') closed = t('conversation.link_closed');
+    else if (family && !agreement?.live_messages) closed = t('conversation.letters_only');
+    compose.closeWith(closed);
+  };
+  const letters = contactLink ? lettersArea(ctx, state.summary, { onAgreement }) : null;
   if (letters) section.append(letters.element);
   const invitations =
     contactLink && isSupervisor(state.summary, ctx.user.id)

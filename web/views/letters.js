@@ -52,7 +52,7 @@ function reviewText(agreement) {
  * Creates the Letters area of the contact link `summary` and starts
  * loading it. Returns `{ element, dispose }`.
  */
-export function lettersArea(ctx, summary) {
+export function lettersArea(ctx, summary, { onAgreement } = {}) {
   const supervisor = isSupervisor(summary, ctx.user.id);
   const status = h('div', { class: 'letters__status' });
   const alert = alertRegion();
@@ -124,6 +124,7 @@ export function lettersArea(ctx, summary) {
       ]);
       if (ctx.signal.aborted) return;
       alert.textContent = '';
+      onAgreement?.(agreement);
       const notice = agreementNotice(agreement);
       status.replaceChildren(...[notice ?? (agreement && reviewText(agreement))].filter(Boolean));
       showActions(agreement);

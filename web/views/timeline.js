@@ -1,7 +1,8 @@
 // The timeline of a contact link's letters, for its practitioners: every
 // step of every letter, oldest first, saying who did what and when, with
-// the reason given for a return or a hold. It loads again when a `letters`
-// frame reports that the link's letters changed.
+// the reason given for a return or a hold, and each protected term a
+// family's letter matched, drafts never submitted included. It loads again
+// when a `letters` frame reports that the link's letters changed.
 
 import { fetchLetters, fetchLetterTimeline } from '../api.js';
 import { h } from '../dom.js';
@@ -17,7 +18,7 @@ import { conversationSummary, followLetters, timeElement } from './letter-parts.
 
 function stepText(step) {
   const key = `timeline.step.${step.kind}`;
-  const params = { name: step.actor_name, version: step.version ?? '' };
+  const params = { name: step.actor_name, version: step.version ?? '', term: step.reason ?? '' };
   return hasMessage(key) ? t(key, params) : t('timeline.step.unknown', params);
 }
 
@@ -28,17 +29,21 @@ function stepItem(step, writerOf) {
     { class: 'timeline__step' },
     h('p', { class: 'timeline__what', text: stepText(step) }),
     h('p', { class: 'timeline__when' }, timeElement(step.at)),
-    step.reason
+    step.reason && step.kind !== 'term_flagged'
       ? h('p', { class: 'timeline__reason', text: t('timeline.reason', { reason: step.reason }) })
       : null,
-    h(
-      'p',
-      { class: 'timeline__letter' },
-      h('a', {
-        href: `#/letters/${step.letter_id}`,
-        text: writer ? t('timeline.letter_from', { name: writer }) : t('timeline.letter'),
-      }),
-    ),
+    // A draft never submitted is not in the list of letters, and its page
+    // is the writer's alone.
+    writer
+      ? h(
+          'p',
+          { class: 'timeline__letter' },
+          h('a', {
+            href: `#/letters/${step.letter_id}`,
+            text: t('timeline.letter_from', { name: writer }),
+          }),
+        )
+      : h('p', { class: 'timeline__letter', text: t('timeline.unsent_draft') }),
   );
 }
 

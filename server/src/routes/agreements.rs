@@ -73,6 +73,9 @@ pub struct TermBody {
 pub struct AgreementBody {
     review_level: String,
     read_receipts: String,
+    /// Whether the families may message each other live, unreviewed.
+    #[serde(default)]
+    live_messages: bool,
     schedule: ScheduleBody,
     media: MediaBody,
     parties: Vec<PartyBody>,
@@ -94,6 +97,7 @@ pub struct AgreementView {
     status_reason: Option<String>,
     review_level: String,
     read_receipts: String,
+    live_messages: bool,
     schedule: Schedule,
     media: MediaBody,
     parties: Vec<PartyView>,
@@ -106,6 +110,7 @@ pub struct AgreementView {
 struct CheckedAgreement {
     review_level: ReviewLevel,
     read_receipts: ReadReceipts,
+    live_messages: bool,
     schedule: Schedule,
     adoptive_media: Vec<Category>,
     birth_media: Vec<Category>,
@@ -277,6 +282,7 @@ fn check_body(body: AgreementBody, participants: &[UserId]) -> Result<CheckedAgr
     Ok(CheckedAgreement {
         review_level,
         read_receipts,
+        live_messages: body.live_messages,
         schedule,
         adoptive_media,
         birth_media,
@@ -345,6 +351,7 @@ async fn view(
         status_reason,
         review_level: agreement.row.review_level.clone(),
         read_receipts: agreement.row.read_receipts.clone(),
+        live_messages: agreement.row.live_messages,
         schedule,
         media: MediaBody {
             adoptive: names(media_of(agreement, Side::Adoptive)),
@@ -409,6 +416,7 @@ pub async fn put(
             review_level: checked.review_level.as_str(),
             read_receipts: checked.read_receipts.as_str(),
             on_request: checked.schedule.on_request,
+            live_messages: checked.live_messages,
             exchanges: serde_json::to_string(&checked.schedule.exchanges)
                 .map_err(|error| ApiError::Internal(error.into()))?,
             adoptive_media: stored_media(&checked.adoptive_media),
@@ -430,12 +438,21 @@ pub async fn put(
             subject_id: Some(id.0),
             detail: serde_json::json!({
                 "review_level": checked.review_level.as_str(),
+                "live_messages": checked.live_messages,
                 "protected_terms": checked.terms.len(),
             }),
             at: now,
         })
         .await?;
     info!(conversation = %id, "contact agreement set");
+    // Sessions forget what they knew about sending here, and open pages
+    // fetch the agreement again.
+    state
+        .broker
+        .publish(kinlink_actors::events::Event::Letters {
+            conversation_id: id,
+        })
+        .await;
     let link = letterbox::link(&state, &user, id).await?;
     let agreement = link.agreement()?;
     Ok(web::Json(view(&state, &user, &link, agreement).await?))

@@ -258,8 +258,11 @@ pub async fn start(
     Ok(HttpResponse::Created().json(file_view(&state, id, &file_key).await?))
 }
 
-/// Finds a file the user may see: their own upload, or any file of a
-/// conversation they may read. Anything else is 404, like a missing id.
+/// Finds a file the user may see in a conversation they may read: their
+/// own upload, a file a message or a released letter has carried, or any
+/// file for staff, who review letters before release. Anything else is
+/// 404, like a missing id, so a family cannot reach a file attached to a
+/// letter still in review.
 async fn visible_file(
     state: &AppState,
     user: &SignedIn,
@@ -268,6 +271,10 @@ async fn visible_file(
 ) -> Result<file::Model, ApiError> {
     let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     authorise(state, user, ConversationId(row.conversation_id), action).await?;
+    let staff = user.roles.iter().any(|role| role.is_worker());
+    if row.uploader_id != user.user_id.0 && row.shared_at.is_none() && !staff {
+        return Err(ApiError::NotFound);
+    }
     Ok(row)
 }
 

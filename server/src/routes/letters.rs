@@ -2,8 +2,8 @@
 //! the supervisor's decisions, first reads, the link's timeline and the
 //! supervisor's review queue.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -82,6 +82,10 @@ pub struct LetterView {
     read_by: Option<Vec<ReadView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     versions: Option<Vec<VersionView>>,
+    /// The protected terms the writer's text or files matched, which the
+    /// writer's findings leave out; kept for the practitioner.
+    #[serde(skip)]
+    flagged_terms: BTreeSet<String>,
 }
 
 fn status_of(row: &letter::Model) -> Result<LetterStatus, ApiError> {
@@ -191,28 +195,28 @@ async fn view(
     }
     let supervisor = viewer == Viewer::Supervisor;
     let protected: &[ProtectedTerm] = terms.as_deref().unwrap_or(&[]);
-    let findings = if checks {
-        Some(letterbox::check_text_off_thread(protected, &content.body, supervisor).await?)
+    // The check names the matched term, which only the practitioner is shown.
+    let mut findings = if checks {
+        Some(letterbox::check_text_off_thread(protected, &content.body, true).await?)
     } else {
         None
     };
-    let attachment_findings = if checks {
+    let mut attachment_findings = if checks {
         let conversation = ConversationId(row.conversation_id);
         let attachments = &content.attachments;
-        Some(
-            check_attachments(
-                state,
-                keyring,
-                conversation,
-                protected,
-                attachments,
-                supervisor,
-            )
-            .await?,
-        )
+        Some(check_attachments(state, keyring, conversation, protected, attachments, true).await?)
     } else {
         None
     };
+    let mut flagged_terms = BTreeSet::new();
+    if !supervisor {
+        let body_terms = findings.iter_mut().flatten().map(|f| f.term.take());
+        let file_terms = attachment_findings
+            .iter_mut()
+            .flatten()
+            .map(|f| f.term.take());
+        flagged_terms.extend(body_terms.chain(file_terms).flatten());
+    }
 
     let events = state
         .store
@@ -286,6 +290,7 @@ async fn view(
         released_at: row.released_at,
         read_by,
         versions: earlier,
+        flagged_terms,
     })
 }
 
@@ -554,6 +559,7 @@ pub async fn create(
     info!(conversation = %id, letter = %letter_id, "letter started");
     let row = state.store.letter(letter_id).await?;
     let view = full_view(&state, &user, &link, &row, Viewer::Writer).await?;
+    record_flagged_terms(&state, &user, &link, &row, &view.flagged_terms).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -622,9 +628,48 @@ pub async fn save(
         ));
     }
     let row = state.store.letter(id).await?;
-    Ok(web::Json(
-        full_view(&state, &user, &link, &row, Viewer::Writer).await?,
-    ))
+    let view = full_view(&state, &user, &link, &row, Viewer::Writer).await?;
+    record_flagged_terms(&state, &user, &link, &row, &view.flagged_terms).await?;
+    Ok(web::Json(view))
+}
+
+/// Records, for the practitioner's timeline, each protected term a
+/// writer's saved text or files matched: once per term and letter, drafts
+/// never submitted included. The writer is shown that a detail is flagged,
+/// so a writer could type guesses to learn a protected term. The timeline
+/// then lists every term that was tried, with its time.
+async fn record_flagged_terms(
+    state: &AppState,
+    user: &SignedIn,
+    link: &Link,
+    row: &letter::Model,
+    terms: &BTreeSet<String>,
+) -> Result<(), ApiError> {
+    if terms.is_empty() {
+        return Ok(());
+    }
+    let epoch = link.conversation.key_epoch;
+    let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
+    let now = Utc::now();
+    for term in terms {
+        let event_id = flag_event_id(row.id, term);
+        let aad = bindings::letter_reason(link.id(), row.id, event_id, epoch);
+        let sealed = keyring
+            .seal_bound(&state.store, link.id(), epoch, &aad, term.as_bytes())
+            .await?;
+        let event = NewEvent {
+            id: event_id,
+            kind: "term_flagged",
+            actor: user.user_id,
+            version: row.version,
+            reason: Some((epoch, sealed)),
+            at: now,
+        };
+        if state.store.record_letter_step_once(row, event).await? {
+            info!(letter = %row.id, "a protected term was flagged in a letter");
+        }
+    }
+    Ok(())
 }
 
 /// Submits a letter; it waits for review or, with none due, is released.
@@ -697,7 +742,12 @@ pub async fn submit(
         });
         LetterStatus::Released
     };
-    if !state.store.move_letter(&row, to, events, now).await? {
+    let released_files: &[uuid::Uuid] = if review { &[] } else { &content.attachments };
+    if !state
+        .store
+        .move_letter(&row, to, events, released_files, now)
+        .await?
+    {
         return Err(ApiError::Conflict(
             "the letter changed meanwhile; reload it".to_owned(),
         ));
@@ -804,7 +854,25 @@ pub async fn decide(
         reason: sealed_reason,
         at: now,
     };
-    if !state.store.move_letter(&row, to, vec![event], now).await? {
+    // A released letter's files become visible to the other family with it.
+    let released_files = if to == LetterStatus::Released {
+        let versions = state.store.letter_versions(id).await?;
+        let latest = versions
+            .iter()
+            .rfind(|v| v.version == row.version)
+            .ok_or(ApiError::NotFound)?;
+        let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
+        open_version(&mut keyring, &state, &row, latest)
+            .await?
+            .attachments
+    } else {
+        Vec::new()
+    };
+    if !state
+        .store
+        .move_letter(&row, to, vec![event], &released_files, now)
+        .await?
+    {
         return Err(ApiError::Conflict(
             "the letter changed meanwhile; reload it".to_owned(),
         ));
@@ -843,10 +911,22 @@ pub async fn decide(
 /// Derives the id of a reader's first-read step from the letter and the
 /// reader, so a second read by the same reader stores nothing.
 fn read_event_id(letter: uuid::Uuid, reader: UserId) -> uuid::Uuid {
+    derived_event_id(b"kinlink letter read v1", letter, reader.0.as_bytes())
+}
+
+/// Derives the id of the step recording that a letter matched a protected
+/// term, so each term is recorded once per letter however often it is
+/// saved. Terms match in any case, so the id does too.
+fn flag_event_id(letter: uuid::Uuid, term: &str) -> uuid::Uuid {
+    let folded = term.to_lowercase();
+    derived_event_id(b"kinlink letter term flagged v1", letter, folded.as_bytes())
+}
+
+fn derived_event_id(label: &[u8], letter: uuid::Uuid, part: &[u8]) -> uuid::Uuid {
     let digest = Sha256::new()
-        .chain_update(b"kinlink letter read v1")
+        .chain_update(label)
         .chain_update(letter.as_bytes())
-        .chain_update(reader.0.as_bytes())
+        .chain_update(part)
         .finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -867,7 +947,7 @@ pub async fn read(
     }
     let first = state
         .store
-        .record_letter_read(
+        .record_letter_step_once(
             &row,
             NewEvent {
                 id: read_event_id(id, user.user_id),
@@ -904,8 +984,9 @@ fn step_rank(kind: &str) -> u8 {
     match kind {
         "written" => 0,
         "submitted" => 1,
-        "returned" | "held" | "released" => 2,
-        _ => 3,
+        "term_flagged" => 2,
+        "returned" | "held" | "released" => 3,
+        _ => 4,
     }
 }
 
@@ -929,7 +1010,9 @@ pub async fn timeline(
         .map(|letter| letter.id)
         .collect();
     let mut events = state.store.letter_events(id, None).await?;
-    events.retain(|event| submitted.contains(&event.letter_id));
+    // A protected term typed into a draft is the practitioner's concern
+    // even if the draft is never submitted.
+    events.retain(|event| submitted.contains(&event.letter_id) || event.kind == "term_flagged");
     events.sort_by_key(|event| (event.at, step_rank(&event.kind)));
     let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
     let mut names: HashMap<uuid::Uuid, String> = HashMap::new();

@@ -11,6 +11,8 @@ pub struct Model {
     pub review_level: String,
     pub read_receipts: String,
     pub on_request: bool,
+    /// Whether the families may send live messages, which no one reviews.
+    pub live_messages: bool,
     /// The yearly exchanges as JSON: `[{"month":3,"from":"adoptive"}]`.
     pub exchanges: String,
     /// Comma-separated file categories each side may attach.

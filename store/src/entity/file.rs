@@ -22,6 +22,9 @@ pub struct Model {
     pub processing_attempts: i32,
     /// The cleaned original name, sealed with the file key.
     pub sealed_name: Option<Vec<u8>>,
+    /// When a sent message or a released letter first carried the file;
+    /// until then only its uploader and the conversation's supervisors see it.
+    pub shared_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
