@@ -15,7 +15,7 @@ use actix::prelude::*;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use chrono::Utc;
 use kinlink_core::content::MessageContent;
-use kinlink_core::letterbox::{self, LiveRefusal};
+use kinlink_core::letterbox::{self, LiveRejection};
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::{ConversationId, MessageId, SessionId, UserId};
 use kinlink_store::Store;
@@ -142,7 +142,7 @@ pub struct SessionActor {
     /// epoch then current, so each send does not ask the store again.
     /// Cleared for a conversation when any of its members is removed, which
     /// also moves its key epoch.
-    send_rights: Arc<std::sync::Mutex<HashMap<ConversationId, i32>>>,
+    send_rights: Arc<std::sync::Mutex<SendRights>>,
     /// Taken by each send for its whole life; tokio's mutex queues waiters
     /// first come, first served, which keeps this connection's sends in
     /// order.
@@ -489,6 +489,13 @@ impl SessionActor {
             return;
         }
         self.sends_in_flight += 1;
+        // The rights to send are cached, so this connection must hear every
+        // change that ends them (a removal, a new agreement, a suspension),
+        // subscribed or not. It follows the conversation before the check,
+        // so no such event can fall between the check and the cache.
+        if let Some(id) = self.connection_id {
+            self.shared.broker.hub().follow(id, conversation);
+        }
         let check = self.authorise(conversation, Action::SendMessage);
         let store = self.shared.store.clone();
         let keyring = self.keyring.clone();
@@ -501,7 +508,10 @@ impl SessionActor {
             // One send at a time per connection, in the order received, so
             // the store keeps this client's messages in its order.
             let _turn = order.lock().await;
-            let known = lock_rights(&rights).get(&conversation).copied();
+            let (known, generation) = {
+                let rights = lock_rights(&rights);
+                (rights.epochs.get(&conversation).copied(), rights.generation)
+            };
             let epoch = match known {
                 Some(epoch) => {
                     let member = [Relationship::ConversationMember];
@@ -529,10 +539,15 @@ impl SessionActor {
                     let family = !roles.iter().any(|role| role.is_worker());
                     match letterbox::live_message_gate(contact_link, terms, family) {
                         Ok(()) => {}
-                        Err(LiveRefusal::Closed) => return Ok(Sent::LinkClosed),
-                        Err(LiveRefusal::LettersOnly) => return Ok(Sent::LettersOnly),
+                        Err(LiveRejection::Closed) => return Ok(Sent::LinkClosed),
+                        Err(LiveRejection::LettersOnly) => return Ok(Sent::LettersOnly),
                     }
-                    lock_rights(&rights).insert(conversation, row.key_epoch);
+                    // A change heard while the checks ran leaves nothing
+                    // cached, so the next send checks again.
+                    let mut rights = lock_rights(&rights);
+                    if rights.generation == generation {
+                        rights.epochs.insert(conversation, row.key_epoch);
+                    }
                     row.key_epoch
                 }
             };
@@ -573,6 +588,18 @@ impl SessionActor {
                 .map(move |result, actor, ctx| {
                     actor.sends_in_flight -= 1;
                     metrics::SEND_FRAMES_ANSWERED.fetch_add(1, Ordering::Relaxed);
+                    // A stranger's sends to made-up ids leave nothing
+                    // followed; a member with cached rights stays followed.
+                    if let Some(id) = actor.connection_id {
+                        let hub = actor.shared.broker.hub();
+                        if lock_rights(&actor.send_rights).epochs.contains_key(&conversation) {
+                            hub.follow(id, conversation);
+                        } else if matches!(result, Ok(Sent::NotFound))
+                            && !actor.delivered.contains_key(&conversation)
+                        {
+                            hub.unfollow(id, conversation);
+                        }
+                    }
                     match result {
                     Ok(Sent::Stored(appended)) => {
                         let ack = ServerFrame::Ack {
@@ -701,9 +728,26 @@ fn detached<T: 'static>(
     async move { task.await.unwrap_or(Err(ActorError::TaskFailed)) }
 }
 
-fn lock_rights(
-    rights: &std::sync::Mutex<HashMap<ConversationId, i32>>,
-) -> std::sync::MutexGuard<'_, HashMap<ConversationId, i32>> {
+/// The conversations this connection may send to without asking the store
+/// again, with their key epochs.
+#[derive(Default)]
+struct SendRights {
+    epochs: HashMap<ConversationId, i32>,
+    /// Counts the changes heard, so a check that ran while one arrived
+    /// does not cache its outcome.
+    generation: u64,
+}
+
+impl SendRights {
+    /// Drops the cached right to send to a conversation whose members,
+    /// agreement or status changed.
+    fn forget(&mut self, conversation: ConversationId) {
+        self.epochs.remove(&conversation);
+        self.generation += 1;
+    }
+}
+
+fn lock_rights(rights: &std::sync::Mutex<SendRights>) -> std::sync::MutexGuard<'_, SendRights> {
     // The map holds plain values, so a panic elsewhere cannot leave it
     // inconsistent.
     rights
@@ -855,7 +899,7 @@ impl Handler<Delivery> for SessionActor {
                     conversation_id,
                     user_id,
                 } => {
-                    lock_rights(&self.send_rights).remove(conversation_id);
+                    lock_rights(&self.send_rights).forget(*conversation_id);
                     if *user_id == self.identity.user_id {
                         self.delivered.remove(conversation_id);
                         if let Some(id) = self.connection_id {
@@ -895,7 +939,7 @@ impl Handler<Delivery> for SessionActor {
                 Event::Letters { conversation_id } => {
                     // The link's status may have changed: check it again at
                     // the next send.
-                    lock_rights(&self.send_rights).remove(conversation_id);
+                    lock_rights(&self.send_rights).forget(*conversation_id);
                     if self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::Letters {
                             conversation_id: *conversation_id,

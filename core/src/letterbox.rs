@@ -270,7 +270,7 @@ pub struct LiveTerms {
 
 /// The reason a live message is rejected in a contact link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveRefusal {
+pub enum LiveRejection {
     /// The link is suspended or ended: nothing new is sent.
     Closed,
     /// The families exchange letters only, which a practitioner reviews.
@@ -285,15 +285,15 @@ pub fn live_message_gate(
     contact_link: bool,
     agreement: Option<LiveTerms>,
     family: bool,
-) -> Result<(), LiveRefusal> {
+) -> Result<(), LiveRejection> {
     if !contact_link {
         return Ok(());
     }
     match agreement {
-        Some(terms) if terms.status != LinkStatus::Active => Err(LiveRefusal::Closed),
+        Some(terms) if terms.status != LinkStatus::Active => Err(LiveRejection::Closed),
         Some(terms) if terms.live_messages || !family => Ok(()),
         None if !family => Ok(()),
-        _ => Err(LiveRefusal::LettersOnly),
+        _ => Err(LiveRejection::LettersOnly),
     }
 }
 
@@ -516,6 +516,39 @@ pub fn decision_reason(reason: Option<&str>) -> Result<String, InvalidValue> {
     Ok(reason.to_owned())
 }
 
+/// Checks a letter's text: at most [`LETTER_MAX_BYTES`], and no control
+/// character other than line breaks and tabs. Nor any character that
+/// reorders the text it encloses (bidirectional embeddings, overrides and
+/// isolates), which could show the reader a word the check never read,
+/// such as a protected surname written backwards inside an override. The
+/// marks that set the direction of a single position (U+200E, U+200F),
+/// which right-to-left writing needs, are allowed.
+pub fn letter_body(text: &str) -> Result<(), InvalidValue> {
+    if text.len() > LETTER_MAX_BYTES {
+        return Err(InvalidValue::new(
+            "body",
+            format!(
+                "{} bytes is over the limit of {LETTER_MAX_BYTES} bytes",
+                text.len()
+            ),
+        ));
+    }
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if let Some(found) = text.chars().find(|c| hidden(*c)) {
+        return Err(InvalidValue::new(
+            "body",
+            format!(
+                "contains the control character U+{:04X}; remove it and save again",
+                u32::from(found)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a practitioner's free text (a reason, a case note): at most
 /// `max_chars` characters, and no control or direction-changing characters
 /// other than line breaks and tabs, which could hide or reorder what the
@@ -583,6 +616,34 @@ mod tests {
     use crate::identifying::TermKind;
 
     #[test]
+    fn letter_body_rejects_reordering_and_control_characters() {
+        let accepted = [
+            "Dear Alex,\r\n\tWe hope you are well.",
+            "\u{200f}\u{0645}\u{0631}\u{062d}\u{0628}\u{0627}",
+            "",
+        ];
+        for text in accepted {
+            assert_eq!(letter_body(text), Ok(()), "{text:?}");
+        }
+        let rejected = [
+            ("\u{202e}retraC\u{202c}", 0x202e),
+            ("a\u{2066}b\u{2069}", 0x2066),
+            ("bell\u{7}", 0x7),
+            ("nul\u{0}", 0x0),
+        ];
+        for (text, code) in rejected {
+            let error = letter_body(text).expect_err(text);
+            assert_eq!(error.field, "body");
+            assert!(
+                error.reason.contains(&format!("U+{code:04X}")),
+                "{text:?}: {error:?}"
+            );
+        }
+        let long = "a".repeat(LETTER_MAX_BYTES + 1);
+        assert!(letter_body(&long).is_err());
+    }
+
+    #[test]
     fn live_messages_follow_the_agreement() {
         let terms = |status, live_messages| {
             Some(LiveTerms {
@@ -598,16 +659,16 @@ mod tests {
             // (contact link, agreement, family, outcome)
             (false, None, true, Ok(())),
             (false, None, false, Ok(())),
-            (true, None, true, Err(LiveRefusal::LettersOnly)),
+            (true, None, true, Err(LiveRejection::LettersOnly)),
             (true, None, false, Ok(())),
-            (true, active_off, true, Err(LiveRefusal::LettersOnly)),
+            (true, active_off, true, Err(LiveRejection::LettersOnly)),
             (true, active_off, false, Ok(())),
             (true, active_on, true, Ok(())),
             (true, active_on, false, Ok(())),
-            (true, suspended_on, true, Err(LiveRefusal::Closed)),
-            (true, suspended_on, false, Err(LiveRefusal::Closed)),
-            (true, ended_off, true, Err(LiveRefusal::Closed)),
-            (true, ended_off, false, Err(LiveRefusal::Closed)),
+            (true, suspended_on, true, Err(LiveRejection::Closed)),
+            (true, suspended_on, false, Err(LiveRejection::Closed)),
+            (true, ended_off, true, Err(LiveRejection::Closed)),
+            (true, ended_off, false, Err(LiveRejection::Closed)),
         ];
         for (contact_link, agreement, family, expected) in rows {
             assert_eq!(

@@ -88,7 +88,9 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 80;
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Validates a display name: 1 to 80 characters, no control characters.
+    /// Validates a display name: 1 to 80 characters, no control characters
+    /// and no bidirectional controls, which could make a name read as
+    /// another person's.
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
         let value = input.trim();
         if value.is_empty() {
@@ -100,10 +102,14 @@ impl DisplayName {
                 format!("longer than {DISPLAY_NAME_MAX_CHARS} characters"),
             ));
         }
-        if value.chars().any(char::is_control) {
+        let hidden = |c: char| {
+            c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        if let Some(found) = value.chars().find(|c| hidden(*c)) {
             return Err(InvalidValue::new(
                 "display_name",
-                "contains a control character",
+                format!("contains the control character U+{:04X}", u32::from(found)),
             ));
         }
         Ok(Self(value.to_owned()))
@@ -176,6 +182,8 @@ mod tests {
         assert!(DisplayName::parse("  ").is_err());
         assert!(DisplayName::parse(&"x".repeat(81)).is_err());
         assert!(DisplayName::parse("bell\u{7}").is_err());
+        assert!(DisplayName::parse("\u{202e}ekaM").is_err());
+        assert!(DisplayName::parse("Sam\u{2066}").is_err());
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! password-protected file gives none either. The caller then has no text
 //! rendition, and a person has to look at the file.
 //!
+//! A PDF can also show what its text leaves out: a picture (an image
+//! XObject or an inline image), an annotation (a sticky note, a free-text
+//! box, a link), an interactive form with fields, or an attached file. Its
+//! text is still read and returned, but marked incomplete (see
+//! [`Extracted::complete`]), so that a person looks at the rest.
+//!
 //! Pages are separated by a form feed (U+000C), as `pdftotext` does, so a
 //! place in the text can be turned into a page number.
 
@@ -20,6 +26,8 @@ use pdf_extract::{MediaBox, OutputDev, OutputError, PlainTextOutput, Transform};
 
 use crate::MediaError;
 use crate::transcode::{Rendition, Role};
+
+mod non_text;
 
 /// The character written between two pages.
 pub const PAGE_BREAK: char = '\u{c}';
@@ -35,9 +43,11 @@ const TEXT_FILE: &str = "text.txt";
 pub struct Extracted {
     /// The text, pages separated by [`PAGE_BREAK`].
     pub text: String,
-    /// Whether every page was read. The text is incomplete when the
-    /// document had more than the limit, or when the parser failed part way
-    /// through. It then contains what came before.
+    /// Whether the text is all the document shows. It is false when the
+    /// document had more text than the limit, or when the parser failed
+    /// part way through, and the text then contains what came before. It
+    /// is also false, with every page's text, when the document has a
+    /// picture, an annotation, a form field or an attached file.
     pub complete: bool,
 }
 
@@ -46,8 +56,12 @@ pub struct Extracted {
 enum Parsed {
     /// The file did not open as a PDF, or it needs a password.
     Unreadable,
-    /// Every page was read.
+    /// Every page was read, and the document shows nothing but text and
+    /// vector graphics.
     Complete,
+    /// Every page was read, but the document also shows content that is
+    /// not text, such as a picture.
+    MoreThanText,
     /// The parser stopped early: the text reached its limit, or a page
     /// failed to parse.
     Stopped,
@@ -89,16 +103,21 @@ fn parse(input: &Path, sink: &Sink) -> Parsed {
         sink: sink.clone(),
         started: false,
     };
-    match pdf_extract::output_doc(&document, &mut pages) {
-        Ok(()) => Parsed::Complete,
-        Err(_stopped) => Parsed::Stopped,
+    if pdf_extract::output_doc(&document, &mut pages).is_err() {
+        return Parsed::Stopped;
+    }
+    // The search runs after the text is read, so that a panic in it still
+    // leaves the text.
+    match non_text::find_non_text(&document) {
+        Some(_found) => Parsed::MoreThanText,
+        None => Parsed::Complete,
     }
 }
 
 /// Writes the text of the PDF at `input` into `out_dir` and returns it as
-/// a rendition: [`Role::Text`], or [`Role::PartialText`] when only part of
-/// it could be read (see [`Extracted::complete`]). Returns no rendition
-/// when the file has no readable text.
+/// a rendition: [`Role::Text`], or [`Role::PartialText`] when the text is
+/// not all the document shows (see [`Extracted::complete`]). Returns no
+/// rendition when the file has no readable text.
 pub fn pdf_text(
     input: &Path,
     out_dir: &Path,
@@ -251,12 +270,37 @@ mod tests {
     /// Builds a PDF like [`pdf`] in which only the first `boxed` pages
     /// declare their size (`/MediaBox`), which the parser requires.
     fn pdf_with_boxes(pages: &[&[&str]], boxed: usize) -> Vec<u8> {
+        build(pages, boxed, &Extras::default())
+    }
+
+    /// Builds a PDF like [`pdf`] with `extras` added.
+    fn pdf_with(pages: &[&[&str]], extras: &Extras) -> Vec<u8> {
+        build(pages, pages.len(), extras)
+    }
+
+    /// Entries and objects that a test PDF has besides its pages of text.
+    #[derive(Default)]
+    struct Extras<'a> {
+        /// Entries added to the catalog.
+        catalog: &'a str,
+        /// Entries added to the first page's dictionary.
+        page: &'a str,
+        /// Entries added to the first page's resources.
+        resources: &'a str,
+        /// Operators added to the first page's content, after its text.
+        content: &'a str,
+        /// Objects numbered from 4 + 2 × (number of pages), after the
+        /// pages and their content streams.
+        objects: &'a [&'a str],
+    }
+
+    fn build(pages: &[&[&str]], boxed: usize, extras: &Extras) -> Vec<u8> {
         let page_count = pages.len();
         let kids: Vec<String> = (0..page_count)
             .map(|index| format!("{} 0 R", 4 + 2 * index))
             .collect();
         let mut objects = vec![
-            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+            format!("<< /Type /Catalog /Pages 2 0 R {} >>", extras.catalog),
             format!(
                 "<< /Type /Pages /Kids [{}] /Count {page_count} >>",
                 kids.join(" ")
@@ -265,19 +309,28 @@ mod tests {
         ];
 
         for (index, lines) in pages.iter().enumerate() {
+            let first = index == 0;
             let mut content = String::from("BT /F1 12 Tf 72 720 Td 16 TL\n");
             for line in *lines {
                 content.push_str(&format!("({line}) Tj T*\n"));
             }
             content.push_str("ET");
+            if first {
+                content.push_str(&format!("\n{}", extras.content));
+            }
             let media_box = if index < boxed {
                 "/MediaBox [0 0 612 792]"
             } else {
                 ""
             };
+            let (page, resources) = if first {
+                (extras.page, extras.resources)
+            } else {
+                ("", "")
+            };
             objects.push(format!(
-                "<< /Type /Page /Parent 2 0 R {media_box} \
-                 /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                "<< /Type /Page /Parent 2 0 R {media_box} {page} \
+                 /Resources << /Font << /F1 3 0 R >> {resources} >> /Contents {} 0 R >>",
                 5 + 2 * index
             ));
             objects.push(format!(
@@ -285,6 +338,7 @@ mod tests {
                 content.len()
             ));
         }
+        objects.extend(extras.objects.iter().map(|object| (*object).to_owned()));
 
         let mut out = b"%PDF-1.4\n".to_vec();
         let mut offsets = Vec::new();
@@ -407,6 +461,225 @@ mod tests {
             let input = write(folder.path(), &bytes);
             assert_eq!(read_pdf_text(&input, 1 << 20), None);
         }
+    }
+
+    /// A 2 × 2 grey image XObject.
+    const IMAGE: &str = "<< /Type /XObject /Subtype /Image /Width 2 /Height 2 \
+        /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 4 >>\nstream\nAAAA\nendstream";
+
+    const LETTER: &[&str] = &["Dear Jordan,", "we moved to LS6 2AB."];
+
+    /// Returns what the search finds in `bytes`.
+    fn non_text_in(bytes: &[u8]) -> Option<non_text::NonText> {
+        let document = pdf_extract::Document::load_mem(bytes).unwrap();
+        non_text::find_non_text(&document)
+    }
+
+    /// Reads `bytes` as an uploaded PDF and returns its text and its
+    /// rendition's role.
+    fn read(bytes: &[u8]) -> (Extracted, Role) {
+        let folder = tempfile::tempdir().unwrap();
+        let input = write(folder.path(), bytes);
+        let extracted = read_pdf_text(&input, 1 << 20).unwrap();
+        let out = folder.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let renditions = pdf_text(&input, &out, 1 << 20).unwrap();
+        (extracted, renditions[0].role)
+    }
+
+    /// Checks that the letter with `extras` is found to have `expected`,
+    /// and that its text is read in full but marked incomplete.
+    fn assert_more_than_text(case: &str, extras: &Extras, expected: non_text::NonText) {
+        let bytes = pdf_with(&[LETTER], extras);
+        assert_eq!(non_text_in(&bytes), Some(expected), "{case}");
+        let (extracted, role) = read(&bytes);
+        assert!(!extracted.complete, "{case}");
+        assert!(
+            extracted.text.contains("LS6 2AB"),
+            "{case}: {:?}",
+            extracted.text
+        );
+        assert_eq!(role, Role::PartialText, "{case}");
+    }
+
+    #[test]
+    fn text_only_pdf_is_complete() {
+        let cases = [
+            ("plain text", Extras::default()),
+            (
+                "empty annotation array",
+                Extras {
+                    page: "/Annots []",
+                    ..Extras::default()
+                },
+            ),
+            (
+                "form without fields",
+                Extras {
+                    catalog: "/AcroForm << /Fields [] >>",
+                    ..Extras::default()
+                },
+            ),
+            (
+                "vector line",
+                Extras {
+                    content: "2 w 72 500 m 540 500 l S",
+                    ..Extras::default()
+                },
+            ),
+            (
+                "text that spells operators",
+                Extras {
+                    content: "BT /F1 12 Tf 72 600 Td (BI ID EI) Tj ET",
+                    ..Extras::default()
+                },
+            ),
+        ];
+        for (case, extras) in cases {
+            let bytes = pdf_with(&[LETTER], &extras);
+            assert_eq!(non_text_in(&bytes), None, "{case}");
+            let (extracted, role) = read(&bytes);
+            assert!(extracted.complete, "{case}");
+            assert!(extracted.text.contains("LS6 2AB"), "{case}");
+            assert_eq!(role, Role::Text, "{case}");
+        }
+    }
+
+    #[test]
+    fn image_leaves_text_incomplete() {
+        use non_text::NonText::{Image, InlineImage};
+
+        let inline = "q 100 0 0 100 72 500 cm BI /W 2 /H 2 /CS /G /BPC 8 ID AAAA EI Q";
+        let form = format!(
+            "<< /Type /XObject /Subtype /Form /BBox [0 0 100 100] /Length {} >>\n\
+             stream\n{inline}\nendstream",
+            inline.len()
+        );
+        let cases = [
+            (
+                "drawn image",
+                Extras {
+                    resources: "/XObject << /Im1 6 0 R >>",
+                    content: "q 100 0 0 100 72 500 cm /Im1 Do Q",
+                    objects: &[IMAGE],
+                    ..Extras::default()
+                },
+                Image,
+            ),
+            (
+                "image never drawn",
+                Extras {
+                    objects: &[IMAGE],
+                    ..Extras::default()
+                },
+                Image,
+            ),
+            (
+                "inline image",
+                Extras {
+                    content: inline,
+                    ..Extras::default()
+                },
+                InlineImage,
+            ),
+            (
+                "inline image in a form XObject",
+                Extras {
+                    objects: &[&form],
+                    ..Extras::default()
+                },
+                InlineImage,
+            ),
+        ];
+        for (case, extras, expected) in cases {
+            assert_more_than_text(case, &extras, expected);
+        }
+    }
+
+    #[test]
+    fn annotation_leaves_text_incomplete() {
+        let cases = [
+            (
+                "sticky note",
+                Extras {
+                    page: "/Annots [6 0 R]",
+                    objects: &["<< /Type /Annot /Subtype /Text /Rect [72 600 92 620] \
+                                /Contents (We live at LS1 4AP) >>"],
+                    ..Extras::default()
+                },
+            ),
+            (
+                "free-text box without a type",
+                Extras {
+                    page: "/Annots [<< /Subtype /FreeText /Rect [72 600 300 620] \
+                           /Contents (Ask for Jordan) /DA (/F1 12 Tf) >>]",
+                    ..Extras::default()
+                },
+            ),
+            (
+                "link in an indirect array",
+                Extras {
+                    page: "/Annots 6 0 R",
+                    objects: &["[<< /Subtype /Link /Rect [72 600 300 620] \
+                                /A << /S /URI /URI (https://example.org/) >> >>]"],
+                    ..Extras::default()
+                },
+            ),
+        ];
+        for (case, extras) in cases {
+            assert_more_than_text(case, &extras, non_text::NonText::Annotation);
+        }
+    }
+
+    #[test]
+    fn form_field_leaves_text_incomplete() {
+        let cases = [
+            (
+                "text field",
+                Extras {
+                    catalog: "/AcroForm << /Fields [6 0 R] >>",
+                    objects: &["<< /FT /Tx /T (address) /V (12 Hill Road) >>"],
+                    ..Extras::default()
+                },
+            ),
+            (
+                "XFA form",
+                Extras {
+                    catalog: "/AcroForm 6 0 R",
+                    objects: &[
+                        "<< /Fields [] /XFA 7 0 R >>",
+                        "<< /Length 0 >>\nstream\n\nendstream",
+                    ],
+                    ..Extras::default()
+                },
+            ),
+        ];
+        for (case, extras) in cases {
+            assert_more_than_text(case, &extras, non_text::NonText::FormField);
+        }
+    }
+
+    #[test]
+    fn attached_file_leaves_text_incomplete() {
+        let extras = Extras {
+            objects: &["<< /Type /EmbeddedFile /Length 9 >>\nstream\nLS1 4AP\n\nendstream"],
+            ..Extras::default()
+        };
+        assert_more_than_text("attached file", &extras, non_text::NonText::AttachedFile);
+    }
+
+    #[test]
+    fn reference_cycle_ends_the_search() {
+        let extras = Extras {
+            page: "/Annots 6 0 R",
+            catalog: "/AcroForm 7 0 R",
+            objects: &["7 0 R", "6 0 R"],
+            ..Extras::default()
+        };
+        let bytes = pdf_with(&[LETTER], &extras);
+        assert_eq!(non_text_in(&bytes), None);
+        let (extracted, _role) = read(&bytes);
+        assert!(extracted.complete);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! conversation key.
 
 pub mod attachments;
+pub mod check_cache;
 
 use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;

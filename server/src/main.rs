@@ -248,6 +248,7 @@ async fn serve(
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
         active_uploads: Arc::default(),
         processing: Arc::new(processing),
+        check_cache: Arc::new(letterbox::check_cache::CheckCache::new()?),
     };
 
     start_notifier(&state.config, &state.store, &public_origin)?;

@@ -2,7 +2,8 @@
 //! real server: a PDF's text is read in its media job and checked like the
 //! letter's body, with the page and an excerpt of each finding. A scanned
 //! PDF without text, a malformed PDF and a photo each need a person to
-//! look. The text is never served and is stored sealed.
+//! look, and so does a PDF with a picture besides the findings in its
+//! text. The text is never served and is stored sealed.
 
 use kinlink_tests::data_dir::files_under;
 use kinlink_tests::test_pdf;
@@ -71,6 +72,12 @@ async fn attached_pdf_text_is_checked() -> anyhow::Result<()> {
     let nested = ready_file(&writer, &link, "nested.pdf", nested.as_bytes()).await?;
     let photo_bytes = std::fs::read(test_media::path("photo.jpg")?)?;
     let photo = ready_file(&writer, &link, "photo.jpg", &photo_bytes).await?;
+    // A picture pasted into a letter can show what its text leaves out.
+    let pasted_pdf = test_pdf::with_text_and_image(&[&[
+        "Dear Alex, here is our new garden.",
+        &format!("The flat is at {POSTCODE}."),
+    ]]);
+    let pasted = ready_file(&writer, &link, "pasted.pdf", &pasted_pdf).await?;
 
     // The PDF is served as uploaded, and its text is never listed or served.
     let view = writer
@@ -86,7 +93,7 @@ async fn attached_pdf_text_is_checked() -> anyhow::Result<()> {
     assert_eq!(download.status(), 200);
     assert_eq!(download.bytes().await?.as_ref(), letter_pdf.as_slice());
 
-    let attachments = [&with_text, &scanned, &broken, &nested, &photo];
+    let attachments = [&with_text, &scanned, &broken, &nested, &photo, &pasted];
     let draft = writer
         .post(
             &format!("/api/v1/conversations/{link}/letters"),
@@ -124,6 +131,15 @@ async fn attached_pdf_text_is_checked() -> anyhow::Result<()> {
         assert_eq!(found[0]["rule"], "needs_person_to_look", "{file}");
         assert!(found[0].get("excerpt").is_none(), "{file}");
     }
+
+    // A PDF with a picture has its text checked and needs a person to look
+    // at the rest.
+    let postcode = finding(&draft, &pasted, "postcode")?;
+    assert_eq!(postcode["page"], 1, "{postcode}");
+    assert_eq!(postcode["excerpt"]["text"], POSTCODE, "{postcode}");
+    let look = finding(&draft, &pasted, "needs_person_to_look")?;
+    assert!(look.get("excerpt").is_none(), "{look}");
+    assert_eq!(findings_of(&draft, &pasted).len(), 2, "{draft}");
 
     // The practitioner gets the matched term and counts every finding.
     let letter = draft["id"].as_str().unwrap_or_default().to_owned();

@@ -175,6 +175,11 @@ async fn removed_member_stops_receiving_at_once() -> anyhow::Result<()> {
     alex_socket.subscribe(&link, 0).await?;
     alex_socket.say(&link, "before").await?;
     jordan_socket.messages(&link, 1).await?;
+    // A second connection of the member sends without subscribing: its
+    // cached right to send must end with the removal too.
+    let mut second_tab = jordan.socket().await?;
+    second_tab.say(&link, "from a second tab").await?;
+    jordan_socket.messages(&link, 1).await?;
 
     let jordan_id = user_id(&jordan).await?;
     let refused = alex
@@ -191,6 +196,24 @@ async fn removed_member_stops_receiving_at_once() -> anyhow::Result<()> {
     assert_eq!(removed.status(), 204);
     let notice = jordan_socket.expect("removed").await?;
     assert_eq!(notice["conversation_id"], link.as_str());
+    second_tab.expect("removed").await?;
+    let late = uuid::Uuid::now_v7().to_string();
+    second_tab
+        .send(
+            json!({ "type": "send", "conversation_id": link, "message_id": late, "body": "late" }),
+        )
+        .await?;
+    let answer = second_tab
+        .expect_where(
+            |frame| frame["ref"] == late.as_str() || frame["message_id"] == late.as_str(),
+            "the answer to a send",
+        )
+        .await?;
+    assert_eq!(
+        answer["type"], "error",
+        "the removed member's second tab got {answer}"
+    );
+    assert_eq!(answer["code"], "resource.not_found");
 
     alex_socket.say(&link, "after removal").await?;
     alex_socket.messages(&link, 2).await?;
@@ -212,7 +235,7 @@ async fn removed_member_stops_receiving_at_once() -> anyhow::Result<()> {
         .collect();
     assert_eq!(
         bodies,
-        vec!["before", "after removal"],
+        vec!["before", "from a second tab", "after removal"],
         "both epochs stay readable to members"
     );
     let gone = jordan

@@ -79,15 +79,43 @@ async fn live_messages_follow_agreement() -> anyhow::Result<()> {
     let stored = send_reply(&mut family, &link, "Thank you for the photos.").await?;
     assert_eq!(stored["type"], "ack", "{stored}");
     assert_eq!(stored["seq"], 2, "{stored}");
+    // A second connection sends without subscribing, so it hears no frames
+    // of the link, yet the change must reach its cached right to send.
+    let mut unsubscribed = relative.socket().await?;
+    let stored = send_reply(&mut unsubscribed, &link, "Sent from my phone.").await?;
+    assert_eq!(stored["type"], "ack", "{stored}");
     set_live_messages(&practitioner, &mut family, &link, false).await?;
     let rejected = send_reply(&mut family, &link, "One more thing.").await?;
     assert_eq!(rejected["code"], "link.letters_only", "{rejected}");
+    let mut reply = Value::Null;
+    for _ in 0..20 {
+        reply = send_reply(&mut unsubscribed, &link, "And another.").await?;
+        if reply["type"] == "error" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reply["code"], "link.letters_only", "{reply}");
 
     let history = practitioner
         .get_json(&format!("/api/v1/conversations/{link}/messages?after=0"))
         .await?;
-    let count = history["messages"].as_array().map_or(0, Vec::len);
-    assert_eq!(count, 2, "{history}");
+    let bodies: Vec<&str> = history["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|message| message["body"].as_str())
+        .filter(|body| *body != "And another.")
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "Letters go through me for now.",
+            "Thank you for the photos.",
+            "Sent from my phone."
+        ],
+        "{history}"
+    );
     Ok(())
 }
 
@@ -234,5 +262,42 @@ async fn draft_terms_reach_timeline() -> anyhow::Result<()> {
     );
     let status = writer.get(&timeline_path).await?.status();
     assert!(status == 403 || status == 404, "{status}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn reordered_text_is_rejected() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let writer = app.sign_in("birth_parent").await?;
+    let link = writer.conversation_id("contact_link").await?;
+    let letters = format!("/api/v1/conversations/{link}/letters");
+
+    // Shown right to left, "retraC" reads as the protected surname, which
+    // the check would never see.
+    let response = writer
+        .post(
+            &letters,
+            &json!({ "body": "Love from the \u{202e}retraC\u{202c} family" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await?;
+    assert_eq!(error["field"], "body", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("U+202E"),
+        "{error}"
+    );
+    let stored = writer.get_json(&letters).await?;
+    assert_eq!(stored, json!([]), "nothing is stored");
+
+    // A right-to-left mark, which Arabic and Urdu writing needs, is kept.
+    let body = "\u{200f}\u{0645}\u{0631}\u{062d}\u{0628}\u{0627}";
+    let response = writer.post(&letters, &json!({ "body": body })).await?;
+    assert_eq!(response.status(), 201);
+    let draft: Value = response.json().await?;
+    assert_eq!(draft["body"], body);
     Ok(())
 }

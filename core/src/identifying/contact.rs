@@ -64,7 +64,7 @@ fn postcodes(text: &str, words: &[Word]) -> Vec<Finding> {
         let inward = shape(next.raw).is_some_and(|s| s == "9aa");
         if OUTWARD.contains(&first.as_str())
             && inward
-            && matches!(gap, " " | "\u{a0}" | "")
+            && matches!(gap, " " | "  " | "\u{a0}" | "" | "-" | "." | "_" | "/")
             && one_case(&text[word.start..next.end])
         {
             found.push(finding(word.start, next.end, Rule::Postcode));
@@ -75,7 +75,8 @@ fn postcodes(text: &str, words: &[Word]) -> Vec<Finding> {
 
 /// UK phone numbers: ten or eleven digits starting with 0 (01, 02, 03,
 /// 05, 07, 08, 09), or +44 and the number without its 0, grouped by
-/// spaces, hyphens, dots or brackets, or written a digit at a time.
+/// spaces, hyphens, dots, slashes, underscores, tabs, line breaks or
+/// brackets, or written a digit at a time.
 /// Dates, times and sums of money do not start that way or use other
 /// separators.
 fn phone_numbers(text: &str) -> Vec<Finding> {
@@ -135,7 +136,11 @@ fn phone_number_at(bytes: &[u8], start: usize) -> Option<usize> {
             if group_ends && national_number(international, &digits) {
                 best = Some(at + 1);
             }
-        } else if !matches!(c, b' ' | b'-' | b'.' | b'(' | b')') || digits.len() > 13 {
+        } else if !matches!(
+            c,
+            b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'_' | b'\t' | b'\n'
+        ) || digits.len() > 13
+        {
             break;
         }
         at += 1;

@@ -99,20 +99,49 @@ fn invisible(c: char) -> bool {
     )
 }
 
-/// Returns the ASCII character that the compatibility form `c` stands for:
-/// a full-width letter, digit or sign (U+FF01 to U+FF5E), a space of some
-/// other width, or a mathematical styled letter or digit (bold, italic,
-/// script and the rest).
+/// Returns the ASCII character that the form `c` stands for. The forms
+/// are full-width letters, digits and signs (U+FF01 to U+FF5E), spaces of
+/// other widths, dashes and curly apostrophes, and digits of other
+/// scripts, superscript or subscript. So are mathematical styled letters
+/// and digits (bold, italic, script and the rest), small capitals,
+/// circled, squared or bracketed letters, regional indicators, and
+/// Cyrillic or Greek letters that look Latin ("Сarter" with a Cyrillic
+/// "С").
 ///
-/// NOTE: letters that only look Latin are left alone: the styled letters
-/// kept in the Letterlike Symbols block ("ℬ", "ℎ"), circled letters, and
-/// Cyrillic or Greek lookalikes ("Сarter" with a Cyrillic "С").
+/// NOTE: the styled letters kept in the Letterlike Symbols block ("ℬ",
+/// "ℎ") and lookalikes from other scripts are left alone.
 fn compatibility_form(c: char) -> Option<char> {
+    if let Some(letter) = lookalike(c) {
+        return Some(letter);
+    }
     let code = u32::from(c);
     let ascii = match code {
         // The full-width forms repeat ASCII "!" to "~" in order.
         0xff01..=0xff5e => code - 0xfee0,
-        0x2000..=0x200a | 0x202f | 0x205f | 0x3000 => 0x20,
+        0xa0 | 0x2000..=0x200a | 0x202f | 0x205f | 0x3000 => 0x20,
+        // Hyphens, dashes and the minus sign.
+        0x2010..=0x2015 | 0x2212 | 0xfe58 | 0xfe63 => u32::from(b'-'),
+        // Curly and modifier apostrophes.
+        0x2018 | 0x2019 | 0x02bc => u32::from(b'\''),
+        0xb2 | 0xb3 => u32::from(b'0') + code - 0xb0,
+        0xb9 => u32::from(b'1'),
+        0x2070 => u32::from(b'0'),
+        0x2074..=0x2079 => u32::from(b'0') + code - 0x2070,
+        0x2080..=0x2089 => u32::from(b'0') + code - 0x2080,
+        // Scripts whose digits run "0" to "9" from these code points.
+        _ if let Some(zero) = DIGIT_ZEROS.iter().find(|z| (**z..**z + 10).contains(&code)) => {
+            u32::from(b'0') + code - zero
+        }
+        // Circled, bracketed and squared letters, and regional indicators,
+        // each "A" to "Z" or "a" to "z".
+        0x24b6..=0x24cf => u32::from(b'A') + code - 0x24b6,
+        0x24d0..=0x24e9 => u32::from(b'a') + code - 0x24d0,
+        0x249c..=0x24b5 => u32::from(b'a') + code - 0x249c,
+        0x1f110..=0x1f129 => u32::from(b'A') + code - 0x1f110,
+        0x1f130..=0x1f149 => u32::from(b'A') + code - 0x1f130,
+        0x1f150..=0x1f169 => u32::from(b'A') + code - 0x1f150,
+        0x1f170..=0x1f189 => u32::from(b'A') + code - 0x1f170,
+        0x1f1e6..=0x1f1ff => u32::from(b'A') + code - 0x1f1e6,
         // Thirteen styles, each "A" to "Z" then "a" to "z". The few code
         // points left unassigned in the block map to letters too, which is
         // harmless because no text contains them.
@@ -129,6 +158,56 @@ fn compatibility_form(c: char) -> Option<char> {
         _ => return None,
     };
     char::from_u32(ascii)
+}
+
+/// The zero of each script whose digits "0" to "9" follow one another:
+/// Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Gurmukhi,
+/// Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, Thai, Lao, Tibetan,
+/// Myanmar, Khmer and Mongolian.
+const DIGIT_ZEROS: [u32; 17] = [
+    0x660, 0x6f0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xe50, 0xed0,
+    0xf20, 0x1040, 0x17e0, 0x1810,
+];
+
+/// Returns the Latin letter that a small capital, or a Cyrillic or Greek
+/// letter that looks the same, stands for.
+fn lookalike(c: char) -> Option<char> {
+    let latin = match c {
+        'ᴀ' | 'А' | 'а' | 'Α' | 'α' => 'a',
+        'ʙ' | 'В' | 'в' | 'Β' | 'β' => 'b',
+        'ᴄ' | 'С' | 'с' | 'ϲ' => 'c',
+        'ᴅ' => 'd',
+        'ᴇ' | 'Е' | 'е' | 'Ε' | 'ε' => 'e',
+        'ꜰ' => 'f',
+        'ɢ' => 'g',
+        'ʜ' | 'Н' | 'н' | 'Η' => 'h',
+        'ɪ' | 'І' | 'і' | 'Ι' | 'ι' => 'i',
+        'ᴊ' | 'Ј' | 'ј' => 'j',
+        'ᴋ' | 'К' | 'к' | 'Κ' | 'κ' => 'k',
+        'ʟ' => 'l',
+        'ᴍ' | 'М' | 'м' | 'Μ' => 'm',
+        'ɴ' | 'Ν' => 'n',
+        'ᴏ' | 'О' | 'о' | 'Ο' | 'ο' => 'o',
+        'ᴘ' | 'Р' | 'р' | 'Ρ' | 'ρ' => 'p',
+        'ʀ' => 'r',
+        'ꜱ' | 'Ѕ' | 'ѕ' => 's',
+        'ᴛ' | 'Т' | 'т' | 'Τ' | 'τ' => 't',
+        'ᴜ' | 'υ' => 'u',
+        'ᴠ' | 'ν' => 'v',
+        'ᴡ' | 'ѡ' => 'w',
+        'Х' | 'х' | 'Χ' | 'χ' => 'x',
+        'ʏ' | 'У' | 'у' | 'Υ' => 'y',
+        'ᴢ' | 'Ζ' => 'z',
+        _ => return None,
+    };
+    // A capital lookalike stays a capital, so a name keeps its shape, and a
+    // small capital reads as the capital it shows.
+    let small_capital = matches!(u32::from(c), 0x1d00..=0x1d22 | 0x262..=0x29f | 0xa730 | 0xa731);
+    if c.is_uppercase() || small_capital {
+        Some(latin.to_ascii_uppercase())
+    } else {
+        Some(latin)
+    }
 }
 
 #[cfg(test)]

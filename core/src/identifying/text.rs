@@ -119,15 +119,18 @@ pub(crate) fn within_name(text: &str, left: &Word, right: &Word) -> bool {
     joined(text, left, right) || matches!(gap, "-" | "'" | "\u{2019}" | ". ")
 }
 
-/// Checks whether the gap between two words splits one word into pieces: a
-/// hyphen, underscore or dot ("Car-ter", "Car_ter", "Car.ter") or, between
-/// two single letters, also a space or a dot and a space ("C a r", "C. A.
-/// R."). Whether the pieces spell anything is for the caller to check.
+/// Checks whether the gap between two words splits one word into pieces:
+/// one hyphen, underscore, dot, apostrophe, slash, asterisk, middle dot or
+/// tilde ("Car-ter", "Car'ter", "Car*ter") or, between two single letters,
+/// also a space, a tab or a dot and a space ("C a r", "C. A. R."). Whether
+/// the pieces spell anything is for the caller to check.
 pub(crate) fn splits_word(text: &str, left: &Word, right: &Word) -> bool {
     let gap = &text[left.end..right.start];
     let letters = left.folded.chars().count() == 1 && right.folded.chars().count() == 1;
-    matches!(gap, "-" | "_" | "." | "\u{2010}" | "\u{2011}")
-        || (letters && matches!(gap, " " | "\u{a0}" | ". "))
+    matches!(
+        gap,
+        "-" | "_" | "." | "'" | "/" | "*" | "\u{b7}" | "~" | "\u{2010}" | "\u{2011}"
+    ) || (letters && matches!(gap, " " | "\t" | "\u{a0}" | ". "))
 }
 
 /// Checks whether `word` begins a sentence: it is the first word, or the last

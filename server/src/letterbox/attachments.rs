@@ -7,7 +7,10 @@
 //! the same rules and protected terms as the letter's body. A PDF without
 //! that text (a scanned page, a damaged file, one still processing) needs
 //! a person to look too. So does a PDF whose text was read only in part or
-//! has more findings than are listed, besides the findings that are.
+//! has more findings than are listed, besides the findings that are. The
+//! media job also counts a PDF's text as read in part when the PDF has a
+//! picture, an annotation, a form field or an attached file, which the
+//! check cannot read.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +31,7 @@ use kinlink_store::files::FileStatus;
 use serde::Serialize;
 use tracing::warn;
 
+use super::check_cache::Checked;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -98,18 +102,28 @@ pub async fn check_attachments(
     show_terms: bool,
 ) -> Result<Vec<AttachmentFinding>, ApiError> {
     let mut findings = Vec::new();
+    let terms_key = state.check_cache.terms_key(terms);
     for &file_id in attachments {
         let Some((key, text)) = text_of(state, keyring, conversation, file_id).await? else {
             findings.push(AttachmentFinding::needs_person_to_look(file_id));
             continue;
         };
         let blobs = Arc::clone(&state.blobs);
+        let cache = Arc::clone(&state.check_cache);
         let terms = terms.to_vec();
         let checked = web::block(move || {
             let plaintext = read_whole(blobs.as_ref(), &key, &text)?;
             let complete = text.role == Role::Text.as_str();
-            Ok::<_, MediaError>(findings_in_text(
-                file_id, &plaintext, complete, &terms, show_terms,
+            let found = match cache.get(file_id, terms_key) {
+                Some(found) => found,
+                None => {
+                    let found = Arc::new(detect(&plaintext, &terms));
+                    cache.insert(file_id, terms_key, Arc::clone(&found));
+                    found
+                }
+            };
+            Ok::<_, MediaError>(present(
+                file_id, &plaintext, complete, &found, &terms, show_terms,
             ))
         })
         .await
@@ -193,9 +207,10 @@ fn read_whole(
         .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()))
 }
 
-/// Checks a file's extracted text. `complete` is false when only the
-/// start of the file's text was read, which adds a `needs_person_to_look`
-/// finding.
+/// Checks a file's extracted text. `complete` is false when the text is not
+/// all the file shows (see `kinlink_media::text::Extracted::complete`),
+/// which adds a `needs_person_to_look` finding.
+#[cfg(test)]
 fn findings_in_text(
     file_id: uuid::Uuid,
     text: &str,
@@ -203,8 +218,28 @@ fn findings_in_text(
     terms: &[ProtectedTerm],
     show_terms: bool,
 ) -> Vec<AttachmentFinding> {
-    let found = Detector::new(terms).check(text);
-    let listed = &found[..found.len().min(MAX_FINDINGS_PER_FILE)];
+    let found = detect(text, terms);
+    present(file_id, text, complete, &found, terms, show_terms)
+}
+
+/// Runs the check on a file's text, keeping the findings that are listed.
+fn detect(text: &str, terms: &[ProtectedTerm]) -> Checked {
+    Checked::new(Detector::new(terms).check(text), MAX_FINDINGS_PER_FILE)
+}
+
+/// Turns the check's findings in a file's text into what the API shows,
+/// with pages, UTF-16 offsets and excerpts cut from the text. `complete`
+/// false, or more findings than are listed, adds a `needs_person_to_look`
+/// finding.
+fn present(
+    file_id: uuid::Uuid,
+    text: &str,
+    complete: bool,
+    found: &Checked,
+    terms: &[ProtectedTerm],
+    show_terms: bool,
+) -> Vec<AttachmentFinding> {
+    let listed = &found.listed;
     let utf16 = utf16_offsets(text, listed.iter().flat_map(|f| [f.start, f.end]));
     let mut findings: Vec<AttachmentFinding> = listed
         .iter()
@@ -222,7 +257,7 @@ fn findings_in_text(
                 .map(|term| term.text.clone()),
         })
         .collect();
-    if !complete || found.len() > listed.len() {
+    if !complete || found.total > listed.len() {
         findings.push(AttachmentFinding::needs_person_to_look(file_id));
     }
     findings

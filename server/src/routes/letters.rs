@@ -11,8 +11,8 @@ use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;
 use kinlink_core::identifying::ProtectedTerm;
 use kinlink_core::letterbox::{
-    LETTER_MAX_BYTES, LetterStatus, LetterStep, LinkStatus, ReadReceipts, ReviewLevel, Side,
-    decision_reason,
+    LetterStatus, LetterStep, LinkStatus, ReadReceipts, ReviewLevel, Side, decision_reason,
+    letter_body,
 };
 use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
@@ -326,18 +326,7 @@ async fn checked_content(
     side: Side,
     body: LetterBody,
 ) -> Result<LetterContent, ApiError> {
-    if body.body.len() > LETTER_MAX_BYTES {
-        return Err(invalid(
-            "body",
-            format!(
-                "{} bytes is over the limit of {LETTER_MAX_BYTES} bytes",
-                body.body.len()
-            ),
-        ));
-    }
-    if body.body.contains('\0') {
-        return Err(invalid("body", "must not contain a NUL character"));
-    }
+    letter_body(&body.body)?;
     let max = kinlink_core::content::MAX_ATTACHMENTS;
     if body.attachments.len() > max {
         return Err(invalid(
@@ -572,9 +561,11 @@ pub async fn get(
 ) -> Result<web::Json<LetterView>, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
     let (link, row, _status, viewer) = load(&state, &user, id).await?;
-    Ok(web::Json(
-        full_view(&state, &user, &link, &row, viewer).await?,
-    ))
+    let view = full_view(&state, &user, &link, &row, viewer).await?;
+    // An attached PDF's text is checked once its processing has ended,
+    // which may be after the last save.
+    record_flagged_terms(&state, &user, &link, &row, &view.flagged_terms).await?;
+    Ok(web::Json(view))
 }
 
 /// Saves the writer's edit of a draft or a returned letter.
@@ -775,9 +766,9 @@ pub async fn submit(
         .await;
     }
     let row = state.store.letter(id).await?;
-    Ok(web::Json(
-        full_view(&state, &user, &link, &row, Viewer::Writer).await?,
-    ))
+    let view = full_view(&state, &user, &link, &row, Viewer::Writer).await?;
+    record_flagged_terms(&state, &user, &link, &row, &view.flagged_terms).await?;
+    Ok(web::Json(view))
 }
 
 #[derive(Deserialize)]
