@@ -7,7 +7,10 @@ each file appears through a rename, so a reader that sees an `.eml` file can rea
 files complete.
 
 Needs aiosmtpd (Debian package python3-aiosmtpd), so run it with /usr/bin/python3.
-The server offers no TLS and no AUTH, and accepts every sender and recipient.
+The server offers no TLS and no AUTH, and accepts every sender and recipient. With
+`--drop-after-data N` it stores each of the first N messages and then drops the connection
+before replying, as a server that fails at the worst moment does: the sender cannot tell
+whether the message arrived.
 """
 
 import argparse
@@ -29,9 +32,10 @@ log = logging.getLogger("smtp_catcher")
 class FolderHandler:
     """aiosmtpd handler that writes each message to `folder`."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, drops: int) -> None:
         self.folder = folder
         self.sequence = itertools.count(1)
+        self.drops = drops
 
     async def handle_DATA(self, server, session, envelope) -> str:
         stem = f"{next(self.sequence):06d}-{secrets.token_hex(4)}"
@@ -43,6 +47,10 @@ class FolderHandler:
         self.write_atomically(stem + ".json", json.dumps(metadata, indent=2).encode())
         self.write_atomically(stem + ".eml", envelope.original_content or envelope.content)
         log.info("stored message %s from %s to %s", stem, envelope.mail_from, envelope.rcpt_tos)
+        if self.drops > 0:
+            self.drops -= 1
+            log.info("dropping the connection before replying to message %s", stem)
+            server.transport.abort()
         return "250 Message accepted for delivery"
 
     def write_atomically(self, name: str, data: bytes) -> None:
@@ -52,10 +60,15 @@ class FolderHandler:
 
 
 async def serve(
-    host: str, port: int, folder: Path, ready_file: Path | None, idle_timeout: float
+    host: str,
+    port: int,
+    folder: Path,
+    ready_file: Path | None,
+    idle_timeout: float,
+    drops: int,
 ) -> None:
     loop = asyncio.get_running_loop()
-    handler = FolderHandler(folder)
+    handler = FolderHandler(folder, drops)
     server = await loop.create_server(
         # A fixed hostname keeps aiosmtpd from resolving this machine's FQDN on each connection.
         lambda: SMTP(
@@ -96,6 +109,12 @@ def main() -> None:
         default=300.0,
         help="seconds after which an idle connection is closed (default 300)",
     )
+    parser.add_argument(
+        "--drop-after-data",
+        type=int,
+        default=0,
+        help="store the first N messages, then drop each connection before replying (default 0)",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp_catcher %(message)s")
     arguments.dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +125,7 @@ def main() -> None:
             arguments.dir,
             arguments.ready_file,
             arguments.idle_timeout,
+            arguments.drop_after_data,
         )
     )
 

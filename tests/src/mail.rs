@@ -45,6 +45,17 @@ impl Catcher {
     /// Starts a private catcher that closes connections idle for
     /// `idle_timeout`.
     pub fn start(idle_timeout: Duration) -> anyhow::Result<Catcher> {
+        Self::start_with(idle_timeout, 0)
+    }
+
+    /// Starts a private catcher that stores each of the first `drops`
+    /// messages and then drops the connection before replying, so the
+    /// sender cannot tell whether the message arrived.
+    pub fn start_dropping(drops: u32) -> anyhow::Result<Catcher> {
+        Self::start_with(Duration::from_secs(300), drops)
+    }
+
+    fn start_with(idle_timeout: Duration, drops: u32) -> anyhow::Result<Catcher> {
         let own = tempfile::tempdir()?;
         let dir = own.path().join("messages");
         let ready = own.path().join("ready");
@@ -60,6 +71,7 @@ impl Catcher {
             .arg("--ready-file")
             .arg(&ready)
             .args(["--idle-timeout", &idle_timeout.as_secs_f64().to_string()])
+            .args(["--drop-after-data", &drops.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

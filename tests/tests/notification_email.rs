@@ -1,6 +1,6 @@
 //! Notification email from the outbox to a real SMTP server (aiosmtpd):
-//! what arrives, and what happens when the server is away or drops an idle
-//! connection.
+//! what arrives, and what happens when the server is away, drops an idle
+//! connection, or drops the connection after taking a message.
 
 use std::time::Duration;
 
@@ -192,6 +192,79 @@ async fn dropped_idle_connection_is_replaced() -> anyhow::Result<()> {
     assert_eq!(catcher.messages_with(&message_id(second))?.len(), 1);
     assert_eq!(outbox_row(&app, second).await?.state, "sent");
     assert_eq!(outbox_row(&app, second).await?.attempts, 1);
+    Ok(())
+}
+
+/// Waits until the email's attempts reach `attempts`; returns its row.
+async fn after_attempts(
+    app: &TestApp,
+    id: uuid::Uuid,
+    attempts: i32,
+) -> anyhow::Result<email_outbox::Model> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = outbox_row(app, id).await?;
+        if row.attempts >= attempts && row.lease_until.is_none() {
+            return Ok(row);
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "email {id} made {} attempts in 30 s, not {attempts}",
+            row.attempts
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Makes the email's next attempt due now instead of after its backoff.
+async fn due_now(app: &TestApp, id: uuid::Uuid) -> anyhow::Result<()> {
+    let store = app.store().await?;
+    email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .filter(email_outbox::Column::Id.eq(id))
+        .exec(&store.db)
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_outcome_is_resent_only_once() -> anyhow::Result<()> {
+    // The server takes every message, then drops the connection before it
+    // replies, so the sender never learns that the message arrived.
+    let catcher = Catcher::start_dropping(u32::MAX)?;
+    let app = app_sending_to(&catcher).await?;
+    let (id, _address) = queue(&app, "").await?;
+
+    let first = after_attempts(&app, id, 1).await?;
+    assert_eq!(first.state, "pending");
+    assert_eq!(first.unknown_outcomes, 1);
+    assert_eq!(first.last_error.as_deref(), Some("connection_lost"));
+    assert_eq!(catcher.messages_with(&message_id(id))?.len(), 1);
+
+    // Sent once more, with the same Message-ID, and then never again.
+    due_now(&app, id).await?;
+    let second = after_attempts(&app, id, 2).await?;
+    assert_eq!(second.state, "unconfirmed");
+    assert_eq!(second.unknown_outcomes, 2);
+    due_now(&app, id).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(outbox_row(&app, id).await?.attempts, 2);
+    assert_eq!(catcher.messages_with(&message_id(id))?.len(), 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn resend_after_unknown_outcome_is_accepted() -> anyhow::Result<()> {
+    let catcher = Catcher::start_dropping(1)?;
+    let app = app_sending_to(&catcher).await?;
+    let (id, _address) = queue(&app, "").await?;
+    let first = after_attempts(&app, id, 1).await?;
+    assert_eq!(first.unknown_outcomes, 1);
+
+    due_now(&app, id).await?;
+    let second = after_attempts(&app, id, 2).await?;
+    assert_eq!(second.state, "sent");
+    assert_eq!(catcher.messages_with(&message_id(id))?.len(), 2);
     Ok(())
 }
 
