@@ -558,11 +558,6 @@ impl SessionActor {
             {
                 return Ok(Sent::InvalidAttachments);
             }
-            // The files become visible to the other members with the
-            // message; before it, only to their uploader and to staff.
-            store
-                .share_files(conversation, content.attachments(), Utc::now())
-                .await?;
             let ciphertext = keyring
                 .seal_message(
                     &store,
@@ -579,6 +574,7 @@ impl SessionActor {
                 key_epoch: epoch,
                 ciphertext,
                 sent_at: Utc::now(),
+                attachments: content.attachments().to_vec(),
             };
             Ok::<_, ActorError>(Sent::Stored(conversations.append(message).await?))
         };

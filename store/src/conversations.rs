@@ -106,6 +106,9 @@ pub struct NewMessage {
     pub key_epoch: i32,
     pub ciphertext: Vec<u8>,
     pub sent_at: DateTime<Utc>,
+    /// The files the message carries. They become visible to the other
+    /// members in the transaction that stores the message, and only then.
+    pub attachments: Vec<uuid::Uuid>,
 }
 
 /// The file categories a new conversation accepts: all of them.
@@ -426,6 +429,15 @@ impl Store {
         message::Entity::insert_many(rows)
             .exec_without_returning(&*transaction)
             .await?;
+        for new in batch {
+            crate::files::share(
+                &*transaction,
+                new.conversation_id,
+                &new.attachments,
+                new.sent_at,
+            )
+            .await?;
+        }
         transaction.commit().await?;
         Ok(Some(seqs))
     }
@@ -443,6 +455,13 @@ impl Store {
             sent_at: Set(new.sent_at),
         })
         .exec_without_returning(&*transaction)
+        .await?;
+        crate::files::share(
+            &*transaction,
+            new.conversation_id,
+            &new.attachments,
+            new.sent_at,
+        )
         .await?;
         transaction.commit().await?;
         Ok(seq)
@@ -585,6 +604,7 @@ pub struct Rotation {
 impl Store {
     /// Removes a member and starts a new key epoch in one transaction, so
     /// nothing sealed after the removal can be opened by the removed member.
+    /// The member also stops being a party to the link's agreement.
     pub async fn remove_member_and_rotate(&self, rotation: Rotation) -> Result<i32, StoreError> {
         let transaction = self.begin_write().await?;
         let removed = conversation_member::Entity::update_many()
@@ -624,6 +644,15 @@ impl Store {
         });
         conversation_key::Entity::insert_many(keys)
             .exec_without_returning(&*transaction)
+            .await?;
+        // A removed member is no party to the link's agreement any more.
+        crate::entity::agreement_party::Entity::delete_many()
+            .filter(
+                crate::entity::agreement_party::Column::ConversationId
+                    .eq(rotation.conversation_id.0),
+            )
+            .filter(crate::entity::agreement_party::Column::UserId.eq(rotation.removed.0))
+            .exec(&*transaction)
             .await?;
         transaction.commit().await?;
         Ok(new_epoch)

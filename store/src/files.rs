@@ -307,17 +307,6 @@ impl Store {
         Ok(found == ids.len() as u64)
     }
 
-    /// Marks files of `conversation` as shared with its members, as a sent
-    /// message does; a file keeps the time it was first shared.
-    pub async fn share_files(
-        &self,
-        conversation: ConversationId,
-        ids: &[uuid::Uuid],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        share(&self.db, conversation, ids, at).await
-    }
-
     /// Lists a file's renditions.
     pub async fn renditions(
         &self,
@@ -339,7 +328,9 @@ impl Store {
     }
 }
 
-/// Marks files as shared within a transaction or outside one.
+/// Marks files of `conversation` as shared with its members, within the
+/// transaction that stores the message or releases the letter carrying
+/// them. A file keeps the time it was first shared.
 pub(crate) async fn share<C: sea_orm::ConnectionTrait>(
     connection: &C,
     conversation: ConversationId,

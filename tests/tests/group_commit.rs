@@ -17,6 +17,7 @@ fn message(conversation: ConversationId, sender: UserId, id: MessageId) -> NewMe
         key_epoch: 0,
         ciphertext: vec![7; 40],
         sent_at: Utc::now(),
+        attachments: Vec::new(),
     }
 }
 

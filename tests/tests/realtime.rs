@@ -242,6 +242,19 @@ async fn removed_member_stops_receiving_at_once() -> anyhow::Result<()> {
         .get(&format!("/api/v1/conversations/{link}/messages"))
         .await?;
     assert_eq!(gone.status(), 404);
+
+    // The agreement no longer lists the removed member as a party.
+    let agreement = priya
+        .get_json(&format!("/api/v1/conversations/{link}/agreement"))
+        .await?;
+    let parties: Vec<&str> = agreement["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|party| party["user_id"].as_str())
+        .collect();
+    assert!(!parties.contains(&jordan_id.as_str()), "{agreement}");
+    assert_eq!(parties.len(), 1, "{agreement}");
     Ok(())
 }
 

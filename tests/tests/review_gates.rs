@@ -301,3 +301,57 @@ async fn reordered_text_is_rejected() -> anyhow::Result<()> {
     assert_eq!(draft["body"], body);
     Ok(())
 }
+
+#[tokio::test]
+async fn rejected_send_shares_no_file() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let writer = app.sign_in("adoptive_parent").await?;
+    let reader = app.sign_in("birth_parent").await?;
+    let link = writer.conversation_id("contact_link").await?;
+    let photo = std::fs::read(test_media::path("photo.jpg")?)?;
+    let mut files = Vec::new();
+    for name in ["first.jpg", "second.jpg"] {
+        let view = upload_settled(&writer, &link, name, &photo).await?;
+        assert_eq!(view["status"], "ready", "{view}");
+        files.push(view["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut writer_socket = writer.socket().await?;
+    let mut reader_socket = reader.socket().await?;
+    let send = |id: &str, body: &str, file: &str| {
+        json!({
+            "type": "send", "conversation_id": link, "message_id": id,
+            "body": body, "attachments": [file]
+        })
+    };
+
+    // A message id the other family used already: rejected, nothing shared.
+    let taken = uuid::Uuid::now_v7().to_string();
+    reader_socket.send_with_id(&link, &taken, "Hello").await?;
+    writer_socket.send(send(&taken, "", &files[0])).await?;
+    let reply = writer_socket
+        .expect_where(|f| f["ref"] == taken.as_str(), "the error")
+        .await?;
+    assert_eq!(reply["type"], "error", "{reply}");
+
+    // A resend of a stored message with a file added: acknowledged as the
+    // first, which carried no file, so nothing is shared.
+    let resent = uuid::Uuid::now_v7().to_string();
+    writer_socket.send_with_id(&link, &resent, "plain").await?;
+    writer_socket
+        .send(send(&resent, "plain", &files[1]))
+        .await?;
+    let reply = writer_socket
+        .expect_where(|f| f["message_id"] == resent.as_str(), "the ack")
+        .await?;
+    assert_eq!(reply["type"], "ack", "{reply}");
+
+    for file in &files {
+        for path in [
+            format!("/api/v1/uploads/{file}"),
+            format!("/api/v1/files/{file}/renditions/thumbnail"),
+        ] {
+            assert_eq!(reader.get(&path).await?.status(), 404, "{path}");
+        }
+    }
+    Ok(())
+}
