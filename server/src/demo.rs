@@ -198,6 +198,7 @@ pub async fn seed(
         DemoReview {
             level: ReviewLevel::EveryItem,
             live_messages: true,
+            media: "document,image,audio,video",
         },
         [
             (created[3].1.user_id, PartyRelationship::AdoptiveParent),
@@ -232,6 +233,7 @@ pub async fn seed(
         DemoReview {
             level: ReviewLevel::FirstExchange,
             live_messages: false,
+            media: "document,image",
         },
         [
             (created[5].1.user_id, PartyRelationship::AdoptiveParent),
@@ -262,11 +264,15 @@ pub async fn seed(
     Ok(path)
 }
 
-/// How closely a demo link is reviewed: the first link's families may
-/// also message each other live, the second's exchange letters only.
+/// How closely a demo link is reviewed and what its families send: the
+/// first link's families may also message each other live and send any
+/// kind of file, the second's exchange letters with documents and
+/// pictures only.
 struct DemoReview {
     level: ReviewLevel,
     live_messages: bool,
+    /// The file categories each side may send, as stored.
+    media: &'static str,
 }
 
 /// Gives a demo contact link its agreement: a letter each way a year, and
@@ -307,8 +313,8 @@ async fn set_demo_agreement(
             on_request: false,
             live_messages: review.live_messages,
             exchanges: serde_json::to_string(&exchanges)?,
-            adoptive_media: "document,image".to_owned(),
-            birth_media: "document,image".to_owned(),
+            adoptive_media: review.media.to_owned(),
+            birth_media: review.media.to_owned(),
             terms_epoch: 0,
             terms_ciphertext,
             parties: vec![

@@ -355,3 +355,21 @@ async fn rejected_send_shares_no_file() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn upload_follows_the_sides_media() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let relative = app.sign_in("second_birth_relative").await?;
+    let link = relative.conversation_id("contact_link").await?;
+
+    // The second link's agreement lets each side send documents and
+    // pictures only, although the conversation accepts every category.
+    let video = std::fs::read(test_media::path("no-audio.mp4")?)?;
+    let view = upload_settled(&relative, &link, "clip.mp4", &video).await?;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert_eq!(view["failure"], "media.not_allowed", "{view}");
+    let photo = std::fs::read(test_media::path("photo.jpg")?)?;
+    let view = upload_settled(&relative, &link, "photo.jpg", &photo).await?;
+    assert_eq!(view["status"], "ready", "{view}");
+    Ok(())
+}

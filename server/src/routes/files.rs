@@ -20,10 +20,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
 use kinlink_actors::keyring::Keyring;
-use kinlink_core::ConversationId;
 use kinlink_core::crypto::segments::{Layout, SEGMENT_LEN, SegmentWriter};
 use kinlink_core::crypto::{SecretKey, aead, bindings};
 use kinlink_core::permissions::Action;
+use kinlink_core::{ConversationId, UserId};
 use kinlink_media::MediaError;
 use kinlink_media::blob::{BlobStore, SealedReader};
 use kinlink_media::container::video_dimensions;
@@ -40,6 +40,7 @@ use tracing::{info, instrument, warn};
 use super::conversations::authorise;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
+use crate::letterbox::media_of;
 use crate::processing;
 use crate::state::AppState;
 
@@ -517,7 +518,7 @@ async fn complete(
     let layout = Layout {
         plaintext_len: size as u64,
     };
-    let accepted = state.store.conversation(conversation).await?.accepted_media;
+    let accepted = accepted_for_uploader(state, id, conversation).await?;
     let checking_key = key.clone();
     let checked = web::block(move || {
         check(
@@ -553,6 +554,40 @@ async fn complete(
         }
     }
     Ok(())
+}
+
+/// Returns the file categories an upload may be: those the conversation
+/// accepts and, in a contact link, those the agreement lets the
+/// uploader's side send, so live messages carry nothing a letter could
+/// not.
+async fn accepted_for_uploader(
+    state: &AppState,
+    id: uuid::Uuid,
+    conversation: ConversationId,
+) -> Result<String, ApiError> {
+    let accepted = state.store.conversation(conversation).await?.accepted_media;
+    let uploader = state
+        .store
+        .file(id)
+        .await?
+        .map(|row| UserId(row.uploader_id));
+    let agreement = state.store.agreement(conversation).await?;
+    let side = agreement
+        .as_ref()
+        .zip(uploader)
+        .and_then(|(agreement, uploader)| agreement.side_of(uploader));
+    let (Some(agreement), Some(side)) = (&agreement, side) else {
+        return Ok(accepted);
+    };
+    let allowed: Vec<&str> = media_of(agreement, side)
+        .into_iter()
+        .map(Category::as_str)
+        .collect();
+    Ok(accepted
+        .split(',')
+        .filter(|name| allowed.contains(name))
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 /// Moves a checked file to `processing` and queues its job. A file whose
