@@ -9,8 +9,13 @@ use serde::Serialize;
 /// An HTTP-facing failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("invalid JSON body: {0}")]
-    InvalidJson(String),
+    /// A body or query string that does not fit the endpoint, with the
+    /// top-level field at fault when there is one.
+    #[error("invalid JSON body: {message}")]
+    InvalidJson {
+        message: String,
+        field: Option<String>,
+    },
     #[error("{0}")]
     InvalidField(#[from] kinlink_core::values::InvalidValue),
     #[error("state-changing request from another origin")]
@@ -79,7 +84,7 @@ impl ApiError {
     /// Returns the stable code the browser's catalogue is keyed by.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidJson(_) => "request.invalid_json",
+            ApiError::InvalidJson { .. } => "request.invalid_json",
             ApiError::InvalidField(_) => "request.invalid_field",
             ApiError::OriginRejected => "request.origin_rejected",
             ApiError::AuthRequired => "auth.required",
@@ -127,7 +132,7 @@ impl From<kinlink_core::crypto::CryptoError> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::InvalidJson(_) | ApiError::InvalidField(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidJson { .. } | ApiError::InvalidField(_) => StatusCode::BAD_REQUEST,
             ApiError::OriginRejected
             | ApiError::Forbidden
             | ApiError::AccountPending
@@ -162,6 +167,7 @@ impl ResponseError for ApiError {
         };
         let field = match self {
             ApiError::InvalidField(invalid) => Some(invalid.field),
+            ApiError::InvalidJson { field, .. } => field.as_deref(),
             _ => None,
         };
         let mut response = HttpResponse::build(status);

@@ -1,10 +1,10 @@
 // Files in letters and the practitioner's case notes, in the demo contact
-// link, whose agreement lets both families attach documents and photos.
-// The birth parent attaches a photo to a letter, sees that a person will
-// look at it and submits. The practitioner sees the photo and its finding
-// in review and releases it, and the released letter appears on the
-// adoptive parent's open page without a reload. A sound recording, which
-// the agreement does not allow, is rejected and removed. The practitioner
+// links. The birth parent attaches a photo to a letter, sees that a person
+// will look at it and submits. The practitioner sees the photo and its
+// finding in review and releases it, and the released letter appears on
+// the adoptive parent's open page without a reload. In the second link,
+// whose agreement lets each family send documents and photos only, a
+// sound recording is refused and removed. The practitioner
 // keeps case notes that the birth parent's page never shows. The media
 // are made with the ffmpeg tool when the tests start.
 
@@ -187,7 +187,8 @@ describe('files in letters and case notes', () => {
   });
 
   e2eTest(env, 'file the agreement forbids is rejected', async () => {
-    const birth = await openSignedIn(env, 'birth_parent');
+    // The demo's second link lets each family send documents and photos.
+    const birth = await openSignedIn(env, 'second_birth_relative');
     const soundName = path.basename(media.sound);
     const photoName = path.basename(media.photo);
     await startLetter(birth.page, 'Dear both,\nA song and a photo for you.');
@@ -199,16 +200,16 @@ describe('files in letters and case notes', () => {
     });
     await filesRegion(birth.page).getByText(hint, { exact: true }).waitFor();
 
-    // A sound recording uploads into the link, but the letter cannot take it.
+    // A sound recording is refused once its bytes show what it is.
     await attachToLetter(birth.page, [media.sound]);
-    const alertText = text('letter.files.rejected_alert', { names: soundName });
-    await filesRegion(birth.page).getByRole('alert').getByText(alertText).waitFor();
     const sound = filesRegion(birth.page).locator('.draft').filter({ hasText: soundName });
-    assert.equal(
-      await sound.locator('.draft__state').innerText(),
-      text('letter.files.rejected'),
-      'state of the sound recording',
-    );
+    await eventually(async () => {
+      assert.equal(
+        await sound.locator('.draft__state').innerText(),
+        text('error.media.not_allowed'),
+        'state of the sound recording',
+      );
+    });
     await waitForSaved(birth.page);
     await expectNoViolations(birth.page, 'letter editor with a rejected file');
 

@@ -153,6 +153,22 @@ impl Socket {
             .await
     }
 
+    /// Waits until the server has handled every frame sent before, such as
+    /// a subscription, which takes effect only once the membership check
+    /// is done. The session handles frames in order, so the error answering
+    /// a read receipt for a conversation nobody is in comes after them.
+    pub async fn sync(&mut self) -> anyhow::Result<()> {
+        let nowhere = uuid::Uuid::nil();
+        self.send(serde_json::json!({ "type": "read", "conversation_id": nowhere, "up_to": 1 }))
+            .await?;
+        self.expect_where(
+            |frame| frame["type"] == "error" && frame["code"] == "resource.not_found",
+            "the answer to a read receipt for no conversation",
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Sends a message and waits for its acknowledgement; returns its seq.
     pub async fn say(&mut self, conversation: &str, body: &str) -> anyhow::Result<i64> {
         let id = uuid::Uuid::now_v7().to_string();

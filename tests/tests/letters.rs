@@ -210,6 +210,7 @@ async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     // reader's open page hears that the link's letters changed.
     let mut reader_socket = reader.socket().await?;
     reader_socket.subscribe(&link, 0).await?;
+    reader_socket.sync().await?;
     let released = json_of(
         practitioner
             .post(&format!("{path}/decision"), &json!({"decision": "release"}))
@@ -500,6 +501,19 @@ async fn agreement_rejects_bad_fields_and_non_supervisors() -> anyhow::Result<()
     let mut bad = good.clone();
     bad["protected_terms"][1]["text"] = json!("carter");
     cases.push((bad, "protected_terms"));
+    // Values of the wrong type, and unknown fields, are named too.
+    let mut bad = good.clone();
+    bad["read_receipts"] = json!(null);
+    cases.push((bad, "read_receipts"));
+    let mut bad = good.clone();
+    bad["live_messages"] = json!("yes");
+    cases.push((bad, "live_messages"));
+    let mut bad = good.clone();
+    bad["colour"] = json!("red");
+    cases.push((bad, "colour"));
+    let mut bad = good.clone();
+    bad["parties"][0]["side"] = json!(7);
+    cases.push((bad, "parties"));
     for (body, field) in cases {
         let error = json_of(practitioner.put(&path, &body).await?, 400).await?;
         assert_eq!(error["field"], field, "{body}");

@@ -63,6 +63,7 @@ async fn live_messages_follow_agreement() -> anyhow::Result<()> {
 
     let mut family = relative.socket().await?;
     family.subscribe(&link, 0).await?;
+    family.sync().await?;
     let rejected = send_reply(&mut family, &link, "Where do you live now?").await?;
     assert_eq!(rejected["type"], "error", "{rejected}");
     assert_eq!(rejected["code"], "link.letters_only", "{rejected}");
@@ -128,6 +129,7 @@ async fn letter_file_hidden_until_release() -> anyhow::Result<()> {
     let link = writer.conversation_id("contact_link").await?;
     let mut reader_socket = reader.socket().await?;
     reader_socket.subscribe(&link, 0).await?;
+    reader_socket.sync().await?;
 
     let photo = std::fs::read(test_media::path("photo.jpg")?)?;
     let view = upload_settled(&writer, &link, "garden.jpg", &photo).await?;

@@ -20,6 +20,7 @@ use kinlink_store::letterbox::{Agreement, AgreementRecord, StatusChange};
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::letterbox::{self, Link, invalid, media_of};
@@ -382,7 +383,7 @@ pub async fn put(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<AgreementBody>,
+    body: JsonBody<AgreementBody>,
 ) -> Result<web::Json<AgreementView>, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;
@@ -472,7 +473,7 @@ pub async fn set_status(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<StatusBody>,
+    body: JsonBody<StatusBody>,
 ) -> Result<web::Json<AgreementView>, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::JsonBody;
 use crate::auth::{self, Credentials, SignedIn, session_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -34,7 +35,7 @@ pub struct UserEnvelope {
 pub async fn sign_in(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<SignInBody>,
+    body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let credentials = Credentials {

@@ -14,6 +14,7 @@ use kinlink_store::entity::case_note;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::letterbox::{self, invalid};
@@ -98,7 +99,7 @@ pub async fn add(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<NoteBody>,
+    body: JsonBody<NoteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;

@@ -14,6 +14,7 @@ use kinlink_media::kind::Category;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -193,7 +194,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<ReadBody>,
+    body: JsonBody<ReadBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     authorise(&state, &user, id, Action::MarkRead).await?;
@@ -225,7 +226,7 @@ pub async fn set_accepted_media(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<AcceptedMediaBody>,
+    body: JsonBody<AcceptedMediaBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let relationships = supervision(&state, &user, id).await?;

@@ -37,6 +37,7 @@ use kinlink_store::files::{FileStatus, NewUpload};
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument, warn};
 
+use super::JsonBody;
 use super::conversations::authorise;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -188,7 +189,7 @@ pub async fn start(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<StartUpload>,
+    body: JsonBody<StartUpload>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation_id: ConversationId = super::parse_id(&path)?;
     authorise(&state, &user, conversation_id, Action::SendMessage).await?;

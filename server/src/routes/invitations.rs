@@ -19,6 +19,7 @@ use kinlink_store::users::AccountStatus;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::accounts::{AccountRequest, prepare_account};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -82,7 +83,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<InviteBody>,
+    body: JsonBody<InviteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;
@@ -222,7 +223,7 @@ async fn find(
 #[instrument(skip_all)]
 pub async fn open(
     state: web::Data<AppState>,
-    body: web::Json<TokenBody>,
+    body: JsonBody<TokenBody>,
 ) -> Result<web::Json<OpenedView>, ApiError> {
     let (invitation, _hash) = find(&state, &body.token, Utc::now()).await?;
     Ok(web::Json(OpenedView {
@@ -247,7 +248,7 @@ pub struct AcceptBody {
 #[instrument(skip_all)]
 pub async fn accept(
     state: web::Data<AppState>,
-    body: web::Json<AcceptBody>,
+    body: JsonBody<AcceptBody>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let (invitation, hash) = find(&state, &body.token, now).await?;

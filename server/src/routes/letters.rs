@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tracing::{error, info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::letterbox::attachments::{AttachmentFinding, check_attachments};
@@ -500,7 +501,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<LetterBody>,
+    body: JsonBody<LetterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
     let link = letterbox::link(&state, &user, id).await?;
@@ -574,7 +575,7 @@ pub async fn save(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<LetterBody>,
+    body: JsonBody<LetterBody>,
 ) -> Result<web::Json<LetterView>, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
     let (link, row, status, viewer) = load(&state, &user, id).await?;
@@ -784,7 +785,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-    body: web::Json<DecisionBody>,
+    body: JsonBody<DecisionBody>,
 ) -> Result<web::Json<LetterView>, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
     let (link, row, status, viewer) = load(&state, &user, id).await?;

@@ -8,6 +8,7 @@ pub mod exchanges;
 pub mod files;
 pub mod health;
 pub mod invitations;
+mod json_body;
 pub mod letters;
 pub mod notifications;
 pub mod sessions;
@@ -15,6 +16,8 @@ pub mod unsubscribe;
 pub mod users;
 pub mod web_client;
 pub mod ws;
+
+pub use json_body::JsonBody;
 
 use actix_web::web;
 
@@ -25,7 +28,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             web::scope("/api/v1")
-                .app_data(json_config())
                 .app_data(query_config())
                 .route("/auth/sign-in", web::post().to(auth::sign_in))
                 .route("/auth/sign-out", web::post().to(auth::sign_out))
@@ -117,17 +119,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .default_service(web::get().to(web_client::index));
 }
 
-fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(256 * 1024)
-        .error_handler(|error, _request| {
-            ApiError::InvalidJson(without_values(&error.to_string())).into()
-        })
-}
-
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _request| {
-        ApiError::InvalidJson(without_values(&error.to_string())).into()
+        ApiError::InvalidJson {
+            message: without_values(&error.to_string()),
+            field: None,
+        }
+        .into()
     })
 }
 

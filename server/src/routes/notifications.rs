@@ -6,6 +6,7 @@ use kinlink_core::notices::Preferences;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -45,7 +46,7 @@ pub async fn get(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRespo
 pub async fn put(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<PreferencesBody>,
+    body: JsonBody<PreferencesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let preferences = Preferences::parse(&body.delivery, body.digest_hour, &body.time_zone)?;
     state

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,7 +58,7 @@ pub struct TokenBody {
 #[instrument(skip_all)]
 pub async fn from_page(
     state: web::Data<AppState>,
-    body: web::Json<TokenBody>,
+    body: JsonBody<TokenBody>,
 ) -> Result<HttpResponse, ApiError> {
     use_link(&state, &body.token).await
 }

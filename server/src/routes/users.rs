@@ -13,6 +13,7 @@ use kinlink_store::users::{AccountStatus, Grant};
 use serde::Deserialize;
 use tracing::{info, instrument};
 
+use super::JsonBody;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -248,7 +249,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<PasswordChange>,
+    body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_new_password(&body.new_password, "new_password")?;
