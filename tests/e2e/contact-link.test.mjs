@@ -40,6 +40,10 @@ describe('contact link between families', () => {
     const title = await adoptive.page.locator('h1').innerText();
     assert.ok(title.startsWith(text('conversations.kind.contact_link')), `heading "${title}"`);
     assert.ok(title.includes(users.birth_parent.display_name), `heading "${title}"`);
+    const supervisor = text('conversations.supervisor_name', {
+      name: users.la_practitioner.display_name,
+    });
+    assert.ok(title.includes(supervisor), `heading "${title}" names the supervisor`);
     const letter = uniqueBody('Emma started swimming lessons this week');
     await sendMessage(adoptive.page, letter);
     await waitForStatus(adoptive.page, letter, 'conversation.status.sent');

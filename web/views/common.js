@@ -35,9 +35,15 @@ export function describeError(error) {
 
 /** Returns the display names of the members other than me, joined as a list. */
 export function otherMemberNames(summary, myUserId) {
+  // The supervising practitioner is marked, so a family can tell who reads
+  // along and whom to ask.
   const names = (summary.members ?? [])
     .filter((member) => member.user_id !== myUserId)
-    .map((member) => member.display_name);
+    .map((member) =>
+      member.role === 'supervisor'
+        ? t('conversations.supervisor_name', { name: member.display_name })
+        : member.display_name,
+    );
   if (names.length === 0) return t('conversations.no_other_members');
   return new Intl.ListFormat(document.documentElement.lang, { type: 'conjunction' }).format(
     names,
