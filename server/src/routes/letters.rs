@@ -625,6 +625,22 @@ pub async fn save(
     Ok(web::Json(view))
 }
 
+/// Opens the letter's current version with the caller's keys.
+async fn current_version(
+    state: &AppState,
+    user: &SignedIn,
+    row: &letter::Model,
+) -> Result<(letter_version::Model, LetterContent), ApiError> {
+    let versions = state.store.letter_versions(row.id).await?;
+    let latest = versions
+        .into_iter()
+        .rfind(|v| v.version == row.version)
+        .ok_or(ApiError::NotFound)?;
+    let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
+    let content = open_version(&mut keyring, state, row, &latest).await?;
+    Ok((latest, content))
+}
+
 /// Records, for the practitioner's timeline, each protected term a
 /// writer's saved text or files matched: once per term and letter, drafts
 /// never submitted included. The writer is shown that a detail is flagged,
@@ -684,13 +700,7 @@ pub async fn submit(
     }
     require_active(&link)?;
     let side = side_of(&user, &link)?;
-    let versions = state.store.letter_versions(id).await?;
-    let latest = versions
-        .iter()
-        .rfind(|v| v.version == row.version)
-        .ok_or(ApiError::NotFound)?;
-    let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
-    let content = open_version(&mut keyring, &state, &row, latest).await?;
+    let (latest, content) = current_version(&state, &user, &row).await?;
     if content.body.trim().is_empty() && content.attachments.is_empty() {
         return Err(invalid(
             "body",
@@ -848,15 +858,7 @@ pub async fn decide(
     };
     // A released letter's files become visible to the other family with it.
     let released_files = if to == LetterStatus::Released {
-        let versions = state.store.letter_versions(id).await?;
-        let latest = versions
-            .iter()
-            .rfind(|v| v.version == row.version)
-            .ok_or(ApiError::NotFound)?;
-        let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
-        open_version(&mut keyring, &state, &row, latest)
-            .await?
-            .attachments
+        current_version(&state, &user, &row).await?.1.attachments
     } else {
         Vec::new()
     };
