@@ -54,10 +54,16 @@ pub enum Event {
         failure: Option<String>,
     },
     /// The letters or the agreement of a contact link changed: a letter was
-    /// submitted, decided or read, or the link was suspended, resumed or
-    /// ended. It names no letter, so members learn nothing they may not
-    /// see; their pages fetch what they may see again.
-    Letters { conversation_id: ConversationId },
+    /// submitted, decided or read, or the link's agreement or status
+    /// changed. It names no letter, so members learn nothing they may not
+    /// see; their pages fetch what they may see again. A change only some
+    /// members can see (a letter still in review) names them in `only`,
+    /// and staff hear it too.
+    Letters {
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<Vec<UserId>>,
+    },
 }
 
 impl Event {
@@ -74,7 +80,9 @@ impl Event {
             | Event::File {
                 conversation_id, ..
             }
-            | Event::Letters { conversation_id } => Some(*conversation_id),
+            | Event::Letters {
+                conversation_id, ..
+            } => Some(*conversation_id),
             Event::SessionsEnded { .. } => None,
         }
     }

@@ -123,9 +123,9 @@ impl Hub {
             | Event::File {
                 conversation_id, ..
             }
-            | Event::Letters { conversation_id } => {
-                followers(&registry, *conversation_id).collect()
-            }
+            | Event::Letters {
+                conversation_id, ..
+            } => followers(&registry, *conversation_id).collect(),
         };
         for connection in targets {
             connection.recipient.do_send(Delivery::Event(event.clone()));

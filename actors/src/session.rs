@@ -932,11 +932,20 @@ impl Handler<Delivery> for SessionActor {
                         self.send_frame(&frame, ctx);
                     }
                 }
-                Event::Letters { conversation_id } => {
+                Event::Letters {
+                    conversation_id,
+                    only,
+                } => {
                     // The link's status may have changed: check it again at
                     // the next send.
                     lock_rights(&self.send_rights).forget(*conversation_id);
-                    if self.delivered.contains_key(conversation_id) {
+                    // A letter in review is its writer's and the staff's
+                    // business: the other family does not hear of it.
+                    let concerned = only.as_ref().is_none_or(|users| {
+                        users.contains(&self.identity.user_id)
+                            || self.identity.roles.iter().any(|role| role.is_worker())
+                    });
+                    if concerned && self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::Letters {
                             conversation_id: *conversation_id,
                         };

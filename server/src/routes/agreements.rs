@@ -452,6 +452,7 @@ pub async fn put(
         .broker
         .publish(kinlink_actors::events::Event::Letters {
             conversation_id: id,
+            only: None,
         })
         .await;
     let link = letterbox::link(&state, &user, id).await?;
@@ -548,6 +549,7 @@ pub async fn set_status(
         .broker
         .publish(kinlink_actors::events::Event::Letters {
             conversation_id: id,
+            only: None,
         })
         .await;
     let link = letterbox::link(&state, &user, id).await?;

@@ -433,11 +433,16 @@ async fn notify(state: &AppState, users: &[UserId], template: Template) {
     }
 }
 
-/// Tells the link's open pages that its letters changed, naming none.
-async fn announce(state: &AppState, conversation_id: ConversationId) {
+/// Tells the link's open pages that its letters changed, naming none:
+/// every member's when `only` is `None`, else those users' and the
+/// staff's.
+async fn announce(state: &AppState, conversation_id: ConversationId, only: Option<Vec<UserId>>) {
     state
         .broker
-        .publish(kinlink_actors::events::Event::Letters { conversation_id })
+        .publish(kinlink_actors::events::Event::Letters {
+            conversation_id,
+            only,
+        })
         .await;
 }
 
@@ -764,7 +769,8 @@ pub async fn submit(
     )
     .await?;
     info!(letter = %id, status = to.as_str(), "letter submitted");
-    announce(&state, link.id()).await;
+    // A letter waiting for review is the writer's and the staff's to hear of.
+    announce(&state, link.id(), review.then(|| vec![user.user_id])).await;
     if review {
         let members = state.store.members(link.id()).await?;
         notify(&state, &supervisors(&members), Template::LetterToReview).await;
@@ -881,7 +887,10 @@ pub async fn decide(
     )
     .await?;
     info!(letter = %id, decision = kind, "letter decided");
-    announce(&state, link.id()).await;
+    // Only a release reaches the other family; a return or a hold stays
+    // between the writer and the staff.
+    let only = (to != LetterStatus::Released).then(|| vec![UserId(row.writer_id)]);
+    announce(&state, link.id(), only).await;
     notify(&state, &[UserId(row.writer_id)], Template::LetterDecided).await;
     if to == LetterStatus::Released
         && let Some(side) = link
@@ -935,7 +944,7 @@ pub async fn read(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
-    let (_link, row, _status, viewer) = load(&state, &user, id).await?;
+    let (link, row, _status, viewer) = load(&state, &user, id).await?;
     if viewer != Viewer::Reader {
         return Err(ApiError::Forbidden);
     }
@@ -955,7 +964,16 @@ pub async fn read(
         .await?;
     if first {
         info!(letter = %id, "letter read");
-        announce(&state, ConversationId(row.conversation_id)).await;
+        // The writer hears of the read only when the agreement shows them
+        // read receipts.
+        let receipts_to_writer = link.agreement.as_ref().is_some_and(|agreement| {
+            ReadReceipts::parse(&agreement.row.read_receipts) == Some(ReadReceipts::Everyone)
+        });
+        let mut only = vec![user.user_id];
+        if receipts_to_writer {
+            only.push(UserId(row.writer_id));
+        }
+        announce(&state, ConversationId(row.conversation_id), Some(only)).await;
     }
     Ok(HttpResponse::NoContent().finish())
 }
