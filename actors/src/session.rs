@@ -536,7 +536,7 @@ impl SessionActor {
                     } else {
                         None
                     };
-                    let family = !roles.iter().any(|role| role.is_worker());
+                    let family = !permissions::is_staff(&roles);
                     match letterbox::live_message_gate(contact_link, terms, family) {
                         Ok(()) => {}
                         Err(LiveRejection::Closed) => return Ok(Sent::LinkClosed),
@@ -920,7 +920,7 @@ impl Handler<Delivery> for SessionActor {
                     // is its uploader's and the staff's to follow.
                     let visible = *shared
                         || *uploader_id == self.identity.user_id
-                        || self.identity.roles.iter().any(|role| role.is_worker());
+                        || permissions::is_staff(&self.identity.roles);
                     if visible && self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::File {
                             conversation_id: *conversation_id,
@@ -943,7 +943,7 @@ impl Handler<Delivery> for SessionActor {
                     // business: the other family does not hear of it.
                     let concerned = only.as_ref().is_none_or(|users| {
                         users.contains(&self.identity.user_id)
-                            || self.identity.roles.iter().any(|role| role.is_worker())
+                            || permissions::is_staff(&self.identity.roles)
                     });
                     if concerned && self.delivered.contains_key(conversation_id) {
                         let frame = ServerFrame::Letters {

@@ -68,6 +68,13 @@ impl Role {
     }
 }
 
+/// Returns whether any of `roles` belongs to an organisation's staff, who
+/// see every file of a conversation they are in and may message in a
+/// contact link whatever its agreement says about live messages.
+pub fn is_staff(roles: &[Role]) -> bool {
+    roles.iter().any(|role| role.is_worker())
+}
+
 /// Something a person asks to do.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Action {

@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::segments::{Layout, SEGMENT_LEN, SegmentWriter};
 use kinlink_core::crypto::{SecretKey, aead, bindings};
-use kinlink_core::permissions::Action;
+use kinlink_core::permissions::{self, Action};
 use kinlink_core::{ConversationId, UserId};
 use kinlink_media::MediaError;
 use kinlink_media::blob::{BlobStore, SealedReader};
@@ -273,7 +273,7 @@ async fn visible_file(
 ) -> Result<file::Model, ApiError> {
     let row = state.store.file(id).await?.ok_or(ApiError::NotFound)?;
     authorise(state, user, ConversationId(row.conversation_id), action).await?;
-    let staff = user.roles.iter().any(|role| role.is_worker());
+    let staff = permissions::is_staff(&user.roles);
     if row.uploader_id != user.user_id.0 && row.shared_at.is_none() && !staff {
         return Err(ApiError::NotFound);
     }

@@ -223,6 +223,12 @@ async fn view(
         .store
         .letter_events(ConversationId(row.conversation_id), Some(row.id))
         .await?;
+    // A term already on the timeline is not sealed and stored again on
+    // every save.
+    flagged_terms.retain(|term| {
+        let id = flag_event_id(row.id, term);
+        !events.iter().any(|event| event.id == id)
+    });
     let reason = match (
         viewer,
         events
