@@ -264,10 +264,9 @@ pub async fn seed(
     Ok(path)
 }
 
-/// How closely a demo link is reviewed and what its families send: the
-/// first link's families may also message each other live and send any
-/// kind of file, the second's exchange letters with documents and
-/// pictures only.
+/// The review settings of a demo link. The first link's families may also
+/// message each other live and send any kind of file. The second's
+/// exchange letters with documents and pictures only.
 struct DemoReview {
     level: ReviewLevel,
     live_messages: bool,

@@ -33,8 +33,8 @@ pub struct AppState {
     pub processing: Arc<crate::processing::Processing>,
     /// Uploads receiving bytes on this node right now.
     pub active_uploads: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
-    /// Where the identifying-details check found something in attached
-    /// files, so a letter saved as one types does not check them again.
+    /// The cache of identifying-details findings in attached files, so a
+    /// letter saved as one types does not check them again.
     pub check_cache: Arc<crate::letterbox::check_cache::CheckCache>,
 }
 

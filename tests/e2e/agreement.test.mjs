@@ -5,7 +5,7 @@
 // group and changes nothing. Suspending the link shows the birth parent
 // the suspension and its reason and takes away "Write a letter"; making it
 // active again gives it back. With live messages turned off, the birth
-// parent's message box closes with a notice that says to write a letter,
+// parent's message box closes with a notice to write a letter instead,
 // and turned on again it opens without a reload. The review page lists an
 // exchange that falls
 // due, or says that none is due. Ending the link asks for confirmation and

@@ -1,7 +1,7 @@
 // Files in letters and the practitioner's case notes, in the demo contact
-// links. The birth parent attaches a photo to a letter, sees that a person
-// will look at it and submits. The practitioner sees the photo and its
-// finding in review and releases it, and the released letter appears on
+// links. The birth parent attaches a photo to a letter, is told that a
+// person will look at it and submits. The practitioner reviews the photo
+// and its finding and releases it, and the released letter appears on
 // the adoptive parent's open page without a reload. In the second link,
 // whose agreement lets each family send documents and photos only, a
 // sound recording is refused and removed. The practitioner

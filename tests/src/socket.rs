@@ -156,7 +156,7 @@ impl Socket {
     /// Waits until the server has handled every frame sent before, such as
     /// a subscription, which takes effect only once the membership check
     /// is done. The session handles frames in order, so the error answering
-    /// a read receipt for a conversation nobody is in comes after them.
+    /// a read receipt for a conversation that does not exist comes after them.
     pub async fn sync(&mut self) -> anyhow::Result<()> {
         let nowhere = uuid::Uuid::nil();
         self.send(serde_json::json!({ "type": "read", "conversation_id": nowhere, "up_to": 1 }))

@@ -27,7 +27,7 @@ async fn send_reply(socket: &mut Socket, link: &str, body: &str) -> anyhow::Resu
 }
 
 /// Sets the link's `live_messages` and waits until `socket`, subscribed to
-/// the link, has heard that the agreement changed.
+/// the link, has received the frame saying the agreement changed.
 async fn set_live_messages(
     practitioner: &kinlink_tests::Client,
     socket: &mut Socket,
@@ -178,14 +178,14 @@ async fn letter_file_hidden_until_release() -> anyhow::Result<()> {
         )
         .await?;
     // Nor did it hear that a letter went into review.
-    let heard = tokio::time::timeout(
+    let unexpected = tokio::time::timeout(
         Duration::from_millis(500),
         reader_socket.expect_any_of(&["file", "letters"]),
     )
     .await;
     assert!(
-        !matches!(heard, Ok(Ok(_))),
-        "the other family received {heard:?}"
+        !matches!(unexpected, Ok(Ok(_))),
+        "the other family received {unexpected:?}"
     );
 
     // Released, the file reaches the other family with the letter.
@@ -329,11 +329,11 @@ async fn rejected_send_shares_no_file() -> anyhow::Result<()> {
     };
 
     // A message id the other family used already: rejected, nothing shared.
-    let taken = uuid::Uuid::now_v7().to_string();
-    reader_socket.send_with_id(&link, &taken, "Hello").await?;
-    writer_socket.send(send(&taken, "", &files[0])).await?;
+    let used_id = uuid::Uuid::now_v7().to_string();
+    reader_socket.send_with_id(&link, &used_id, "Hello").await?;
+    writer_socket.send(send(&used_id, "", &files[0])).await?;
     let reply = writer_socket
-        .expect_where(|f| f["ref"] == taken.as_str(), "the error")
+        .expect_where(|f| f["ref"] == used_id.as_str(), "the error")
         .await?;
     assert_eq!(reply["type"], "error", "{reply}");
 

@@ -119,11 +119,12 @@ pub(crate) fn within_name(text: &str, left: &Word, right: &Word) -> bool {
     joined(text, left, right) || matches!(gap, "-" | "'" | "\u{2019}" | ". ")
 }
 
-/// Checks whether the gap between two words splits one word into pieces:
-/// one hyphen, underscore, dot, apostrophe, slash, asterisk, middle dot or
-/// tilde ("Car-ter", "Car'ter", "Car*ter") or, between two single letters,
-/// also a space, a tab or a dot and a space ("C a r", "C. A. R."). Whether
-/// the pieces spell anything is for the caller to check.
+/// Checks whether the gap between two words splits one word into pieces.
+/// The gap is one hyphen, underscore, dot, apostrophe, slash, asterisk,
+/// middle dot or tilde ("Car-ter", "Car'ter", "Car*ter"). Between two
+/// single letters it may also be a space, a tab or a dot and a space ("C a
+/// r", "C. A. R."). Whether the pieces spell anything is for the caller to
+/// check.
 pub(crate) fn splits_word(text: &str, left: &Word, right: &Word) -> bool {
     let gap = &text[left.end..right.start];
     let letters = left.folded.chars().count() == 1 && right.folded.chars().count() == 1;

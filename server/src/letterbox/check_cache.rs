@@ -4,9 +4,9 @@
 //! again. A PDF's text can be a mebibyte, so without the cache the check
 //! would run on the same text again and again.
 //!
-//! Only positions, rules and term indexes are kept, never text or terms:
-//! a hit still decrypts the file's text, with the key of the member who
-//! asks, to cut the excerpts. The set of terms is named by a SHA-256 hash
+//! Only positions, rules and term indexes are kept, never text or terms.
+//! A hit still decrypts the file's text, with the key of the requesting
+//! member, to cut the excerpts. The set of terms is named by a SHA-256 hash
 //! salted with a key made at start, so the cache holds no digest of the
 //! terms that could be matched against guesses elsewhere.
 
