@@ -28,6 +28,9 @@ pub enum Template {
     ExchangeOverdue,
     /// An invitation to join a contact link, with a link to accept it.
     Invitation,
+    /// An invitation to work in an organisation on KinLink, with a link
+    /// to accept it.
+    WorkerInvitation,
     /// News about KinLink, for users who opted in to marketing email.
     News,
     /// The daily digest: several things wait.
@@ -51,6 +54,7 @@ impl Template {
             Template::ExchangeDue => "exchange_due",
             Template::ExchangeOverdue => "exchange_overdue",
             Template::Invitation => "invitation",
+            Template::WorkerInvitation => "worker_invitation",
             Template::News => "news",
             Template::Digest => "digest",
         }
@@ -66,6 +70,7 @@ impl Template {
             "exchange_due" => Some(Template::ExchangeDue),
             "exchange_overdue" => Some(Template::ExchangeOverdue),
             "invitation" => Some(Template::Invitation),
+            "worker_invitation" => Some(Template::WorkerInvitation),
             "news" => Some(Template::News),
             "digest" => Some(Template::Digest),
             _ => None,
@@ -82,6 +87,7 @@ impl Template {
             Template::ExchangeDue => "A letter exchange is due in KinLink",
             Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
             Template::Invitation => "You are invited to KinLink",
+            Template::WorkerInvitation => "You are invited to work in KinLink",
             Template::News => "News from KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
@@ -99,6 +105,15 @@ impl Template {
                  ignore it.\r\n"
             );
         }
+        if self == Template::WorkerInvitation {
+            return format!(
+                "Hello,\r\n\r\nA manager of your organisation has invited you to work in \
+                 KinLink.\r\n\r\nOpen this link to choose a password, set up an \
+                 authenticator app and accept. It works once, for seven days:\r\n{link}\r\n\r\n\
+                 This email contains no details on purpose. If you did not expect it, you can \
+                 ignore it.\r\n"
+            );
+        }
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
@@ -108,7 +123,7 @@ impl Template {
             Template::ExchangeOverdue => {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
-            Template::Invitation => "",
+            Template::Invitation | Template::WorkerInvitation => "",
             Template::News => "There is news about KinLink for you to read.",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
@@ -357,6 +372,7 @@ mod tests {
             Template::ExchangeDue,
             Template::ExchangeOverdue,
             Template::Invitation,
+            Template::WorkerInvitation,
             Template::News,
             Template::Digest,
         ] {

@@ -92,6 +92,8 @@ pub enum Action {
     SetAcceptedMedia,
     /// See and revoke one's own sessions.
     ManageOwnSessions,
+    /// Invite a worker into one's organisation and list its workers.
+    InviteWorker,
     /// Confirm a pending worker of one's organisation.
     ApproveWorker,
     /// Confirm a pending family member one invited.
@@ -174,6 +176,7 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, SetAcceptedMedia, ConversationSupervisor),
     (Manager, SetAcceptedMedia, OwningOrganisationStaff),
     // Confirming people.
+    (Manager, InviteWorker, OwningOrganisationStaff),
     (Manager, ApproveWorker, OwningOrganisationStaff),
     (Practitioner, ConfirmFamilyMember, Inviter),
     (Manager, ConfirmFamilyMember, Inviter),
@@ -284,6 +287,22 @@ mod tests {
         assert!(check(&[AdoptiveFamilyMember], SetAcceptedMedia, &every).is_err());
         assert!(check(&[BirthFamilyMember], SetAcceptedMedia, &every).is_err());
         assert!(check(&[Practitioner], SetAcceptedMedia, &every).is_ok());
+    }
+
+    #[test]
+    fn only_managers_invite_and_approve_workers() {
+        for action in [InviteWorker, ApproveWorker] {
+            assert!(permits(Manager, action, OwningOrganisationStaff));
+            for role in [
+                Practitioner,
+                PlatformAdmin,
+                AdoptiveFamilyMember,
+                CommunityMember,
+            ] {
+                assert!(!permits(role, action, OwningOrganisationStaff), "{role:?}");
+            }
+            assert!(!permits(Manager, action, ConversationSupervisor));
+        }
     }
 
     #[test]

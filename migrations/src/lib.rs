@@ -22,6 +22,7 @@ mod m20261205_000012_reminders;
 mod m20261205_000013_invitations;
 mod m20261205_000014_marketing;
 mod m20261205_000015_review_gates;
+mod m20261205_000016_worker_invitations;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_invitations::Migration),
             Box::new(m20261205_000014_marketing::Migration),
             Box::new(m20261205_000015_review_gates::Migration),
+            Box::new(m20261205_000016_worker_invitations::Migration),
         ]
     }
 }

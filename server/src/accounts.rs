@@ -33,6 +33,9 @@ pub struct AccountRequest<'a> {
     pub invited_by: Option<UserId>,
     /// Whether the person chose marketing email; never on by default.
     pub marketing_opt_in: bool,
+    /// A second-factor secret the person has set up already; a worker
+    /// without one gets a fresh secret.
+    pub totp_secret: Option<[u8; totp::SECRET_LEN]>,
 }
 
 /// Creates an account with its key pair, sealed under the password and
@@ -91,10 +94,10 @@ pub async fn prepare_account(
         &bindings::recovery_escrow_info(user_id),
     )?;
 
-    let totp_secret = if request.role.is_worker() {
-        Some(totp::new_secret()?)
-    } else {
-        None
+    let totp_secret = match (request.role.is_worker(), request.totp_secret) {
+        (true, Some(secret)) => Some(secret),
+        (true, None) => Some(totp::new_secret()?),
+        (false, _) => None,
     };
     let totp_sealed_secret = match &totp_secret {
         Some(secret) => Some(aead::seal(

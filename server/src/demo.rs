@@ -140,6 +140,7 @@ pub async fn seed(
                 role,
                 invited_by: None,
                 marketing_opt_in: false,
+                totp_secret: None,
             },
         )
         .await

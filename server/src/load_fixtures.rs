@@ -61,6 +61,7 @@ pub async fn seed(
                 role: Role::AdoptiveFamilyMember,
                 invited_by: None,
                 marketing_opt_in: false,
+                totp_secret: None,
             },
         )
         .await

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod users;
+pub mod worker_invitations;
 
 pub use connect::{Backend, Store};
 pub use error::StoreError;

@@ -15,7 +15,7 @@ use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tracing::{info, warn};
 
-use crate::entity::{email_outbox, invitation, user};
+use crate::entity::{email_outbox, invitation, user, worker_invitation};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
 
@@ -231,8 +231,8 @@ impl Store {
         }))
     }
 
-    /// Completes the claim of an invitation email: it goes to the
-    /// invitation's address with a fresh link token, whose hash replaces
+    /// Completes the claim of an invitation email, for a contact link or
+    /// for a worker: it goes to the invitation's address with a fresh link token, whose hash replaces
     /// the one before, so only the latest email's link works. An
     /// invitation that was accepted or has expired is not sent.
     async fn claim_invitation_email(
@@ -243,29 +243,51 @@ impl Store {
         unknown_outcomes: i32,
         now: DateTime<Utc>,
     ) -> Result<Option<ClaimedEmail>, StoreError> {
-        let invitation = invitation::Entity::find_by_id(invitation_id)
+        let token = Token::generate().map_err(|_random| StoreError::Corrupt {
+            what: "random source",
+        })?;
+        let hash = token.hash().to_vec();
+        let contact = invitation::Entity::find_by_id(invitation_id)
             .one(&self.db)
             .await?;
-        let Some(invitation) = invitation.filter(|i| i.accepted_at.is_none() && i.expires_at > now)
-        else {
+        let open = if let Some(found) = contact {
+            let open = found.accepted_at.is_none() && found.expires_at > now;
+            if open {
+                invitation::Entity::update_many()
+                    .col_expr(invitation::Column::TokenHash, Expr::value(hash))
+                    .filter(invitation::Column::Id.eq(invitation_id))
+                    .exec(&self.db)
+                    .await?;
+            }
+            open.then_some(found.email)
+        } else {
+            let worker = worker_invitation::Entity::find_by_id(invitation_id)
+                .one(&self.db)
+                .await?
+                .filter(|found| found.accepted_at.is_none() && found.expires_at > now);
+            if let Some(found) = &worker {
+                // A second-factor secret offered under the old token can no
+                // longer be opened; the new link offers a new one.
+                worker_invitation::Entity::update_many()
+                    .col_expr(worker_invitation::Column::TokenHash, Expr::value(hash))
+                    .col_expr(
+                        worker_invitation::Column::EnrolmentSealedSecret,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .filter(worker_invitation::Column::Id.eq(found.id))
+                    .exec(&self.db)
+                    .await?;
+            }
+            worker.map(|found| found.email)
+        };
+        let Some(address) = open else {
             info!(email_id = %row.id, "invitation email dropped: the invitation is used or expired");
             let closed = Attempted::Finished(EmailState::Failed, Some("invitation_closed"));
             return self.close_claimed(row, unknown_outcomes, closed, now).await;
         };
-        let token = Token::generate().map_err(|_random| StoreError::Corrupt {
-            what: "random source",
-        })?;
-        invitation::Entity::update_many()
-            .col_expr(
-                invitation::Column::TokenHash,
-                Expr::value(token.hash().to_vec()),
-            )
-            .filter(invitation::Column::Id.eq(invitation_id))
-            .exec(&self.db)
-            .await?;
         Ok(Some(ClaimedEmail {
             id: row.id,
-            address: invitation.email,
+            address,
             template,
             link_path: format!("invitation#{}", token.to_text().as_str()),
             attempts: u32::try_from(row.attempts).unwrap_or(0),

@@ -253,6 +253,29 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces all of a user's recovery codes, used or not, with new ones,
+    /// in one transaction.
+    pub async fn replace_recovery_codes(
+        &self,
+        id: UserId,
+        hashes: Vec<[u8; 32]>,
+    ) -> Result<(), StoreError> {
+        let transaction = self.begin_write().await?;
+        recovery_code::Entity::delete_many()
+            .filter(recovery_code::Column::UserId.eq(id.0))
+            .exec(&*transaction)
+            .await?;
+        let rows = hashes.into_iter().map(|hash| recovery_code::ActiveModel {
+            user_id: Set(id.0),
+            code_hash: Set(hash.to_vec()),
+            used_at: Set(None),
+        });
+        recovery_code::Entity::insert_many(rows)
+            .exec_without_returning(&*transaction)
+            .await?;
+        Ok(transaction.commit().await?)
+    }
+
     /// Spends a recovery code; returns false when it is unknown or used.
     pub async fn spend_recovery_code(
         &self,

@@ -107,6 +107,19 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
         (200, json!("Robin (grandparent)"))
     );
 
+    assert_eq!(opened["kind"], "contact_link");
+    // A family member's account has no second factor, so no key is offered.
+    let (status, no_key) = code(
+        anonymous
+            .post("/api/v1/invitations/enrol", &json!({"token": token}))
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, no_key["code"].clone()),
+        (409, json!("resource.conflict"))
+    );
+
     let (status, short) = code(
         anonymous
             .post(

@@ -26,6 +26,14 @@ pub fn totp_secret(user: UserId) -> AssociatedData {
     data
 }
 
+/// Binds the second-factor secret offered with a worker invitation,
+/// sealed under a key derived from the invitation's link token.
+pub fn enrolment_secret(invitation: uuid::Uuid) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink enrolment secret v1");
+    data.push(invitation.as_bytes());
+    data
+}
+
 /// Binds a file's key to the file and to the conversation key (of one
 /// epoch) that seals it.
 pub fn file_key(file: uuid::Uuid, conversation: ConversationId, epoch: i32) -> AssociatedData {

@@ -41,9 +41,19 @@ impl Token {
 
     /// Derives the key that seals the user's private key for this session.
     pub fn session_key(&self) -> Result<SecretKey, CryptoError> {
-        let hkdf = Hkdf::<Sha256>::new(Some(b"kinlink session v1"), &self.0);
+        self.derive(b"kinlink session v1", b"session key")
+    }
+
+    /// Derives the key that seals the second-factor secret offered with a
+    /// worker invitation, until the invited person accepts it.
+    pub fn enrolment_key(&self) -> Result<SecretKey, CryptoError> {
+        self.derive(b"kinlink enrolment v1", b"enrolment key")
+    }
+
+    fn derive(&self, salt: &[u8], info: &[u8]) -> Result<SecretKey, CryptoError> {
+        let hkdf = Hkdf::<Sha256>::new(Some(salt), &self.0);
         let mut key = Zeroizing::new([0u8; 32]);
-        hkdf.expand(b"session key", key.as_mut())
+        hkdf.expand(info, key.as_mut())
             .map_err(|_length| CryptoError::Random)?;
         Ok(SecretKey::from_bytes(*key))
     }
@@ -70,6 +80,10 @@ mod tests {
     fn hash_and_session_key_differ_from_token() {
         let token = Token::generate().unwrap();
         assert_ne!(&token.hash(), token.session_key().unwrap().expose());
+        assert_ne!(
+            token.session_key().unwrap().expose(),
+            token.enrolment_key().unwrap().expose()
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Invitations into a contact link. The supervising practitioner invites a
+//! Invitations into a contact link, and the shared steps of worker
+//! invitations (see `workers`). The supervising practitioner invites a
 //! family member by email; the email's link (its token after `#`, so it
 //! never reaches a server or proxy log) opens the web page, which sends
 //! the token in the body of a `POST`. Accepting creates an account that is
@@ -8,16 +9,19 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use kinlink_core::crypto::token::Token;
+use kinlink_core::crypto::{aead, bindings, totp};
 use kinlink_core::letterbox::{LinkStatus, PartyRelationship, Side};
 use kinlink_core::permissions::{Action, Role};
 use kinlink_core::values::{DisplayName, EmailAddress};
 use kinlink_core::{ConversationId, OrganisationId, UserId};
 use kinlink_store::audit::AuditRecord;
-use kinlink_store::entity::invitation;
+use kinlink_store::entity::{invitation, worker_invitation};
 use kinlink_store::invitations::InvitationProblem;
 use kinlink_store::users::AccountStatus;
+use kinlink_store::worker_invitations::AcceptedWorker;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
+use zeroize::Zeroizing;
 
 use super::JsonBody;
 use crate::accounts::{AccountRequest, prepare_account};
@@ -132,7 +136,12 @@ pub async fn create(
                 .to_owned(),
         ));
     }
-    if state.store.open_invitation_for(email.as_str(), now).await? {
+    if state.store.open_invitation_for(email.as_str(), now).await?
+        || state
+            .store
+            .open_worker_invitation_for(email.as_str(), now)
+            .await?
+    {
         return Err(ApiError::Conflict(
             "an invitation to this email is waiting already".to_owned(),
         ));
@@ -197,10 +206,10 @@ pub struct TokenBody {
     token: String,
 }
 
-#[derive(Serialize)]
-pub struct OpenedView {
-    display_name: String,
-    expires_at: DateTime<Utc>,
+/// An open invitation found by its link token.
+enum Found {
+    ContactLink(invitation::Model),
+    Worker(worker_invitation::Model),
 }
 
 /// Finds the invitation a link token opens, or says why it cannot be used.
@@ -208,15 +217,32 @@ async fn find(
     state: &AppState,
     text: &str,
     now: DateTime<Utc>,
-) -> Result<(invitation::Model, [u8; 32]), ApiError> {
+) -> Result<(Found, Token), ApiError> {
     let token = Token::parse(text).ok_or(ApiError::Invitation(InvitationProblem::Unknown))?;
     let hash = token.hash();
+    if let Some(worker) = state.store.worker_invitation_by_token(&hash, now).await? {
+        return Ok((Found::Worker(worker.map_err(ApiError::Invitation)?), token));
+    }
     let invitation = state
         .store
         .invitation_by_token(&hash, now)
         .await?
         .map_err(ApiError::Invitation)?;
-    Ok((invitation, hash))
+    Ok((Found::ContactLink(invitation), token))
+}
+
+#[derive(Serialize)]
+pub struct OpenedView {
+    display_name: String,
+    expires_at: DateTime<Utc>,
+    /// `contact_link` or `worker`: a worker sets up a second factor too.
+    kind: &'static str,
+    /// The organisation a worker is invited into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organisation_name: Option<String>,
+    /// The role a worker is invited to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
 }
 
 /// Tells the page whom an invitation link is for, without using it.
@@ -225,10 +251,73 @@ pub async fn open(
     state: web::Data<AppState>,
     body: JsonBody<TokenBody>,
 ) -> Result<web::Json<OpenedView>, ApiError> {
-    let (invitation, _hash) = find(&state, &body.token, Utc::now()).await?;
-    Ok(web::Json(OpenedView {
-        display_name: invitation.display_name,
-        expires_at: invitation.expires_at,
+    let (found, _token) = find(&state, &body.token, Utc::now()).await?;
+    Ok(web::Json(match found {
+        Found::ContactLink(invitation) => OpenedView {
+            display_name: invitation.display_name,
+            expires_at: invitation.expires_at,
+            kind: "contact_link",
+            organisation_name: None,
+            role: None,
+        },
+        Found::Worker(invitation) => {
+            let organisation = state
+                .store
+                .organisation(OrganisationId(invitation.organisation_id))
+                .await?;
+            OpenedView {
+                display_name: invitation.display_name,
+                expires_at: invitation.expires_at,
+                kind: "worker",
+                organisation_name: Some(organisation.name),
+                role: Some(invitation.role),
+            }
+        }
+    }))
+}
+
+#[derive(Serialize)]
+pub struct EnrolmentView {
+    /// The authenticator key in base32, as authenticator apps take it.
+    secret: String,
+    /// The name to give the key in the app.
+    account_name: String,
+    issuer: &'static str,
+}
+
+/// Offers a worker invitation's second-factor key. Each call offers a new
+/// key and the previous one stops working, so a page reloaded half way
+/// starts the set-up again.
+#[instrument(skip_all)]
+pub async fn enrol(
+    state: web::Data<AppState>,
+    body: JsonBody<TokenBody>,
+) -> Result<web::Json<EnrolmentView>, ApiError> {
+    let now = Utc::now();
+    let (found, token) = find(&state, &body.token, now).await?;
+    let Found::Worker(invitation) = found else {
+        return Err(ApiError::Conflict(
+            "this invitation needs no authenticator: accept it with a password only".to_owned(),
+        ));
+    };
+    let secret = Zeroizing::new(totp::new_secret()?);
+    let sealed = aead::seal(
+        &token.enrolment_key()?,
+        secret.as_slice(),
+        bindings::enrolment_secret(invitation.id).as_bytes(),
+    )?;
+    if !state
+        .store
+        .offer_enrolment(invitation.id, &token.hash(), sealed, now)
+        .await?
+    {
+        return Err(ApiError::Invitation(InvitationProblem::Used));
+    }
+    info!(invitation = %invitation.id, "second-factor key offered");
+    Ok(web::Json(EnrolmentView {
+        secret: totp::secret_base32(secret.as_slice()),
+        account_name: invitation.email,
+        issuer: "KinLink",
     }))
 }
 
@@ -241,6 +330,9 @@ pub struct AcceptBody {
     /// they tick it.
     #[serde(default)]
     marketing: bool,
+    /// The authenticator's current code; a worker invitation needs it.
+    #[serde(default)]
+    totp_code: Option<String>,
 }
 
 /// Uses an invitation link: creates the invited person's account, pending
@@ -251,7 +343,14 @@ pub async fn accept(
     body: JsonBody<AcceptBody>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
-    let (invitation, hash) = find(&state, &body.token, now).await?;
+    let (found, token) = find(&state, &body.token, now).await?;
+    let invitation = match found {
+        Found::ContactLink(invitation) => invitation,
+        Found::Worker(invitation) => {
+            return accept_worker(&state, &body, invitation, token, now).await;
+        }
+    };
+    let hash = token.hash();
     let side = Side::parse(&invitation.side).ok_or(ApiError::Internal(anyhow::anyhow!(
         "stored invitation side is invalid"
     )))?;
@@ -275,6 +374,7 @@ pub async fn accept(
             role,
             invited_by: Some(UserId(invitation.invited_by)),
             marketing_opt_in: body.marketing,
+            totp_secret: None,
         },
     )
     .await?;
@@ -312,5 +412,109 @@ pub async fn accept(
     Ok(HttpResponse::Created().json(serde_json::json!({
         "user_id": secrets.user_id,
         "status": "pending",
+    })))
+}
+
+/// Accepts a worker invitation once the authenticator's code matches the
+/// key the page was offered: creates the pending account with that key
+/// and hands out its recovery codes, once.
+async fn accept_worker(
+    state: &AppState,
+    body: &AcceptBody,
+    invitation: worker_invitation::Model,
+    token: Token,
+    now: DateTime<Utc>,
+) -> Result<HttpResponse, ApiError> {
+    let code = body.totp_code.as_deref().ok_or_else(|| {
+        invalid(
+            "totp_code",
+            "a worker invitation needs the authenticator's code",
+        )
+    })?;
+    let sealed = invitation
+        .enrolment_sealed_secret
+        .as_deref()
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "set up the authenticator first: the page asks for its key before accepting"
+                    .to_owned(),
+            )
+        })?;
+    let opened = aead::open(
+        &token.enrolment_key()?,
+        sealed,
+        bindings::enrolment_secret(invitation.id).as_bytes(),
+    )?;
+    let secret: [u8; totp::SECRET_LEN] = opened.as_slice().try_into().map_err(|_length| {
+        ApiError::Internal(anyhow::anyhow!("stored enrolment key has the wrong length"))
+    })?;
+    let step = totp::matching_step(&secret, code, now.timestamp().max(0) as u64).ok_or_else(|| {
+        invalid(
+            "totp_code",
+            "the code does not match the authenticator key: check the key was typed whole and the device's clock is right",
+        )
+    })?;
+    let role = Role::parse(&invitation.role).ok_or(ApiError::Internal(anyhow::anyhow!(
+        "stored worker invitation role is invalid"
+    )))?;
+    let organisation = OrganisationId(invitation.organisation_id);
+    let (user, secrets) = prepare_account(
+        &state.recovery_public_key,
+        AccountRequest {
+            email: &invitation.email,
+            display_name: &invitation.display_name,
+            password: &body.password,
+            status: AccountStatus::Pending,
+            organisation,
+            role,
+            invited_by: Some(UserId(invitation.invited_by)),
+            marketing_opt_in: body.marketing,
+            totp_secret: Some(secret),
+        },
+    )
+    .await?;
+    let accepted = AcceptedWorker {
+        user,
+        role,
+        recovery_code_hashes: secrets
+            .recovery_codes
+            .iter()
+            .map(|code| totp::recovery_code_hash(code))
+            .collect(),
+        totp_step: i64::try_from(step).unwrap_or(i64::MAX),
+    };
+    let taken = match state
+        .store
+        .accept_worker_invitation(&invitation, &token.hash(), accepted, now)
+        .await
+    {
+        Ok(taken) => taken,
+        Err(error) if error.is_unique_violation() => {
+            return Err(ApiError::Conflict(
+                "an account with this email exists already".to_owned(),
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if !taken {
+        return Err(ApiError::Invitation(InvitationProblem::Used));
+    }
+    state
+        .store
+        .audit(AuditRecord {
+            actor_id: Some(secrets.user_id),
+            organisation_id: Some(organisation),
+            action: "worker_invitation.accepted",
+            subject_kind: "user",
+            subject_id: Some(secrets.user_id.0),
+            detail: serde_json::json!({ "invitation": invitation.id }),
+            at: now,
+        })
+        .await?;
+    info!(invitation = %invitation.id, user = %secrets.user_id, "worker invitation accepted");
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "user_id": secrets.user_id,
+        "status": "pending",
+        "recovery_codes": secrets.recovery_codes,
     })))
 }

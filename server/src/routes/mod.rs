@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod unsubscribe;
 pub mod users;
 pub mod web_client;
+pub mod workers;
 pub mod ws;
 
 pub use json_body::JsonBody;
@@ -85,6 +86,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/unsubscribe/{token}",
                     web::post().to(unsubscribe::one_click),
                 )
+                .route("/invitations/enrol", web::post().to(invitations::enrol))
                 .route("/invitations/accept", web::post().to(invitations::accept))
                 .route("/letters/{id}", web::get().to(letters::get))
                 .route("/letters/{id}", web::put().to(letters::save))
@@ -105,8 +107,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::get().to(files::rendition),
                 )
                 .route("/me/password", web::post().to(users::change_password))
+                .route(
+                    "/me/recovery-codes",
+                    web::post().to(users::replace_recovery_codes),
+                )
                 .route("/me/notifications", web::get().to(notifications::get))
                 .route("/me/notifications", web::put().to(notifications::put))
+                .route("/organisations/{id}/workers", web::get().to(workers::list))
+                .route(
+                    "/organisations/{id}/invitations",
+                    web::post().to(workers::invite),
+                )
                 .route("/users/{id}/confirm", web::post().to(users::confirm))
                 .route("/users/{id}/disable", web::post().to(users::disable))
                 .route("/ws", web::get().to(ws::connect)),

@@ -1,10 +1,11 @@
-//! Confirming, disabling and re-keying accounts.
+//! Confirming, disabling and re-keying accounts, and replacing one's
+//! recovery codes.
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use kinlink_actors::events::Event;
 use kinlink_core::crypto::keys::{PublicKey, open_sealed, seal_to};
-use kinlink_core::crypto::{SecretKey, aead, bindings, password};
+use kinlink_core::crypto::{SecretKey, aead, bindings, password, totp};
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::values::check_new_password;
 use kinlink_core::{OrganisationId, UserId};
@@ -235,6 +236,39 @@ pub async fn disable(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Checks the signed-in user's current password and returns the keys it
+/// derives. Wrong passwords count against the account like failed
+/// sign-ins, so a stolen session cannot be used to guess the password.
+async fn verify_current_password(
+    state: &AppState,
+    account: &kinlink_store::entity::user::Model,
+    current_password: String,
+) -> Result<password::DerivedPasswordKeys, ApiError> {
+    let subject = crate::auth::account_subject(&account.email);
+    let window = chrono::Duration::minutes(state.config.session.failure_window_minutes);
+    state
+        .store
+        .record_sign_in_failure(&subject, Utc::now(), window)
+        .await?;
+    if state
+        .store
+        .sign_in_failures(&subject, Utc::now(), window)
+        .await?
+        > state.config.session.max_failures
+    {
+        return Err(ApiError::Throttled {
+            retry_after_seconds: window.num_seconds(),
+        });
+    }
+    let old = crate::auth::derive_password(state, current_password, account.password_salt.clone())
+        .await?;
+    if !password::verifier_matches(&old.verifier, &account.auth_hash) {
+        return Err(ApiError::InvalidCredentials);
+    }
+    state.store.clear_sign_in_failures(&subject).await?;
+    Ok(old)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
@@ -254,32 +288,7 @@ pub async fn change_password(
     let body = body.into_inner();
     check_new_password(&body.new_password, "new_password")?;
     let account = state.store.user(user.user_id).await?;
-
-    // Wrong current passwords count against the account like failed
-    // sign-ins, so a stolen session cannot be used to guess the password.
-    let subject = crate::auth::account_subject(&account.email);
-    let window = chrono::Duration::minutes(state.config.session.failure_window_minutes);
-    state
-        .store
-        .record_sign_in_failure(&subject, Utc::now(), window)
-        .await?;
-    if state
-        .store
-        .sign_in_failures(&subject, Utc::now(), window)
-        .await?
-        > state.config.session.max_failures
-    {
-        return Err(ApiError::Throttled {
-            retry_after_seconds: window.num_seconds(),
-        });
-    }
-    let old =
-        crate::auth::derive_password(&state, body.current_password, account.password_salt.clone())
-            .await?;
-    if !password::verifier_matches(&old.verifier, &account.auth_hash) {
-        return Err(ApiError::InvalidCredentials);
-    }
-    state.store.clear_sign_in_failures(&subject).await?;
+    let old = verify_current_password(&state, &account, body.current_password).await?;
     let totp_secret = match &account.totp_sealed_secret {
         Some(sealed) => Some(zeroize::Zeroizing::new(aead::open(
             &old.key_encryption_key,
@@ -325,4 +334,76 @@ pub async fn change_password(
         ))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryCodesRequest {
+    password: String,
+    totp_code: String,
+}
+
+/// Replaces my recovery codes with a new set, shown once: every code of
+/// the old set stops working. Needs my password and a current
+/// authenticator code.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn replace_recovery_codes(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: JsonBody<RecoveryCodesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let account = state.store.user(user.user_id).await?;
+    let Some(sealed) = account.totp_sealed_secret.clone() else {
+        return Err(ApiError::Conflict(
+            "this account has no second factor, so it has no recovery codes".to_owned(),
+        ));
+    };
+    let keys = verify_current_password(&state, &account, body.password).await?;
+    let secret = zeroize::Zeroizing::new(aead::open(
+        &keys.key_encryption_key,
+        &sealed,
+        bindings::totp_secret(user.user_id).as_bytes(),
+    )?);
+    let now = Utc::now();
+    let passed = match totp::matching_step(&secret, &body.totp_code, now.timestamp().max(0) as u64)
+    {
+        Some(step) => {
+            state
+                .store
+                .use_totp_step(user.user_id, i64::try_from(step).unwrap_or(i64::MAX))
+                .await?
+        }
+        None => false,
+    };
+    if !passed {
+        // A wrong code counts like a failed sign-in, so a stolen session
+        // and password cannot be used to guess codes.
+        let window = chrono::Duration::minutes(state.config.session.failure_window_minutes);
+        state
+            .store
+            .record_sign_in_failure(&crate::auth::account_subject(&account.email), now, window)
+            .await?;
+        return Err(ApiError::SecondFactorInvalid);
+    }
+    let codes = totp::new_recovery_codes()?;
+    let hashes = codes
+        .iter()
+        .map(|code| totp::recovery_code_hash(code))
+        .collect();
+    state
+        .store
+        .replace_recovery_codes(user.user_id, hashes)
+        .await?;
+    state
+        .store
+        .audit(audit(
+            &user,
+            user.organisation_id,
+            "user.recovery_codes_replaced",
+            user.user_id,
+        ))
+        .await?;
+    info!("recovery codes replaced");
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "recovery_codes": codes })))
 }

@@ -28,3 +28,4 @@ pub mod session;
 pub mod sign_in_failure;
 pub mod unsubscribe_link;
 pub mod user;
+pub mod worker_invitation;

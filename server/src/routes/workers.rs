@@ -1,0 +1,218 @@
+//! An organisation's workers: a manager invites a practitioner or another
+//! manager by email, sees who is waiting for approval, and approves them
+//! through the accounts' confirm route.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use kinlink_core::permissions::{self, Action, Relationship, Role};
+use kinlink_core::values::{DisplayName, EmailAddress};
+use kinlink_core::{OrganisationId, UserId};
+use kinlink_store::audit::AuditRecord;
+use kinlink_store::entity::worker_invitation;
+use serde::{Deserialize, Serialize};
+use tracing::{info, instrument};
+
+use super::JsonBody;
+use super::invitations::INVITATION_DAYS;
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::letterbox::invalid;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteWorkerBody {
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+#[derive(Serialize)]
+pub struct WorkerInvitationView {
+    id: uuid::Uuid,
+    email: String,
+    display_name: String,
+    role: String,
+    status: &'static str,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    user_id: Option<UserId>,
+}
+
+fn view(row: worker_invitation::Model, now: DateTime<Utc>) -> WorkerInvitationView {
+    let status = if row.accepted_at.is_some() {
+        "accepted"
+    } else if row.expires_at <= now {
+        "expired"
+    } else {
+        "waiting"
+    };
+    WorkerInvitationView {
+        id: row.id,
+        status,
+        email: row.email,
+        display_name: row.display_name,
+        role: row.role,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        user_id: row.user_id.map(UserId),
+    }
+}
+
+#[derive(Serialize)]
+pub struct WorkerView {
+    user_id: UserId,
+    display_name: String,
+    email: String,
+    role: Role,
+    status: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub struct WorkersView {
+    workers: Vec<WorkerView>,
+    invitations: Vec<WorkerInvitationView>,
+}
+
+/// Checks that the actor may invite and approve workers of the
+/// organisation in the path: only the roles they hold in that organisation
+/// count.
+async fn require_manager(
+    state: &AppState,
+    actor: &SignedIn,
+    path: &str,
+) -> Result<OrganisationId, ApiError> {
+    let organisation: OrganisationId = super::parse_id(path)?;
+    let roles: Vec<Role> = state
+        .store
+        .grants(actor.user_id)
+        .await?
+        .into_iter()
+        .filter(|grant| grant.organisation_id == organisation)
+        .map(|grant| grant.role)
+        .collect();
+    if roles.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    permissions::check(
+        &roles,
+        Action::InviteWorker,
+        &[Relationship::OwningOrganisationStaff],
+    )
+    .map_err(|_denied| ApiError::Forbidden)?;
+    Ok(organisation)
+}
+
+/// Parses the role a worker is invited to.
+fn worker_role(text: &str) -> Result<Role, ApiError> {
+    match Role::parse(text) {
+        Some(role @ (Role::Practitioner | Role::Manager)) => Ok(role),
+        _ => Err(invalid(
+            "role",
+            format!("unknown role {text:?}: expected practitioner or manager"),
+        )),
+    }
+}
+
+/// Invites a worker into the organisation by email.
+#[instrument(skip_all, fields(user = %actor.user_id))]
+pub async fn invite(
+    state: web::Data<AppState>,
+    actor: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<InviteWorkerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let organisation = require_manager(&state, &actor, &path).await?;
+    let email = EmailAddress::parse(&body.email)?;
+    let display_name = DisplayName::parse(&body.display_name)?;
+    let role = worker_role(&body.role)?;
+    let now = Utc::now();
+    if state
+        .store
+        .find_user_by_email(email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "an account with this email exists already; an invitation creates a new account"
+                .to_owned(),
+        ));
+    }
+    if state
+        .store
+        .open_worker_invitation_for(email.as_str(), now)
+        .await?
+        || state.store.open_invitation_for(email.as_str(), now).await?
+    {
+        return Err(ApiError::Conflict(
+            "an invitation to this email is waiting already".to_owned(),
+        ));
+    }
+    let row = worker_invitation::Model {
+        id: uuid::Uuid::now_v7(),
+        organisation_id: organisation.0,
+        invited_by: actor.user_id.0,
+        email: email.as_str().to_owned(),
+        display_name: display_name.as_str().to_owned(),
+        role: role.as_str().to_owned(),
+        token_hash: None,
+        enrolment_sealed_secret: None,
+        created_at: now,
+        expires_at: now + Duration::days(INVITATION_DAYS),
+        accepted_at: None,
+        user_id: None,
+    };
+    state.store.create_worker_invitation(row.clone()).await?;
+    state
+        .store
+        .audit(AuditRecord {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(organisation),
+            action: "worker_invitation.created",
+            subject_kind: "organisation",
+            subject_id: Some(organisation.0),
+            detail: serde_json::json!({ "invitation": row.id, "role": role.as_str() }),
+            at: now,
+        })
+        .await?;
+    info!(%organisation, invitation = %row.id, "worker invitation created");
+    Ok(HttpResponse::Created().json(view(row, now)))
+}
+
+/// Lists the organisation's workers, pending ones included, and its worker
+/// invitations.
+#[instrument(skip_all, fields(user = %actor.user_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: SignedIn,
+    path: web::Path<String>,
+) -> Result<web::Json<WorkersView>, ApiError> {
+    let organisation = require_manager(&state, &actor, &path).await?;
+    let now = Utc::now();
+    let workers = state
+        .store
+        .workers_of(organisation)
+        .await?
+        .into_iter()
+        .map(|worker| WorkerView {
+            user_id: worker.user_id,
+            display_name: worker.display_name,
+            email: worker.email,
+            role: worker.role,
+            status: worker.status,
+            created_at: worker.created_at,
+        })
+        .collect();
+    let invitations = state
+        .store
+        .worker_invitations_of(organisation)
+        .await?
+        .into_iter()
+        .map(|row| view(row, now))
+        .collect();
+    Ok(web::Json(WorkersView {
+        workers,
+        invitations,
+    }))
+}
