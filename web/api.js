@@ -303,17 +303,34 @@ export function createInvitation(conversationId, invitation) {
   );
 }
 
-/** Returns `{ display_name, expires_at }` of the invitation a link token opens, unused. */
+/**
+ * Returns `{ display_name, expires_at, kind }` of the invitation a link
+ * token opens, unused. `kind` is `contact_link` or `worker`, and a worker
+ * invitation also has `organisation_name` and `role`.
+ */
 export function openInvitation(token) {
   return request('POST', '/invitations/open', { token });
 }
 
 /**
+ * Offers a new authenticator key for a worker invitation and returns
+ * `{ secret, account_name, issuer }`, the secret in base32. The key offered
+ * before stops working.
+ */
+export function enrolInvitation(token) {
+  return request('POST', '/invitations/enrol', { token });
+}
+
+/**
  * Uses an invitation link: creates the invited person's pending account
  * with `password` and their choice of news email (`marketing`, a boolean).
+ * A worker invitation needs `totpCode`, the authenticator's current code,
+ * and the response then contains the account's `recovery_codes`.
  */
-export function acceptInvitation(token, password, marketing) {
-  return request('POST', '/invitations/accept', { token, password, marketing });
+export function acceptInvitation(token, password, marketing, totpCode = null) {
+  const body = { token, password, marketing };
+  if (totpCode !== null) body.totp_code = totpCode;
+  return request('POST', '/invitations/accept', body);
 }
 
 /** Turns news email off with the token of an unsubscribe link; no session needed. */
@@ -324,4 +341,27 @@ export function unsubscribe(token) {
 /** Confirms a pending account, such as a relative who accepted my invitation. */
 export function confirmUser(userId) {
   return request('POST', `/users/${encodeURIComponent(userId)}/confirm`);
+}
+
+/** Disables an account and ends all its sessions. */
+export function disableUser(userId) {
+  return request('POST', `/users/${encodeURIComponent(userId)}/disable`);
+}
+
+/** Returns `{ workers, invitations }` of an organisation, for its managers. */
+export function fetchWorkers(organisationId) {
+  return request('GET', `/organisations/${encodeURIComponent(organisationId)}/workers`);
+}
+
+/**
+ * Invites a worker into an organisation by email and returns the
+ * invitation. `invitation` is `{ email, display_name, role }`, the role
+ * `practitioner` or `manager`.
+ */
+export function inviteWorker(organisationId, invitation) {
+  return request(
+    'POST',
+    `/organisations/${encodeURIComponent(organisationId)}/invitations`,
+    invitation,
+  );
 }

@@ -2,7 +2,7 @@
 // and routes `location.hash` to a view. Routes:
 //   #/sign-in, #/conversations, #/conversations/<id>,
 //   #/conversations/<id>/timeline, #/conversations/<id>/agreement,
-//   #/letters/<id>, #/review-queue, #/notifications, #/sessions
+//   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions
 // Two pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
 // (an invitation) and /unsubscribe#TOKEN (the end of a news email).
@@ -26,6 +26,7 @@ import * as sessionsView from './views/sessions.js';
 import * as signInView from './views/sign-in.js';
 import * as timelineView from './views/timeline.js';
 import * as unsubscribeView from './views/unsubscribe.js';
+import * as workersView from './views/workers.js';
 
 const HOME_ROUTE = '#/conversations';
 const SIGN_IN_ROUTE = '#/sign-in';
@@ -38,6 +39,8 @@ const TOKEN_PAGES = new Map([
 
 /** Roles whose holders may supervise contact links, and so review letters. */
 const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
+/** The role whose holders invite, approve and disable their organisation's workers. */
+const MANAGER_ROLE = 'manager';
 
 const ROUTES = [
   { pattern: /^#\/sign-in$/, view: signInView, public: true },
@@ -59,6 +62,7 @@ const ROUTES = [
   },
   { pattern: new RegExp(`^#/letters/${UUID}$`), view: letterView, nav: '#/conversations' },
   { pattern: /^#\/review-queue$/, view: reviewQueueView, nav: '#/review-queue' },
+  { pattern: /^#\/workers$/, view: workersView, nav: '#/workers' },
   { pattern: /^#\/notifications$/, view: notificationsView, nav: '#/notifications' },
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
 ];
@@ -67,6 +71,7 @@ const elements = {
   main: document.getElementById('main'),
   nav: document.getElementById('site-nav'),
   reviewQueueItem: document.getElementById('nav-review-queue'),
+  workersItem: document.getElementById('nav-workers'),
   userArea: document.getElementById('user-area'),
   userName: document.getElementById('user-name'),
   signOutButton: document.getElementById('sign-out-button'),
@@ -179,6 +184,7 @@ function updateNavigation(activeHash) {
     : '';
   const reviews = signedIn && (user.roles ?? []).some((role) => REVIEWER_ROLES.has(role));
   elements.reviewQueueItem.hidden = !reviews;
+  elements.workersItem.hidden = !(signedIn && (user.roles ?? []).includes(MANAGER_ROLE));
   const links = [...elements.nav.querySelectorAll('a'), ...elements.userArea.querySelectorAll('a')];
   for (const link of links) {
     if (link.getAttribute('href') === activeHash) link.setAttribute('aria-current', 'page');

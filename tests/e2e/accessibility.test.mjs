@@ -97,6 +97,18 @@ describe('accessibility', () => {
 
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
+
+    e2eTest(env, `Workers page passes axe at ${size} width`, async () => {
+      const record = await openPage(env, `la_manager (${size})`, { viewport });
+      const { page } = record;
+      await signIn(env, record, env.server.users.la_manager);
+      await page.getByRole('link', { name: text('nav.workers'), exact: true }).click();
+      await heading(page, 'workers.title').waitFor();
+      await page.locator('.worker-list > li').first().waitFor();
+      await expectNoViolations(page, `workers (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'workers');
+      assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
+    });
   }
 
   e2eTest(env, 'keyboard alone signs in and sends', async () => {
