@@ -3,7 +3,8 @@
 //! also cleans the name kept as metadata, builds the `Content-Disposition`
 //! of a download, and stores files encrypted in sealed segments that open
 //! one at a time. A media job also reads the text of PDFs for the
-//! letterbox's identifying-details check.
+//! letterbox's identifying-details check. Its SFU forwards the media of
+//! live calls.
 
 pub mod blob;
 pub mod container;
@@ -13,6 +14,7 @@ pub mod header;
 pub mod kind;
 pub mod pool;
 pub mod probe;
+pub mod sfu;
 pub mod text;
 pub mod transcode;
 pub mod worker;
