@@ -64,6 +64,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         only: Option<Vec<UserId>>,
     },
+    /// A live call of the conversation changed: someone joined, was
+    /// admitted, paused, muted or removed, left, or the call ended.
+    Call {
+        conversation_id: ConversationId,
+        call: crate::calls::CallView,
+    },
 }
 
 impl Event {
@@ -81,6 +87,9 @@ impl Event {
                 conversation_id, ..
             }
             | Event::Letters {
+                conversation_id, ..
+            }
+            | Event::Call {
                 conversation_id, ..
             } => Some(*conversation_id),
             Event::SessionsEnded { .. } => None,

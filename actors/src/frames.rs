@@ -28,10 +28,71 @@ pub enum ClientFrame {
         conversation_id: ConversationId,
         up_to: i64,
     },
+    /// Start a live call in a conversation (staff), or join the one live.
+    CallStart { conversation_id: ConversationId },
+    /// Join a live call; family members wait in its lobby.
+    CallJoin { call_id: uuid::Uuid },
+    /// Leave a call.
+    CallLeave { call_id: uuid::Uuid },
+    /// End a call for everyone (its host).
+    CallEnd { call_id: uuid::Uuid },
+    /// Offer my camera and microphone to the SFU; `sdp` is a complete
+    /// offer, with its candidates.
+    CallPublish { call_id: uuid::Uuid, sdp: String },
+    /// Offer to receive one participant's media.
+    CallView {
+        call_id: uuid::Uuid,
+        publisher_id: UserId,
+        sdp: String,
+    },
+    /// Admit a participant from the lobby, or resume a paused one (host).
+    CallAdmit {
+        call_id: uuid::Uuid,
+        user_id: UserId,
+    },
+    /// Send a participant back to the lobby: paused (host).
+    CallPause {
+        call_id: uuid::Uuid,
+        user_id: UserId,
+    },
+    /// Mute or unmute a participant's microphone or camera (host).
+    CallMute {
+        call_id: uuid::Uuid,
+        user_id: UserId,
+        kind: CallMediaKind,
+        muted: bool,
+    },
+    /// Remove a participant from the call (host).
+    CallRemove {
+        call_id: uuid::Uuid,
+        user_id: UserId,
+    },
+}
+
+/// The media a mute frame names.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallMediaKind {
+    Audio,
+    Video,
 }
 
 /// The frame types a client may send.
-pub const CLIENT_FRAME_TYPES: [&str; 3] = ["subscribe", "send", "read"];
+pub const CLIENT_FRAME_TYPES: [&str; 13] = [
+    "subscribe",
+    "send",
+    "read",
+    "call_start",
+    "call_join",
+    "call_leave",
+    "call_end",
+    "call_publish",
+    "call_view",
+    "call_admit",
+    "call_pause",
+    "call_mute",
+    "call_remove",
+];
 
 /// Parses a text frame, with an error message that names the problem.
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, String> {
@@ -91,6 +152,15 @@ pub enum ServerFrame {
     /// The letters or the agreement of a contact link changed; fetch them
     /// again.
     Letters { conversation_id: ConversationId },
+    /// A live call of a followed conversation, as it stands now.
+    Call { call: crate::calls::CallView },
+    /// The SFU's answer to a `call_publish` (`publisher_id` is mine) or a
+    /// `call_view`.
+    CallAnswer {
+        call_id: uuid::Uuid,
+        publisher_id: UserId,
+        sdp: String,
+    },
     /// A frame failed; the connection stays open.
     Error {
         code: &'static str,

@@ -125,6 +125,9 @@ impl Hub {
             }
             | Event::Letters {
                 conversation_id, ..
+            }
+            | Event::Call {
+                conversation_id, ..
             } => followers(&registry, *conversation_id).collect(),
         };
         for connection in targets {

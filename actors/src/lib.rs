@@ -12,6 +12,7 @@
 //!   over Redis pub/sub; [`hub::Hub`] hands them to this node's sessions.
 
 pub mod broker;
+pub mod calls;
 pub mod conversation;
 pub mod events;
 pub mod frames;

@@ -6,7 +6,7 @@
 //! task; a client that stops reading fills the queue and is disconnected,
 //! so its backlog never grows past the bound.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +30,9 @@ use crate::frames::{ClientFrame, ServerFrame, parse_client_frame};
 use crate::hub::{ConnectionId, Delivery};
 use crate::keyring::{Keyring, SharedKeyring};
 use crate::{ActorError, metrics};
+
+#[path = "session_calls.rs"]
+mod calls;
 
 /// How often the server pings the client.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
@@ -65,6 +68,7 @@ pub struct SessionContext {
     pub store: Store,
     pub broker: Arc<Broker>,
     pub conversations: Arc<ConversationRegistry>,
+    pub calls: Arc<crate::calls::CallRegistry>,
     pub queue: QueueLimits,
     pub max_message_bytes: usize,
 }
@@ -150,6 +154,9 @@ pub struct SessionActor {
     /// Conversations being caught up from the store, each with the highest
     /// sequence number that live events announced meanwhile.
     catching_up: HashMap<ConversationId, i64>,
+    /// Live calls this connection joined, to tell when it closes.
+    joined_calls: HashSet<uuid::Uuid>,
+    call_budget: calls::CallBudget,
 }
 
 impl SessionActor {
@@ -190,6 +197,8 @@ impl SessionActor {
             send_order: Arc::default(),
             send_rights: Arc::default(),
             catching_up: HashMap::new(),
+            joined_calls: HashSet::new(),
+            call_budget: calls::CallBudget::default(),
         }
     }
 
@@ -265,6 +274,7 @@ impl SessionActor {
                 conversation_id,
                 up_to,
             } => self.mark_read(conversation_id, up_to, ctx),
+            call => self.handle_call_frame(call, ctx),
         }
     }
 
@@ -860,6 +870,11 @@ impl Actor for SessionActor {
         if let Some(id) = self.connection_id.take() {
             self.shared.broker.hub().unregister(id);
         }
+        self.shared.calls.session_closed(
+            &self.joined_calls,
+            self.identity.user_id,
+            self.identity.session_id,
+        );
         info!(session = %self.identity.session_id, "websocket closed");
     }
 }
@@ -951,6 +966,10 @@ impl Handler<Delivery> for SessionActor {
                         };
                         self.send_frame(&frame, ctx);
                     }
+                }
+                Event::Call { call, .. } => {
+                    let frame = ServerFrame::Call { call: call.clone() };
+                    self.send_frame(&frame, ctx);
                 }
                 Event::SessionsEnded { session_ids } => {
                     if session_ids.contains(&self.identity.session_id) {

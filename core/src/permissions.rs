@@ -113,6 +113,12 @@ pub enum Action {
     ReviewLetter,
     /// Write and read a contact link's case notes, which families never see.
     KeepCaseNotes,
+    /// Start a live call in a conversation, and host it.
+    StartCall,
+    /// Join a conversation's live call (family members wait in its lobby).
+    JoinCall,
+    /// Admit, pause, mute or remove a participant, or end the call.
+    SuperviseCall,
 }
 
 /// How the actor relates to the subject of the request.
@@ -130,6 +136,8 @@ pub enum Relationship {
     Inviter,
     /// The actor is a platform operator; applies to platform-wide subjects.
     Platform,
+    /// The actor started the live call and hosts it.
+    CallHost,
 }
 
 use Action::*;
@@ -198,6 +206,17 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Practitioner, ReviewLetter, ConversationSupervisor),
     (Manager, KeepCaseNotes, ConversationSupervisor),
     (Practitioner, KeepCaseNotes, ConversationSupervisor),
+    // Live calls: staff start and host them; every member may join, and
+    // only the host supervises.
+    (Manager, StartCall, ConversationMember),
+    (Practitioner, StartCall, ConversationMember),
+    (Manager, JoinCall, ConversationMember),
+    (Practitioner, JoinCall, ConversationMember),
+    (Adopter, JoinCall, ConversationMember),
+    (AdoptiveFamilyMember, JoinCall, ConversationMember),
+    (BirthFamilyMember, JoinCall, ConversationMember),
+    (Manager, SuperviseCall, CallHost),
+    (Practitioner, SuperviseCall, CallHost),
 ];
 
 /// A request the grant table does not allow.
@@ -303,6 +322,22 @@ mod tests {
             }
             assert!(!permits(Manager, action, ConversationSupervisor));
         }
+    }
+
+    #[test]
+    fn only_the_host_supervises_a_call() {
+        for role in [Manager, Practitioner] {
+            assert!(permits(role, StartCall, ConversationMember));
+            assert!(permits(role, SuperviseCall, CallHost));
+            assert!(!permits(role, SuperviseCall, ConversationMember));
+            assert!(!permits(role, SuperviseCall, ConversationSupervisor));
+        }
+        for role in [AdoptiveFamilyMember, BirthFamilyMember, Adopter] {
+            assert!(permits(role, JoinCall, ConversationMember));
+            assert!(!permits(role, StartCall, ConversationMember));
+            assert!(!permits(role, SuperviseCall, CallHost));
+        }
+        assert!(!permits(CommunityMember, JoinCall, ConversationMember));
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod m20261205_000013_invitations;
 mod m20261205_000014_marketing;
 mod m20261205_000015_review_gates;
 mod m20261205_000016_worker_invitations;
+mod m20261205_000017_calls;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_marketing::Migration),
             Box::new(m20261205_000015_review_gates::Migration),
             Box::new(m20261205_000016_worker_invitations::Migration),
+            Box::new(m20261205_000017_calls::Migration),
         ]
     }
 }

@@ -31,6 +31,46 @@ pub struct Config {
     pub media: MediaConfig,
     pub keys: KeysConfig,
     pub log: LogConfig,
+    pub calls: CallsConfig,
+}
+
+/// Live calls and the SFU that carries their media.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// The address the SFU's UDP sockets bind.
+    pub bind_address: std::net::IpAddr,
+    /// The address announced to browsers instead, behind a one-to-one NAT;
+    /// empty announces `bind_address`.
+    pub public_address: String,
+    /// The UDP ports the SFU binds, one per media connection.
+    pub port_min: u16,
+    pub port_max: u16,
+    /// TURN (and STUN) URLs handed to browsers.
+    // NOTE: no TURN credentials are handed out yet, so only a TURN server
+    // that needs none (or STUN) works here.
+    pub ice_servers: Vec<String>,
+    /// How long a call may last before it ends by itself.
+    pub max_minutes: u32,
+    /// How long before that end everyone is warned.
+    pub warning_minutes: u32,
+    /// How long a participant whose connection dropped stays in the call.
+    pub rejoin_seconds: u32,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self {
+            bind_address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            public_address: String::new(),
+            port_min: 50_000,
+            port_max: 50_999,
+            ice_servers: Vec::new(),
+            max_minutes: 90,
+            warning_minutes: 5,
+            rejoin_seconds: 30,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -238,6 +278,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             keys: KeysConfig::default(),
             log: LogConfig::default(),
+            calls: CallsConfig::default(),
         }
     }
 }
@@ -392,6 +433,29 @@ impl Config {
         }
         if self.media.job_time_limit_seconds == 0 {
             anyhow::bail!("invalid media.job_time_limit_seconds 0: expected at least 1");
+        }
+        let calls = &self.calls;
+        if calls.port_max < calls.port_min {
+            anyhow::bail!(
+                "invalid calls.port_max {}: below calls.port_min {}",
+                calls.port_max,
+                calls.port_min
+            );
+        }
+        if calls.max_minutes == 0 || calls.warning_minutes >= calls.max_minutes {
+            anyhow::bail!(
+                "invalid calls.warning_minutes {}: must be below calls.max_minutes {}, which must be at least 1",
+                calls.warning_minutes,
+                calls.max_minutes
+            );
+        }
+        if !calls.public_address.is_empty()
+            && calls.public_address.parse::<std::net::IpAddr>().is_err()
+        {
+            anyhow::bail!(
+                "invalid calls.public_address {:?}: expected an IP address",
+                calls.public_address
+            );
         }
         if self.media.max_video_lines < 144 || self.media.max_video_lines % 2 == 1 {
             anyhow::bail!(

@@ -233,7 +233,9 @@ async fn serve(
         .context("opening the media folder")?;
     let (processing, processing_reports) =
         processing::Processing::start(&config).context("starting media processing")?;
+    let calls = start_calls(&config, &store, &broker)?;
     let state = AppState {
+        calls,
         blobs: Arc::new(blobs),
         conversations: ConversationRegistry::new(GroupCommit::start(
             store.clone(),
@@ -283,4 +285,36 @@ async fn serve(
     server.await.context("running the server")?;
     info!("stopped");
     Ok(())
+}
+
+/// Starts the SFU on its own threads and the registry of live calls.
+fn start_calls(
+    config: &Config,
+    store: &kinlink_store::Store,
+    broker: &Arc<kinlink_actors::broker::Broker>,
+) -> anyhow::Result<Arc<kinlink_actors::calls::CallRegistry>> {
+    let settings = &config.calls;
+    let (events, sfu_events) = tokio::sync::mpsc::unbounded_channel();
+    let sfu = kinlink_media::sfu::Sfu::start(
+        kinlink_media::sfu::SfuConfig {
+            bind_address: settings.bind_address,
+            public_address: settings.public_address.parse().ok(),
+            port_min: settings.port_min,
+            port_max: settings.port_max,
+        },
+        events,
+    )
+    .context("starting the SFU")?;
+    Ok(kinlink_actors::calls::CallRegistry::start(
+        sfu,
+        sfu_events,
+        store.clone(),
+        Arc::clone(broker),
+        kinlink_actors::calls::CallSettings {
+            max_duration: chrono::Duration::minutes(i64::from(settings.max_minutes)),
+            warning: chrono::Duration::minutes(i64::from(settings.warning_minutes)),
+            rejoin_grace: Duration::from_secs(u64::from(settings.rejoin_seconds)),
+            ice_servers: settings.ice_servers.clone(),
+        },
+    ))
 }

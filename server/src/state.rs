@@ -36,6 +36,8 @@ pub struct AppState {
     /// The cache of identifying-details findings in attached files, so a
     /// letter saved as one types does not check them again.
     pub check_cache: Arc<crate::letterbox::check_cache::CheckCache>,
+    /// This node's live calls.
+    pub calls: Arc<kinlink_actors::calls::CallRegistry>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             store: self.store.clone(),
             broker: Arc::clone(&self.broker),
             conversations: Arc::clone(&self.conversations),
+            calls: Arc::clone(&self.calls),
             queue: QueueLimits {
                 frames: self.config.websocket.send_queue_frames,
                 bytes: self.config.websocket.send_queue_bytes,

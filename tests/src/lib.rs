@@ -9,6 +9,7 @@ pub mod client;
 pub mod data_dir;
 pub mod database;
 pub mod mail;
+pub mod media_peer;
 pub mod raw;
 pub mod secrets;
 pub mod socket;

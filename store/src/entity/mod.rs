@@ -2,6 +2,8 @@
 
 pub mod agreement_party;
 pub mod audit_event;
+pub mod call;
+pub mod call_event;
 pub mod case_note;
 pub mod contact_agreement;
 pub mod conversation;

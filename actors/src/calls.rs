@@ -1,0 +1,776 @@
+//! Live calls: a call actor per call, owned by its conversation, and the
+//! node's registry of them.
+//!
+//! The actor knows who waits in the lobby, who is in the call, who is
+//! paused or muted, and it tells the SFU, which enforces each decision on
+//! the media itself. Only the practitioner who started the call (its host)
+//! admits, pauses, mutes, removes and ends. Every change goes to the
+//! conversation's members as a `call` frame, through the broker, with ids
+//! and states only. Each step goes into the call's record.
+//!
+//! A call lives on the node that started it, because its media runs
+//! through that node's SFU.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use kinlink_core::permissions::{self, Action, Relationship, Role};
+use kinlink_core::{ConversationId, SessionId, UserId};
+use kinlink_media::sfu::{MediaKind, Sfu, SfuError, SfuEvent};
+use kinlink_store::Store;
+use kinlink_store::entity::call;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::broker::Broker;
+use crate::events::Event;
+
+/// How often a call checks its time limit and its absent participants.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Limits of calls, from configuration.
+#[derive(Clone, Debug)]
+pub struct CallSettings {
+    /// How long a call may run before it ends by itself.
+    pub max_duration: chrono::Duration,
+    /// How long before the end everyone is warned.
+    pub warning: chrono::Duration,
+    /// How long a participant whose connection dropped stays in the call.
+    pub rejoin_grace: Duration,
+    /// TURN and STUN URLs the browsers use.
+    pub ice_servers: Vec<String>,
+}
+
+/// Where a participant stands in a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// Waiting for the host to admit them.
+    Lobby,
+    /// In the call, sending and receiving.
+    InCall,
+    /// Sent back by the host: neither sending nor receiving.
+    Paused,
+    /// Left, or away longer than the grace period.
+    Left,
+    /// Removed by the host; cannot come back into this call.
+    Removed,
+}
+
+/// One participant, as everyone in the conversation sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantView {
+    pub user_id: UserId,
+    pub state: Presence,
+    pub audio_muted: bool,
+    pub video_muted: bool,
+    /// Whether a connection of theirs is open now.
+    pub connected: bool,
+}
+
+/// A call as its conversation's members see it. Ids and states only, so
+/// it may cross nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    pub call_id: uuid::Uuid,
+    pub conversation_id: ConversationId,
+    pub host_id: UserId,
+    /// `live` or `ended`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Set within the warning time before `ends_at`.
+    pub ending_soon: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
+    pub participants: Vec<ParticipantView>,
+    pub ice_servers: Vec<String>,
+}
+
+/// The reasons a call request fails, each with the stable code of its error
+/// frame.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("no live call with this id here")]
+    Unknown,
+    #[error("wait in the lobby until the host admits you")]
+    NotAdmitted,
+    #[error("the host removed you from this call")]
+    Removed,
+    #[error("only the call's host may do this")]
+    Forbidden,
+    #[error("{0}")]
+    Media(#[from] SfuError),
+    #[error("storage failed")]
+    Store(#[from] kinlink_store::StoreError),
+    #[error("the server could not check this request; send it again")]
+    Unavailable,
+}
+
+impl CallError {
+    /// Returns the stable code of the error frame.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::Unknown => "call.unknown",
+            CallError::NotAdmitted => "call.not_admitted",
+            CallError::Removed => "call.removed",
+            CallError::Forbidden => "request.forbidden",
+            CallError::Media(SfuError::InvalidSdp(_)) => "call.invalid_sdp",
+            CallError::Media(SfuError::UnknownParticipant) => "call.unknown",
+            CallError::Media(_) => "call.media_failed",
+            CallError::Store(_) | CallError::Unavailable => "server.busy",
+        }
+    }
+}
+
+/// The host's decisions about a participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Supervision {
+    Admit,
+    Pause,
+    Mute { kind: MediaKind, muted: bool },
+    Remove,
+}
+
+/// A step the call's writer carries out, in order, even after the actor
+/// has stopped.
+enum Step {
+    Record {
+        kind: &'static str,
+        actor: Option<UserId>,
+        subject: Option<UserId>,
+    },
+    Announce(CallView),
+    Finish {
+        reason: &'static str,
+    },
+}
+
+/// Carries out a call's steps in order: its record, its announcements
+/// and, at the end, closing its media and storing the end.
+async fn write_steps(
+    call: uuid::Uuid,
+    conversation: ConversationId,
+    store: Store,
+    broker: Arc<Broker>,
+    sfu: Sfu,
+    mut steps: mpsc::UnboundedReceiver<Step>,
+) {
+    while let Some(step) = steps.recv().await {
+        match step {
+            Step::Record {
+                kind,
+                actor,
+                subject,
+            } => {
+                if let Err(error) = store
+                    .record_call_event(call, Utc::now(), actor, subject, kind)
+                    .await
+                {
+                    warn!(%call, kind, error = %crate::Causes(&error), "recording a call step failed");
+                }
+            }
+            Step::Announce(view) => {
+                broker
+                    .publish(Event::Call {
+                        conversation_id: conversation,
+                        call: view,
+                    })
+                    .await;
+            }
+            Step::Finish { reason } => {
+                sfu.end(call).await;
+                if let Err(error) = store.end_call(call, Utc::now(), reason).await {
+                    warn!(%call, error = %crate::Causes(&error), "storing a call's end failed");
+                }
+            }
+        }
+    }
+}
+
+struct Member {
+    state: Presence,
+    audio_muted: bool,
+    video_muted: bool,
+    sessions: HashSet<SessionId>,
+    gone_since: Option<Instant>,
+}
+
+/// The actor of one live call.
+pub struct CallActor {
+    row: call::Model,
+    settings: CallSettings,
+    members: HashMap<UserId, Member>,
+    warned: bool,
+    ended: Option<String>,
+    sfu: Sfu,
+    steps: mpsc::UnboundedSender<Step>,
+    registry: std::sync::Weak<CallRegistry>,
+}
+
+impl CallActor {
+    fn id(&self) -> uuid::Uuid {
+        self.row.id
+    }
+
+    fn conversation(&self) -> ConversationId {
+        ConversationId(self.row.conversation_id)
+    }
+
+    fn host(&self) -> UserId {
+        UserId(self.row.host_id)
+    }
+
+    fn view(&self) -> CallView {
+        let mut participants: Vec<ParticipantView> = self
+            .members
+            .iter()
+            .map(|(user_id, member)| ParticipantView {
+                user_id: *user_id,
+                state: member.state,
+                audio_muted: member.audio_muted,
+                video_muted: member.video_muted,
+                connected: !member.sessions.is_empty(),
+            })
+            .collect();
+        participants.sort_by_key(|p| p.user_id.0);
+        CallView {
+            call_id: self.id(),
+            conversation_id: self.conversation(),
+            host_id: self.host(),
+            status: if self.ended.is_some() {
+                "ended"
+            } else {
+                "live"
+            }
+            .to_owned(),
+            started_at: self.row.started_at,
+            ends_at: self.row.ends_at,
+            ending_soon: self.warned,
+            end_reason: self.ended.clone(),
+            participants,
+            ice_servers: self.settings.ice_servers.clone(),
+        }
+    }
+
+    /// Tells every member of the conversation, on every node.
+    fn announce(&self) {
+        let _ = self.steps.send(Step::Announce(self.view()));
+    }
+
+    /// Adds a step to the call's record, in order.
+    fn record(&self, kind: &'static str, actor: Option<UserId>, subject: Option<UserId>) {
+        let _ = self.steps.send(Step::Record {
+            kind,
+            actor,
+            subject,
+        });
+    }
+
+    fn member(&self, user: UserId) -> Result<&Member, CallError> {
+        self.members.get(&user).ok_or(CallError::Unknown)
+    }
+
+    /// Ends the call for everyone.
+    fn end(&mut self, reason: &'static str, actor: Option<UserId>, ctx: &mut Context<Self>) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.ended = Some(reason.to_owned());
+        info!(call = %self.id(), reason, "call ended");
+        self.record("ended", actor, None);
+        let _ = self.steps.send(Step::Finish { reason });
+        self.announce();
+        let call = self.id();
+        if let Some(registry) = self.registry.upgrade() {
+            registry.forget(call, self.conversation());
+        }
+        ctx.stop();
+    }
+
+    fn set_state(&mut self, user: UserId, state: Presence) {
+        if let Some(member) = self.members.get_mut(&user) {
+            member.state = state;
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        let now = Utc::now();
+        if now >= self.row.ends_at {
+            self.end("time_limit", None, ctx);
+            return;
+        }
+        if !self.warned && now >= self.row.ends_at - self.settings.warning {
+            self.warned = true;
+            self.record("ending_soon", None, None);
+            self.announce();
+        }
+        let grace = self.settings.rejoin_grace;
+        let gone: Vec<UserId> = self
+            .members
+            .iter()
+            .filter(|(_, member)| {
+                matches!(
+                    member.state,
+                    Presence::Lobby | Presence::InCall | Presence::Paused
+                ) && member
+                    .gone_since
+                    .is_some_and(|since| since.elapsed() >= grace)
+            })
+            .map(|(user, _)| *user)
+            .collect();
+        for user in gone {
+            self.leave(user, None, ctx);
+            if self.ended.is_some() {
+                return;
+            }
+        }
+    }
+
+    fn leave(&mut self, user: UserId, actor: Option<UserId>, ctx: &mut Context<Self>) {
+        self.set_state(user, Presence::Left);
+        self.record("left", actor, Some(user));
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        ctx.spawn(async move { sfu.remove(call, user.0).await }.into_actor(self));
+        if user == self.host() {
+            // A supervised call does not go on without its supervisor.
+            self.end("host_left", actor, ctx);
+            return;
+        }
+        self.announce();
+    }
+}
+
+impl Actor for CallActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(TICK, |actor, ctx| actor.tick(ctx));
+    }
+}
+
+/// A member of the conversation asks to join (or rejoin) the call.
+#[derive(Message)]
+#[rtype(result = "Result<CallView, CallError>")]
+pub struct Join {
+    pub user: UserId,
+    pub session: SessionId,
+    pub roles: Vec<Role>,
+}
+
+impl Handler<Join> for CallActor {
+    type Result = Result<CallView, CallError>;
+
+    fn handle(&mut self, join: Join, _ctx: &mut Self::Context) -> Self::Result {
+        let staff = permissions::is_staff(&join.roles);
+        let (state, kind) = match self.members.get(&join.user).map(|m| m.state) {
+            Some(Presence::Removed) => return Err(CallError::Removed),
+            Some(state @ (Presence::InCall | Presence::Paused | Presence::Lobby)) => {
+                (state, "rejoined")
+            }
+            Some(Presence::Left) | None if staff => (Presence::InCall, "joined"),
+            Some(Presence::Left) | None => (Presence::Lobby, "joined_lobby"),
+        };
+        let member = self.members.entry(join.user).or_insert(Member {
+            state,
+            audio_muted: false,
+            video_muted: false,
+            sessions: HashSet::new(),
+            gone_since: None,
+        });
+        member.state = state;
+        member.sessions.insert(join.session);
+        member.gone_since = None;
+        self.record(kind, Some(join.user), Some(join.user));
+        self.announce();
+        Ok(self.view())
+    }
+}
+
+/// A participant asks the SFU to take their camera and microphone.
+#[derive(Message)]
+#[rtype(result = "Result<String, CallError>")]
+pub struct Publish {
+    pub user: UserId,
+    pub sdp: String,
+}
+
+impl Handler<Publish> for CallActor {
+    type Result = ResponseFuture<Result<String, CallError>>;
+
+    fn handle(&mut self, publish: Publish, _ctx: &mut Self::Context) -> Self::Result {
+        let allowed = self
+            .member(publish.user)
+            .and_then(|member| match member.state {
+                Presence::InCall | Presence::Paused => Ok(()),
+                Presence::Removed => Err(CallError::Removed),
+                _ => Err(CallError::NotAdmitted),
+            });
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        let paused = self
+            .members
+            .get(&publish.user)
+            .is_some_and(|m| m.state == Presence::Paused);
+        let muted = self
+            .members
+            .get(&publish.user)
+            .map(|m| (m.audio_muted, m.video_muted));
+        Box::pin(async move {
+            allowed?;
+            let answer = sfu.publish(call, publish.user.0, publish.sdp).await?;
+            // A new connection starts with the decisions already made.
+            sfu.set_paused(call, publish.user.0, paused);
+            if let Some((audio, video)) = muted {
+                sfu.set_muted(call, publish.user.0, MediaKind::Audio, audio);
+                sfu.set_muted(call, publish.user.0, MediaKind::Video, video);
+            }
+            Ok(answer)
+        })
+    }
+}
+
+/// A participant asks to receive another participant's media.
+#[derive(Message)]
+#[rtype(result = "Result<String, CallError>")]
+pub struct View {
+    pub user: UserId,
+    pub publisher: UserId,
+    pub sdp: String,
+}
+
+impl Handler<View> for CallActor {
+    type Result = ResponseFuture<Result<String, CallError>>;
+
+    fn handle(&mut self, view: View, _ctx: &mut Self::Context) -> Self::Result {
+        let allowed = self
+            .member(view.user)
+            .and_then(|member| match member.state {
+                Presence::InCall | Presence::Paused => Ok(()),
+                Presence::Removed => Err(CallError::Removed),
+                _ => Err(CallError::NotAdmitted),
+            });
+        let publisher_in = self
+            .members
+            .get(&view.publisher)
+            .is_some_and(|m| matches!(m.state, Presence::InCall | Presence::Paused));
+        let paused = self
+            .members
+            .get(&view.user)
+            .is_some_and(|m| m.state == Presence::Paused);
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        Box::pin(async move {
+            allowed?;
+            if !publisher_in {
+                return Err(CallError::Unknown);
+            }
+            let answer = sfu
+                .view(call, view.user.0, view.publisher.0, view.sdp)
+                .await?;
+            sfu.set_paused(call, view.user.0, paused);
+            Ok(answer)
+        })
+    }
+}
+
+/// The host acts on a participant.
+#[derive(Message)]
+#[rtype(result = "Result<CallView, CallError>")]
+pub struct Supervise {
+    pub actor: UserId,
+    pub roles: Vec<Role>,
+    pub target: UserId,
+    pub act: Supervision,
+}
+
+impl Handler<Supervise> for CallActor {
+    type Result = Result<CallView, CallError>;
+
+    fn handle(&mut self, request: Supervise, ctx: &mut Self::Context) -> Self::Result {
+        let relationships = if request.actor == self.host() {
+            vec![Relationship::CallHost]
+        } else {
+            Vec::new()
+        };
+        if permissions::check(&request.roles, Action::SuperviseCall, &relationships).is_err() {
+            warn!(call = %self.id(), actor = %request.actor, "a participant who is not the host tried to supervise the call");
+            return Err(CallError::Forbidden);
+        }
+        let target = request.target;
+        let current = self.member(target)?.state;
+        if current == Presence::Removed || target == self.host() {
+            return Err(CallError::Unknown);
+        }
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        let kind = match request.act {
+            Supervision::Admit => {
+                self.set_state(target, Presence::InCall);
+                sfu.set_paused(call, target.0, false);
+                "admitted"
+            }
+            Supervision::Pause => {
+                self.set_state(target, Presence::Paused);
+                sfu.set_paused(call, target.0, true);
+                "paused"
+            }
+            Supervision::Mute { kind, muted } => {
+                if let Some(member) = self.members.get_mut(&target) {
+                    match kind {
+                        MediaKind::Audio => member.audio_muted = muted,
+                        MediaKind::Video => member.video_muted = muted,
+                    }
+                }
+                sfu.set_muted(call, target.0, kind, muted);
+                match (kind, muted) {
+                    (MediaKind::Audio, true) => "muted",
+                    (MediaKind::Audio, false) => "unmuted",
+                    (MediaKind::Video, true) => "camera_off",
+                    (MediaKind::Video, false) => "camera_on",
+                }
+            }
+            Supervision::Remove => {
+                self.set_state(target, Presence::Removed);
+                ctx.spawn(async move { sfu.remove(call, target.0).await }.into_actor(self));
+                "removed"
+            }
+        };
+        self.record(kind, Some(request.actor), Some(target));
+        self.announce();
+        Ok(self.view())
+    }
+}
+
+/// A participant leaves, or the host ends the call for everyone.
+#[derive(Message)]
+#[rtype(result = "Result<(), CallError>")]
+pub struct Leave {
+    pub user: UserId,
+    pub roles: Vec<Role>,
+    /// Ends the call for everyone; the host's to ask.
+    pub end: bool,
+}
+
+impl Handler<Leave> for CallActor {
+    type Result = Result<(), CallError>;
+
+    fn handle(&mut self, request: Leave, ctx: &mut Self::Context) -> Self::Result {
+        self.member(request.user)?;
+        if request.end {
+            let relationships = if request.user == self.host() {
+                vec![Relationship::CallHost]
+            } else {
+                Vec::new()
+            };
+            if permissions::check(&request.roles, Action::SuperviseCall, &relationships).is_err() {
+                warn!(call = %self.id(), actor = %request.user, "a participant who is not the host tried to end the call");
+                return Err(CallError::Forbidden);
+            }
+            self.end("ended_by_host", Some(request.user), ctx);
+        } else {
+            self.leave(request.user, Some(request.user), ctx);
+        }
+        Ok(())
+    }
+}
+
+/// A session of a participant closed.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Gone {
+    user: UserId,
+    session: SessionId,
+}
+
+impl Handler<Gone> for CallActor {
+    type Result = ();
+
+    fn handle(&mut self, gone: Gone, _ctx: &mut Self::Context) {
+        let Some(member) = self.members.get_mut(&gone.user) else {
+            return;
+        };
+        member.sessions.remove(&gone.session);
+        if member.sessions.is_empty() && member.gone_since.is_none() {
+            member.gone_since = Some(Instant::now());
+            self.announce();
+        }
+    }
+}
+
+/// A media connection of the call failed.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct MediaFailed {
+    participant: uuid::Uuid,
+    publisher: Option<uuid::Uuid>,
+}
+
+impl Handler<MediaFailed> for CallActor {
+    type Result = ();
+
+    fn handle(&mut self, failed: MediaFailed, ctx: &mut Self::Context) {
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        ctx.spawn(
+            async move {
+                sfu.close_failed(call, failed.participant, failed.publisher)
+                    .await
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+/// The node's live calls.
+pub struct CallRegistry {
+    sfu: Sfu,
+    store: Store,
+    broker: Arc<Broker>,
+    settings: CallSettings,
+    calls: Mutex<HashMap<uuid::Uuid, (Addr<CallActor>, ConversationId)>>,
+    live: Mutex<HashMap<ConversationId, uuid::Uuid>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl CallRegistry {
+    /// Creates the registry and starts passing the SFU's events on to the
+    /// calls. Must run inside the actix system.
+    pub fn start(
+        sfu: Sfu,
+        mut sfu_events: mpsc::UnboundedReceiver<SfuEvent>,
+        store: Store,
+        broker: Arc<Broker>,
+        settings: CallSettings,
+    ) -> Arc<Self> {
+        let registry = Arc::new(Self {
+            sfu,
+            store,
+            broker,
+            settings,
+            calls: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
+        });
+        let weak = Arc::downgrade(&registry);
+        actix::spawn(async move {
+            while let Some(event) = sfu_events.recv().await {
+                let Some(registry) = weak.upgrade() else {
+                    break;
+                };
+                let SfuEvent::ConnectionFailed {
+                    call,
+                    participant,
+                    publisher,
+                } = event;
+                if let Some((actor, _)) = lock(&registry.calls).get(&call) {
+                    actor.do_send(MediaFailed {
+                        participant,
+                        publisher,
+                    });
+                }
+            }
+        });
+        registry
+    }
+
+    /// Starts a call in a conversation, with `host` in it, or returns the
+    /// call already live there.
+    pub async fn start_call(
+        self: &Arc<Self>,
+        conversation: ConversationId,
+        host: UserId,
+        session: SessionId,
+        roles: Vec<Role>,
+    ) -> Result<CallView, CallError> {
+        if let Some((actor, _)) = self.live_call(conversation) {
+            return actor
+                .send(Join {
+                    user: host,
+                    session,
+                    roles,
+                })
+                .await
+                .map_err(|_stopped| CallError::Unknown)?;
+        }
+        let now = Utc::now();
+        let row = call::Model {
+            id: uuid::Uuid::now_v7(),
+            conversation_id: conversation.0,
+            host_id: host.0,
+            started_at: now,
+            ends_at: now + self.settings.max_duration,
+            ended_at: None,
+            end_reason: None,
+        };
+        self.store.start_call(row.clone()).await?;
+        self.store
+            .record_call_event(row.id, now, Some(host), None, "started")
+            .await?;
+        let (steps, queued) = mpsc::unbounded_channel();
+        actix::spawn(write_steps(
+            row.id,
+            conversation,
+            self.store.clone(),
+            self.broker.clone(),
+            self.sfu.clone(),
+            queued,
+        ));
+        let actor = CallActor {
+            row: row.clone(),
+            settings: self.settings.clone(),
+            members: HashMap::new(),
+            warned: false,
+            ended: None,
+            sfu: self.sfu.clone(),
+            steps,
+            registry: Arc::downgrade(self),
+        }
+        .start();
+        lock(&self.calls).insert(row.id, (actor.clone(), conversation));
+        lock(&self.live).insert(conversation, row.id);
+        info!(call = %row.id, %conversation, "call started");
+        actor
+            .send(Join {
+                user: host,
+                session,
+                roles,
+            })
+            .await
+            .map_err(|_stopped| CallError::Unknown)?
+    }
+
+    /// The live call of a conversation on this node.
+    pub fn live_call(&self, conversation: ConversationId) -> Option<(Addr<CallActor>, uuid::Uuid)> {
+        let id = *lock(&self.live).get(&conversation)?;
+        lock(&self.calls)
+            .get(&id)
+            .map(|(actor, _)| (actor.clone(), id))
+    }
+
+    /// A live call on this node, with its conversation.
+    pub fn find(&self, call: uuid::Uuid) -> Option<(Addr<CallActor>, ConversationId)> {
+        lock(&self.calls).get(&call).cloned()
+    }
+
+    /// Tells the calls a session joined that it closed.
+    pub fn session_closed(&self, calls: &HashSet<uuid::Uuid>, user: UserId, session: SessionId) {
+        for call in calls {
+            if let Some((actor, _)) = self.find(*call) {
+                actor.do_send(Gone { user, session });
+            }
+        }
+    }
+
+    fn forget(&self, call: uuid::Uuid, conversation: ConversationId) {
+        lock(&self.calls).remove(&call);
+        let mut live = lock(&self.live);
+        if live.get(&conversation) == Some(&call) {
+            live.remove(&conversation);
+        }
+    }
+}

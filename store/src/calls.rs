@@ -1,0 +1,92 @@
+//! Live calls and their record. The record is activity data: who joined,
+//! was admitted, paused, muted or removed, left, and when.
+
+use chrono::{DateTime, Utc};
+use kinlink_core::{ConversationId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::entity::{call, call_event};
+use crate::{Store, StoreError};
+
+impl Store {
+    /// Stores a call that starts now.
+    pub async fn start_call(&self, row: call::Model) -> Result<(), StoreError> {
+        call::Entity::insert(call::ActiveModel {
+            id: Set(row.id),
+            conversation_id: Set(row.conversation_id),
+            host_id: Set(row.host_id),
+            started_at: Set(row.started_at),
+            ends_at: Set(row.ends_at),
+            ended_at: Set(None),
+            end_reason: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that a call ended, once.
+    pub async fn end_call(
+        &self,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        call::Entity::update_many()
+            .col_expr(call::Column::EndedAt, Expr::value(at))
+            .col_expr(call::Column::EndReason, Expr::value(reason))
+            .filter(call::Column::Id.eq(id))
+            .filter(call::Column::EndedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds one step to a call's record.
+    pub async fn record_call_event(
+        &self,
+        call_id: uuid::Uuid,
+        at: DateTime<Utc>,
+        actor: Option<UserId>,
+        subject: Option<UserId>,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        call_event::Entity::insert(call_event::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            call_id: Set(call_id),
+            at: Set(at),
+            actor_id: Set(actor.map(|id| id.0)),
+            subject_id: Set(subject.map(|id| id.0)),
+            kind: Set(kind.to_owned()),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Lists a conversation's calls, newest first.
+    pub async fn calls_of(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<call::Model>, StoreError> {
+        Ok(call::Entity::find()
+            .filter(call::Column::ConversationId.eq(conversation.0))
+            .order_by_desc(call::Column::StartedAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Lists a call's record, oldest first.
+    pub async fn call_events(
+        &self,
+        call_id: uuid::Uuid,
+    ) -> Result<Vec<call_event::Model>, StoreError> {
+        Ok(call_event::Entity::find()
+            .filter(call_event::Column::CallId.eq(call_id))
+            .order_by_asc(call_event::Column::At)
+            .order_by_asc(call_event::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}

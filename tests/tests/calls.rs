@@ -1,0 +1,288 @@
+//! A supervised live call through the real server: signalling over the
+//! WebSocket and media through the server's SFU, with webrtc-rs peers on
+//! 127.0.0.1 in place of browsers. The practitioner starts the call, the
+//! two parents wait in the lobby until admitted, every payload arrives
+//! unchanged, and the host's pause, mute and end hold on the server. A
+//! parent cannot supervise, and the call's record keeps every step.
+
+use std::time::Duration;
+
+use kinlink_tests::app::{AppOptions, TestApp};
+use kinlink_tests::media_peer::{MediaPeer, RtpCodecKind, eventually, gained};
+use kinlink_tests::socket::Socket;
+use serde_json::{Value, json};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+async fn app() -> anyhow::Result<TestApp> {
+    let port_min = 43_000 + (std::process::id() % 1_000) as u16 * 20;
+    TestApp::spawn_with(AppOptions {
+        env: vec![
+            ("KINLINK__CALLS__PORT_MIN".into(), port_min.to_string()),
+            (
+                "KINLINK__CALLS__PORT_MAX".into(),
+                (port_min + 19).to_string(),
+            ),
+        ],
+        ..AppOptions::default()
+    })
+    .await
+}
+
+/// Waits for a `call` frame that satisfies `check`.
+async fn call_where(
+    socket: &mut Socket,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    let frame = socket
+        .expect_where(|f| f["type"] == "call" && check(&f["call"]), what)
+        .await?;
+    Ok(frame["call"].clone())
+}
+
+fn state_of(call: &Value, user: &str) -> String {
+    call["participants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["user_id"] == user)
+        .and_then(|p| p["state"].as_str())
+        .unwrap_or("absent")
+        .to_owned()
+}
+
+/// Sends a frame and returns the next `call_answer` or `error`.
+async fn ask(socket: &mut Socket, frame: Value) -> anyhow::Result<Value> {
+    socket.send(frame).await?;
+    socket.expect_any_of(&["call_answer", "error"]).await
+}
+
+/// Publishes a webrtc-rs peer's camera and microphone into the call.
+async fn publish(socket: &mut Socket, call: &str) -> anyhow::Result<MediaPeer> {
+    let mut peer = MediaPeer::publisher().await?;
+    let offer = peer.offer().await?;
+    let answer = ask(
+        socket,
+        json!({"type": "call_publish", "call_id": call, "sdp": offer}),
+    )
+    .await?;
+    anyhow::ensure!(answer["type"] == "call_answer", "publish: {answer}");
+    peer.accept(answer["sdp"].as_str().unwrap_or_default().to_owned())
+        .await?;
+    Ok(peer)
+}
+
+/// Receives one participant's media.
+async fn view(socket: &mut Socket, call: &str, publisher: &str) -> anyhow::Result<MediaPeer> {
+    let mut peer = MediaPeer::viewer().await?;
+    let offer = peer.offer().await?;
+    let frame =
+        json!({"type": "call_view", "call_id": call, "publisher_id": publisher, "sdp": offer});
+    let answer = ask(socket, frame).await?;
+    anyhow::ensure!(answer["type"] == "call_answer", "view: {answer}");
+    anyhow::ensure!(answer["publisher_id"] == publisher, "view: {answer}");
+    peer.accept(answer["sdp"].as_str().unwrap_or_default().to_owned())
+        .await?;
+    Ok(peer)
+}
+
+async fn user_id(app: &TestApp, key: &str) -> anyhow::Result<String> {
+    let client = app.sign_in(key).await?;
+    let me = client.get_json("/api/v1/me").await?;
+    Ok(me["user"]["id"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervised_call_through_the_server() -> anyhow::Result<()> {
+    let app = app().await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let birth = app.sign_in("birth_parent").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let (host_id, adoptive_id, birth_id) = (
+        user_id(&app, "la_practitioner").await?,
+        user_id(&app, "adoptive_parent").await?,
+        user_id(&app, "birth_parent").await?,
+    );
+    let mut host = practitioner.socket().await?;
+    let mut alex = adoptive.socket().await?;
+    let mut jordan = birth.socket().await?;
+
+    // A parent cannot start a call.
+    alex.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    let refused = alex.expect("error").await?;
+    assert_eq!(refused["code"], "call.unknown", "{refused}");
+
+    host.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
+    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(call["host_id"], host_id.as_str());
+    assert_eq!(state_of(&call, &host_id), "in_call");
+
+    // The parents wait in the lobby, and may not publish there.
+    for socket in [&mut alex, &mut jordan] {
+        socket
+            .send(json!({"type": "call_join", "call_id": call_id}))
+            .await?;
+    }
+    let joined = call_where(&mut alex, "alex in the lobby", |c| {
+        state_of(c, &adoptive_id) == "lobby"
+    })
+    .await?;
+    assert_eq!(joined["call_id"], call_id.as_str());
+    let early = ask(
+        &mut alex,
+        json!({"type": "call_publish", "call_id": call_id, "sdp": "v=0"}),
+    )
+    .await?;
+    assert_eq!(early["code"], "call.not_admitted", "{early}");
+
+    // A parent cannot admit, mute or remove anyone.
+    for frame in [
+        json!({"type": "call_admit", "call_id": call_id, "user_id": adoptive_id}),
+        json!({"type": "call_mute", "call_id": call_id, "user_id": birth_id, "kind": "audio", "muted": true}),
+        json!({"type": "call_remove", "call_id": call_id, "user_id": host_id}),
+        json!({"type": "call_end", "call_id": call_id}),
+    ] {
+        alex.send(frame.clone()).await?;
+        let error = alex.expect("error").await?;
+        assert_eq!(error["code"], "request.forbidden", "{frame}: {error}");
+    }
+
+    for user in [&adoptive_id, &birth_id] {
+        host.send(json!({"type": "call_admit", "call_id": call_id, "user_id": user}))
+            .await?;
+    }
+    call_where(&mut host, "both parents admitted", |c| {
+        state_of(c, &adoptive_id) == "in_call" && state_of(c, &birth_id) == "in_call"
+    })
+    .await?;
+
+    // Everyone publishes and watches the other two.
+    let host_camera = publish(&mut host, &call_id).await?;
+    let alex_camera = publish(&mut alex, &call_id).await?;
+    let jordan_camera = publish(&mut jordan, &call_id).await?;
+    let sending = [
+        host_camera.start_sending().await?,
+        alex_camera.start_sending().await?,
+        jordan_camera.start_sending().await?,
+    ];
+    let host_sees_alex = view(&mut host, &call_id, &adoptive_id).await?;
+    let host_sees_jordan = view(&mut host, &call_id, &birth_id).await?;
+    let alex_sees_jordan = view(&mut alex, &call_id, &birth_id).await?;
+    let alex_sees_host = view(&mut alex, &call_id, &host_id).await?;
+    let jordan_sees_alex = view(&mut jordan, &call_id, &adoptive_id).await?;
+    let jordan_sees_host = view(&mut jordan, &call_id, &host_id).await?;
+    let all = [
+        (&host_sees_alex, &sending[1]),
+        (&host_sees_jordan, &sending[2]),
+        (&alex_sees_jordan, &sending[2]),
+        (&alex_sees_host, &sending[0]),
+        (&jordan_sees_alex, &sending[1]),
+        (&jordan_sees_host, &sending[0]),
+    ];
+    eventually("every viewer to receive audio and video", || {
+        all.iter().all(|(viewer, _)| {
+            viewer.count(RtpCodecKind::Audio) >= 20 && viewer.count(RtpCodecKind::Video) >= 20
+        })
+    })
+    .await?;
+    for (viewer, source) in all {
+        assert_eq!(viewer.changed_payloads(source), 0, "payloads changed");
+    }
+
+    // Paused: Jordan's media stops reaching Alex, and nothing reaches
+    // Jordan; admitted again, both resume.
+    host.send(json!({"type": "call_pause", "call_id": call_id, "user_id": birth_id}))
+        .await?;
+    call_where(&mut alex, "jordan paused", |c| {
+        state_of(c, &birth_id) == "paused"
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = gained(
+        &[&alex_sees_jordan, &jordan_sees_alex, &alex_sees_host],
+        RtpCodecKind::Video,
+        SECOND,
+    )
+    .await;
+    assert_eq!(
+        &counts[..2],
+        [0, 0],
+        "a paused parent's media moved: {counts:?}"
+    );
+    assert!(counts[2] >= 30, "the rest of the call stopped: {counts:?}");
+    host.send(json!({"type": "call_admit", "call_id": call_id, "user_id": birth_id}))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = gained(
+        &[&alex_sees_jordan, &jordan_sees_alex],
+        RtpCodecKind::Video,
+        SECOND,
+    )
+    .await;
+    assert!(counts.iter().all(|n| *n >= 30), "resumed: {counts:?}");
+
+    // Muted by the host: Alex's sound reaches nobody, the picture does.
+    host.send(json!({"type": "call_mute", "call_id": call_id, "user_id": adoptive_id, "kind": "audio", "muted": true}))
+        .await?;
+    call_where(&mut jordan, "alex muted", |c| {
+        c["participants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["user_id"] == adoptive_id.as_str() && p["audio_muted"] == true)
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let watching_alex = [&host_sees_alex, &jordan_sees_alex];
+    let audio = gained(&watching_alex, RtpCodecKind::Audio, SECOND).await;
+    let video = gained(&watching_alex, RtpCodecKind::Video, SECOND).await;
+    assert_eq!(audio, [0, 0], "muted sound was forwarded");
+    assert!(
+        video.iter().all(|n| *n >= 30),
+        "the picture stopped: {video:?}"
+    );
+
+    // The host ends the call for everyone.
+    host.send(json!({"type": "call_end", "call_id": call_id}))
+        .await?;
+    for socket in [&mut host, &mut alex, &mut jordan] {
+        let ended = call_where(socket, "the call ended", |c| c["status"] == "ended").await?;
+        assert_eq!(ended["end_reason"], "ended_by_host");
+    }
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    let gone = alex.expect("error").await?;
+    assert_eq!(gone["code"], "call.unknown", "{gone}");
+
+    let store = app.store().await?;
+    let call_uuid: uuid::Uuid = call_id.parse()?;
+    let steps: Vec<String> = store
+        .call_events(call_uuid)
+        .await?
+        .into_iter()
+        .map(|step| step.kind)
+        .collect();
+    for kind in [
+        "started",
+        "joined",
+        "joined_lobby",
+        "admitted",
+        "paused",
+        "muted",
+        "ended",
+    ] {
+        assert!(
+            steps.iter().any(|s| s == kind),
+            "{kind} missing from {steps:?}"
+        );
+    }
+    for sending in sending {
+        sending.stop().await?;
+    }
+    Ok(())
+}
