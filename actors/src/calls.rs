@@ -70,6 +70,9 @@ pub struct ParticipantView {
     pub video_muted: bool,
     /// Whether a connection of theirs is open now.
     pub connected: bool,
+    /// How many times they have published; when it changes, viewers
+    /// view them again, since their earlier media connection is gone.
+    pub publications: u32,
 }
 
 /// A call as its conversation's members see it. Ids and states only, so
@@ -193,6 +196,7 @@ async fn write_steps(
 }
 
 struct Member {
+    publications: u32,
     state: Presence,
     audio_muted: bool,
     video_muted: bool,
@@ -235,6 +239,7 @@ impl CallActor {
                 audio_muted: member.audio_muted,
                 video_muted: member.video_muted,
                 connected: !member.sessions.is_empty(),
+                publications: member.publications,
             })
             .collect();
         participants.sort_by_key(|p| p.user_id.0);
@@ -376,6 +381,7 @@ impl Handler<Join> for CallActor {
             Some(Presence::Left) | None => (Presence::Lobby, "joined_lobby"),
         };
         let member = self.members.entry(join.user).or_insert(Member {
+            publications: 0,
             state,
             audio_muted: false,
             video_muted: false,
@@ -391,6 +397,20 @@ impl Handler<Join> for CallActor {
     }
 }
 
+/// Asks for the call as it stands, for a member who opens the
+/// conversation while it is live.
+#[derive(Message)]
+#[rtype(result = "CallView")]
+pub struct Snapshot;
+
+impl Handler<Snapshot> for CallActor {
+    type Result = MessageResult<Snapshot>;
+
+    fn handle(&mut self, _request: Snapshot, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.view())
+    }
+}
+
 /// A participant asks the SFU to take their camera and microphone.
 #[derive(Message)]
 #[rtype(result = "Result<String, CallError>")]
@@ -400,7 +420,7 @@ pub struct Publish {
 }
 
 impl Handler<Publish> for CallActor {
-    type Result = ResponseFuture<Result<String, CallError>>;
+    type Result = ResponseActFuture<Self, Result<String, CallError>>;
 
     fn handle(&mut self, publish: Publish, _ctx: &mut Self::Context) -> Self::Result {
         let allowed = self
@@ -419,17 +439,27 @@ impl Handler<Publish> for CallActor {
             .members
             .get(&publish.user)
             .map(|m| (m.audio_muted, m.video_muted));
-        Box::pin(async move {
+        let user = publish.user;
+        let work = async move {
             allowed?;
-            let answer = sfu.publish(call, publish.user.0, publish.sdp).await?;
+            let answer = sfu.publish(call, user.0, publish.sdp).await?;
             // A new connection starts with the decisions already made.
-            sfu.set_paused(call, publish.user.0, paused);
+            sfu.set_paused(call, user.0, paused);
             if let Some((audio, video)) = muted {
-                sfu.set_muted(call, publish.user.0, MediaKind::Audio, audio);
-                sfu.set_muted(call, publish.user.0, MediaKind::Video, video);
+                sfu.set_muted(call, user.0, MediaKind::Audio, audio);
+                sfu.set_muted(call, user.0, MediaKind::Video, video);
             }
             Ok(answer)
-        })
+        };
+        Box::pin(work.into_actor(self).map(move |result, actor, _ctx| {
+            if result.is_ok()
+                && let Some(member) = actor.members.get_mut(&user)
+            {
+                member.publications += 1;
+                actor.announce();
+            }
+            result
+        }))
     }
 }
 
@@ -605,6 +635,8 @@ impl Handler<Gone> for CallActor {
 struct MediaFailed {
     participant: uuid::Uuid,
     publisher: Option<uuid::Uuid>,
+    /// The DTLS handshake failed, not the network path.
+    handshake: bool,
 }
 
 impl Handler<MediaFailed> for CallActor {
@@ -612,6 +644,21 @@ impl Handler<MediaFailed> for CallActor {
 
     fn handle(&mut self, failed: MediaFailed, ctx: &mut Self::Context) {
         let (sfu, call) = (self.sfu.clone(), self.id());
+        let user = UserId(failed.participant);
+        let removable = self
+            .members
+            .get(&user)
+            .is_some_and(|member| member.state != Presence::Removed);
+        if failed.handshake && removable && user != self.host() {
+            // Someone presented a certificate other than the one their
+            // offer named: they leave the call at once.
+            warn!(%call, participant = %user, security = true, "participant removed after a failed DTLS handshake");
+            self.set_state(user, Presence::Removed);
+            self.record("removed_handshake_failed", None, Some(user));
+            self.announce();
+            ctx.spawn(async move { sfu.remove(call, user.0).await }.into_actor(self));
+            return;
+        }
         ctx.spawn(
             async move {
                 sfu.close_failed(call, failed.participant, failed.publisher)
@@ -662,15 +709,23 @@ impl CallRegistry {
                 let Some(registry) = weak.upgrade() else {
                     break;
                 };
-                let SfuEvent::ConnectionFailed {
-                    call,
-                    participant,
-                    publisher,
-                } = event;
+                let (call, participant, publisher, handshake) = match event {
+                    SfuEvent::ConnectionFailed {
+                        call,
+                        participant,
+                        publisher,
+                    } => (call, participant, publisher, false),
+                    SfuEvent::HandshakeFailed {
+                        call,
+                        participant,
+                        publisher,
+                    } => (call, participant, publisher, true),
+                };
                 if let Some((actor, _)) = lock(&registry.calls).get(&call) {
                     actor.do_send(MediaFailed {
                         participant,
                         publisher,
+                        handshake,
                     });
                 }
             }

@@ -307,6 +307,7 @@ impl SessionActor {
                         }
                         actor.delivered.insert(conversation, after.max(0));
                         actor.catch_up(conversation, ctx);
+                        actor.show_live_call(conversation, ctx);
                     }
                     Ok(false) => actor.send_frame(&not_found(None), ctx),
                     Err(error) => {

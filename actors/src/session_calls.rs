@@ -209,6 +209,23 @@ impl SessionActor {
         }));
     }
 
+    /// Sends the conversation's live call, if it has one, to a socket
+    /// that just subscribed to it.
+    pub(super) fn show_live_call(&mut self, conversation: ConversationId, ctx: &mut Context<Self>) {
+        let Some((call, _id)) = self.shared.calls.live_call(conversation) else {
+            return;
+        };
+        ctx.spawn(
+            call.send(calls::Snapshot)
+                .into_actor(self)
+                .map(|view, actor, ctx| {
+                    if let Ok(view) = view {
+                        actor.send_frame(&ServerFrame::Call { call: view }, ctx);
+                    }
+                }),
+        );
+    }
+
     fn follow(&self, conversation: ConversationId) {
         if let Some(id) = self.connection_id {
             self.shared.broker.hub().follow(id, conversation);

@@ -37,6 +37,7 @@ struct Events {
     gathered: watch::Sender<bool>,
     state: watch::Sender<RTCPeerConnectionState>,
     received: Received,
+    remotes: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
 }
 
 #[async_trait::async_trait]
@@ -52,6 +53,7 @@ impl PeerConnectionEventHandler for Events {
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        lock(&self.remotes).push(track.clone());
         let received = self.received.clone();
         tokio::spawn(async move {
             let kind = track.kind().await;
@@ -70,6 +72,7 @@ pub struct MediaPeer {
     gathered: watch::Receiver<bool>,
     pub state: watch::Receiver<RTCPeerConnectionState>,
     received: Received,
+    remotes: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     tracks: Vec<Track>,
 }
 
@@ -119,6 +122,7 @@ impl MediaPeer {
         let (gathered_sender, gathered) = watch::channel(false);
         let (state_sender, state) = watch::channel(RTCPeerConnectionState::New);
         let received = Received::default();
+        let remotes: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>> = Arc::default();
         let mut media = MediaEngine::default();
         media.register_default_codecs()?;
         let interceptors = register_default_interceptors(Registry::new(), &mut media)?;
@@ -135,6 +139,7 @@ impl MediaPeer {
                 gathered: gathered_sender,
                 state: state_sender,
                 received: received.clone(),
+                remotes: remotes.clone(),
             }))
             .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
             .build()
@@ -144,6 +149,7 @@ impl MediaPeer {
             gathered,
             state,
             received,
+            remotes,
             tracks: Vec::new(),
         })
     }
@@ -280,6 +286,21 @@ impl MediaPeer {
             }
         });
         Ok(Sending { sent, stop, task })
+    }
+
+    /// Sends raw bytes as an RTCP packet on the first track received,
+    /// encrypted like any other RTCP of the connection.
+    pub async fn send_raw_rtcp(&self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let remote = lock(&self.remotes)
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no track received yet"))?;
+        remote
+            .write_rtcp(vec![Box::new(rtc::rtcp::raw_packet::RawPacket(
+                bytes.into(),
+            ))])
+            .await?;
+        Ok(())
     }
 
     /// How many packets of a kind arrived.

@@ -122,6 +122,14 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
     assert_eq!(call["host_id"], host_id.as_str());
     assert_eq!(state_of(&call, &host_id), "in_call");
 
+    // A page opened while the call is live hears of it when it subscribes.
+    jordan.subscribe(&link, 0).await?;
+    let seen = call_where(&mut jordan, "the live call", |c| {
+        c["call_id"] == call_id.as_str()
+    })
+    .await?;
+    assert_eq!(seen["status"], "live");
+
     // The parents wait in the lobby, and may not publish there.
     for socket in [&mut alex, &mut jordan] {
         socket
@@ -285,4 +293,281 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
         sending.stop().await?;
     }
     Ok(())
+}
+
+/// A host and Alex in a call, Alex publishing and the host watching Alex.
+struct TwoInCall {
+    app: TestApp,
+    host: Socket,
+    alex: Socket,
+    call_id: String,
+    host_id: String,
+    alex_id: String,
+    alex_camera: MediaPeer,
+    alex_sending: kinlink_tests::media_peer::Sending,
+    host_sees_alex: MediaPeer,
+}
+
+async fn two_in_call() -> anyhow::Result<TwoInCall> {
+    let app = app().await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let host_id = user_id(&app, "la_practitioner").await?;
+    let alex_id = user_id(&app, "adoptive_parent").await?;
+    let mut host = practitioner.socket().await?;
+    let mut alex = adoptive.socket().await?;
+    host.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
+    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    call_where(&mut host, "alex in the lobby", |c| {
+        state_of(c, &alex_id) == "lobby"
+    })
+    .await?;
+    host.send(json!({"type": "call_admit", "call_id": call_id, "user_id": alex_id}))
+        .await?;
+    call_where(&mut alex, "alex admitted", |c| {
+        state_of(c, &alex_id) == "in_call"
+    })
+    .await?;
+    let alex_camera = publish(&mut alex, &call_id).await?;
+    let alex_sending = alex_camera.start_sending().await?;
+    let host_sees_alex = view(&mut host, &call_id, &alex_id).await?;
+    eventually("the host to see alex", || {
+        host_sees_alex.count(RtpCodecKind::Video) >= 20
+    })
+    .await?;
+    Ok(TwoInCall {
+        app,
+        host,
+        alex,
+        call_id,
+        host_id,
+        alex_id,
+        alex_camera,
+        alex_sending,
+        host_sees_alex,
+    })
+}
+
+/// Reads a socket (answering its pings) for up to `within`, until a
+/// `call` frame satisfies `check`.
+async fn wait_long(
+    socket: &mut Socket,
+    within: Duration,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Ok(call) = call_where(socket, what, &check).await {
+            return Ok(call);
+        }
+    }
+    anyhow::bail!("no call frame with {what} within {within:?}")
+}
+
+fn connected(call: &Value, user: &str) -> Option<bool> {
+    call["participants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["user_id"] == user)
+        .and_then(|p| p["connected"].as_bool())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_participant_keeps_place_for_a_while() -> anyhow::Result<()> {
+    let TwoInCall {
+        app,
+        mut host,
+        alex,
+        call_id,
+        alex_id,
+        alex_camera,
+        alex_sending,
+        ..
+    } = two_in_call().await?;
+
+    // Alex's network goes: the socket and the media path drop at once.
+    drop(alex);
+    alex_sending.stop().await?;
+    let _ = alex_camera.connection.close().await;
+    call_where(&mut host, "alex shown as disconnected", |c| {
+        connected(c, &alex_id) == Some(false) && state_of(c, &alex_id) == "in_call"
+    })
+    .await?;
+
+    // Back 20 s later over a new socket: still in the call, not in the
+    // lobby, and publishing again works.
+    // The host's page stays open meanwhile, answering the server's pings.
+    let _ = wait_long(&mut host, Duration::from_secs(20), "nothing", |_| false).await;
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let mut alex = adoptive.socket().await?;
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    let back = call_where(&mut alex, "alex back", |c| {
+        connected(c, &alex_id) == Some(true)
+    })
+    .await?;
+    assert_eq!(state_of(&back, &alex_id), "in_call");
+    let camera = publish(&mut alex, &call_id).await?;
+
+    // Gone for 40 s: shown as left.
+    drop(alex);
+    let _ = camera.connection.close().await;
+    let dropped_at = std::time::Instant::now();
+    let left = wait_long(&mut host, Duration::from_secs(40), "alex left", |c| {
+        state_of(c, &alex_id) == "left"
+    })
+    .await?;
+    let after = dropped_at.elapsed();
+    assert!(
+        after >= Duration::from_secs(29),
+        "left after only {after:?}"
+    );
+    assert_eq!(left["status"], "live", "the call goes on without alex");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_signalling_and_media_leave_the_call_running() -> anyhow::Result<()> {
+    let TwoInCall {
+        app,
+        mut host,
+        mut alex,
+        call_id,
+        host_id,
+        alex_id,
+        alex_sending,
+        host_sees_alex,
+        alex_camera,
+        ..
+    } = two_in_call().await?;
+
+    // Malformed SDP: an error frame naming the problem.
+    let broken = ask(
+        &mut alex,
+        json!({"type": "call_publish", "call_id": call_id, "sdp": "v=0\r\nthis is not SDP"}),
+    )
+    .await?;
+    assert_eq!(broken["code"], "call.invalid_sdp", "{broken}");
+
+    // Frames for a call one is not in, or that does not exist.
+    let stranger = app.sign_in("second_adoptive_parent").await?;
+    let mut sam = stranger.socket().await?;
+    sam.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    assert_eq!(sam.expect("error").await?["code"], "call.unknown");
+    let made_up = uuid::Uuid::new_v4();
+    alex.send(json!({"type": "call_join", "call_id": made_up}))
+        .await?;
+    assert_eq!(alex.expect("error").await?["code"], "call.unknown");
+    let nobody = ask(
+        &mut alex,
+        json!({"type": "call_view", "call_id": call_id, "publisher_id": made_up, "sdp": "v=0"}),
+    )
+    .await?;
+    assert_eq!(nobody["code"], "call.unknown", "{nobody}");
+
+    // An RTCP receiver report claiming 31 blocks in 7 words, from the
+    // host's viewing connection: dropped, and the media goes on.
+    let mut report = vec![0x80 | 31, 201, 0, 6];
+    report.extend_from_slice(&[0x11; 24]);
+    host_sees_alex.send_raw_rtcp(report).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = gained(&[&host_sees_alex], RtpCodecKind::Video, SECOND).await;
+    assert!(
+        counts[0] >= 30,
+        "media stopped after a bad RTCP packet: {counts:?}, viewer {:?}, publisher {:?}\n{}",
+        *host_sees_alex.state.borrow(),
+        *alex_camera.state.borrow(),
+        app.logs()
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("media"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // 200 signalling frames in a burst: most are dropped, and the call
+    // goes on for the others.
+    for _ in 0..200 {
+        alex.send(json!({"type": "call_admit", "call_id": call_id, "user_id": host_id}))
+            .await?;
+    }
+    let mut throttled = 0;
+    let mut refused = 0;
+    for _ in 0..200 {
+        let error = alex.expect("error").await?;
+        match error["code"].as_str() {
+            Some("call.throttled") => throttled += 1,
+            Some("request.forbidden") => refused += 1,
+            other => anyhow::bail!("unexpected error {other:?}"),
+        }
+    }
+    assert!(throttled >= 150, "throttled {throttled}, refused {refused}");
+    assert!(refused >= 1, "the first frames were still answered");
+    let counts = gained(&[&host_sees_alex], RtpCodecKind::Video, SECOND).await;
+    assert!(
+        counts[0] >= 30,
+        "media stopped during the flood: {counts:?}"
+    );
+
+    // An offer whose fingerprint has one byte changed: the handshake
+    // fails, Alex is removed, and a security event is logged.
+    let mut forged = MediaPeer::publisher().await?;
+    let offer = forged.offer().await?;
+    let tampered = change_fingerprint(&offer)?;
+    let answer = ask(
+        &mut alex,
+        json!({"type": "call_publish", "call_id": call_id, "sdp": tampered}),
+    )
+    .await?;
+    assert_eq!(answer["type"], "call_answer", "{answer}");
+    let sdp = answer["sdp"].as_str().unwrap_or_default().to_owned();
+    // The connection never comes up; only ICE has to, for the handshake.
+    let _ = tokio::time::timeout(Duration::from_secs(3), forged.accept(sdp)).await;
+    let removed = wait_long(&mut host, Duration::from_secs(30), "alex removed", |c| {
+        state_of(c, &alex_id) == "removed"
+    })
+    .await;
+    let removed = match removed {
+        Ok(call) => call,
+        Err(error) => anyhow::bail!(
+            "{error}\n{}",
+            app.logs()
+                .lines()
+                .filter(|l| l.contains("dtls")
+                    || l.contains("DTLS")
+                    || l.contains("media connection")
+                    || l.contains("handshake"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    assert_eq!(removed["status"], "live");
+    assert!(
+        app.logs().contains("DTLS handshake failed"),
+        "no security event in the log"
+    );
+    alex_sending.stop().await?;
+    Ok(())
+}
+
+/// Changes one byte of the offer's DTLS fingerprint.
+fn change_fingerprint(offer: &str) -> anyhow::Result<String> {
+    let line = offer
+        .lines()
+        .find(|line| line.starts_with("a=fingerprint:"))
+        .ok_or_else(|| anyhow::anyhow!("no fingerprint in the offer"))?;
+    let (prefix, hex) = line
+        .rsplit_once(' ')
+        .ok_or_else(|| anyhow::anyhow!("odd fingerprint line {line}"))?;
+    let first = &hex[..2];
+    let changed = if first == "00" { "01" } else { "00" };
+    let forged = format!("{prefix} {changed}{}", &hex[2..]);
+    Ok(offer.replace(line, &forged))
 }

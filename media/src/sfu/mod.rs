@@ -88,6 +88,14 @@ pub enum SfuEvent {
         /// For a viewing connection, whose media it carried.
         publisher: Option<Uuid>,
     },
+    /// A connection's DTLS handshake failed after ICE had connected: the
+    /// certificate did not match the fingerprint in the participant's
+    /// offer, or the handshake was not DTLS at all. A security event.
+    HandshakeFailed {
+        call: Uuid,
+        participant: Uuid,
+        publisher: Option<Uuid>,
+    },
 }
 
 /// The two kinds of a participant's media.
@@ -239,11 +247,6 @@ impl Sfu {
         let shared = self.shared.clone();
         self.run(async move {
             let person = call.participant(participant);
-            let earlier = lock(&person.publishing).take();
-            if let Some(earlier) = earlier {
-                let _ = earlier.close().await;
-            }
-            lock(&person.tracks).clear();
             let role = peer::Role {
                 call: call.id,
                 participant,
@@ -254,11 +257,18 @@ impl Sfu {
             let answer = match peer::answer(&connection, &offer, &mut watchers).await {
                 Ok(answer) => answer,
                 Err(error) => {
+                    // A bad offer leaves the connection that works alone.
                     let _ = connection.close().await;
                     return Err(error);
                 }
             };
-            *lock(&person.publishing) = Some(connection);
+            // The new connection's tracks arrive only once the browser
+            // has the answer, so the earlier tracks can go now.
+            lock(&person.tracks).clear();
+            let earlier = lock(&person.publishing).replace(connection);
+            if let Some(earlier) = earlier {
+                let _ = earlier.close().await;
+            }
             info!(call = %call.id, %participant, "participant publishes");
             Ok(answer)
         })

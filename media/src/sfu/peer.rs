@@ -8,13 +8,15 @@ use std::time::Duration;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
 use rtc::interceptor::Slot;
+use rtc::peer_connection::transport::RTCDtlsTransportState;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceCandidateType, RTCIceGatheringState, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, SettingEngineBuilder, register_default_interceptors,
+    RTCSessionDescription, RTCStatsReportEntry, Registry, SettingEngineBuilder, StatsSelector,
+    register_default_interceptors,
 };
 
 use super::keyframes::KeyframeRequests;
@@ -37,8 +39,53 @@ pub struct Role {
     pub publishing: Option<Arc<Participant>>,
 }
 
+/// How long a connection may take from its creation to carrying media.
+/// webrtc-rs keeps a connection whose DTLS handshake fails (a certificate
+/// that does not match the offer's fingerprint) in `connecting`, so this
+/// limit is what ends it.
+const CONNECT_LIMIT: Duration = Duration::from_secs(15);
+
+/// Reports a connection's failure once, whether its handler or its
+/// watchdog sees it first.
+#[derive(Default)]
+struct Reports {
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Reports {
+    /// Reports a failure: of the handshake when `handshake`, of the
+    /// network path otherwise.
+    fn fail(&self, role: &Role, events: &mpsc::UnboundedSender<SfuEvent>, handshake: bool) {
+        if self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let (call, participant, publisher) = (role.call, role.participant, role.publisher);
+        let event = if handshake {
+            warn!(
+                %call, %participant, ?publisher,
+                security = true,
+                "DTLS handshake failed: the certificate does not match the offer's fingerprint"
+            );
+            SfuEvent::HandshakeFailed {
+                call,
+                participant,
+                publisher,
+            }
+        } else {
+            warn!(%call, %participant, ?publisher, "media connection failed");
+            SfuEvent::ConnectionFailed {
+                call,
+                participant,
+                publisher,
+            }
+        };
+        let _ = events.send(event);
+    }
+}
+
 struct Handler {
     role: Role,
+    reports: Arc<Reports>,
     gathered: watch::Sender<bool>,
     state: watch::Sender<RTCPeerConnectionState>,
     events: mpsc::UnboundedSender<SfuEvent>,
@@ -62,19 +109,7 @@ impl PeerConnectionEventHandler for Handler {
         );
         let _ = self.state.send(state);
         if state == RTCPeerConnectionState::Failed {
-            // Consent checks or the DTLS handshake failed (a certificate
-            // that does not match the offered fingerprint ends here too).
-            warn!(
-                call = %self.role.call,
-                participant = %self.role.participant,
-                publisher = ?self.role.publisher,
-                "media connection failed"
-            );
-            let _ = self.events.send(SfuEvent::ConnectionFailed {
-                call: self.role.call,
-                participant: self.role.participant,
-                publisher: self.role.publisher,
-            });
+            self.reports.fail(&self.role, &self.events, false);
         }
     }
 
@@ -96,8 +131,10 @@ pub async fn build(
         let port = shared.ports.next();
         let (gathered_sender, gathered) = watch::channel(false);
         let (state_sender, state) = watch::channel(RTCPeerConnectionState::New);
+        let reports = Arc::new(Reports::default());
         let handler = Arc::new(Handler {
             role: role.clone(),
+            reports: reports.clone(),
             gathered: gathered_sender,
             state: state_sender,
             events: shared.events.clone(),
@@ -130,6 +167,13 @@ pub async fn build(
         match built {
             Ok(connection) => {
                 let connection: Arc<dyn PeerConnection> = Arc::new(connection);
+                tokio::spawn(watch_connecting(
+                    Arc::downgrade(&connection),
+                    state.clone(),
+                    reports,
+                    role.clone(),
+                    shared.events.clone(),
+                ));
                 return Ok((connection, Watchers { gathered, state }));
             }
             Err(error) => last_error = error.to_string(),
@@ -140,6 +184,49 @@ pub async fn build(
         min: shared.config.port_min,
         max: shared.config.port_max,
     })
+}
+
+/// Reports a connection that does not carry media within
+/// [`CONNECT_LIMIT`].
+async fn watch_connecting(
+    connection: std::sync::Weak<dyn PeerConnection>,
+    mut state: watch::Receiver<RTCPeerConnectionState>,
+    reports: Arc<Reports>,
+    role: Role,
+    events: mpsc::UnboundedSender<SfuEvent>,
+) {
+    let settled = tokio::time::timeout(
+        CONNECT_LIMIT,
+        state.wait_for(|state| {
+            matches!(
+                state,
+                RTCPeerConnectionState::Connected
+                    | RTCPeerConnectionState::Failed
+                    | RTCPeerConnectionState::Closed
+            )
+        }),
+    )
+    .await
+    .is_ok();
+    if !settled {
+        let Some(connection) = connection.upgrade() else {
+            return;
+        };
+        // Packets came in, so the path worked, and yet DTLS never
+        // connected: the handshake is what failed.
+        let report = connection
+            .get_stats(std::time::Instant::now(), StatsSelector::None)
+            .await;
+        let handshake = report.iter().any(|entry| {
+            matches!(
+                entry,
+                RTCStatsReportEntry::Transport(transport)
+                    if transport.bytes_received > 0
+                        && transport.dtls_state != RTCDtlsTransportState::Connected
+            )
+        });
+        reports.fail(&role, &events, handshake);
+    }
 }
 
 /// Applies the browser's offer and returns the complete answer, with every
