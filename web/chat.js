@@ -11,7 +11,9 @@
 //   `message_id`, which the server stores only once.
 //
 // Files attached to messages are followed by a FileTracker, which the
-// `file` frames keep up to date.
+// `file` frames keep up to date. Live call frames are passed on as events
+// to the CallClient of calls.js, and the newest `call` frame of each
+// conversation is kept, so a page opened later shows a call already live.
 
 import { fetchMessages } from './api.js';
 import { FileTracker } from './files.js';
@@ -195,11 +197,25 @@ export class ConversationState extends EventTarget {
   }
 }
 
+/** Error codes that only call frames get, which go to the call and not to the page. */
+const CALL_ERROR_CODES = new Set([
+  'call.unknown',
+  'call.not_admitted',
+  'call.removed',
+  'call.invalid_sdp',
+  'call.media_failed',
+  'call.throttled',
+  'request.forbidden',
+]);
+
 /**
  * All conversations of the signed-in user plus the live connection. Events:
- * `status` (the connection status), `problem` (detail: { code }) for an
- * error frame that no sent message explains, and `letters` (detail:
- * { conversationId }) when a contact link's letters or agreement changed.
+ * `status` (the connection status), `open` (the socket opened and
+ * the subscriptions are sent), `problem` (detail: { code }) for an error
+ * frame that no sent message explains, `letters` (detail: { conversationId })
+ * when a contact link's letters or agreement changed, `call` (detail: the
+ * call as in the `call` frame), `call_answer` (detail: the frame) and
+ * `call_error` (detail: the error frame of a call frame).
  */
 export class Chat extends EventTarget {
   /** @type {Map<string, ConversationState>} */
@@ -209,6 +225,8 @@ export class Chat extends EventTarget {
   #connection;
   #user;
   #files = new FileTracker();
+  /** The newest `call` frame's call of each conversation, by conversation id. */
+  #calls = new Map();
 
   constructor(user, { sessionIsValid }) {
     super();
@@ -254,6 +272,16 @@ export class Chat extends EventTarget {
 
   conversation(conversationId) {
     return this.#conversations.get(conversationId) ?? null;
+  }
+
+  /** Returns the call of the newest `call` frame of a conversation, or null. */
+  callOf(conversationId) {
+    return this.#calls.get(conversationId) ?? null;
+  }
+
+  /** Sends a call frame if connected, and returns false when the socket is not open. */
+  sendCall(frame) {
+    return this.#connection.send(frame);
   }
 
   /** Loads the history of a conversation once, then subscribes to it. */
@@ -365,6 +393,7 @@ export class Chat extends EventTarget {
     }
     // File frames sent while the socket was down are not sent again.
     this.#files.refreshProcessing();
+    this.dispatchEvent(new Event('open'));
   }
 
   #onFrame(frame) {
@@ -391,6 +420,12 @@ export class Chat extends EventTarget {
           new CustomEvent('letters', { detail: { conversationId: frame.conversation_id } }),
         );
         break;
+      case 'call':
+        this.#onCall(frame.call);
+        break;
+      case 'call_answer':
+        this.dispatchEvent(new CustomEvent('call_answer', { detail: frame }));
+        break;
       case 'error':
         this.#onErrorFrame(frame);
         break;
@@ -399,8 +434,23 @@ export class Chat extends EventTarget {
     }
   }
 
+  #onCall(call) {
+    if (!call?.conversation_id) return;
+    // An ended call stays ended: a `call` frame sent before the end may
+    // arrive after it, because the reply to a call frame and the frame to
+    // every member travel separately.
+    const known = this.#calls.get(call.conversation_id);
+    if (known?.call_id === call.call_id && known.status === 'ended') return;
+    this.#calls.set(call.conversation_id, call);
+    this.dispatchEvent(new CustomEvent('call', { detail: call }));
+  }
+
   #onErrorFrame(frame) {
     console.warn(`server reported ${frame.code}: ${frame.message}`);
+    if (!frame.ref && CALL_ERROR_CODES.has(frame.code)) {
+      this.dispatchEvent(new CustomEvent('call_error', { detail: frame }));
+      return;
+    }
     const owner = frame.ref ? this.#findOutgoing(frame.ref) : null;
     if (!owner) {
       this.dispatchEvent(new CustomEvent('problem', { detail: { code: frame.code } }));

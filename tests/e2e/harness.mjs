@@ -27,6 +27,19 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * Flags of the video call tests: a fake camera and microphone (a test
+ * picture and a tone), allowed without a prompt, and WebRTC over
+ * 127.0.0.1, where the server's SFU binds its UDP ports. Host candidates
+ * carry real addresses rather than mDNS names, which the SFU does not resolve.
+ */
+const MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
 export const TEST_TIMEOUT_MS = 180_000;
 /** How long a step waits for the page to show what it expects. */
 export const STEP_TIMEOUT_MS = 15_000;
@@ -51,12 +64,15 @@ export function text(key, params = {}) {
 /**
  * Registers before/after hooks that start a server and a browser for the
  * current file. The returned object is filled in once `before` has run.
+ * With `media`, the browser has a fake camera and microphone and may make
+ * WebRTC connections to 127.0.0.1.
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser({ media = false } = {}) {
   const env = { server: null, browser: null, pages: [] };
+  const args = media ? [...CHROMIUM_ARGS, ...MEDIA_ARGS] : CHROMIUM_ARGS;
   before(async () => {
     env.server = await startServer();
-    env.browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    env.browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args });
   });
   after(async () => {
     await env.browser?.close();

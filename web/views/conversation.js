@@ -1,14 +1,15 @@
-// One conversation: its history, live messages with their attached files,
-// read ticks on my own messages, and the composer, followed in a contact
-// link by its letters and, for its supervisor, its invitations and case
-// notes. Read receipts go out for what is displayed while the page is
-// visible.
+// One conversation: its video call, its history, live messages with their
+// attached files, read ticks on my own messages, and the composer,
+// followed in a contact link by its letters and, for its supervisor, its
+// invitations and case notes. Read receipts go out for what is displayed
+// while the page is visible.
 
 import { fetchConversations } from '../api.js';
 import { h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { errorText, t } from '../i18n.js';
 import { MessageAttachments } from './attachments.js';
+import { callArea } from './call.js';
 import { caseNotesArea } from './case-notes.js';
 import {
   alertRegion,
@@ -236,7 +237,9 @@ function renderConversation(section, alert, state, ctx) {
     files,
     onSend: (body, fileIds) => Boolean(ctx.chat.send(state.id, body, fileIds)),
   });
+  const call = callArea(ctx, state);
   section.append(
+    call.element,
     h('h2', { id: 'messages-heading', class: 'visually-hidden', text: t('conversation.messages') }),
     log,
     compose.form,
@@ -313,6 +316,7 @@ function renderConversation(section, alert, state, ctx) {
     files.removeEventListener('change', onFile);
     ctx.chat.removeEventListener('problem', onProblem);
     compose.dispose();
+    call.dispose();
     letters?.dispose();
     invitations?.dispose();
     document.removeEventListener('visibilitychange', reportRead);
