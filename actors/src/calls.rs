@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use kinlink_core::permissions::{self, Action, Relationship, Role};
-use kinlink_core::{ConversationId, SessionId, UserId};
+use kinlink_core::{ConversationId, UserId};
 use kinlink_media::sfu::{MediaKind, Sfu, SfuError, SfuEvent};
 use kinlink_store::Store;
 use kinlink_store::entity::call;
@@ -28,6 +28,9 @@ use tracing::{info, warn};
 
 use crate::broker::Broker;
 use crate::events::Event;
+
+/// One WebSocket connection on this node.
+pub type SocketId = u64;
 
 /// How often a call checks its time limit and its absent participants.
 const TICK: Duration = Duration::from_secs(1);
@@ -112,6 +115,8 @@ pub enum CallError {
     Store(#[from] kinlink_store::StoreError),
     #[error("the server could not check this request; send it again")]
     Unavailable,
+    #[error("the contact link is suspended or ended, so it has no calls")]
+    LinkClosed,
 }
 
 impl CallError {
@@ -126,6 +131,7 @@ impl CallError {
             CallError::Media(SfuError::UnknownParticipant) => "call.unknown",
             CallError::Media(_) => "call.media_failed",
             CallError::Store(_) | CallError::Unavailable => "server.busy",
+            CallError::LinkClosed => "call.link_closed",
         }
     }
 }
@@ -200,7 +206,8 @@ struct Member {
     state: Presence,
     audio_muted: bool,
     video_muted: bool,
-    sessions: HashSet<SessionId>,
+    /// The sockets they joined from that are open now.
+    sockets: HashSet<SocketId>,
     gone_since: Option<Instant>,
 }
 
@@ -238,7 +245,7 @@ impl CallActor {
                 state: member.state,
                 audio_muted: member.audio_muted,
                 video_muted: member.video_muted,
-                connected: !member.sessions.is_empty(),
+                connected: !member.sockets.is_empty(),
                 publications: member.publications,
             })
             .collect();
@@ -274,6 +281,33 @@ impl CallActor {
             actor,
             subject,
         });
+    }
+
+    /// Checks that a participant may send and receive media now.
+    fn admitted(&self, user: UserId) -> Result<(), CallError> {
+        match self.member(user)?.state {
+            Presence::InCall | Presence::Paused => Ok(()),
+            Presence::Removed => Err(CallError::Removed),
+            Presence::Lobby | Presence::Left => Err(CallError::NotAdmitted),
+        }
+    }
+
+    /// Applies a participant's current pause and mute state to the SFU,
+    /// after a media connection of theirs was made. One who is no longer
+    /// admitted loses the connection at once.
+    fn enforce(&self, user: UserId) -> Result<(), CallError> {
+        let (sfu, call) = (&self.sfu, self.id());
+        if let Err(error) = self.admitted(user) {
+            let sfu = sfu.clone();
+            actix::spawn(async move { sfu.remove(call, user.0).await });
+            return Err(error);
+        }
+        if let Some(member) = self.members.get(&user) {
+            sfu.set_paused(call, user.0, member.state == Presence::Paused);
+            sfu.set_muted(call, user.0, MediaKind::Audio, member.audio_muted);
+            sfu.set_muted(call, user.0, MediaKind::Video, member.video_muted);
+        }
+        Ok(())
     }
 
     fn member(&self, user: UserId) -> Result<&Member, CallError> {
@@ -363,7 +397,7 @@ impl Actor for CallActor {
 #[rtype(result = "Result<CallView, CallError>")]
 pub struct Join {
     pub user: UserId,
-    pub session: SessionId,
+    pub socket: SocketId,
     pub roles: Vec<Role>,
 }
 
@@ -385,11 +419,11 @@ impl Handler<Join> for CallActor {
             state,
             audio_muted: false,
             video_muted: false,
-            sessions: HashSet::new(),
+            sockets: HashSet::new(),
             gone_since: None,
         });
         member.state = state;
-        member.sessions.insert(join.session);
+        member.sockets.insert(join.socket);
         member.gone_since = None;
         self.record(kind, Some(join.user), Some(join.user));
         self.announce();
@@ -423,42 +457,23 @@ impl Handler<Publish> for CallActor {
     type Result = ResponseActFuture<Self, Result<String, CallError>>;
 
     fn handle(&mut self, publish: Publish, _ctx: &mut Self::Context) -> Self::Result {
-        let allowed = self
-            .member(publish.user)
-            .and_then(|member| match member.state {
-                Presence::InCall | Presence::Paused => Ok(()),
-                Presence::Removed => Err(CallError::Removed),
-                _ => Err(CallError::NotAdmitted),
-            });
-        let (sfu, call) = (self.sfu.clone(), self.id());
-        let paused = self
-            .members
-            .get(&publish.user)
-            .is_some_and(|m| m.state == Presence::Paused);
-        let muted = self
-            .members
-            .get(&publish.user)
-            .map(|m| (m.audio_muted, m.video_muted));
-        let user = publish.user;
+        let allowed = self.admitted(publish.user);
+        let (sfu, call, user) = (self.sfu.clone(), self.id(), publish.user);
         let work = async move {
             allowed?;
-            let answer = sfu.publish(call, user.0, publish.sdp).await?;
-            // A new connection starts with the decisions already made.
-            sfu.set_paused(call, user.0, paused);
-            if let Some((audio, video)) = muted {
-                sfu.set_muted(call, user.0, MediaKind::Audio, audio);
-                sfu.set_muted(call, user.0, MediaKind::Video, video);
-            }
-            Ok(answer)
+            Ok::<_, CallError>(sfu.publish(call, user.0, publish.sdp).await?)
         };
         Box::pin(work.into_actor(self).map(move |result, actor, _ctx| {
-            if result.is_ok()
-                && let Some(member) = actor.members.get_mut(&user)
-            {
+            let answer = result?;
+            // The host may have paused or muted them, or removed them,
+            // while the connection was being made: the decisions as they
+            // stand now are the ones that hold.
+            actor.enforce(user)?;
+            if let Some(member) = actor.members.get_mut(&user) {
                 member.publications += 1;
-                actor.announce();
             }
-            result
+            actor.announce();
+            Ok(answer)
         }))
     }
 }
@@ -473,36 +488,27 @@ pub struct View {
 }
 
 impl Handler<View> for CallActor {
-    type Result = ResponseFuture<Result<String, CallError>>;
+    type Result = ResponseActFuture<Self, Result<String, CallError>>;
 
     fn handle(&mut self, view: View, _ctx: &mut Self::Context) -> Self::Result {
-        let allowed = self
-            .member(view.user)
-            .and_then(|member| match member.state {
-                Presence::InCall | Presence::Paused => Ok(()),
-                Presence::Removed => Err(CallError::Removed),
-                _ => Err(CallError::NotAdmitted),
-            });
+        let allowed = self.admitted(view.user);
         let publisher_in = self
             .members
             .get(&view.publisher)
             .is_some_and(|m| matches!(m.state, Presence::InCall | Presence::Paused));
-        let paused = self
-            .members
-            .get(&view.user)
-            .is_some_and(|m| m.state == Presence::Paused);
-        let (sfu, call) = (self.sfu.clone(), self.id());
-        Box::pin(async move {
+        let (sfu, call, user) = (self.sfu.clone(), self.id(), view.user);
+        let work = async move {
             allowed?;
             if !publisher_in {
                 return Err(CallError::Unknown);
             }
-            let answer = sfu
-                .view(call, view.user.0, view.publisher.0, view.sdp)
-                .await?;
-            sfu.set_paused(call, view.user.0, paused);
+            Ok::<_, CallError>(sfu.view(call, user.0, view.publisher.0, view.sdp).await?)
+        };
+        Box::pin(work.into_actor(self).map(move |result, actor, _ctx| {
+            let answer = result?;
+            actor.enforce(user)?;
             Ok(answer)
-        })
+        }))
     }
 }
 
@@ -587,7 +593,9 @@ impl Handler<Leave> for CallActor {
     type Result = Result<(), CallError>;
 
     fn handle(&mut self, request: Leave, ctx: &mut Self::Context) -> Self::Result {
-        self.member(request.user)?;
+        if self.member(request.user)?.state == Presence::Removed {
+            return Err(CallError::Removed);
+        }
         if request.end {
             let relationships = if request.user == self.host() {
                 vec![Relationship::CallHost]
@@ -606,12 +614,62 @@ impl Handler<Leave> for CallActor {
     }
 }
 
-/// A session of a participant closed.
+/// The call's contact link was suspended or ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct LinkClosed {
+    ended: bool,
+}
+
+impl Handler<LinkClosed> for CallActor {
+    type Result = ();
+
+    fn handle(&mut self, closed: LinkClosed, ctx: &mut Self::Context) {
+        let reason = if closed.ended {
+            "link_ended"
+        } else {
+            "link_suspended"
+        };
+        self.end(reason, None, ctx);
+    }
+}
+
+/// Someone was removed from the call's conversation.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Expel {
+    user: UserId,
+}
+
+impl Handler<Expel> for CallActor {
+    type Result = ();
+
+    fn handle(&mut self, expel: Expel, ctx: &mut Self::Context) {
+        let user = expel.user;
+        let Some(member) = self.members.get(&user) else {
+            return;
+        };
+        if matches!(member.state, Presence::Removed | Presence::Left) {
+            return;
+        }
+        if user == self.host() {
+            self.end("host_left", None, ctx);
+            return;
+        }
+        self.set_state(user, Presence::Removed);
+        self.record("removed_from_conversation", None, Some(user));
+        self.announce();
+        let (sfu, call) = (self.sfu.clone(), self.id());
+        ctx.spawn(async move { sfu.remove(call, user.0).await }.into_actor(self));
+    }
+}
+
+/// A socket of a participant closed.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct Gone {
     user: UserId,
-    session: SessionId,
+    socket: SocketId,
 }
 
 impl Handler<Gone> for CallActor {
@@ -621,8 +679,8 @@ impl Handler<Gone> for CallActor {
         let Some(member) = self.members.get_mut(&gone.user) else {
             return;
         };
-        member.sessions.remove(&gone.session);
-        if member.sessions.is_empty() && member.gone_since.is_none() {
+        member.sockets.remove(&gone.socket);
+        if member.sockets.is_empty() && member.gone_since.is_none() {
             member.gone_since = Some(Instant::now());
             self.announce();
         }
@@ -677,6 +735,9 @@ pub struct CallRegistry {
     settings: CallSettings,
     calls: Mutex<HashMap<uuid::Uuid, (Addr<CallActor>, ConversationId)>>,
     live: Mutex<HashMap<ConversationId, uuid::Uuid>>,
+    /// Held while a call starts, so two starts in one conversation make
+    /// one call.
+    starting: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -702,6 +763,7 @@ impl CallRegistry {
             settings,
             calls: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            starting: tokio::sync::Mutex::new(()),
         });
         let weak = Arc::downgrade(&registry);
         actix::spawn(async move {
@@ -739,14 +801,15 @@ impl CallRegistry {
         self: &Arc<Self>,
         conversation: ConversationId,
         host: UserId,
-        session: SessionId,
+        socket: SocketId,
         roles: Vec<Role>,
     ) -> Result<CallView, CallError> {
+        let _starting = self.starting.lock().await;
         if let Some((actor, _)) = self.live_call(conversation) {
             return actor
                 .send(Join {
                     user: host,
-                    session,
+                    socket,
                     roles,
                 })
                 .await
@@ -792,7 +855,7 @@ impl CallRegistry {
         actor
             .send(Join {
                 user: host,
-                session,
+                socket,
                 roles,
             })
             .await
@@ -812,12 +875,34 @@ impl CallRegistry {
         lock(&self.calls).get(&call).cloned()
     }
 
-    /// Tells the calls a session joined that it closed.
-    pub fn session_closed(&self, calls: &HashSet<uuid::Uuid>, user: UserId, session: SessionId) {
+    /// Tells the calls a socket joined that it closed.
+    pub fn socket_closed(&self, calls: &HashSet<uuid::Uuid>, user: UserId, socket: SocketId) {
         for call in calls {
             if let Some((actor, _)) = self.find(*call) {
-                actor.do_send(Gone { user, session });
+                actor.do_send(Gone { user, socket });
             }
+        }
+    }
+
+    /// Ends a contact link's live call when the link is suspended or
+    /// ended.
+    pub fn link_closed(&self, conversation: ConversationId, ended: bool) {
+        if let Some((actor, _)) = self.live_call(conversation) {
+            actor.do_send(LinkClosed { ended });
+        }
+    }
+
+    /// Takes a disabled account out of every live call on this node.
+    pub fn account_disabled(&self, user: UserId) {
+        for (actor, _) in lock(&self.calls).values() {
+            actor.do_send(Expel { user });
+        }
+    }
+
+    /// Takes someone removed from a conversation out of its live call.
+    pub fn member_removed(&self, conversation: ConversationId, user: UserId) {
+        if let Some((actor, _)) = self.live_call(conversation) {
+            actor.do_send(Expel { user });
         }
     }
 

@@ -870,12 +870,10 @@ impl Actor for SessionActor {
         metrics::WS_CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
         if let Some(id) = self.connection_id.take() {
             self.shared.broker.hub().unregister(id);
+            self.shared
+                .calls
+                .socket_closed(&self.joined_calls, self.identity.user_id, id);
         }
-        self.shared.calls.session_closed(
-            &self.joined_calls,
-            self.identity.user_id,
-            self.identity.session_id,
-        );
         info!(session = %self.identity.session_id, "websocket closed");
     }
 }

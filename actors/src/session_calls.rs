@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use actix::prelude::*;
+use kinlink_core::letterbox::LinkStatus;
 use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, UserId};
 use kinlink_media::sfu::MediaKind;
@@ -74,19 +75,21 @@ impl SessionActor {
         }
         let registry = self.shared.calls.clone();
         let user = self.identity.user_id;
-        let session = self.identity.session_id;
+        let socket = self.connection_id.unwrap_or_default();
         let roles = self.identity.roles.clone();
 
         // Starting names a conversation; every other frame names a call,
         // whose conversation the member must still belong to.
         if let ClientFrame::CallStart { conversation_id } = frame {
             let check = self.authorise(conversation_id, Action::StartCall);
+            let store = self.shared.store.clone();
             let work = async move {
                 if !check.await.map_err(|_store| CallError::Unavailable)? {
                     return Err(CallError::Unknown);
                 }
+                require_open_link(&store, conversation_id).await?;
                 let view = registry
-                    .start_call(conversation_id, user, session, roles)
+                    .start_call(conversation_id, user, socket, roles)
                     .await?;
                 Ok(Reply::Call(view))
             };
@@ -101,9 +104,14 @@ impl SessionActor {
             return;
         };
         let check = self.authorise(conversation, Action::JoinCall);
+        let store = self.shared.store.clone();
+        let joining = matches!(frame, ClientFrame::CallJoin { .. });
         let work = async move {
             if !check.await.map_err(|_store| CallError::Unavailable)? {
                 return Err(CallError::Unknown);
+            }
+            if joining {
+                require_open_link(&store, conversation).await?;
             }
             let stopped = |_mailbox| CallError::Unknown;
             match frame {
@@ -111,7 +119,7 @@ impl SessionActor {
                     let view = actor
                         .send(calls::Join {
                             user,
-                            session,
+                            socket,
                             roles,
                         })
                         .await
@@ -230,6 +238,24 @@ impl SessionActor {
         if let Some(id) = self.connection_id {
             self.shared.broker.hub().follow(id, conversation);
         }
+    }
+}
+
+/// Refuses a call in a contact link that is suspended or ended. A
+/// discussion has no agreement, and a link without one yet is open.
+async fn require_open_link(
+    store: &kinlink_store::Store,
+    conversation: ConversationId,
+) -> Result<(), CallError> {
+    let agreement = store
+        .agreement(conversation)
+        .await
+        .map_err(|_store| CallError::Unavailable)?;
+    match agreement {
+        Some(agreement) if agreement.row.status != LinkStatus::Active.as_str() => {
+            Err(CallError::LinkClosed)
+        }
+        _ => Ok(()),
     }
 }
 

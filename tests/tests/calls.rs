@@ -115,10 +115,15 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
     let refused = alex.expect("error").await?;
     assert_eq!(refused["code"], "call.unknown", "{refused}");
 
-    host.send(json!({"type": "call_start", "conversation_id": link}))
-        .await?;
+    // Two starts at once, from two sockets, make one call.
+    let mut second_tab = practitioner.socket().await?;
+    let start = json!({"type": "call_start", "conversation_id": link});
+    host.send(start.clone()).await?;
+    second_tab.send(start).await?;
     let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
     let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
+    let other = call_where(&mut second_tab, "the same call", |c| c["status"] == "live").await?;
+    assert_eq!(other["call_id"], call_id.as_str(), "two calls started");
     assert_eq!(call["host_id"], host_id.as_str());
     assert_eq!(state_of(&call, &host_id), "in_call");
 
@@ -255,10 +260,32 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
         "the picture stopped: {video:?}"
     );
 
+    // Removed from the contact link, Jordan is out of the call at once.
+    let response = practitioner
+        .delete(&format!("/api/v1/conversations/{link}/members/{birth_id}"))
+        .await?;
+    assert_eq!(response.status(), 204);
+    call_where(&mut alex, "jordan removed", |c| {
+        state_of(c, &birth_id) == "removed"
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = gained(
+        &[&alex_sees_jordan, &jordan_sees_alex],
+        RtpCodecKind::Video,
+        SECOND,
+    )
+    .await;
+    assert_eq!(
+        counts,
+        [0, 0],
+        "media still moves for a removed member: {counts:?}"
+    );
+
     // The host ends the call for everyone.
     host.send(json!({"type": "call_end", "call_id": call_id}))
         .await?;
-    for socket in [&mut host, &mut alex, &mut jordan] {
+    for socket in [&mut host, &mut alex] {
         let ended = call_where(socket, "the call ended", |c| c["status"] == "ended").await?;
         assert_eq!(ended["end_reason"], "ended_by_host");
     }
@@ -282,6 +309,7 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
         "admitted",
         "paused",
         "muted",
+        "removed_from_conversation",
         "ended",
     ] {
         assert!(
@@ -298,6 +326,8 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
 /// A host and Alex in a call, Alex publishing and the host watching Alex.
 struct TwoInCall {
     app: TestApp,
+    practitioner: kinlink_tests::client::Client,
+    link: String,
     host: Socket,
     alex: Socket,
     call_id: String,
@@ -342,6 +372,8 @@ async fn two_in_call() -> anyhow::Result<TwoInCall> {
     .await?;
     Ok(TwoInCall {
         app,
+        practitioner,
+        link,
         host,
         alex,
         call_id,
@@ -456,6 +488,28 @@ async fn bad_signalling_and_media_leave_the_call_running() -> anyhow::Result<()>
     .await?;
     assert_eq!(broken["code"], "call.invalid_sdp", "{broken}");
 
+    // An offer listing more ICE candidates than any browser would.
+    let mut crowded = String::from("v=0\r\n");
+    for port in 0..30 {
+        crowded.push_str(&format!(
+            "a=candidate:{port} 1 udp 2130706431 127.0.0.1 {} typ host\r\n",
+            40_000 + port
+        ));
+    }
+    let crowded = ask(
+        &mut alex,
+        json!({"type": "call_publish", "call_id": call_id, "sdp": crowded}),
+    )
+    .await?;
+    assert_eq!(crowded["code"], "call.invalid_sdp", "{crowded}");
+    assert!(
+        crowded["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("30 ICE candidates"),
+        "{crowded}"
+    );
+
     // Frames for a call one is not in, or that does not exist.
     let stranger = app.sign_in("second_adoptive_parent").await?;
     let mut sam = stranger.socket().await?;
@@ -549,6 +603,13 @@ async fn bad_signalling_and_media_leave_the_call_running() -> anyhow::Result<()>
         ),
     };
     assert_eq!(removed["status"], "live");
+    // Removed is final: leaving first does not open the way back.
+    alex.send(json!({"type": "call_leave", "call_id": call_id}))
+        .await?;
+    assert_eq!(alex.expect("error").await?["code"], "call.removed");
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    assert_eq!(alex.expect("error").await?["code"], "call.removed");
     assert!(
         app.logs().contains("DTLS handshake failed"),
         "no security event in the log"
@@ -570,4 +631,38 @@ fn change_fingerprint(offer: &str) -> anyhow::Result<String> {
     let changed = if first == "00" { "01" } else { "00" };
     let forged = format!("{prefix} {changed}{}", &hex[2..]);
     Ok(offer.replace(line, &forged))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspending_the_link_ends_its_call() -> anyhow::Result<()> {
+    // The server stops when its `TestApp` drops, so it is kept bound.
+    let TwoInCall {
+        app: _server,
+        practitioner,
+        link,
+        mut host,
+        mut alex,
+        call_id,
+        alex_sending,
+        ..
+    } = two_in_call().await?;
+    let response = practitioner
+        .post(
+            &format!("/api/v1/conversations/{link}/agreement/status"),
+            &json!({"status": "suspended", "reason": "A pause agreed at the review meeting"}),
+        )
+        .await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
+    for socket in [&mut host, &mut alex] {
+        let ended = call_where(socket, "the call ended", |c| c["status"] == "ended").await?;
+        assert_eq!(ended["end_reason"], "link_suspended");
+    }
+    host.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    assert_eq!(host.expect("error").await?["code"], "call.link_closed");
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    assert_eq!(alex.expect("error").await?["code"], "call.unknown");
+    alex_sending.stop().await?;
+    Ok(())
 }

@@ -382,6 +382,16 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     .await?;
     assert_eq!(status, 200, "the new set works");
 
+    // Guessing codes with the right password is throttled like sign-in.
+    let mut last = 0;
+    for guess in ["000000", "111111", "222222", "333333", "444444", "555555"] {
+        let response = worker
+            .post("/api/v1/me/recovery-codes", &replace(PASSWORD, guess))
+            .await?;
+        last = response.status().as_u16();
+    }
+    assert_eq!(last, 429, "six wrong codes in a row were not throttled");
+
     // A family member has no second factor and so no recovery codes.
     let parent = app.sign_in("adoptive_parent").await?;
     let password = app.demo_user("adoptive_parent")?["password"]

@@ -17,7 +17,14 @@ import { ParticipantTile, confirmedAction, lobbyEntry } from './call-tiles.js';
 
 /** Roles that may start a call in a conversation they belong to. */
 const STARTER_ROLES = new Set(['practitioner', 'manager']);
-const END_REASONS = new Set(['ended_by_host', 'host_left', 'time_limit', 'gone']);
+const END_REASONS = new Set([
+  'ended_by_host',
+  'host_left',
+  'time_limit',
+  'link_suspended',
+  'link_ended',
+  'gone',
+]);
 
 function nameOf(summary, userId) {
   const member = (summary.members ?? []).find((each) => each.user_id === userId);

@@ -30,7 +30,7 @@ struct Outgoing {
 /// viewer's offer and starts forwarding once the connection is up.
 pub async fn view(
     shared: &Shared,
-    call: &Call,
+    call: &Arc<Call>,
     viewer: &Arc<Participant>,
     source: &Arc<Participant>,
     tracks: Vec<Arc<PublishedTrack>>,
@@ -93,6 +93,12 @@ pub async fn view(
             return Err(error);
         }
     };
+    // Either of them removed, or the call ended, while the connection was
+    // made: it must not outlive them.
+    if !shared.is_current(call, viewer) || !shared.is_current(call, source) {
+        let _ = connection.close().await;
+        return Err(SfuError::UnknownParticipant);
+    }
     let earlier = lock(&viewer.viewing).insert(source.id, connection.clone());
     if let Some(earlier) = earlier {
         let _ = earlier.close().await;

@@ -262,6 +262,12 @@ impl Sfu {
                     return Err(error);
                 }
             };
+            // Removed, or the call ended, while the connection was made:
+            // it must not outlive them.
+            if !shared.is_current(&call, &person) {
+                let _ = connection.close().await;
+                return Err(SfuError::UnknownParticipant);
+            }
             // The new connection's tracks arrive only once the browser
             // has the answer, so the earlier tracks can go now.
             lock(&person.tracks).clear();
@@ -415,6 +421,18 @@ impl Sfu {
     /// The counters of a call, while it has media.
     pub fn counters(&self, call: Uuid) -> Option<Arc<CallCounters>> {
         self.existing_call(call).map(|call| call.counters.clone())
+    }
+}
+
+impl Shared {
+    /// Whether `person` is still in `call`, and `call` still runs.
+    fn is_current(&self, call: &Arc<Call>, person: &Arc<Participant>) -> bool {
+        let live = lock(&self.calls)
+            .get(&call.id)
+            .is_some_and(|running| Arc::ptr_eq(running, call));
+        live && call
+            .find(person.id)
+            .is_some_and(|current| Arc::ptr_eq(&current, person))
     }
 }
 

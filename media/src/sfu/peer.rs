@@ -39,6 +39,10 @@ pub struct Role {
     pub publishing: Option<Arc<Participant>>,
 }
 
+/// The most ICE candidates an offer may list. A browser offers a handful
+/// per network interface.
+const MAX_CANDIDATES: usize = 24;
+
 /// How long a connection may take from its creation to carrying media.
 /// webrtc-rs keeps a connection whose DTLS handshake fails (a certificate
 /// that does not match the offer's fingerprint) in `connecting`, so this
@@ -236,6 +240,17 @@ pub async fn answer(
     offer: &str,
     watchers: &mut Watchers,
 ) -> Result<String, SfuError> {
+    let candidates = offer
+        .lines()
+        .filter(|line| line.starts_with("a=candidate:"))
+        .count();
+    if candidates > MAX_CANDIDATES {
+        // Each candidate gets connectivity checks from the server, so an
+        // offer could otherwise aim them at many addresses.
+        return Err(SfuError::InvalidSdp(format!(
+            "the offer lists {candidates} ICE candidates; at most {MAX_CANDIDATES} are accepted"
+        )));
+    }
     let offer = RTCSessionDescription::offer(offer.to_owned())
         .map_err(|error| SfuError::InvalidSdp(error.to_string()))?;
     connection

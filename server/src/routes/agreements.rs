@@ -545,6 +545,9 @@ pub async fn set_status(
         })
         .await?;
     info!(conversation = %id, from = from.as_str(), to = to.as_str(), "contact link status changed");
+    if to != LinkStatus::Active {
+        state.calls.link_closed(id, to == LinkStatus::Ended);
+    }
     state
         .broker
         .publish(kinlink_actors::events::Event::Letters {

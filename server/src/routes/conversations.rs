@@ -361,6 +361,7 @@ pub async fn remove_member(
             user_id: removed,
         })
         .await;
+    state.calls.member_removed(id, removed);
     state
         .store
         .audit(kinlink_store::audit::AuditRecord {

@@ -221,6 +221,7 @@ pub async fn disable(
         .broker
         .publish(Event::SessionsEnded { session_ids: ended })
         .await;
+    state.calls.account_disabled(target_id);
     for grant in &grants {
         state
             .store
@@ -237,8 +238,9 @@ pub async fn disable(
 }
 
 /// Checks the signed-in user's current password and returns the keys it
-/// derives. Wrong passwords count against the account like failed
-/// sign-ins, so a stolen session cannot be used to guess the password.
+/// derives. Every attempt counts against the account like a failed
+/// sign-in, so a stolen session cannot be used to guess the password; the
+/// caller clears the count once everything it checks has passed.
 async fn verify_current_password(
     state: &AppState,
     account: &kinlink_store::entity::user::Model,
@@ -265,7 +267,6 @@ async fn verify_current_password(
     if !password::verifier_matches(&old.verifier, &account.auth_hash) {
         return Err(ApiError::InvalidCredentials);
     }
-    state.store.clear_sign_in_failures(&subject).await?;
     Ok(old)
 }
 
@@ -289,6 +290,10 @@ pub async fn change_password(
     check_new_password(&body.new_password, "new_password")?;
     let account = state.store.user(user.user_id).await?;
     let old = verify_current_password(&state, &account, body.current_password).await?;
+    state
+        .store
+        .clear_sign_in_failures(&crate::auth::account_subject(&account.email))
+        .await?;
     let totp_secret = match &account.totp_sealed_secret {
         Some(sealed) => Some(zeroize::Zeroizing::new(aead::open(
             &old.key_encryption_key,
@@ -377,15 +382,15 @@ pub async fn replace_recovery_codes(
         None => false,
     };
     if !passed {
-        // A wrong code counts like a failed sign-in, so a stolen session
-        // and password cannot be used to guess codes.
-        let window = chrono::Duration::minutes(state.config.session.failure_window_minutes);
-        state
-            .store
-            .record_sign_in_failure(&crate::auth::account_subject(&account.email), now, window)
-            .await?;
+        // The attempt already counts as a failure (the password check
+        // records one first), so a stolen session and password cannot be
+        // used to guess codes.
         return Err(ApiError::SecondFactorInvalid);
     }
+    state
+        .store
+        .clear_sign_in_failures(&crate::auth::account_subject(&account.email))
+        .await?;
     let codes = totp::new_recovery_codes()?;
     let hashes = codes
         .iter()
