@@ -118,10 +118,23 @@ impl Socket {
         matches: impl Fn(&Value) -> bool,
         wanted: &str,
     ) -> anyhow::Result<Value> {
+        self.expect_where_within(matches, wanted, FRAME_TIMEOUT)
+            .await
+    }
+
+    /// Waits up to `within` for the first frame that matches, keeping the
+    /// others; for work such as transcoding that may take longer than a
+    /// frame usually does.
+    pub async fn expect_where_within(
+        &mut self,
+        matches: impl Fn(&Value) -> bool,
+        wanted: &str,
+        within: Duration,
+    ) -> anyhow::Result<Value> {
         if let Some(index) = self.pending.iter().position(&matches) {
             return Ok(self.pending.remove(index).unwrap_or_default());
         }
-        let deadline = Instant::now() + FRAME_TIMEOUT;
+        let deadline = Instant::now() + within;
         loop {
             match self
                 .read(deadline)

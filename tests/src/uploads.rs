@@ -68,14 +68,13 @@ pub async fn upload(
 pub async fn follow(socket: &mut Socket, id: &str) -> anyhow::Result<(Value, Vec<u64>)> {
     let mut progress = Vec::new();
     loop {
-        let frame = tokio::time::timeout(
-            Duration::from_secs(120),
-            socket.expect_where(
+        let frame = socket
+            .expect_where_within(
                 |f| f["type"] == "file" && f["file_id"] == id,
                 "a file frame",
-            ),
-        )
-        .await??;
+                Duration::from_secs(120),
+            )
+            .await?;
         match frame["status"].as_str() {
             Some("processing") => progress.extend(frame["progress"].as_u64()),
             _ => return Ok((frame, progress)),

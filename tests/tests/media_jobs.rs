@@ -90,13 +90,14 @@ async fn media_job_runs_confined() -> anyhow::Result<()> {
 
     // A progress report comes from the job once its limits are in place.
     socket
-        .expect_where(
+        .expect_where_within(
             |f| {
                 f["type"] == "file"
                     && f["file_id"] == id.as_str()
                     && f["progress"].as_u64() > Some(0)
             },
             "the job's first progress",
+            Duration::from_secs(60),
         )
         .await?;
     let job = media_job(&app).await?;
