@@ -1,7 +1,7 @@
 //! Live calls: a call actor per call, owned by its conversation, and the
 //! node's registry of them.
 //!
-//! The actor knows who waits in the lobby, who is in the call, who is
+//! The actor tracks who waits in the lobby, who is in the call, who is
 //! paused or muted, and it tells the SFU, which enforces each decision on
 //! the media itself. Only the practitioner who started the call (its host)
 //! admits, pauses, mutes, removes and ends. Every change goes to the
@@ -48,7 +48,7 @@ pub struct CallSettings {
     pub ice_servers: Vec<String>,
 }
 
-/// Where a participant stands in a call.
+/// A participant's state in a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
@@ -392,7 +392,7 @@ impl Actor for CallActor {
     }
 }
 
-/// A member of the conversation asks to join (or rejoin) the call.
+/// A request from a member of the conversation to join (or rejoin) the call.
 #[derive(Message)]
 #[rtype(result = "Result<CallView, CallError>")]
 pub struct Join {
@@ -431,7 +431,7 @@ impl Handler<Join> for CallActor {
     }
 }
 
-/// Asks for the call as it stands, for a member who opens the
+/// A request for the call's current state, for a member who opens the
 /// conversation while it is live.
 #[derive(Message)]
 #[rtype(result = "CallView")]
@@ -445,7 +445,7 @@ impl Handler<Snapshot> for CallActor {
     }
 }
 
-/// A participant asks the SFU to take their camera and microphone.
+/// A request to publish a participant's camera and microphone to the SFU.
 #[derive(Message)]
 #[rtype(result = "Result<String, CallError>")]
 pub struct Publish {
@@ -478,7 +478,7 @@ impl Handler<Publish> for CallActor {
     }
 }
 
-/// A participant asks to receive another participant's media.
+/// A request to receive another participant's media.
 #[derive(Message)]
 #[rtype(result = "Result<String, CallError>")]
 pub struct View {
@@ -862,7 +862,7 @@ impl CallRegistry {
             .map_err(|_stopped| CallError::Unknown)?
     }
 
-    /// The live call of a conversation on this node.
+    /// Returns the live call of a conversation on this node.
     pub fn live_call(&self, conversation: ConversationId) -> Option<(Addr<CallActor>, uuid::Uuid)> {
         let id = *lock(&self.live).get(&conversation)?;
         lock(&self.calls)
@@ -870,7 +870,7 @@ impl CallRegistry {
             .map(|(actor, _)| (actor.clone(), id))
     }
 
-    /// A live call on this node, with its conversation.
+    /// Returns a live call on this node, with its conversation.
     pub fn find(&self, call: uuid::Uuid) -> Option<(Addr<CallActor>, ConversationId)> {
         lock(&self.calls).get(&call).cloned()
     }

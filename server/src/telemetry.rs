@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_unset| EnvFilter::new("info"));
     // The WebRTC libraries log the ICE passwords of offers at debug level,
-    // so they stay at info whatever RUST_LOG asks.
+    // so they stay at info whatever RUST_LOG requests.
     let filter = ["rtc_ice=info", "rtc=info", "webrtc=info", "rtc_dtls=info"]
         .into_iter()
         .filter_map(|directive| directive.parse().ok())

@@ -84,7 +84,7 @@ struct Track {
     ssrc: u32,
 }
 
-/// The codec a test publisher sends for a kind.
+/// Returns the codec a test publisher sends for a kind.
 fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
     match kind {
         RtpCodecKind::Audio => RTCRtpCodec {
@@ -154,7 +154,7 @@ impl MediaPeer {
         })
     }
 
-    /// A peer that sends an audio and a video track.
+    /// Creates a peer that sends an audio and a video track.
     pub async fn publisher() -> anyhow::Result<Self> {
         let mut peer = Self::new().await?;
         for (kind, ssrc) in [(RtpCodecKind::Audio, 1111), (RtpCodecKind::Video, 2222)] {
@@ -191,7 +191,7 @@ impl MediaPeer {
         Ok(peer)
     }
 
-    /// A peer that receives audio and video.
+    /// Creates a peer that receives audio and video.
     pub async fn viewer() -> anyhow::Result<Self> {
         let peer = Self::new().await?;
         for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
@@ -303,7 +303,7 @@ impl MediaPeer {
         Ok(())
     }
 
-    /// How many packets of a kind arrived.
+    /// Returns how many packets of a kind arrived.
     pub fn count(&self, kind: RtpCodecKind) -> usize {
         lock(&self.received)
             .iter()
@@ -311,7 +311,8 @@ impl MediaPeer {
             .count()
     }
 
-    /// How many received payloads differ from every payload `sending` sent.
+    /// Returns how many received payloads differ from every payload
+    /// `sending` sent.
     pub fn changed_payloads(&self, sending: &Sending) -> usize {
         let sent = lock(&sending.sent);
         lock(&self.received)

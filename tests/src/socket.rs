@@ -123,8 +123,8 @@ impl Socket {
     }
 
     /// Waits up to `within` for the first frame that matches, keeping the
-    /// others; for work such as transcoding that may take longer than a
-    /// frame usually does.
+    /// others. Work such as transcoding may take longer than a frame
+    /// usually does.
     pub async fn expect_where_within(
         &mut self,
         matches: impl Fn(&Value) -> bool,

@@ -119,14 +119,14 @@ pub async fn view(
     Ok(answer)
 }
 
-/// A random SSRC for a track the SFU sends.
+/// Returns a random SSRC for a track the SFU sends.
 fn rand_ssrc() -> u32 {
     let bytes = uuid::Uuid::new_v4().into_bytes();
     u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
-/// The payload type this viewer's connection negotiated for the
-/// publisher's codec; a packet with any other is dropped by webrtc-rs.
+/// Returns the payload type this viewer's connection negotiated for the
+/// publisher's codec. webrtc-rs drops a packet with any other.
 async fn negotiated_payload_type(out: &Outgoing) -> Result<u8, SfuError> {
     let parameters = out.sender.get_parameters().await.map_err(webrtc_error)?;
     let codecs = &parameters.rtp_parameters.codecs;

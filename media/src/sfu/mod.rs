@@ -45,7 +45,7 @@ const FANOUT_CAPACITY: usize = 512;
 /// At most one key-frame request per publisher in this time.
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Where the SFU listens and what it tells browsers.
+/// The SFU's listening addresses and ports, and the address it announces.
 #[derive(Clone, Debug)]
 pub struct SfuConfig {
     /// The address each connection binds.
@@ -139,7 +139,7 @@ struct Call {
     counters: Arc<CallCounters>,
 }
 
-/// One person in a call, as the SFU sees them.
+/// One person in a call, as the SFU tracks them.
 pub(crate) struct Participant {
     id: Uuid,
     paused: AtomicBool,
@@ -418,14 +418,14 @@ impl Sfu {
             .await;
     }
 
-    /// The counters of a call, while it has media.
+    /// Returns the counters of a call, while it has media.
     pub fn counters(&self, call: Uuid) -> Option<Arc<CallCounters>> {
         self.existing_call(call).map(|call| call.counters.clone())
     }
 }
 
 impl Shared {
-    /// Whether `person` is still in `call`, and `call` still runs.
+    /// Returns whether `person` is still in `call` and `call` still runs.
     fn is_current(&self, call: &Arc<Call>, person: &Arc<Participant>) -> bool {
         let live = lock(&self.calls)
             .get(&call.id)
@@ -471,7 +471,7 @@ impl Call {
 }
 
 impl Participant {
-    /// Whether this participant's media of `kind` may go out now.
+    /// Returns whether this participant's media of `kind` may be forwarded now.
     fn sends(&self, kind: RtpCodecKind) -> bool {
         let muted = match kind {
             RtpCodecKind::Audio => &self.audio_muted,
@@ -480,7 +480,7 @@ impl Participant {
         !self.paused.load(Ordering::Relaxed) && !muted.load(Ordering::Relaxed)
     }
 
-    /// Whether this participant may receive media now.
+    /// Returns whether this participant may receive media now.
     fn receives(&self) -> bool {
         !self.paused.load(Ordering::Relaxed)
     }

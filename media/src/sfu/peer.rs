@@ -22,13 +22,13 @@ use webrtc::peer_connection::{
 use super::keyframes::KeyframeRequests;
 use super::{Participant, SfuError, SfuEvent, Shared};
 
-/// Where a connection's events go.
+/// The receivers of a connection's state changes.
 pub struct Watchers {
     pub gathered: watch::Receiver<bool>,
     pub state: watch::Receiver<RTCPeerConnectionState>,
 }
 
-/// What a connection is for, for its events and logs.
+/// A connection's purpose, for its events and logs.
 #[derive(Clone)]
 pub struct Role {
     pub call: uuid::Uuid,

@@ -13,8 +13,8 @@ pub(crate) struct Ports {
 }
 
 impl Ports {
-    /// A range from `min` to `max`, both included; `max` below `min` is
-    /// read as the single port `min`.
+    /// Creates a range from `min` to `max`, both included. A `max` below
+    /// `min` is read as the single port `min`.
     pub fn new(min: u16, max: u16) -> Self {
         Self {
             min,
@@ -23,12 +23,12 @@ impl Ports {
         }
     }
 
-    /// How many ports the range holds; never none.
+    /// Returns how many ports the range contains, at least one.
     pub fn len(&self) -> u32 {
         self.span
     }
 
-    /// The next port to try.
+    /// Returns the next port to try.
     pub fn next(&self) -> u16 {
         let offset = self.next.fetch_add(1, Ordering::Relaxed) % self.span;
         self.min + u16::try_from(offset).unwrap_or(0)

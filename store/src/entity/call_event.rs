@@ -9,8 +9,8 @@ pub struct Model {
     pub id: Uuid,
     pub call_id: Uuid,
     pub at: DateTimeUtc,
-    /// Who did it; none when the server did (a time limit, a lost
-    /// connection).
+    /// The user who did it, or none when the server did (a time limit,
+    /// a lost connection).
     pub actor_id: Option<Uuid>,
     /// Whom it concerned.
     pub subject_id: Option<Uuid>,
