@@ -6,25 +6,16 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rtc::ice::mdns::MulticastDnsMode;
-use rtc::ice::network_type::NetworkType;
+use kinlink_media::sfu::client::{self, SendingTrack};
 use rtc::rtp;
 pub use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-};
 use tokio::sync::watch;
-use webrtc::media_stream::MediaStreamTrack;
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 pub use webrtc::peer_connection::RTCPeerConnectionState;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCSessionDescription, Registry,
-    SettingEngineBuilder, register_default_interceptors,
+    PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState, RTCSessionDescription,
 };
-use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender};
 
 /// Payloads a peer received, with their kind.
 type Received = Arc<Mutex<Vec<(RtpCodecKind, Vec<u8>)>>>;
@@ -73,35 +64,7 @@ pub struct MediaPeer {
     pub state: watch::Receiver<RTCPeerConnectionState>,
     received: Received,
     remotes: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
-    tracks: Vec<Track>,
-}
-
-/// A track a test publisher sends.
-struct Track {
-    kind: RtpCodecKind,
-    local: Arc<TrackLocalStaticRTP>,
-    sender: Arc<dyn RtpSender>,
-    ssrc: u32,
-}
-
-/// Returns the codec a test publisher sends for a kind.
-fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
-    match kind {
-        RtpCodecKind::Audio => RTCRtpCodec {
-            mime_type: "audio/opus".to_owned(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-            rtcp_feedback: vec![],
-        },
-        _ => RTCRtpCodec {
-            mime_type: "video/VP8".to_owned(),
-            clock_rate: 90_000,
-            channels: 0,
-            sdp_fmtp_line: String::new(),
-            rtcp_feedback: vec![],
-        },
-    }
+    tracks: Vec<SendingTrack>,
 }
 
 /// Returns the payload of packet `n` of a kind: recognisable, and
@@ -123,29 +86,15 @@ impl MediaPeer {
         let (state_sender, state) = watch::channel(RTCPeerConnectionState::New);
         let received = Received::default();
         let remotes: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>> = Arc::default();
-        let mut media = MediaEngine::default();
-        media.register_default_codecs()?;
-        let interceptors = register_default_interceptors(Registry::new(), &mut media)?;
-        let settings = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-            .with_network_types(vec![NetworkType::Udp4])
-            .build();
-        let connection = PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(media)
-            .with_setting_engine(settings)
-            .with_interceptor_registry(interceptors)
-            .with_handler(Arc::new(Events {
-                gathered: gathered_sender,
-                state: state_sender,
-                received: received.clone(),
-                remotes: remotes.clone(),
-            }))
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-            .build()
-            .await?;
+        let connection = client::connect(Arc::new(Events {
+            gathered: gathered_sender,
+            state: state_sender,
+            received: received.clone(),
+            remotes: remotes.clone(),
+        }))
+        .await?;
         Ok(Self {
-            connection: Arc::new(connection),
+            connection,
             gathered,
             state,
             received,
@@ -158,35 +107,8 @@ impl MediaPeer {
     pub async fn publisher() -> anyhow::Result<Self> {
         let mut peer = Self::new().await?;
         for (kind, ssrc) in [(RtpCodecKind::Audio, 1111), (RtpCodecKind::Video, 2222)] {
-            let name = if kind == RtpCodecKind::Audio {
-                "audio"
-            } else {
-                "video"
-            };
-            let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-                "camera".to_owned(),
-                name.to_owned(),
-                name.to_owned(),
-                kind,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(ssrc),
-                        ..Default::default()
-                    },
-                    codec: codec(kind),
-                    ..Default::default()
-                }],
-            )));
-            let sender = peer
-                .connection
-                .add_track(track.clone() as Arc<dyn TrackLocal>)
-                .await?;
-            peer.tracks.push(Track {
-                kind,
-                local: track,
-                sender,
-                ssrc,
-            });
+            let track = SendingTrack::add(&peer.connection, kind, ssrc).await?;
+            peer.tracks.push(track);
         }
         Ok(peer)
     }
@@ -194,29 +116,13 @@ impl MediaPeer {
     /// Creates a peer that receives audio and video.
     pub async fn viewer() -> anyhow::Result<Self> {
         let peer = Self::new().await?;
-        for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
-            peer.connection
-                .add_transceiver_from_kind(
-                    kind,
-                    Some(RTCRtpTransceiverInit {
-                        direction: RTCRtpTransceiverDirection::Recvonly,
-                        streams: vec![],
-                        send_encodings: vec![],
-                    }),
-                )
-                .await?;
-        }
+        client::receive_audio_and_video(&peer.connection).await?;
         Ok(peer)
     }
 
     /// Makes a complete offer, with every candidate in it.
     pub async fn offer(&mut self) -> anyhow::Result<String> {
-        let offer = self.connection.create_offer(None).await?;
-        self.connection.set_local_description(offer).await?;
-        tokio::time::timeout(Duration::from_secs(5), self.gathered.wait_for(|done| *done))
-            .await??;
-        let local = self.connection.local_description().await;
-        Ok(local.map(|d| d.sdp).unwrap_or_default())
+        Ok(client::complete_offer(&self.connection, &mut self.gathered).await?)
     }
 
     /// Applies the SFU's answer and waits until the media path is up.
@@ -237,23 +143,9 @@ impl MediaPeer {
     /// returned sender is dropped or sent `true`.
     pub async fn start_sending(&self) -> anyhow::Result<Sending> {
         let mut outgoing = Vec::new();
-        for Track {
-            kind,
-            local,
-            sender,
-            ssrc,
-        } in &self.tracks
-        {
-            let wanted = codec(*kind).mime_type;
-            let parameters = sender.get_parameters().await?;
-            let payload_type = parameters
-                .rtp_parameters
-                .codecs
-                .iter()
-                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&wanted))
-                .map(|c| c.payload_type)
-                .ok_or_else(|| anyhow::anyhow!("{wanted} not negotiated"))?;
-            outgoing.push((*kind, local.clone(), payload_type, *ssrc));
+        for track in &self.tracks {
+            let payload_type = track.payload_type().await?;
+            outgoing.push((track.kind, track.local.clone(), payload_type, track.ssrc));
         }
         let sent: Arc<Mutex<HashSet<Vec<u8>>>> = Arc::default();
         let (stop, mut stopped) = watch::channel(false);

@@ -16,6 +16,7 @@
 //! Calls run on a runtime of their own, so a busy web worker never delays
 //! media, and nothing of the media is stored.
 
+pub mod client;
 mod forward;
 pub mod keyframes;
 mod peer;
