@@ -277,7 +277,8 @@ export class CallClient extends EventTarget {
 
   /**
    * Why the call I was in ended: `ended_by_host`, `host_left`,
-   * `time_limit`, or `gone` when the server has no record of the call.
+   * `time_limit`, `link_suspended`, `link_ended`, `server_restart`, or
+   * `gone` when the server has no record of the call.
    */
   get endReason() {
     return this.#endReason;
@@ -463,6 +464,10 @@ export class CallClient extends EventTarget {
         this.#joinedCallId = call.call_id;
         this.#joinFrame = null;
         this.#setPhase('joined', false);
+      } else if (call.status === 'ended' && rejoining && sameCall) {
+        // The server replies to a join of a call that has ended with its
+        // end reason, such as a restart while my connection was down.
+        this.#finish('ended', call.end_reason ?? 'gone');
       }
     } else if (this.#phase === 'joined' && call.call_id !== this.#joinedCallId) {
       // Only one call is live in a conversation, so mine has ended.

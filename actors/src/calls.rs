@@ -9,25 +9,31 @@
 //! and states only. Each step goes into the call's record.
 //!
 //! A call lives on the node that started it, because its media runs
-//! through that node's SFU.
+//! through that node's SFU. A stopping node ends its calls with
+//! `server_restart` first. A node that stopped without doing so ends them
+//! at its next start, with [`end_abandoned_calls`].
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::{ConversationId, UserId};
-use kinlink_media::sfu::{MediaKind, Sfu, SfuError, SfuEvent};
+use kinlink_media::sfu::{MediaKind, Sfu, SfuError};
 use kinlink_store::Store;
 use kinlink_store::entity::call;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::broker::Broker;
 use crate::events::Event;
+
+#[path = "call_registry.rs"]
+mod registry;
+pub use registry::{CallRegistry, end_abandoned_calls};
 
 /// One WebSocket connection on this node.
 pub type SocketId = u64;
@@ -35,17 +41,25 @@ pub type SocketId = u64;
 /// How often a call checks its time limit and its absent participants.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The end reason of the calls a stopping node ends, and of those that a
+/// node closes at start because it stopped without ending them.
+pub const SERVER_RESTART: &str = "server_restart";
+
 /// Limits of calls, from configuration.
 #[derive(Clone, Debug)]
 pub struct CallSettings {
-    /// How long a call may run before it ends by itself.
+    /// How long a call may run before it ends by itself, unless the
+    /// contact link's agreement sets a shorter length.
     pub max_duration: chrono::Duration,
-    /// How long before the end everyone is warned.
+    /// How long before the end everyone is warned. In a call shorter than
+    /// twice this, the warning comes halfway through instead.
     pub warning: chrono::Duration,
     /// How long a participant whose connection dropped stays in the call.
     pub rejoin_grace: Duration,
     /// TURN and STUN URLs the browsers use.
     pub ice_servers: Vec<String>,
+    /// This node's stable identity, stored with each call it runs.
+    pub node_id: String,
 }
 
 /// A participant's state in a call.
@@ -97,6 +111,25 @@ pub struct CallView {
     pub ice_servers: Vec<String>,
 }
 
+impl CallView {
+    /// Returns the view of a call that has ended, from its stored row,
+    /// which keeps no participants.
+    pub fn ended(row: &call::Model) -> Self {
+        CallView {
+            call_id: row.id,
+            conversation_id: ConversationId(row.conversation_id),
+            host_id: UserId(row.host_id),
+            status: "ended".to_owned(),
+            started_at: row.started_at,
+            ends_at: row.ends_at,
+            ending_soon: false,
+            end_reason: row.end_reason.clone(),
+            participants: Vec::new(),
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
 /// The reasons a call request fails, each with the stable code of its error
 /// frame.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +150,8 @@ pub enum CallError {
     Unavailable,
     #[error("the contact link is suspended or ended, so it has no calls")]
     LinkClosed,
+    #[error("the server is restarting; start the call again once it is back")]
+    Stopping,
 }
 
 impl CallError {
@@ -130,7 +165,7 @@ impl CallError {
             CallError::Media(SfuError::InvalidSdp(_)) => "call.invalid_sdp",
             CallError::Media(SfuError::UnknownParticipant) => "call.unknown",
             CallError::Media(_) => "call.media_failed",
-            CallError::Store(_) | CallError::Unavailable => "server.busy",
+            CallError::Store(_) | CallError::Unavailable | CallError::Stopping => "server.busy",
             CallError::LinkClosed => "call.link_closed",
         }
     }
@@ -157,6 +192,8 @@ enum Step {
     Finish {
         reason: &'static str,
     },
+    /// Fires once every step queued before it is done.
+    Flushed(oneshot::Sender<()>),
 }
 
 /// Carries out a call's steps in order: its record, its announcements
@@ -196,6 +233,9 @@ async fn write_steps(
                 if let Err(error) = store.end_call(call, Utc::now(), reason).await {
                     warn!(%call, error = %crate::Causes(&error), "storing a call's end failed");
                 }
+            }
+            Step::Flushed(done) => {
+                let _ = done.send(());
             }
         }
     }
@@ -343,7 +383,9 @@ impl CallActor {
             self.end("time_limit", None, ctx);
             return;
         }
-        if !self.warned && now >= self.row.ends_at - self.settings.warning {
+        let length = self.row.ends_at - self.row.started_at;
+        let warning = self.settings.warning.min(length / 2);
+        if !self.warned && now >= self.row.ends_at - warning {
             self.warned = true;
             self.record("ending_soon", None, None);
             self.announce();
@@ -664,6 +706,24 @@ impl Handler<Expel> for CallActor {
     }
 }
 
+/// The node is stopping: the call ends for everyone with
+/// [`SERVER_RESTART`]. The reply fires once the end is stored and
+/// announced.
+#[derive(Message)]
+#[rtype(result = "oneshot::Receiver<()>")]
+struct Stop;
+
+impl Handler<Stop> for CallActor {
+    type Result = MessageResult<Stop>;
+
+    fn handle(&mut self, _stop: Stop, ctx: &mut Self::Context) -> Self::Result {
+        self.end(SERVER_RESTART, None, ctx);
+        let (done, finished) = oneshot::channel();
+        let _ = self.steps.send(Step::Flushed(done));
+        MessageResult(finished)
+    }
+}
+
 /// A socket of a participant closed.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -724,193 +784,5 @@ impl Handler<MediaFailed> for CallActor {
             }
             .into_actor(self),
         );
-    }
-}
-
-/// The node's live calls.
-pub struct CallRegistry {
-    sfu: Sfu,
-    store: Store,
-    broker: Arc<Broker>,
-    settings: CallSettings,
-    calls: Mutex<HashMap<uuid::Uuid, (Addr<CallActor>, ConversationId)>>,
-    live: Mutex<HashMap<ConversationId, uuid::Uuid>>,
-    /// Held while a call starts, so two starts in one conversation make
-    /// one call.
-    starting: tokio::sync::Mutex<()>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl CallRegistry {
-    /// Creates the registry and starts passing the SFU's events on to the
-    /// calls. Must run inside the actix system.
-    pub fn start(
-        sfu: Sfu,
-        mut sfu_events: mpsc::UnboundedReceiver<SfuEvent>,
-        store: Store,
-        broker: Arc<Broker>,
-        settings: CallSettings,
-    ) -> Arc<Self> {
-        let registry = Arc::new(Self {
-            sfu,
-            store,
-            broker,
-            settings,
-            calls: Mutex::new(HashMap::new()),
-            live: Mutex::new(HashMap::new()),
-            starting: tokio::sync::Mutex::new(()),
-        });
-        let weak = Arc::downgrade(&registry);
-        actix::spawn(async move {
-            while let Some(event) = sfu_events.recv().await {
-                let Some(registry) = weak.upgrade() else {
-                    break;
-                };
-                let (call, participant, publisher, handshake) = match event {
-                    SfuEvent::ConnectionFailed {
-                        call,
-                        participant,
-                        publisher,
-                    } => (call, participant, publisher, false),
-                    SfuEvent::HandshakeFailed {
-                        call,
-                        participant,
-                        publisher,
-                    } => (call, participant, publisher, true),
-                };
-                if let Some((actor, _)) = lock(&registry.calls).get(&call) {
-                    actor.do_send(MediaFailed {
-                        participant,
-                        publisher,
-                        handshake,
-                    });
-                }
-            }
-        });
-        registry
-    }
-
-    /// Starts a call in a conversation, with `host` in it, or returns the
-    /// call already live there.
-    pub async fn start_call(
-        self: &Arc<Self>,
-        conversation: ConversationId,
-        host: UserId,
-        socket: SocketId,
-        roles: Vec<Role>,
-    ) -> Result<CallView, CallError> {
-        let _starting = self.starting.lock().await;
-        if let Some((actor, _)) = self.live_call(conversation) {
-            return actor
-                .send(Join {
-                    user: host,
-                    socket,
-                    roles,
-                })
-                .await
-                .map_err(|_stopped| CallError::Unknown)?;
-        }
-        let now = Utc::now();
-        let row = call::Model {
-            id: uuid::Uuid::now_v7(),
-            conversation_id: conversation.0,
-            host_id: host.0,
-            started_at: now,
-            ends_at: now + self.settings.max_duration,
-            ended_at: None,
-            end_reason: None,
-        };
-        self.store.start_call(row.clone()).await?;
-        self.store
-            .record_call_event(row.id, now, Some(host), None, "started")
-            .await?;
-        let (steps, queued) = mpsc::unbounded_channel();
-        actix::spawn(write_steps(
-            row.id,
-            conversation,
-            self.store.clone(),
-            self.broker.clone(),
-            self.sfu.clone(),
-            queued,
-        ));
-        let actor = CallActor {
-            row: row.clone(),
-            settings: self.settings.clone(),
-            members: HashMap::new(),
-            warned: false,
-            ended: None,
-            sfu: self.sfu.clone(),
-            steps,
-            registry: Arc::downgrade(self),
-        }
-        .start();
-        lock(&self.calls).insert(row.id, (actor.clone(), conversation));
-        lock(&self.live).insert(conversation, row.id);
-        info!(call = %row.id, %conversation, "call started");
-        actor
-            .send(Join {
-                user: host,
-                socket,
-                roles,
-            })
-            .await
-            .map_err(|_stopped| CallError::Unknown)?
-    }
-
-    /// Returns the live call of a conversation on this node.
-    pub fn live_call(&self, conversation: ConversationId) -> Option<(Addr<CallActor>, uuid::Uuid)> {
-        let id = *lock(&self.live).get(&conversation)?;
-        lock(&self.calls)
-            .get(&id)
-            .map(|(actor, _)| (actor.clone(), id))
-    }
-
-    /// Returns a live call on this node, with its conversation.
-    pub fn find(&self, call: uuid::Uuid) -> Option<(Addr<CallActor>, ConversationId)> {
-        lock(&self.calls).get(&call).cloned()
-    }
-
-    /// Tells the calls a socket joined that it closed.
-    pub fn socket_closed(&self, calls: &HashSet<uuid::Uuid>, user: UserId, socket: SocketId) {
-        for call in calls {
-            if let Some((actor, _)) = self.find(*call) {
-                actor.do_send(Gone { user, socket });
-            }
-        }
-    }
-
-    /// Ends a contact link's live call when the link is suspended or
-    /// ended.
-    pub fn link_closed(&self, conversation: ConversationId, ended: bool) {
-        if let Some((actor, _)) = self.live_call(conversation) {
-            actor.do_send(LinkClosed { ended });
-        }
-    }
-
-    /// Takes a disabled account out of every live call on this node.
-    pub fn account_disabled(&self, user: UserId) {
-        for (actor, _) in lock(&self.calls).values() {
-            actor.do_send(Expel { user });
-        }
-    }
-
-    /// Takes someone removed from a conversation out of its live call.
-    pub fn member_removed(&self, conversation: ConversationId, user: UserId) {
-        if let Some((actor, _)) = self.live_call(conversation) {
-            actor.do_send(Expel { user });
-        }
-    }
-
-    fn forget(&self, call: uuid::Uuid, conversation: ConversationId) {
-        lock(&self.calls).remove(&call);
-        let mut live = lock(&self.live);
-        if live.get(&conversation) == Some(&call) {
-            live.remove(&conversation);
-        }
     }
 }

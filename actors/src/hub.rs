@@ -24,6 +24,9 @@ pub enum Delivery {
     Event(Arc<Event>),
     /// The broker may have missed events: catch up from the store.
     Resync,
+    /// The node is stopping: close the socket with code 1012 (service
+    /// restart), after the frames queued before.
+    Shutdown,
 }
 
 /// Identifies one WebSocket connection on this node.
@@ -139,6 +142,13 @@ impl Hub {
     pub fn resync_all(&self) {
         for connection in self.lock().connections.values() {
             connection.recipient.do_send(Delivery::Resync);
+        }
+    }
+
+    /// Asks every local connection to close, because the node is stopping.
+    pub fn shut_down_all(&self) {
+        for connection in self.lock().connections.values() {
+            connection.recipient.do_send(Delivery::Shutdown);
         }
     }
 

@@ -288,11 +288,7 @@ impl SessionActor {
         let user = self.identity.user_id;
         let roles = self.identity.roles.clone();
         let relationships = self.relationships(true);
-        async move {
-            let member = store.active_membership(conversation, user).await?.is_some();
-            let granted = member && permissions::check(&roles, action, &relationships).is_ok();
-            Ok(granted)
-        }
+        async move { authorised(&store, user, &roles, &relationships, conversation, action).await }
     }
 
     fn subscribe(&mut self, conversation: ConversationId, after: i64, ctx: &mut Context<Self>) {
@@ -721,6 +717,20 @@ impl SessionActor {
     }
 }
 
+/// Checks that `user` is an active member of `conversation` and that the
+/// permission table grants them `action` there.
+async fn authorised(
+    store: &Store,
+    user: UserId,
+    roles: &[Role],
+    relationships: &[Relationship],
+    conversation: ConversationId,
+    action: Action,
+) -> Result<bool, ActorError> {
+    let member = store.active_membership(conversation, user).await?.is_some();
+    Ok(member && permissions::check(roles, action, relationships).is_ok())
+}
+
 /// Runs a session's store work as its own task on this thread.
 ///
 /// A future that only the actor polls stops while the actor waits on
@@ -889,6 +899,7 @@ impl Handler<Delivery> for SessionActor {
                     self.catch_up(conversation, ctx);
                 }
             }
+            Delivery::Shutdown => self.close(CloseCode::Restart, "server restarting", ctx),
             Delivery::Event(event) => match &*event {
                 Event::Message(message) => self.on_stored_message(message.clone(), ctx),
                 Event::Read {

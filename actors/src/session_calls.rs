@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use kinlink_core::letterbox::LinkStatus;
-use kinlink_core::permissions::Action;
+use kinlink_core::permissions::{Action, Relationship};
 use kinlink_core::{ConversationId, UserId};
 use kinlink_media::sfu::MediaKind;
 use tracing::warn;
@@ -54,6 +54,8 @@ impl CallBudget {
 /// The reply to a call frame.
 enum Reply {
     Call(CallView),
+    /// A call that has ended, for a member who requested to join it.
+    Ended(CallView),
     Answer {
         call_id: uuid::Uuid,
         publisher_id: UserId,
@@ -87,9 +89,9 @@ impl SessionActor {
                 if !check.await.map_err(|_store| CallError::Unavailable)? {
                     return Err(CallError::Unknown);
                 }
-                require_open_link(&store, conversation_id).await?;
+                let agreed_minutes = require_open_link(&store, conversation_id).await?;
                 let view = registry
-                    .start_call(conversation_id, user, socket, roles)
+                    .start_call(conversation_id, user, socket, roles, agreed_minutes)
                     .await?;
                 Ok(Reply::Call(view))
             };
@@ -100,7 +102,12 @@ impl SessionActor {
             return;
         };
         let Some((actor, conversation)) = registry.find(call_id) else {
-            self.send_frame(&error_frame(&CallError::Unknown), ctx);
+            if matches!(frame, ClientFrame::CallJoin { .. }) {
+                let store = self.shared.store.clone();
+                self.finish_call_frame(past_call(store, user, roles, call_id), ctx);
+            } else {
+                self.send_frame(&error_frame(&CallError::Unknown), ctx);
+            }
             return;
         };
         let check = self.authorise(conversation, Action::JoinCall);
@@ -196,6 +203,7 @@ impl SessionActor {
                     actor.follow(view.conversation_id);
                     ServerFrame::Call { call: view }
                 }
+                Ok(Reply::Ended(view)) => ServerFrame::Call { call: view },
                 Ok(Reply::Answer {
                     call_id,
                     publisher_id,
@@ -241,12 +249,13 @@ impl SessionActor {
     }
 }
 
-/// Refuses a call in a contact link that is suspended or ended. A
-/// discussion has no agreement, and a link without one yet is open.
+/// Refuses a call in a contact link that is suspended or ended, and
+/// returns the call length in minutes that the link's agreement sets, if
+/// any. A discussion has no agreement, and a link without one yet is open.
 async fn require_open_link(
     store: &kinlink_store::Store,
     conversation: ConversationId,
-) -> Result<(), CallError> {
+) -> Result<Option<u32>, CallError> {
     let agreement = store
         .agreement(conversation)
         .await
@@ -255,8 +264,46 @@ async fn require_open_link(
         Some(agreement) if agreement.row.status != LinkStatus::Active.as_str() => {
             Err(CallError::LinkClosed)
         }
-        _ => Ok(()),
+        Some(agreement) => Ok(agreement
+            .row
+            .call_minutes
+            .and_then(|minutes| u32::try_from(minutes).ok())),
+        None => Ok(None),
     }
+}
+
+/// Replies to a `call_join` for a call that is not live on this node: a
+/// member of its conversation gets the ended call with its end reason,
+/// such as a restart of the node that ran it. A call still open in the store runs
+/// on another node, or on one that has not started again yet, and is
+/// unknown here.
+async fn past_call(
+    store: kinlink_store::Store,
+    user: UserId,
+    roles: Vec<kinlink_core::permissions::Role>,
+    call_id: uuid::Uuid,
+) -> Result<Reply, CallError> {
+    let unavailable = |_store| CallError::Unavailable;
+    let row = store.call(call_id).await.map_err(unavailable)?;
+    let Some(row) = row.filter(|row| row.ended_at.is_some()) else {
+        return Err(CallError::Unknown);
+    };
+    let conversation = ConversationId(row.conversation_id);
+    let member = [Relationship::ConversationMember];
+    let allowed = super::authorised(
+        &store,
+        user,
+        &roles,
+        &member,
+        conversation,
+        Action::JoinCall,
+    )
+    .await
+    .map_err(|_store| CallError::Unavailable)?;
+    if !allowed {
+        return Err(CallError::Unknown);
+    }
+    Ok(Reply::Ended(CallView::ended(&row)))
 }
 
 fn error_frame(error: &CallError) -> ServerFrame {

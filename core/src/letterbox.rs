@@ -297,6 +297,26 @@ pub fn live_message_gate(
     }
 }
 
+/// Shortest video call an agreement may set, in minutes.
+pub const MIN_CALL_MINUTES: u32 = 5;
+
+/// Checks the length of video calls that an agreement sets, in minutes:
+/// from [`MIN_CALL_MINUTES`] to `max`, the longest call the server allows.
+/// Returns it as stored.
+pub fn call_minutes(minutes: i64, max: u32) -> Result<i32, InvalidValue> {
+    let allowed = i64::from(MIN_CALL_MINUTES)..=i64::from(max);
+    match i32::try_from(minutes) {
+        Ok(stored) if allowed.contains(&minutes) => Ok(stored),
+        _ => Err(InvalidValue::new(
+            "call_minutes",
+            format!(
+                "{minutes} minutes is outside {MIN_CALL_MINUTES} to {max}, \
+                 the call lengths this server allows"
+            ),
+        )),
+    }
+}
+
 /// The reason a requested change of a contact link's status is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatusChangeError {
@@ -614,6 +634,17 @@ impl Utf16Offsets {
 mod tests {
     use super::*;
     use crate::identifying::TermKind;
+
+    #[test]
+    fn call_minutes_within_server_limit() {
+        assert_eq!(call_minutes(5, 90), Ok(5));
+        assert_eq!(call_minutes(90, 90), Ok(90));
+        for rejected in [4, 91, 0, -5, i64::from(u32::MAX) + 5] {
+            let error = call_minutes(rejected, 90).expect_err("out of range");
+            assert_eq!(error.field, "call_minutes");
+            assert!(error.reason.contains("5 to 90"), "{error:?}");
+        }
+    }
 
     #[test]
     fn letter_body_rejects_reordering_and_control_characters() {

@@ -24,6 +24,8 @@ mod m20261205_000014_marketing;
 mod m20261205_000015_review_gates;
 mod m20261205_000016_worker_invitations;
 mod m20261205_000017_calls;
+mod m20261205_000018_call_nodes;
+mod m20261205_000019_agreement_call_minutes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_review_gates::Migration),
             Box::new(m20261205_000016_worker_invitations::Migration),
             Box::new(m20261205_000017_calls::Migration),
+            Box::new(m20261205_000018_call_nodes::Migration),
+            Box::new(m20261205_000019_agreement_call_minutes::Migration),
         ]
     }
 }

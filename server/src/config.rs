@@ -90,6 +90,10 @@ pub struct ServerConfig {
     /// connection (`TCP_USER_TIMEOUT`). This frees the socket of a client
     /// that stopped reading.
     pub write_timeout_secs: u64,
+    /// This node's identity among the nodes that share a database, stored
+    /// with each live call it runs. Empty means the id kept in `node-id`
+    /// in the data folder, made on the first start.
+    pub node_id: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -291,6 +295,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             workers: 0,
             write_timeout_secs: 30,
+            node_id: String::new(),
         }
     }
 }
@@ -456,6 +461,9 @@ impl Config {
                 "invalid calls.public_address {:?}: expected an IP address",
                 calls.public_address
             );
+        }
+        if !self.server.node_id.is_empty() {
+            crate::node::check_id(&self.server.node_id).context("invalid server.node_id")?;
         }
         if self.media.max_video_lines < 144 || self.media.max_video_lines % 2 == 1 {
             anyhow::bail!(

@@ -312,6 +312,7 @@ async fn set_demo_agreement(
             read_receipts: ReadReceipts::Everyone.as_str(),
             on_request: false,
             live_messages: review.live_messages,
+            call_minutes: None,
             exchanges: serde_json::to_string(&exchanges)?,
             adoptive_media: review.media.to_owned(),
             birth_media: review.media.to_owned(),

@@ -102,6 +102,7 @@ pub async fn seed(
                 read_receipts: ReadReceipts::Everyone.as_str(),
                 on_request: true,
                 live_messages: true,
+                call_minutes: None,
                 exchanges: "[]".to_owned(),
                 adoptive_media: String::new(),
                 birth_media: String::new(),

@@ -10,6 +10,7 @@ mod frame_guard;
 mod http;
 mod letterbox;
 mod load_fixtures;
+mod node;
 mod processing;
 mod recovery;
 mod routes;
@@ -27,15 +28,24 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kinlink_actors::broker::Broker;
+use kinlink_actors::calls::CallRegistry;
 use kinlink_actors::conversation::ConversationRegistry;
 use kinlink_actors::group_commit::GroupCommit;
 use kinlink_actors::hub::Hub;
 use kinlink_actors::mailer::{Letterhead, Mailer};
 use kinlink_store::Store;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::state::AppState;
+
+/// How long a stopping node waits for the ends of its live calls to be
+/// stored and sent to their participants.
+const CALLS_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a stopping node waits for its WebSockets to close once it has
+/// asked them to.
+const SOCKETS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Parser)]
 #[command(
@@ -210,6 +220,11 @@ async fn serve(
         )
     };
     broker.start_subscriber();
+    let node_id = node::load(&config.server.node_id, &config.data_dir)?;
+    let abandoned = kinlink_actors::calls::end_abandoned_calls(&store, &broker, &node_id)
+        .await
+        .context("ending the calls an earlier run left open")?;
+    info!(node = %node_id, abandoned_calls = abandoned, "node identity loaded");
 
     let credentials = if demo {
         let path = demo::seed(&store, &recovery_key, &config.data_dir).await?;
@@ -233,7 +248,7 @@ async fn serve(
         .context("opening the media folder")?;
     let (processing, processing_reports) =
         processing::Processing::start(&config).context("starting media processing")?;
-    let calls = start_calls(&config, &store, &broker)?;
+    let calls = start_calls(&config, &store, &broker, node_id)?;
     let state = AppState {
         calls,
         blobs: Arc::new(blobs),
@@ -262,6 +277,8 @@ async fn serve(
     upload_expiry::start(state.clone());
     processing::supervise(state.clone(), processing_reports);
     let write_timeout = Duration::from_secs(state.config.server.write_timeout_secs.max(1));
+    let calls = Arc::clone(&state.calls);
+    let hub = Arc::clone(state.broker.hub());
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -271,8 +288,12 @@ async fn serve(
     })
     .on_connect(move |connection, _extensions| set_write_timeout(connection, write_timeout))
     .workers(workers)
+    // The node handles SIGTERM and SIGINT itself, to end its calls first.
+    .disable_signals()
     .listen(listener)?
     .run();
+    let signals = StopSignals::register()?;
+    actix_web::rt::spawn(stop_on_signal(signals, server.handle(), calls, hub));
 
     info!(%address, origin = %public_origin, "listening");
     println!("KinLink is listening on {public_origin}");
@@ -287,12 +308,77 @@ async fn serve(
     Ok(())
 }
 
+/// SIGTERM and SIGINT, each of which stops the node.
+struct StopSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl StopSignals {
+    fn register() -> anyhow::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate()).context("handling SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("handling SIGINT")?,
+        })
+    }
+
+    /// Waits for the next stop signal and returns its name.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
+/// Stops the node on the first signal: it takes no new connections, ends
+/// every live call with `server_restart` so participants hear why, closes
+/// the WebSockets, and then stops the HTTP server gracefully. A second
+/// signal stops it at once.
+async fn stop_on_signal(
+    mut signals: StopSignals,
+    server: actix_web::dev::ServerHandle,
+    calls: Arc<CallRegistry>,
+    hub: Arc<Hub>,
+) {
+    let first = signals.next().await;
+    info!(
+        signal = first,
+        "stopping: ending live calls and closing connections"
+    );
+    tokio::select! {
+        () = wind_down(&server, &calls, &hub) => server.stop(true).await,
+        second = signals.next() => {
+            warn!(signal = second, "second stop signal; stopping at once");
+            server.stop(false).await;
+        }
+    }
+}
+
+/// Ends the live calls and closes the WebSockets, each within its bound.
+async fn wind_down(server: &actix_web::dev::ServerHandle, calls: &CallRegistry, hub: &Hub) {
+    server.pause().await;
+    let ended = calls.stop_all(CALLS_STOP_TIMEOUT).await;
+    info!(calls = ended, "live calls ended");
+
+    hub.shut_down_all();
+    let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_TIMEOUT;
+    while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let open = hub.connection_count();
+    if open > 0 {
+        warn!(sockets = open, "some WebSockets did not close in time");
+    }
+}
+
 /// Starts the SFU on its own threads and the registry of live calls.
 fn start_calls(
     config: &Config,
     store: &kinlink_store::Store,
     broker: &Arc<kinlink_actors::broker::Broker>,
-) -> anyhow::Result<Arc<kinlink_actors::calls::CallRegistry>> {
+    node_id: String,
+) -> anyhow::Result<Arc<CallRegistry>> {
     let settings = &config.calls;
     let (events, sfu_events) = tokio::sync::mpsc::unbounded_channel();
     let sfu = kinlink_media::sfu::Sfu::start(
@@ -305,7 +391,7 @@ fn start_calls(
         events,
     )
     .context("starting the SFU")?;
-    Ok(kinlink_actors::calls::CallRegistry::start(
+    Ok(CallRegistry::start(
         sfu,
         sfu_events,
         store.clone(),
@@ -315,6 +401,7 @@ fn start_calls(
             warning: chrono::Duration::minutes(i64::from(settings.warning_minutes)),
             rejoin_grace: Duration::from_secs(u64::from(settings.rejoin_seconds)),
             ice_servers: settings.ice_servers.clone(),
+            node_id,
         },
     ))
 }

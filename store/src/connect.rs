@@ -167,6 +167,11 @@ impl Store {
         Ok(Migrator::down(&self.db, None).await?)
     }
 
+    /// Reverts the newest `steps` migrations. Used by the migration tests.
+    pub async fn migrate_down(&self, steps: u32) -> Result<(), StoreError> {
+        Ok(Migrator::down(&self.db, Some(steps)).await?)
+    }
+
     /// Starts a transaction that will write. On SQLite it takes the write
     /// lock at `BEGIN` (`BEGIN IMMEDIATE`), so it waits for other writers
     /// under the busy timeout instead of failing later with a stale read

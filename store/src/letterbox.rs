@@ -30,6 +30,9 @@ pub struct AgreementRecord {
     pub exchanges: String,
     pub adoptive_media: String,
     pub birth_media: String,
+    /// The length of the link's video calls in minutes, when the agreement
+    /// sets one.
+    pub call_minutes: Option<i32>,
     pub terms_epoch: i32,
     pub terms_ciphertext: Vec<u8>,
     pub parties: Vec<(UserId, Side, PartyRelationship)>,
@@ -133,6 +136,7 @@ impl Store {
             exchanges: Set(record.exchanges),
             adoptive_media: Set(record.adoptive_media),
             birth_media: Set(record.birth_media),
+            call_minutes: Set(record.call_minutes),
             terms_epoch: Set(record.terms_epoch),
             terms_ciphertext: Set(record.terms_ciphertext),
             updated_by: Set(record.updated_by.0),

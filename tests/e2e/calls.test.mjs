@@ -3,7 +3,9 @@
 // practitioner starts the call, both parents wait in the lobby until
 // admitted, and every page decodes the video of both others. A paused
 // parent's video stops reaching the other parent and resumes when
-// admitted again, and ending the call ends it on every page.
+// admitted again, and ending the call ends it on every page. A server
+// that stops, or crashes and starts again, ends the call, and the page
+// shows that the server restarted.
 //
 // The test counts decoded frames with RTCPeerConnection.getStats(). An
 // init script records every connection the page makes, so the page
@@ -316,5 +318,32 @@ describe('supervised video call', () => {
     await button(page, 'call.end_confirm').click();
     const ended = `${text('call.ended')} ${text('call.ended.ended_by_host')}`;
     await outcomeNotice(page, ended).waitFor();
+  });
+
+  // Last in this file, because it restarts the server the tests share.
+  e2eTest(env, 'server restart ends the call', async () => {
+    const host = await openContactLink(env, 'la_practitioner');
+    const { page } = host;
+    const me = text('call.you', { name: env.server.users.la_practitioner.display_name });
+    const restarted = `${text('call.ended')} ${text('call.ended.server_restart')}`;
+
+    // Stopped, the server sends the page why the call ended.
+    await openSetup(page, 'call.start');
+    await button(page, 'call.start_now').click();
+    await tileOf(page, me).waitFor({ timeout: MEDIA_TIMEOUT_MS });
+    await env.server.restart('SIGTERM');
+    await outcomeNotice(page, restarted).waitFor();
+    assert.equal(await page.locator('.call-tile').count(), 0, 'tiles after the stop');
+
+    // Killed, it sends nothing. The page reconnects to the restarted
+    // server, joins again and learns why the call ended.
+    await openSetup(page, 'call.start');
+    await button(page, 'call.start_now').click();
+    await tileOf(page, me).waitFor({ timeout: MEDIA_TIMEOUT_MS });
+    const joinsBefore = framesSent(host, 'call_join');
+    await env.server.restart('SIGKILL');
+    await outcomeNotice(page, restarted).waitFor({ timeout: MEDIA_TIMEOUT_MS });
+    assert.equal(framesSent(host, 'call_join'), joinsBefore + 1, 'joins after reconnecting');
+    await expectNoViolations(page, 'call ended by a restart');
   });
 });

@@ -152,7 +152,7 @@ export async function newestEmailTo(outboxDir, address) {
 /**
  * Starts `kinlink serve --demo` and waits until it is ready. Returns
  * `{ address, users, logPath, outboxDir, logTail(), newestEmailTo(address),
- * runCommand(args), stop() }`, where `users` maps the demo keys
+ * runCommand(args), restart(signal), stop() }`, where `users` maps the demo keys
  * (la_manager, la_practitioner, va_practitioner, adoptive_parent,
  * birth_parent and others) to their credentials, and `newestEmailTo` reads
  * the outbox as the function of that name does. `runCommand` runs another
@@ -185,15 +185,20 @@ export async function startServer() {
   }
 
   const log = await open(logPath, 'w');
-  const child = spawn(serverBinary(), ['serve', '--demo', '--ready-file', readyFile], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', log.fd, log.fd],
-  });
-  const spawned = new Promise((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
+  let child;
+  /** Starts the binary with the environment above and resolves once it has spawned. */
+  function spawnServer() {
+    child = spawn(serverBinary(), ['serve', '--demo', '--ready-file', readyFile], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', log.fd, log.fd],
+    });
+    return new Promise((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+  }
+  const spawned = spawnServer();
 
   async function logTail(lines = LOG_TAIL_LINES) {
     try {
@@ -213,6 +218,22 @@ export async function startServer() {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Stops the server with `signal` ('SIGTERM', or 'SIGKILL' for a crash)
+   * and starts it again on the same address, data directory and database,
+   * so that open pages reconnect to it. Resolves once it is ready again.
+   */
+  async function restart(signal = 'SIGTERM') {
+    child.kill(signal);
+    if (!(await waitForExit(child, STOP_GRACE_MS * 3))) {
+      throw new Error(`the server did not exit within ${(STOP_GRACE_MS * 3) / 1000} s of ${signal}`);
+    }
+    await rm(readyFile, { force: true });
+    env.KINLINK__SERVER__LISTEN = new URL(ready.address).host;
+    await spawnServer();
+    await waitForReadyFile(readyFile, child);
   }
 
   async function stop() {
@@ -247,6 +268,7 @@ export async function startServer() {
     logTail,
     newestEmailTo: (address) => newestEmailTo(outboxDir, address),
     runCommand,
+    restart,
     stop,
   };
 }

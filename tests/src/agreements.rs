@@ -15,7 +15,13 @@ pub fn as_request(mut agreement: Value) -> Value {
         .collect();
     agreement["parties"] = json!(parties);
     if let Some(object) = agreement.as_object_mut() {
-        for field in ["conversation_id", "status", "status_reason", "updated_at"] {
+        for field in [
+            "conversation_id",
+            "status",
+            "status_reason",
+            "call_minutes_max",
+            "updated_at",
+        ] {
             object.remove(field);
         }
     }

@@ -1,6 +1,6 @@
 //! Starting and stopping the real server binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -45,10 +45,51 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The demo credentials file's contents, when seeded.
     pub credentials: Value,
+    options: AppOptions,
     child: Child,
     /// The last TOTP time step used per demo user: the server accepts each
     /// step once.
     totp_steps: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+}
+
+/// The file, in the data folder, where the server writes its address once
+/// it accepts connections.
+const READY_FILE: &str = "ready.json";
+
+/// Starts the binary on a data folder and database, with its log appended
+/// to `server.log` there. The ready file of an earlier run is removed
+/// first, so the caller waits for this run's.
+fn start(options: &AppOptions, database: &Database, data_dir: &Path) -> anyhow::Result<Child> {
+    let ready = data_dir.join(READY_FILE);
+    if let Err(error) = std::fs::remove_file(&ready)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(error.into());
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("server.log"))?;
+
+    let mut command = Command::new(binary());
+    command.arg("serve").arg("--ready-file").arg(&ready);
+    if options.demo {
+        command.arg("--demo");
+    }
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", &options.rust_log)
+        .env("KINLINK__DATA_DIR", data_dir)
+        .env("KINLINK__SERVER__LISTEN", "127.0.0.1:0")
+        .env("KINLINK__DATABASE__URL", database.url(data_dir))
+        .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    command
+        .spawn()
+        .with_context(|| format!("starting {}", binary().display()))
 }
 
 /// Returns the path of the server binary.
@@ -73,51 +114,48 @@ impl TestApp {
 
     /// Starts a server with the given options.
     pub async fn spawn_with(options: AppOptions) -> anyhow::Result<Self> {
-        let database = match options.database {
-            Some(database) => database,
+        let database = match &options.database {
+            Some(database) => database.clone(),
             None => database_under_test().await?,
         };
         let data_dir = tempfile::Builder::new().prefix("kinlink-test-").tempdir()?;
-        let ready = data_dir.path().join("ready.json");
-        let log = std::fs::File::create(data_dir.path().join("server.log"))?;
-
-        let mut command = Command::new(binary());
-        command.arg("serve").arg("--ready-file").arg(&ready);
-        if options.demo {
-            command.arg("--demo");
-        }
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", &options.rust_log)
-            .env("KINLINK__DATA_DIR", data_dir.path())
-            .env("KINLINK__SERVER__LISTEN", "127.0.0.1:0")
-            .env("KINLINK__DATABASE__URL", database.url(data_dir.path()))
-            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true);
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {}", binary().display()))?;
-
+        let child = start(&options, &database, data_dir.path())?;
         let mut app = Self {
             address: String::new(),
             database,
             data_dir,
             credentials: Value::Null,
+            options,
             child,
             totp_steps: Default::default(),
         };
-        let ready_json = app.wait_for_ready(&ready).await?;
-        app.address = ready_json["address"]
+        app.become_ready().await?;
+        Ok(app)
+    }
+
+    /// Starts the binary again on the same data folder and database, after
+    /// it has exited. It listens on a new port, so `address` changes.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.child.try_wait()?.is_some(),
+            "the server is still running"
+        );
+        self.child = start(&self.options, &self.database, self.data_dir.path())?;
+        self.become_ready().await
+    }
+
+    /// Waits for the ready file and reads the address and credentials.
+    async fn become_ready(&mut self) -> anyhow::Result<()> {
+        let ready = self.data_dir.path().join(READY_FILE);
+        let ready_json = self.wait_for_ready(&ready).await?;
+        self.address = ready_json["address"]
             .as_str()
             .context("ready file has no address")?
             .to_owned();
         if let Some(path) = ready_json["demo_credentials"].as_str() {
-            app.credentials = serde_json::from_slice(&std::fs::read(path)?)?;
+            self.credentials = serde_json::from_slice(&std::fs::read(path)?)?;
         }
-        Ok(app)
+        Ok(())
     }
 
     async fn wait_for_ready(&mut self, ready: &std::path::Path) -> anyhow::Result<Value> {
@@ -218,6 +256,27 @@ impl TestApp {
     /// Returns the server's process id.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// Sends the server a signal by name, such as `TERM` or `KILL`, and
+    /// returns at once.
+    pub fn signal(&self, name: &str) -> anyhow::Result<()> {
+        let pid = self.child.id().context("the server has exited")?;
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid.to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{name} {pid} failed: {status}");
+        Ok(())
+    }
+
+    /// Waits up to `within` for the server to exit, and returns how it
+    /// exited.
+    pub async fn exited(&mut self, within: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .with_context(|| format!("the server still runs after {within:?}"))?
+            .context("waiting for the server")
     }
 
     /// Stops the server with SIGTERM and waits for it.

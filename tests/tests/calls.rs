@@ -3,27 +3,43 @@
 //! 127.0.0.1 in place of browsers. The practitioner starts the call, the
 //! two parents wait in the lobby until admitted, every payload arrives
 //! unchanged, and the host's pause, mute and end hold on the server. A
-//! parent cannot supervise, and the call's record keeps every step.
+//! parent cannot supervise, and the call's record keeps every step. A
+//! stopping server ends its calls and sends the reason, a restarted one
+//! ends the calls it left open, and a contact link's agreement sets its
+//! calls' length.
 
 use std::time::Duration;
 
+use anyhow::Context;
+use kinlink_store::entity::call;
 use kinlink_tests::app::{AppOptions, TestApp};
 use kinlink_tests::media_peer::{MediaPeer, RtpCodecKind, eventually, gained};
-use kinlink_tests::socket::Socket;
+use kinlink_tests::socket::{Ended, Socket};
 use serde_json::{Value, json};
 
 const SECOND: Duration = Duration::from_secs(1);
 
 async fn app() -> anyhow::Result<TestApp> {
+    app_with(&[]).await
+}
+
+/// Starts the server with its own SFU ports and the extra settings given.
+async fn app_with(settings: &[(&str, &str)]) -> anyhow::Result<TestApp> {
     let port_min = 43_000 + (std::process::id() % 1_000) as u16 * 20;
+    let mut env = vec![
+        ("KINLINK__CALLS__PORT_MIN".into(), port_min.to_string()),
+        (
+            "KINLINK__CALLS__PORT_MAX".into(),
+            (port_min + 19).to_string(),
+        ),
+    ];
+    env.extend(
+        settings
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+    );
     TestApp::spawn_with(AppOptions {
-        env: vec![
-            ("KINLINK__CALLS__PORT_MIN".into(), port_min.to_string()),
-            (
-                "KINLINK__CALLS__PORT_MAX".into(),
-                (port_min + 19).to_string(),
-            ),
-        ],
+        env,
         ..AppOptions::default()
     })
     .await
@@ -289,10 +305,11 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
         let ended = call_where(socket, "the call ended", |c| c["status"] == "ended").await?;
         assert_eq!(ended["end_reason"], "ended_by_host");
     }
-    alex.send(json!({"type": "call_join", "call_id": call_id}))
-        .await?;
-    let gone = alex.expect("error").await?;
-    assert_eq!(gone["code"], "call.unknown", "{gone}");
+    // Joining it now returns how it ended.
+    let answer = join_ended(&mut alex, &call_id).await?;
+    assert_eq!(answer["type"], "call", "{answer}");
+    assert_eq!(answer["call"]["end_reason"], "ended_by_host", "{answer}");
+    assert_eq!(answer["call"]["participants"], json!([]), "{answer}");
 
     let store = app.store().await?;
     let call_uuid: uuid::Uuid = call_id.parse()?;
@@ -618,6 +635,25 @@ async fn bad_signalling_and_media_leave_the_call_running() -> anyhow::Result<()>
     Ok(())
 }
 
+/// Sends `call_join` for a call that has ended, and returns the reply:
+/// the ended `call` frame, or an `error` frame.
+async fn join_ended(socket: &mut Socket, call_id: &str) -> anyhow::Result<Value> {
+    socket
+        .send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    socket
+        .expect_where(
+            |frame| {
+                frame["type"] == "error"
+                    || (frame["type"] == "call"
+                        && frame["call"]["call_id"] == call_id
+                        && frame["call"]["status"] == "ended")
+            },
+            "the answer to joining an ended call",
+        )
+        .await
+}
+
 /// Changes one byte of the offer's DTLS fingerprint.
 fn change_fingerprint(offer: &str) -> anyhow::Result<String> {
     let line = offer
@@ -637,7 +673,7 @@ fn change_fingerprint(offer: &str) -> anyhow::Result<String> {
 async fn suspending_the_link_ends_its_call() -> anyhow::Result<()> {
     // The server stops when its `TestApp` drops, so it is kept bound.
     let TwoInCall {
-        app: _server,
+        app,
         practitioner,
         link,
         mut host,
@@ -660,9 +696,306 @@ async fn suspending_the_link_ends_its_call() -> anyhow::Result<()> {
     host.send(json!({"type": "call_start", "conversation_id": link}))
         .await?;
     assert_eq!(host.expect("error").await?["code"], "call.link_closed");
+    let answer = join_ended(&mut alex, &call_id).await?;
+    assert_eq!(answer["call"]["end_reason"], "link_suspended", "{answer}");
+
+    // Someone outside the link learns nothing of the ended call.
+    let stranger = app.sign_in("second_adoptive_parent").await?;
+    let mut sam = stranger.socket().await?;
+    let answer = join_ended(&mut sam, &call_id).await?;
+    assert_eq!(answer["code"], "call.unknown", "{answer}");
+    alex_sending.stop().await?;
+    Ok(())
+}
+
+/// A call in the contact link with Alex admitted, over signalling only.
+struct AlexAdmitted {
+    host: Socket,
+    alex: Socket,
+    call_id: String,
+    link: String,
+    host_id: String,
+}
+
+async fn alex_admitted(app: &TestApp) -> anyhow::Result<AlexAdmitted> {
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let host_id = user_id(app, "la_practitioner").await?;
+    let alex_id = user_id(app, "adoptive_parent").await?;
+    let mut host = practitioner.socket().await?;
+    let mut alex = adoptive.socket().await?;
+    host.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
+    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
     alex.send(json!({"type": "call_join", "call_id": call_id}))
         .await?;
-    assert_eq!(alex.expect("error").await?["code"], "call.unknown");
-    alex_sending.stop().await?;
+    call_where(&mut host, "alex in the lobby", |c| {
+        state_of(c, &alex_id) == "lobby"
+    })
+    .await?;
+    host.send(json!({"type": "call_admit", "call_id": call_id, "user_id": alex_id}))
+        .await?;
+    call_where(&mut alex, "alex admitted", |c| {
+        state_of(c, &alex_id) == "in_call"
+    })
+    .await?;
+    Ok(AlexAdmitted {
+        host,
+        alex,
+        call_id,
+        link,
+        host_id,
+    })
+}
+
+/// Returns the kinds of the steps in a call's record.
+async fn steps_of(store: &kinlink_store::Store, call_id: &str) -> anyhow::Result<Vec<String>> {
+    Ok(store
+        .call_events(call_id.parse()?)
+        .await?
+        .into_iter()
+        .map(|step| step.kind)
+        .collect())
+}
+
+/// Reads a stored call, which must exist.
+async fn stored_call(store: &kinlink_store::Store, id: uuid::Uuid) -> anyhow::Result<call::Model> {
+    store.call(id).await?.context("the call is not stored")
+}
+
+/// Joins a call after a restart, over a new socket, and returns the
+/// `call` frame of the reply.
+async fn rejoin(app: &TestApp, call_id: &str) -> anyhow::Result<Value> {
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let mut alex = adoptive.socket().await?;
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    let answer = alex.expect_any_of(&["call", "error"]).await?;
+    anyhow::ensure!(answer["type"] == "call", "rejoining: {answer}");
+    Ok(answer["call"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_signal_ends_calls_first() -> anyhow::Result<()> {
+    let mut app = app().await?;
+    let AlexAdmitted {
+        mut host,
+        mut alex,
+        call_id,
+        ..
+    } = alex_admitted(&app).await?;
+
+    // Each participant hears why the call ended, then the socket closes
+    // with 1012 (service restart).
+    app.signal("TERM")?;
+    for (who, socket) in [("host", &mut host), ("alex", &mut alex)] {
+        let ended = call_where(socket, "the call ended by the stop", |c| {
+            c["status"] == "ended"
+        })
+        .await?;
+        assert_eq!(ended["call_id"], call_id.as_str(), "{who}: {ended}");
+        assert_eq!(ended["end_reason"], "server_restart", "{who}: {ended}");
+        let closed = socket.ended().await?;
+        assert!(
+            matches!(closed, Ended::Closed(Some(1012))),
+            "{who}: {closed:?}"
+        );
+    }
+    let status = app.exited(Duration::from_secs(15)).await?;
+    assert!(status.success(), "exited with {status}\n{}", app.logs());
+
+    let store = app.store().await?;
+    let row = stored_call(&store, call_id.parse()?).await?;
+    assert_eq!(row.end_reason.as_deref(), Some("server_restart"));
+    assert!(row.ended_at.is_some(), "the end is not stored");
+    let steps = steps_of(&store, &call_id).await?;
+    assert_eq!(
+        steps.iter().filter(|kind| *kind == "ended").count(),
+        1,
+        "{steps:?}"
+    );
+
+    // After the restart, a page that joins again learns why the call
+    // ended, and the start found nothing more to end.
+    app.restart().await?;
+    let told = rejoin(&app, &call_id).await?;
+    assert_eq!(told["status"], "ended", "{told}");
+    assert_eq!(told["end_reason"], "server_restart", "{told}");
+    assert_eq!(stored_call(&store, call_id.parse()?).await?, row);
+    assert_eq!(steps_of(&store, &call_id).await?, steps);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_node_ends_its_calls_at_start() -> anyhow::Result<()> {
+    let mut app = app().await?;
+    let AlexAdmitted {
+        mut alex,
+        call_id,
+        link,
+        host_id,
+        ..
+    } = alex_admitted(&app).await?;
+
+    // Another node's call in the same database, which this node must
+    // leave open.
+    let store = app.store().await?;
+    let now = chrono::Utc::now();
+    let foreign = call::Model {
+        id: uuid::Uuid::now_v7(),
+        conversation_id: link.parse()?,
+        host_id: host_id.parse()?,
+        started_at: now,
+        ends_at: now + chrono::Duration::minutes(60),
+        ended_at: None,
+        end_reason: None,
+        node_id: Some("another-node".to_owned()),
+    };
+    store.start_call(foreign.clone()).await?;
+
+    // Killed, the server sends no end and leaves the call open.
+    app.signal("KILL")?;
+    app.exited(Duration::from_secs(10)).await?;
+    loop {
+        match alex.next().await? {
+            Ok(frame) => assert!(
+                !(frame["type"] == "call" && frame["call"]["status"] == "ended"),
+                "a killed server announced an end: {frame}"
+            ),
+            Err(ended) => {
+                assert!(matches!(ended, Ended::Dropped), "{ended:?}");
+                break;
+            }
+        }
+    }
+    let left_open = stored_call(&store, call_id.parse()?).await?;
+    assert_eq!(
+        left_open.ended_at, None,
+        "the call was ended before the restart"
+    );
+
+    // The restarted node ends its own call, with the step in its record,
+    // and leaves the other node's call alone.
+    app.restart().await?;
+    let row = stored_call(&store, call_id.parse()?).await?;
+    assert_eq!(row.end_reason.as_deref(), Some("server_restart"));
+    assert!(row.ended_at.is_some(), "the end is not stored");
+    let steps = steps_of(&store, &call_id).await?;
+    assert_eq!(steps.last().map(String::as_str), Some("ended"), "{steps:?}");
+    let other = stored_call(&store, foreign.id).await?;
+    assert_eq!(other.ended_at, None, "another node's call was ended");
+    assert_eq!(other.end_reason, None, "another node's call was ended");
+
+    let told = rejoin(&app, &call_id).await?;
+    assert_eq!(told["status"], "ended", "{told}");
+    assert_eq!(told["end_reason"], "server_restart", "{told}");
+    Ok(())
+}
+
+/// Returns a call's length from its `started_at` and `ends_at`.
+fn length_of(call: &Value) -> anyhow::Result<chrono::Duration> {
+    let time = |field: &str| {
+        let text = call[field].as_str().unwrap_or_default();
+        chrono::DateTime::parse_from_rfc3339(text).with_context(|| format!("{field} of {call}"))
+    };
+    Ok(time("ends_at")? - time("started_at")?)
+}
+
+/// Starts a call in a conversation over a new socket, ends it, and
+/// returns its length in minutes.
+async fn call_length(
+    host: &kinlink_tests::client::Client,
+    conversation: &str,
+) -> anyhow::Result<i64> {
+    let socket = &mut host.socket().await?;
+    socket
+        .send(json!({"type": "call_start", "conversation_id": conversation}))
+        .await?;
+    let call = call_where(socket, "the started call", |c| {
+        c["status"] == "live" && c["conversation_id"] == conversation
+    })
+    .await?;
+    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
+    socket
+        .send(json!({"type": "call_end", "call_id": call_id}))
+        .await?;
+    call_where(socket, "the call ended", |c| {
+        c["call_id"] == call_id.as_str() && c["status"] == "ended"
+    })
+    .await?;
+    let length = length_of(&call)?;
+    anyhow::ensure!(
+        length.num_seconds() % 60 == 0,
+        "a call length of {length} is not whole minutes"
+    );
+    Ok(length.num_minutes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_length_follows_agreement() -> anyhow::Result<()> {
+    let app = app_with(&[("KINLINK__CALLS__MAX_MINUTES", "60")]).await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let discussion = practitioner.conversation_id("discussion").await?;
+    let path = format!("/api/v1/conversations/{link}/agreement");
+    let before = practitioner.get_json(&path).await?;
+    assert_eq!(before["call_minutes"], Value::Null, "{before}");
+    assert_eq!(before["call_minutes_max"], 60, "{before}");
+    assert_eq!(
+        call_length(&practitioner, &link).await?,
+        60,
+        "no agreed length"
+    );
+
+    // Too short, too long or not a number: 400 naming the field, and
+    // nothing stored.
+    let body = kinlink_tests::agreements::as_request(before.clone());
+    for bad in [
+        json!(4),
+        json!(61),
+        json!(-30),
+        json!("thirty"),
+        json!(20.5),
+    ] {
+        let mut request = body.clone();
+        request["call_minutes"] = bad.clone();
+        let response = practitioner.put(&path, &request).await?;
+        let status = response.status();
+        let error: Value = response.json().await?;
+        assert_eq!(status, 400, "{bad}: {error}");
+        assert_eq!(error["field"], "call_minutes", "{bad}: {error}");
+    }
+    assert_eq!(practitioner.get_json(&path).await?, before, "stored anyway");
+
+    // Calls in the link take the agreed length, and a discussion keeps
+    // the configured maximum.
+    let stored = kinlink_tests::agreements::change(&practitioner, &link, |body| {
+        body["call_minutes"] = json!(20);
+    })
+    .await?;
+    assert_eq!(stored["call_minutes"], 20, "{stored}");
+    assert_eq!(
+        call_length(&practitioner, &link).await?,
+        20,
+        "agreed length"
+    );
+    assert_eq!(
+        call_length(&practitioner, &discussion).await?,
+        60,
+        "discussion"
+    );
+
+    let cleared = kinlink_tests::agreements::change(&practitioner, &link, |body| {
+        body["call_minutes"] = Value::Null;
+    })
+    .await?;
+    assert_eq!(cleared["call_minutes"], Value::Null, "{cleared}");
+    assert_eq!(
+        call_length(&practitioner, &link).await?,
+        60,
+        "cleared length"
+    );
     Ok(())
 }

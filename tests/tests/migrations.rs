@@ -54,6 +54,60 @@ async fn migrations_apply_and_revert() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Returns whether a query of `column` in `table` succeeds.
+async fn has_column(store: &kinlink_store::Store, table: &str, column: &str) -> bool {
+    let sql = format!("SELECT {column} FROM {table} LIMIT 1");
+    store.db.execute_unprepared(&sql).await.is_ok()
+}
+
+#[tokio::test]
+async fn call_columns_apply_and_revert() -> anyhow::Result<()> {
+    let database = database_under_test().await?;
+    let dir = tempfile::tempdir()?;
+    let store = kinlink_store::Store::connect(&url_for(&database, &dir), 2).await?;
+    let added = [("calls", "node_id"), ("contact_agreements", "call_minutes")];
+
+    store.migrate().await?;
+    for (table, column) in added {
+        assert!(
+            has_column(&store, table, column).await,
+            "{table}.{column} missing"
+        );
+    }
+
+    // Step down from the newest migration until both columns are gone:
+    // each goes with its own migration, and their tables stay.
+    let mut steps = 0;
+    while has_column(&store, "calls", "node_id").await
+        || has_column(&store, "contact_agreements", "call_minutes").await
+    {
+        store.migrate_down(1).await?;
+        steps += 1;
+        assert!(
+            steps <= 10,
+            "the columns are still there after {steps} steps down"
+        );
+    }
+    assert!(
+        has_column(&store, "calls", "end_reason").await,
+        "calls dropped"
+    );
+    assert!(
+        has_column(&store, "contact_agreements", "live_messages").await,
+        "contact_agreements dropped"
+    );
+
+    store.migrate().await?;
+    for (table, column) in added {
+        assert!(
+            has_column(&store, table, column).await,
+            "{table}.{column} not back"
+        );
+    }
+    assert_eq!(table_count(&store).await?, TABLES, "up again after down");
+    Ok(())
+}
+
 #[tokio::test]
 async fn concurrent_migrations_do_not_race() -> anyhow::Result<()> {
     let database = match database_under_test().await? {

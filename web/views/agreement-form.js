@@ -1,15 +1,25 @@
 // The form of a contact link's agreement, for its supervising
 // practitioner: which letters a practitioner reads first, who sees read
-// receipts, whether the families may message each other live, the schedule of exchanges, the files each family may attach,
-// each party's family and relationship, and the protected terms. Each part
+// receipts, whether the families may message each other live, how long
+// its video calls last, the schedule of exchanges, the files each family
+// may attach, each party's family and relationship, and the protected
+// terms. Each part
 // is a fieldset, so an error that the server names by field shows next to
 // its group. The server checks every value; the form itself checks only
-// what its own prompts leave unchosen and days that are not whole numbers.
+// what its own prompts leave unchosen, and days and call lengths that are
+// not whole numbers.
 
 import { focusElement, h } from '../dom.js';
 import { monthName } from '../format.js';
 import { t } from '../i18n.js';
-import { checkboxField, field, fieldGroup, radioGroup } from './fields.js';
+import {
+  checkboxField,
+  clearFieldError,
+  field,
+  fieldGroup,
+  radioGroup,
+  showFieldError,
+} from './fields.js';
 import { RELATIONSHIPS, relationshipText } from './invitations.js';
 
 const REVIEW_LEVELS = ['every_item', 'first_exchange', 'none'];
@@ -27,12 +37,17 @@ const MAX_EXCHANGES = MONTHS.length * SIDES.length;
 const MAX_TERMS = 50;
 const TERM_MAX_CHARS = 100;
 const WHOLE_NUMBER = /^\d{1,2}$/;
+/** A call length as the form takes it: empty, or a whole number of minutes. */
+const CALL_MINUTES = /^\d{0,5}$/;
+/** The shortest call an agreement may set; the server gives the longest as `call_minutes_max`. */
+const MIN_CALL_MINUTES = 5;
 
 /** Default values of the form for a link that has no agreement yet. */
 const NEW_AGREEMENT = {
   review_level: 'every_item',
   read_receipts: 'practitioners',
   live_messages: false,
+  call_minutes: null,
   schedule: { on_request: true, exchanges: [] },
   media: { adoptive: ['document'], birth: ['document'] },
   parties: [],
@@ -323,6 +338,26 @@ export function agreementForm({ agreement, participants, onSubmit }) {
   });
   live.input.checked = Boolean(source.live_messages);
 
+  const max = source.call_minutes_max;
+  const callMinutesInput = field({
+    id: 'agreement-call-minutes',
+    name: 'call_minutes',
+    type: 'number',
+    label: t('agreement_page.call_minutes_label'),
+    hint: max
+      ? t('agreement_page.call_minutes_hint', { max })
+      : t('agreement_page.call_minutes_hint_unknown'),
+    attrs: { min: MIN_CALL_MINUTES, max, step: 1, inputmode: 'numeric' },
+  });
+  callMinutesInput.input.classList.add('field__input--short');
+  callMinutesInput.input.value = source.call_minutes == null ? '' : String(source.call_minutes);
+  const callMinutes = {
+    wrapper: callMinutesInput.wrapper,
+    showError: (text) => showFieldError(callMinutesInput, text),
+    clearError: () => clearFieldError(callMinutesInput),
+    focus: () => focusElement(callMinutesInput.input),
+  };
+
   const mode = radioGroup({
     id: 'agreement-schedule-mode',
     name: 'schedule_mode',
@@ -413,6 +448,7 @@ export function agreementForm({ agreement, participants, onSubmit }) {
     review.wrapper,
     receipts.wrapper,
     live.wrapper,
+    callMinutes.wrapper,
     schedule.wrapper,
     mediaGroup.wrapper,
     partiesGroup.wrapper,
@@ -424,6 +460,7 @@ export function agreementForm({ agreement, participants, onSubmit }) {
   const groups = {
     review_level: radioPart(review),
     read_receipts: radioPart(receipts),
+    call_minutes: callMinutes,
     schedule,
     media: mediaGroup,
     parties: partiesGroup,
@@ -449,6 +486,10 @@ export function agreementForm({ agreement, participants, onSubmit }) {
   function ownProblem() {
     if (!review.value) return ['review_level', 'agreement_page.review_missing', null];
     if (!receipts.value) return ['read_receipts', 'agreement_page.receipts_missing', null];
+    const minutesTyped = callMinutesInput.input;
+    if (minutesTyped.validity.badInput || !CALL_MINUTES.test(minutesTyped.value.trim())) {
+      return ['call_minutes', 'agreement_page.call_minutes_format', null];
+    }
     if (mode.value === 'fixed') {
       if (exchanges.rows.length === 0) {
         return ['schedule', 'agreement_page.exchanges_missing', exchanges.addButton];
@@ -473,6 +514,7 @@ export function agreementForm({ agreement, participants, onSubmit }) {
       review_level: review.value,
       read_receipts: receipts.value,
       live_messages: live.input.checked,
+      call_minutes: minutesOrNull(callMinutesInput.input.value),
       schedule: {
         on_request: onRequest,
         exchanges: onRequest
@@ -535,6 +577,12 @@ export function agreementForm({ agreement, participants, onSubmit }) {
       focusElement(saveButton);
     },
   };
+}
+
+/** Returns the call length typed, as a number, or null when the field is empty. */
+function minutesOrNull(text) {
+  const trimmed = text.trim();
+  return trimmed === '' ? null : Number(trimmed);
 }
 
 /**

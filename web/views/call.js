@@ -23,6 +23,7 @@ const END_REASONS = new Set([
   'time_limit',
   'link_suspended',
   'link_ended',
+  'server_restart',
   'gone',
 ]);
 

@@ -9,8 +9,8 @@ use kinlink_actors::keyring::Keyring;
 use kinlink_core::crypto::bindings;
 use kinlink_core::identifying::{ProtectedTerm, TermKind};
 use kinlink_core::letterbox::{
-    Exchange, LAST_EXCHANGE_DAY, LinkStatus, PartyRelationship, ReadReceipts, ReviewLevel,
-    Schedule, Side, StatusChangeError, validate_terms,
+    self as terms, Exchange, LAST_EXCHANGE_DAY, LinkStatus, PartyRelationship, ReadReceipts,
+    ReviewLevel, Schedule, Side, StatusChangeError, validate_terms,
 };
 use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, OrganisationId, UserId};
@@ -77,6 +77,10 @@ pub struct AgreementBody {
     /// Whether the families may message each other live, unreviewed.
     #[serde(default)]
     live_messages: bool,
+    /// The length of the link's video calls in minutes; absent or null
+    /// means the longest the server allows.
+    #[serde(default)]
+    call_minutes: Option<i64>,
     schedule: ScheduleBody,
     media: MediaBody,
     parties: Vec<PartyBody>,
@@ -99,6 +103,10 @@ pub struct AgreementView {
     review_level: String,
     read_receipts: String,
     live_messages: bool,
+    call_minutes: Option<i32>,
+    /// The maximum call length the server allows, in minutes, which
+    /// `call_minutes` may not exceed.
+    call_minutes_max: u32,
     schedule: Schedule,
     media: MediaBody,
     parties: Vec<PartyView>,
@@ -112,6 +120,7 @@ struct CheckedAgreement {
     review_level: ReviewLevel,
     read_receipts: ReadReceipts,
     live_messages: bool,
+    call_minutes: Option<i32>,
     schedule: Schedule,
     adoptive_media: Vec<Category>,
     birth_media: Vec<Category>,
@@ -158,8 +167,13 @@ fn term_kind(name: &str) -> Result<TermKind, ApiError> {
     })
 }
 
-/// Checks every field of the body against the link's current participants.
-fn check_body(body: AgreementBody, participants: &[UserId]) -> Result<CheckedAgreement, ApiError> {
+/// Checks every field of the body against the link's current participants
+/// and `max_call_minutes`, the longest call the server allows.
+fn check_body(
+    body: AgreementBody,
+    participants: &[UserId],
+    max_call_minutes: u32,
+) -> Result<CheckedAgreement, ApiError> {
     let review_level = ReviewLevel::parse(&body.review_level).ok_or_else(|| {
         invalid(
             "review_level",
@@ -178,6 +192,10 @@ fn check_body(body: AgreementBody, participants: &[UserId]) -> Result<CheckedAgr
             ),
         )
     })?;
+    let call_minutes = body
+        .call_minutes
+        .map(|minutes| terms::call_minutes(minutes, max_call_minutes))
+        .transpose()?;
     let mut exchanges = Vec::with_capacity(body.schedule.exchanges.len());
     for exchange in &body.schedule.exchanges {
         let from = Side::parse(&exchange.from).ok_or_else(|| {
@@ -284,6 +302,7 @@ fn check_body(body: AgreementBody, participants: &[UserId]) -> Result<CheckedAgr
         review_level,
         read_receipts,
         live_messages: body.live_messages,
+        call_minutes,
         schedule,
         adoptive_media,
         birth_media,
@@ -353,6 +372,8 @@ async fn view(
         review_level: agreement.row.review_level.clone(),
         read_receipts: agreement.row.read_receipts.clone(),
         live_messages: agreement.row.live_messages,
+        call_minutes: agreement.row.call_minutes,
+        call_minutes_max: state.config.calls.max_minutes,
         schedule,
         media: MediaBody {
             adoptive: names(media_of(agreement, Side::Adoptive)),
@@ -403,7 +424,11 @@ pub async fn put(
         .filter(|member| member.role != "supervisor")
         .map(|member| member.user_id)
         .collect();
-    let checked = check_body(body.into_inner(), &participants)?;
+    let checked = check_body(
+        body.into_inner(),
+        &participants,
+        state.config.calls.max_minutes,
+    )?;
 
     let epoch = link.conversation.key_epoch;
     let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
@@ -418,6 +443,7 @@ pub async fn put(
             read_receipts: checked.read_receipts.as_str(),
             on_request: checked.schedule.on_request,
             live_messages: checked.live_messages,
+            call_minutes: checked.call_minutes,
             exchanges: serde_json::to_string(&checked.schedule.exchanges)
                 .map_err(|error| ApiError::Internal(error.into()))?,
             adoptive_media: stored_media(&checked.adoptive_media),
@@ -440,6 +466,7 @@ pub async fn put(
             detail: serde_json::json!({
                 "review_level": checked.review_level.as_str(),
                 "live_messages": checked.live_messages,
+                "call_minutes": checked.call_minutes,
                 "protected_terms": checked.terms.len(),
             }),
             at: now,

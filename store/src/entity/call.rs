@@ -14,8 +14,12 @@ pub struct Model {
     /// When the call ends by itself.
     pub ends_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
-    /// `ended_by_host`, `time_limit` or `server_restart`.
+    /// The end reason, such as `ended_by_host`, `time_limit` or
+    /// `server_restart`.
     pub end_reason: Option<String>,
+    /// The node whose SFU carries the call's media. Null for calls stored
+    /// before nodes were recorded.
+    pub node_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

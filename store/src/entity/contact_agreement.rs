@@ -18,6 +18,9 @@ pub struct Model {
     /// Comma-separated file categories each side may attach.
     pub adoptive_media: String,
     pub birth_media: String,
+    /// The length of the link's video calls in minutes; null means the
+    /// longest the server's configuration allows.
+    pub call_minutes: Option<i32>,
     pub terms_epoch: i32,
     /// The protected terms, sealed under the conversation key.
     pub terms_ciphertext: Vec<u8>,
