@@ -267,6 +267,26 @@ export function addCaseNote(conversationId, body) {
   return request('POST', `/conversations/${encodeURIComponent(conversationId)}/notes`, { body });
 }
 
+/** Returns the video sessions arranged in a conversation, soonest first. */
+export function fetchScheduledCalls(conversationId) {
+  return request('GET', `/conversations/${encodeURIComponent(conversationId)}/scheduled-calls`);
+}
+
+/** Arranges a video session starting at `startsAt` (RFC 3339) and returns it. */
+export function scheduleCall(conversationId, startsAt) {
+  return request('POST', `/conversations/${encodeURIComponent(conversationId)}/scheduled-calls`, {
+    starts_at: startsAt,
+  });
+}
+
+/** Cancels an arranged video session. */
+export function cancelScheduledCall(conversationId, scheduledId) {
+  return request(
+    'DELETE',
+    `/conversations/${encodeURIComponent(conversationId)}/scheduled-calls/${encodeURIComponent(scheduledId)}`,
+  );
+}
+
 /** Returns the submitted letters waiting in the links I supervise, oldest first. */
 export function fetchReviewQueue() {
   return request('GET', '/review-queue');

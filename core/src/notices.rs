@@ -31,6 +31,11 @@ pub enum Template {
     /// An invitation to work in an organisation on KinLink, with a link
     /// to accept it.
     WorkerInvitation,
+    /// A live call was arranged in one of the user's conversations.
+    CallScheduled,
+    /// A live call arranged in one of the user's conversations was
+    /// cancelled.
+    CallCancelled,
     /// News about KinLink, for users who opted in to marketing email.
     News,
     /// The daily digest: several things wait.
@@ -55,6 +60,8 @@ impl Template {
             Template::ExchangeOverdue => "exchange_overdue",
             Template::Invitation => "invitation",
             Template::WorkerInvitation => "worker_invitation",
+            Template::CallScheduled => "call_scheduled",
+            Template::CallCancelled => "call_cancelled",
             Template::News => "news",
             Template::Digest => "digest",
         }
@@ -71,6 +78,8 @@ impl Template {
             "exchange_overdue" => Some(Template::ExchangeOverdue),
             "invitation" => Some(Template::Invitation),
             "worker_invitation" => Some(Template::WorkerInvitation),
+            "call_scheduled" => Some(Template::CallScheduled),
+            "call_cancelled" => Some(Template::CallCancelled),
             "news" => Some(Template::News),
             "digest" => Some(Template::Digest),
             _ => None,
@@ -88,6 +97,8 @@ impl Template {
             Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
             Template::Invitation => "You are invited to KinLink",
             Template::WorkerInvitation => "You are invited to work in KinLink",
+            Template::CallScheduled => "A video session has been arranged in KinLink",
+            Template::CallCancelled => "A video session in KinLink has been cancelled",
             Template::News => "News from KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
@@ -124,6 +135,8 @@ impl Template {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
             Template::Invitation | Template::WorkerInvitation => "",
+            Template::CallScheduled => "A video session has been arranged for you.",
+            Template::CallCancelled => "A video session arranged for you has been cancelled.",
             Template::News => "There is news about KinLink for you to read.",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."

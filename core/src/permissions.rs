@@ -119,6 +119,11 @@ pub enum Action {
     JoinCall,
     /// Admit, pause, mute or remove a participant, or end the call.
     SuperviseCall,
+    /// Arrange a live call ahead of time, inviting the members, or cancel it.
+    ScheduleCall,
+    /// Read the record of a conversation's calls: who joined, was admitted,
+    /// paused, muted or removed, left, and when.
+    ReadCallRecord,
 }
 
 /// How the actor relates to the subject of the request.
@@ -217,6 +222,10 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (BirthFamilyMember, JoinCall, ConversationMember),
     (Manager, SuperviseCall, CallHost),
     (Practitioner, SuperviseCall, CallHost),
+    (Manager, ScheduleCall, ConversationMember),
+    (Practitioner, ScheduleCall, ConversationMember),
+    (Manager, ReadCallRecord, ConversationMember),
+    (Practitioner, ReadCallRecord, ConversationMember),
 ];
 
 /// A request the grant table does not allow.
@@ -329,6 +338,9 @@ mod tests {
         for role in [Manager, Practitioner] {
             assert!(permits(role, StartCall, ConversationMember));
             assert!(permits(role, SuperviseCall, CallHost));
+            assert!(permits(role, ScheduleCall, ConversationMember));
+            assert!(permits(role, ReadCallRecord, ConversationMember));
+            assert!(!permits(role, ScheduleCall, OwningOrganisationStaff));
             assert!(!permits(role, SuperviseCall, ConversationMember));
             assert!(!permits(role, SuperviseCall, ConversationSupervisor));
         }
@@ -336,6 +348,8 @@ mod tests {
             assert!(permits(role, JoinCall, ConversationMember));
             assert!(!permits(role, StartCall, ConversationMember));
             assert!(!permits(role, SuperviseCall, CallHost));
+            assert!(!permits(role, ScheduleCall, ConversationMember));
+            assert!(!permits(role, ReadCallRecord, ConversationMember));
         }
         assert!(!permits(CommunityMember, JoinCall, ConversationMember));
     }

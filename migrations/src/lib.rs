@@ -26,6 +26,7 @@ mod m20261205_000016_worker_invitations;
 mod m20261205_000017_calls;
 mod m20261205_000018_call_nodes;
 mod m20261205_000019_agreement_call_minutes;
+mod m20261205_000020_scheduled_calls;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_calls::Migration),
             Box::new(m20261205_000018_call_nodes::Migration),
             Box::new(m20261205_000019_agreement_call_minutes::Migration),
+            Box::new(m20261205_000020_scheduled_calls::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 //! the same transaction that writes the message, so two nodes never collide.
 
 pub mod audit;
+pub mod call_schedule;
 pub mod calls;
 pub mod connect;
 pub mod conversations;

@@ -115,3 +115,11 @@ impl Client {
         Socket::connect(&self.address, Some(token), Some(&self.address)).await
     }
 }
+
+/// Returns a response's status and its body as JSON, or `null` when the
+/// body is not JSON.
+pub async fn status_and_json(response: reqwest::Response) -> anyhow::Result<(u16, Value)> {
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}

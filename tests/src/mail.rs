@@ -29,6 +29,46 @@ pub struct Received {
 }
 
 impl Catcher {
+    /// Starts the server with demo data, sending its email here and
+    /// reading its outbox every second.
+    pub async fn app_sending_here(&self) -> anyhow::Result<crate::app::TestApp> {
+        crate::app::TestApp::spawn_with(crate::app::AppOptions {
+            env: vec![
+                ("KINLINK__EMAIL__SMTP_URL".into(), self.url.clone()),
+                ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
+            ],
+            ..crate::app::AppOptions::default()
+        })
+        .await
+    }
+
+    /// Waits up to 30 s for an invitation email to `address` and returns
+    /// the link token in it, with the raw message and its body.
+    pub async fn invitation_token(&self, address: &str) -> anyhow::Result<(String, String)> {
+        const MARKER: &str = "invitation#";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            for message in self.messages()? {
+                if message.envelope["rcpt_tos"][0] == address {
+                    let body = message.body()?;
+                    let start = body
+                        .find(MARKER)
+                        .map(|at| at + MARKER.len())
+                        .with_context(|| format!("no invitation link in {body}"))?;
+                    let token: String = body[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
+                    return Ok((token, format!("{}\n{body}", message.raw)));
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!("no invitation email to {address}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Returns the catcher the test command started.
     pub fn shared() -> anyhow::Result<Catcher> {
         let url = std::env::var("KINLINK_TEST_SMTP_URL")

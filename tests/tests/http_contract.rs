@@ -129,6 +129,13 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/letters/{id}/submit", "post"),
         ("/api/v1/letters/{id}/decision", "post"),
         ("/api/v1/letters/{id}/read", "post"),
+        ("/api/v1/conversations/{id}/calls", "get"),
+        ("/api/v1/conversations/{id}/scheduled-calls", "get"),
+        ("/api/v1/conversations/{id}/scheduled-calls", "post"),
+        (
+            "/api/v1/conversations/{id}/scheduled-calls/{scheduled}",
+            "delete",
+        ),
         ("/api/v1/conversations/{id}/notes", "get"),
         ("/api/v1/conversations/{id}/notes", "post"),
         ("/api/v1/review-queue", "get"),

@@ -7,26 +7,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use kinlink_store::entity::invitation;
-use kinlink_tests::app::{AppOptions, TestApp};
-use kinlink_tests::client::Client;
+use kinlink_tests::app::TestApp;
+use kinlink_tests::client::{Client, status_and_json};
 use kinlink_tests::mail::Catcher;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const INVITEE: &str = "new.relative@family.example";
 const PASSWORD: &str = "a long family passphrase 42";
-
-async fn app_with(catcher: &Catcher) -> anyhow::Result<TestApp> {
-    TestApp::spawn_with(AppOptions {
-        env: vec![
-            ("KINLINK__EMAIL__SMTP_URL".into(), catcher.url.clone()),
-            ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
-        ],
-        ..AppOptions::default()
-    })
-    .await
-}
 
 async fn invite(practitioner: &Client, link: &str) -> anyhow::Result<reqwest::Response> {
     practitioner
@@ -42,46 +31,17 @@ async fn invite(practitioner: &Client, link: &str) -> anyhow::Result<reqwest::Re
         .await
 }
 
-/// Waits for the invitation email and returns its token and the message.
-async fn token_from_email(catcher: &Catcher) -> anyhow::Result<(String, String)> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        for message in catcher.messages()? {
-            if message.envelope["rcpt_tos"][0] == INVITEE {
-                let body = message.body()?;
-                let start = body
-                    .find("invitation#")
-                    .map(|at| at + "invitation#".len())
-                    .ok_or_else(|| anyhow::anyhow!("no link in {body}"))?;
-                let token: String = body[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect();
-                return Ok((token, format!("{}\n{body}", message.raw)));
-            }
-        }
-        anyhow::ensure!(std::time::Instant::now() < deadline, "no invitation email");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn code(response: reqwest::Response) -> anyhow::Result<(u16, Value)> {
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
 #[tokio::test]
 async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
-    let app = app_with(&catcher).await?;
+    let app = catcher.app_sending_here().await?;
     let practitioner = app.sign_in("la_practitioner").await?;
     let link = practitioner.conversation_id("contact_link").await?;
-    let (status, created) = code(invite(&practitioner, &link).await?).await?;
+    let (status, created) = status_and_json(invite(&practitioner, &link).await?).await?;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["status"], "waiting");
 
-    let (token, email) = token_from_email(&catcher).await?;
+    let (token, email) = catcher.invitation_token(INVITEE).await?;
     assert_eq!(token.len(), 43, "a 256-bit token: {token}");
     for word in ["Robin", "grandparent", "Carter", "Northshire", "Priya"] {
         assert!(!email.contains(word), "{word} in the invitation email");
@@ -96,7 +56,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
     assert!(!String::from_utf8_lossy(&stored).contains(&token));
 
     let anonymous = Client::new(&app.address)?;
-    let (status, opened) = code(
+    let (status, opened) = status_and_json(
         anonymous
             .post("/api/v1/invitations/open", &json!({"token": token}))
             .await?,
@@ -109,7 +69,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
 
     assert_eq!(opened["kind"], "contact_link");
     // A family member's account has no second factor, so no key is offered.
-    let (status, no_key) = code(
+    let (status, no_key) = status_and_json(
         anonymous
             .post("/api/v1/invitations/enrol", &json!({"token": token}))
             .await?,
@@ -120,7 +80,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
         (409, json!("resource.conflict"))
     );
 
-    let (status, short) = code(
+    let (status, short) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -131,7 +91,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
     .await?;
     assert_eq!((status, short["field"].clone()), (400, json!("password")));
 
-    let (status, accepted) = code(
+    let (status, accepted) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -144,7 +104,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
     let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
 
     // The link works once.
-    let (status, again) = code(
+    let (status, again) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -161,7 +121,8 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
     // Pending until the practitioner confirms.
     let relative = Client::new(&app.address)?;
     let sign_in = json!({"email": INVITEE, "password": PASSWORD});
-    let (status, pending) = code(relative.post("/api/v1/auth/sign-in", &sign_in).await?).await?;
+    let (status, pending) =
+        status_and_json(relative.post("/api/v1/auth/sign-in", &sign_in).await?).await?;
     assert_eq!(
         (status, pending["code"].clone()),
         (403, json!("auth.account_pending"))
@@ -211,7 +172,7 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_default();
     assert_eq!(party["relationship"], "grandparent");
-    let (status, letter) = code(
+    let (status, letter) = status_and_json(
         relative
             .post(
                 &format!("/api/v1/conversations/{link}/letters"),
@@ -227,11 +188,11 @@ async fn invited_relative_joins_after_confirmation() -> anyhow::Result<()> {
 #[tokio::test]
 async fn expired_and_unknown_links_create_nothing() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
-    let app = app_with(&catcher).await?;
+    let app = catcher.app_sending_here().await?;
     let practitioner = app.sign_in("la_practitioner").await?;
     let link = practitioner.conversation_id("contact_link").await?;
     assert_eq!(invite(&practitioner, &link).await?.status(), 201);
-    let (token, _email) = token_from_email(&catcher).await?;
+    let (token, _email) = catcher.invitation_token(INVITEE).await?;
 
     let store = app.store().await?;
     invitation::Entity::update_many()
@@ -251,7 +212,7 @@ async fn expired_and_unknown_links_create_nothing() -> anyhow::Result<()> {
             json!({"token": token, "password": PASSWORD}),
         ),
     ] {
-        let (status, error) = code(anonymous.post(path, &body).await?).await?;
+        let (status, error) = status_and_json(anonymous.post(path, &body).await?).await?;
         assert_eq!(
             (status, error["code"].clone()),
             (410, json!("invitation.expired")),
@@ -264,7 +225,7 @@ async fn expired_and_unknown_links_create_nothing() -> anyhow::Result<()> {
     );
 
     let forged = "A".repeat(43);
-    let (status, error) = code(
+    let (status, error) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -304,7 +265,7 @@ async fn invitation_rejects_bad_fields_and_non_supervisors() -> anyhow::Result<(
     for (field, value) in cases {
         let mut body = good.clone();
         body[field] = value;
-        let (status, error) = code(practitioner.post(&path, &body).await?).await?;
+        let (status, error) = status_and_json(practitioner.post(&path, &body).await?).await?;
         assert_eq!(
             (status, error["field"].clone()),
             (400, json!(field)),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kinlink_tests::app::{AppOptions, TestApp};
+use kinlink_tests::app::TestApp;
 use kinlink_tests::client::Client;
 use kinlink_tests::mail::Catcher;
 use serde_json::{Value, json};
@@ -53,14 +53,7 @@ fn utf16_slice(text: &str, start: u64, end: u64) -> String {
 #[tokio::test]
 async fn letter_goes_through_review_to_the_other_side() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![
-            ("KINLINK__EMAIL__SMTP_URL".into(), catcher.url.clone()),
-            ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
-        ],
-        ..AppOptions::default()
-    })
-    .await?;
+    let app = catcher.app_sending_here().await?;
     let writer = app.sign_in("birth_parent").await?;
     let practitioner = app.sign_in("la_practitioner").await?;
     let reader = app.sign_in("adoptive_parent").await?;

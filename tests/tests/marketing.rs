@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kinlink_store::entity::unsubscribe_link;
-use kinlink_tests::app::{AppOptions, TestApp, binary};
+use kinlink_tests::app::{TestApp, binary};
 use kinlink_tests::mail::{Catcher, Received};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -50,14 +50,7 @@ async fn news_to(catcher: &Catcher, address: &str) -> anyhow::Result<Vec<Receive
 #[tokio::test]
 async fn news_email_unsubscribes_in_one_click() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![
-            ("KINLINK__EMAIL__SMTP_URL".into(), catcher.url.clone()),
-            ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
-        ],
-        ..AppOptions::default()
-    })
-    .await?;
+    let app = catcher.app_sending_here().await?;
     let adoptive = app.sign_in("adoptive_parent").await?;
     let birth = app.sign_in("birth_parent").await?;
     assert_eq!(adoptive.get_json(PREFERENCES).await?["marketing"], false);

@@ -10,31 +10,14 @@ use kinlink_core::OrganisationId;
 use kinlink_core::UserId;
 use kinlink_core::crypto::totp;
 use kinlink_store::entity::worker_invitation;
-use kinlink_tests::app::{AppOptions, TestApp};
-use kinlink_tests::client::Client;
+use kinlink_tests::app::TestApp;
+use kinlink_tests::client::{Client, status_and_json};
 use kinlink_tests::mail::Catcher;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 const WORKER: &str = "sam.okafor@northshire.example";
 const PASSWORD: &str = "a long practitioner passphrase 7";
-
-async fn app_with(catcher: &Catcher) -> anyhow::Result<TestApp> {
-    TestApp::spawn_with(AppOptions {
-        env: vec![
-            ("KINLINK__EMAIL__SMTP_URL".into(), catcher.url.clone()),
-            ("KINLINK__EMAIL__POLL_SECONDS".into(), "1".into()),
-        ],
-        ..AppOptions::default()
-    })
-    .await
-}
-
-async fn code(response: reqwest::Response) -> anyhow::Result<(u16, Value)> {
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
 
 async fn organisation_of(client: &Client) -> anyhow::Result<String> {
     let me = client.get_json("/api/v1/me").await?;
@@ -48,29 +31,6 @@ fn invitation(role: &str) -> Value {
     json!({"email": WORKER, "display_name": "Sam Okafor", "role": role})
 }
 
-/// Waits for the email to `address` and returns its link token and text.
-async fn token_from_email(catcher: &Catcher, address: &str) -> anyhow::Result<(String, String)> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        for message in catcher.messages()? {
-            if message.envelope["rcpt_tos"][0] == address {
-                let body = message.body()?;
-                let start = body
-                    .find("invitation#")
-                    .map(|at| at + "invitation#".len())
-                    .ok_or_else(|| anyhow::anyhow!("no link in {body}"))?;
-                let token: String = body[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect();
-                return Ok((token, format!("{}\n{body}", message.raw)));
-            }
-        }
-        anyhow::ensure!(std::time::Instant::now() < deadline, "no invitation email");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 fn code_now(secret: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -81,10 +41,10 @@ fn code_now(secret: &str) -> String {
 #[tokio::test]
 async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
-    let app = app_with(&catcher).await?;
+    let app = catcher.app_sending_here().await?;
     let manager = app.sign_in("la_manager").await?;
     let organisation = organisation_of(&manager).await?;
-    let (status, created) = code(
+    let (status, created) = status_and_json(
         manager
             .post(
                 &format!("/api/v1/organisations/{organisation}/invitations"),
@@ -99,7 +59,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         "{created}"
     );
 
-    let (token, email) = token_from_email(&catcher, WORKER).await?;
+    let (token, email) = catcher.invitation_token(WORKER).await?;
     assert!(email.contains("invited you to work in"), "{email}");
     for word in ["Sam", "Okafor", "Northshire", "practitioner"] {
         assert!(!email.contains(word), "{word} in the invitation email");
@@ -124,7 +84,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         body
     };
     // Accepting needs the authenticator, set up first.
-    let (status, missing) = code(
+    let (status, missing) = status_and_json(
         anonymous
             .post("/api/v1/invitations/accept", &accept(None))
             .await?,
@@ -134,7 +94,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         (status, missing["field"].clone()),
         (400, json!("totp_code"))
     );
-    let (status, early) = code(
+    let (status, early) = status_and_json(
         anonymous
             .post("/api/v1/invitations/accept", &accept(Some("123456".into())))
             .await?,
@@ -161,7 +121,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     assert_eq!(secret.len(), 32, "160 bits in base32: {second}");
     assert_ne!(first_secret, secret);
     assert_eq!(second["account_name"], WORKER);
-    let (status, stale) = code(
+    let (status, stale) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -181,7 +141,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     );
 
     let enrolment_code = code_now(&secret);
-    let (status, accepted) = code(
+    let (status, accepted) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/accept",
@@ -208,7 +168,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         } else {
             accept(Some(enrolment_code.clone()))
         };
-        let (status, again) = code(anonymous.post(path, &body).await?).await?;
+        let (status, again) = status_and_json(anonymous.post(path, &body).await?).await?;
         assert_eq!(
             (status, again["code"].clone()),
             (410, json!("invitation.used")),
@@ -226,7 +186,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         }
         body
     };
-    let (status, pending) = code(
+    let (status, pending) = status_and_json(
         worker
             .post("/api/v1/auth/sign-in", &sign_in(json!({})))
             .await?,
@@ -279,7 +239,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
 
     // The second factor is required, the enrolment code does not work a
     // second time, and a recovery code works once.
-    let (status, required) = code(
+    let (status, required) = status_and_json(
         worker
             .post("/api/v1/auth/sign-in", &sign_in(json!({})))
             .await?,
@@ -289,7 +249,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         (status, required["code"].clone()),
         (401, json!("auth.second_factor_required"))
     );
-    let (status, replay) = code(
+    let (status, replay) = status_and_json(
         worker
             .post(
                 "/api/v1/auth/sign-in",
@@ -306,7 +266,8 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     let response = worker.post("/api/v1/auth/sign-in", &with_recovery).await?;
     assert_eq!(response.status(), 200, "{}", response.text().await?);
     let again = Client::new(&app.address)?;
-    let (status, _) = code(again.post("/api/v1/auth/sign-in", &with_recovery).await?).await?;
+    let (status, _) =
+        status_and_json(again.post("/api/v1/auth/sign-in", &with_recovery).await?).await?;
     assert_eq!(status, 401, "a recovery code works once");
     let worker = worker.with_session_from_jar();
     let me = worker.get_json("/api/v1/me").await?;
@@ -321,7 +282,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     let fresh = totp::code_from_base32(&secret, later).unwrap_or_default();
     let replace =
         |password: &str, totp_code: &str| json!({"password": password, "totp_code": totp_code});
-    let (status, wrong) = code(
+    let (status, wrong) = status_and_json(
         worker
             .post(
                 "/api/v1/me/recovery-codes",
@@ -334,7 +295,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         (status, wrong["code"].clone()),
         (401, json!("auth.invalid_credentials"))
     );
-    let (status, wrong) = code(
+    let (status, wrong) = status_and_json(
         worker
             .post(
                 "/api/v1/me/recovery-codes",
@@ -347,7 +308,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         (status, wrong["code"].clone()),
         (401, json!("auth.second_factor_invalid"))
     );
-    let (status, replaced) = code(
+    let (status, replaced) = status_and_json(
         worker
             .post("/api/v1/me/recovery-codes", &replace(PASSWORD, &fresh))
             .await?,
@@ -363,7 +324,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     assert_eq!(new_codes.len(), totp::RECOVERY_CODES);
     assert!(new_codes.iter().all(|c| !recovery.contains(c)));
     let old = Client::new(&app.address)?;
-    let (status, _) = code(
+    let (status, _) = status_and_json(
         old.post(
             "/api/v1/auth/sign-in",
             &sign_in(json!({"recovery_code": recovery[1]})),
@@ -372,7 +333,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(status, 401, "the old set stopped working");
-    let (status, _) = code(
+    let (status, _) = status_and_json(
         old.post(
             "/api/v1/auth/sign-in",
             &sign_in(json!({"recovery_code": new_codes[0]})),
@@ -398,7 +359,7 @@ async fn invited_worker_enrols_and_is_approved() -> anyhow::Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let (status, none) = code(
+    let (status, none) = status_and_json(
         parent
             .post("/api/v1/me/recovery-codes", &replace(&password, "123456"))
             .await?,
@@ -440,7 +401,7 @@ async fn worker_invitation_rejects_bad_fields_and_non_managers() -> anyhow::Resu
         ),
     ];
     for (body, field) in cases {
-        let (status, error) = code(manager.post(&path, &body).await?).await?;
+        let (status, error) = status_and_json(manager.post(&path, &body).await?).await?;
         assert_eq!(
             (status, error["field"].clone()),
             (400, json!(field)),
@@ -448,7 +409,7 @@ async fn worker_invitation_rejects_bad_fields_and_non_managers() -> anyhow::Resu
         );
     }
     let demo_email = app.demo_user("la_practitioner")?["email"].clone();
-    let (status, taken) = code(
+    let (status, taken) = status_and_json(
         manager
             .post(
                 &path,
@@ -489,7 +450,8 @@ async fn worker_invitation_rejects_bad_fields_and_non_managers() -> anyhow::Resu
             .status(),
         201
     );
-    let (status, twice) = code(manager.post(&path, &invitation("manager")).await?).await?;
+    let (status, twice) =
+        status_and_json(manager.post(&path, &invitation("manager")).await?).await?;
     assert_eq!(
         (status, twice["code"].clone()),
         (409, json!("resource.conflict"))
@@ -497,7 +459,7 @@ async fn worker_invitation_rejects_bad_fields_and_non_managers() -> anyhow::Resu
 
     // A token that matches no invitation gets no authenticator key.
     let anonymous = Client::new(&app.address)?;
-    let (status, unknown) = code(
+    let (status, unknown) = status_and_json(
         anonymous
             .post(
                 "/api/v1/invitations/enrol",

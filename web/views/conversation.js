@@ -10,6 +10,7 @@ import { formatTime } from '../format.js';
 import { errorText, t } from '../i18n.js';
 import { MessageAttachments } from './attachments.js';
 import { callArea } from './call.js';
+import { scheduleArea } from './call-schedule.js';
 import { caseNotesArea } from './case-notes.js';
 import {
   alertRegion,
@@ -240,6 +241,7 @@ function renderConversation(section, alert, state, ctx) {
   const call = callArea(ctx, state);
   section.append(
     call.element,
+    scheduleArea(ctx, state.summary).element,
     h('h2', { id: 'messages-heading', class: 'visually-hidden', text: t('conversation.messages') }),
     log,
     compose.form,

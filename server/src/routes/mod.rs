@@ -2,6 +2,7 @@
 
 pub mod agreements;
 pub mod auth;
+pub mod calls;
 pub mod case_notes;
 pub mod conversations;
 pub mod exchanges;
@@ -69,6 +70,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(
                     "/conversations/{id}/timeline",
                     web::get().to(letters::timeline),
+                )
+                .route("/conversations/{id}/calls", web::get().to(calls::record))
+                .route(
+                    "/conversations/{id}/scheduled-calls",
+                    web::get().to(calls::list_scheduled),
+                )
+                .route(
+                    "/conversations/{id}/scheduled-calls",
+                    web::post().to(calls::schedule),
+                )
+                .route(
+                    "/conversations/{id}/scheduled-calls/{scheduled}",
+                    web::delete().to(calls::cancel),
                 )
                 .route("/conversations/{id}/notes", web::get().to(case_notes::list))
                 .route("/conversations/{id}/notes", web::post().to(case_notes::add))

@@ -26,6 +26,7 @@ pub mod platform_setting;
 pub mod read_receipt;
 pub mod recovery_code;
 pub mod reminder;
+pub mod scheduled_call;
 pub mod session;
 pub mod sign_in_failure;
 pub mod unsubscribe_link;
