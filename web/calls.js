@@ -591,7 +591,9 @@ export class CallClient extends EventTarget {
     const generation = this.#generation;
     const stale = () => generation !== this.#generation || link.closed;
     link.connection?.close();
-    const iceServers = (this.#call?.ice_servers ?? []).map((url) => ({ urls: url }));
+    // Each entry is already in the form RTCPeerConnection takes: urls, with
+    // a user name and credential for TURN.
+    const iceServers = this.#call?.ice_servers ?? [];
     const connection = new RTCPeerConnection({ iceServers });
     link.connection = connection;
     link.state = 'negotiating';

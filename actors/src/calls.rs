@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use kinlink_core::crypto::turn::TurnSecret;
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::{ConversationId, UserId};
 use kinlink_media::sfu::{MediaKind, Sfu, SfuError};
@@ -58,6 +59,9 @@ pub struct CallSettings {
     pub rejoin_grace: Duration,
     /// TURN and STUN URLs the browsers use.
     pub ice_servers: Vec<String>,
+    /// The secret shared with the TURN server, from which each call's
+    /// TURN credentials are made.
+    pub turn_secret: Option<TurnSecret>,
     /// This node's stable identity, stored with each call it runs.
     pub node_id: String,
 }
@@ -108,7 +112,67 @@ pub struct CallView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<String>,
     pub participants: Vec<ParticipantView>,
-    pub ice_servers: Vec<String>,
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// A STUN or TURN server as a browser's `RTCPeerConnection` takes it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl std::fmt::Debug for IceServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceServer")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field("credential", &self.credential.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// How long after a call's end its TURN credentials keep working, so a
+/// participant reconnecting near the end is not cut off.
+const TURN_CREDENTIAL_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Returns the ICE servers of a call that ends at `ends_at`: the STUN URLs
+/// as they are, and the TURN URLs with credentials made from `secret`,
+/// labelled with the call, that stop working a little after its end.
+pub fn ice_servers_of(
+    urls: &[String],
+    secret: Option<&TurnSecret>,
+    call: uuid::Uuid,
+    ends_at: DateTime<Utc>,
+) -> Vec<IceServer> {
+    let is_turn = |url: &&String| url.starts_with("turn:") || url.starts_with("turns:");
+    let (turn, stun): (Vec<&String>, Vec<&String>) = urls.iter().partition(is_turn);
+    let mut servers = Vec::new();
+    if !stun.is_empty() {
+        servers.push(IceServer {
+            urls: stun.into_iter().cloned().collect(),
+            username: None,
+            credential: None,
+        });
+    }
+    if !turn.is_empty() {
+        let expires = (ends_at + TURN_CREDENTIAL_MARGIN).timestamp();
+        let credential = secret.and_then(|secret| {
+            secret
+                .credential(expires, &call.to_string())
+                .inspect_err(|error| warn!(%call, %error, "making TURN credentials failed"))
+                .ok()
+        });
+        servers.push(IceServer {
+            urls: turn.into_iter().cloned().collect(),
+            username: credential.as_ref().map(|c| c.username.clone()),
+            credential: credential.map(|c| c.password),
+        });
+    }
+    servers
 }
 
 impl CallView {
@@ -305,7 +369,12 @@ impl CallActor {
             ending_soon: self.warned,
             end_reason: self.ended.clone(),
             participants,
-            ice_servers: self.settings.ice_servers.clone(),
+            ice_servers: ice_servers_of(
+                &self.settings.ice_servers,
+                self.settings.turn_secret.as_ref(),
+                self.id(),
+                self.row.ends_at,
+            ),
         }
     }
 

@@ -47,9 +47,10 @@ pub struct CallsConfig {
     pub port_min: u16,
     pub port_max: u16,
     /// TURN (and STUN) URLs handed to browsers.
-    // NOTE: no TURN credentials are handed out yet, so only a TURN server
-    // that needs none (or STUN) works here.
     pub ice_servers: Vec<String>,
+    /// The secret shared with the TURN server, from which each call's
+    /// TURN credentials are made; empty hands out none.
+    pub turn_secret: String,
     /// How long a call may last before it ends by itself.
     pub max_minutes: u32,
     /// How long before that end everyone is warned.
@@ -66,6 +67,7 @@ impl Default for CallsConfig {
             port_min: 50_000,
             port_max: 50_999,
             ice_servers: Vec::new(),
+            turn_secret: String::new(),
             max_minutes: 90,
             warning_minutes: 5,
             rejoin_seconds: 30,
@@ -503,6 +505,9 @@ impl Config {
         copy.database.url = mask_url(&copy.database.url);
         copy.redis.url = mask_url(&copy.redis.url);
         copy.email.smtp_url = mask_url(&copy.email.smtp_url);
+        if !copy.calls.turn_secret.is_empty() {
+            copy.calls.turn_secret = "***".to_owned();
+        }
         serde_json::to_string(&copy).unwrap_or_default()
     }
 }
@@ -668,6 +673,9 @@ mod tests {
         assert_eq!(mask_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
         let mut config = Config::default();
         config.database.url = "postgres://kin:hunter22@db/k".to_owned();
-        assert!(!config.masked().contains("hunter22"));
+        config.calls.turn_secret = "turn-hunter33".to_owned();
+        let masked = config.masked();
+        assert!(!masked.contains("hunter22"));
+        assert!(!masked.contains("hunter33"));
     }
 }

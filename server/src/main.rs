@@ -401,6 +401,7 @@ fn start_calls(
             warning: chrono::Duration::minutes(i64::from(settings.warning_minutes)),
             rejoin_grace: Duration::from_secs(u64::from(settings.rejoin_seconds)),
             ice_servers: settings.ice_servers.clone(),
+            turn_secret: kinlink_core::crypto::turn::TurnSecret::new(&settings.turn_secret),
             node_id,
         },
     ))

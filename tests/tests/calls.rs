@@ -999,3 +999,48 @@ async fn call_length_follows_agreement() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turn_credentials_come_with_the_call() -> anyhow::Result<()> {
+    const SECRET: &str = "a TURN secret shared with coturn";
+    let app = app_with(&[
+        (
+            "KINLINK__CALLS__ICE_SERVERS",
+            "stun:stun.example.org:3478,turn:turn.example.org:3478?transport=udp",
+        ),
+        ("KINLINK__CALLS__TURN_SECRET", SECRET),
+    ])
+    .await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let mut host = practitioner.socket().await?;
+    host.send(json!({"type": "call_start", "conversation_id": link}))
+        .await?;
+    let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
+    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
+    let servers = &call["ice_servers"];
+
+    assert_eq!(servers[0]["urls"], json!(["stun:stun.example.org:3478"]));
+    assert!(servers[0].get("username").is_none(), "{servers}");
+    assert_eq!(
+        servers[1]["urls"],
+        json!(["turn:turn.example.org:3478?transport=udp"])
+    );
+    let ends_at: chrono::DateTime<chrono::Utc> =
+        call["ends_at"].as_str().unwrap_or_default().parse()?;
+    let expires = (ends_at + chrono::Duration::minutes(10)).timestamp();
+    let expected = kinlink_core::crypto::turn::TurnSecret::new(SECRET)
+        .context("secret")?
+        .credential(expires, &call_id)?;
+    assert_eq!(servers[1]["username"], expected.username.as_str());
+    assert_eq!(servers[1]["credential"], expected.password.as_str());
+
+    // Neither the secret nor the credential reaches the log.
+    let logs = app.logs();
+    assert!(!logs.contains(SECRET), "the TURN secret is in the log");
+    assert!(
+        !logs.contains(&expected.password),
+        "a TURN credential is in the log"
+    );
+    Ok(())
+}

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod segments;
 pub mod token;
 pub mod totp;
+pub mod turn;
 
 pub use secret::SecretKey;
 
