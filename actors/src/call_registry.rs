@@ -20,7 +20,7 @@ use tracing::{info, warn};
 
 use super::{
     CallActor, CallError, CallSettings, CallView, Expel, Gone, Join, LinkClosed, MediaFailed,
-    SERVER_RESTART, SocketId, Stop, write_steps,
+    Presence, SERVER_RESTART, SocketId, Stop, ice_servers_of, write_steps,
 };
 use crate::broker::Broker;
 use crate::events::Event;
@@ -169,6 +169,27 @@ impl CallRegistry {
             })
             .await
             .map_err(|_stopped| CallError::Unknown)?
+    }
+
+    /// Returns `view` as `user` receives it: with the STUN and TURN
+    /// servers, and TURN credentials, while the call is live and they are
+    /// in it (admitted or paused), and with none otherwise.
+    pub fn for_recipient(&self, mut view: CallView, user: UserId) -> CallView {
+        let taking_part = view.participants.iter().any(|participant| {
+            participant.user_id == user
+                && matches!(participant.state, Presence::InCall | Presence::Paused)
+        });
+        view.ice_servers = if view.status == "live" && taking_part {
+            ice_servers_of(
+                &self.settings.ice_servers,
+                self.settings.turn_secret.as_ref(),
+                view.call_id,
+                view.ends_at,
+            )
+        } else {
+            Vec::new()
+        };
+        view
     }
 
     /// Returns the live call of a conversation on this node.

@@ -112,6 +112,7 @@ pub struct CallView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<String>,
     pub participants: Vec<ParticipantView>,
+    /// The STUN and TURN servers, for a recipient in the call only.
     pub ice_servers: Vec<IceServer>,
 }
 
@@ -135,6 +136,12 @@ impl std::fmt::Debug for IceServer {
     }
 }
 
+/// Returns whether `url` names a TURN server; schemes ignore case.
+pub fn is_turn_url(url: &str) -> bool {
+    let scheme = url.split(':').next().unwrap_or_default();
+    scheme.eq_ignore_ascii_case("turn") || scheme.eq_ignore_ascii_case("turns")
+}
+
 /// How long after a call's end its TURN credentials keep working, so a
 /// participant reconnecting near the end is not cut off.
 const TURN_CREDENTIAL_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
@@ -148,7 +155,7 @@ pub fn ice_servers_of(
     call: uuid::Uuid,
     ends_at: DateTime<Utc>,
 ) -> Vec<IceServer> {
-    let is_turn = |url: &&String| url.starts_with("turn:") || url.starts_with("turns:");
+    let is_turn = |url: &&String| is_turn_url(url);
     let (turn, stun): (Vec<&String>, Vec<&String>) = urls.iter().partition(is_turn);
     let mut servers = Vec::new();
     if !stun.is_empty() {
@@ -369,12 +376,9 @@ impl CallActor {
             ending_soon: self.warned,
             end_reason: self.ended.clone(),
             participants,
-            ice_servers: ice_servers_of(
-                &self.settings.ice_servers,
-                self.settings.turn_secret.as_ref(),
-                self.id(),
-                self.row.ends_at,
-            ),
+            // Added per recipient by `CallRegistry::for_recipient`, so
+            // credentials never travel between nodes.
+            ice_servers: Vec::new(),
         }
     }
 
@@ -516,6 +520,18 @@ impl Handler<Join> for CallActor {
     type Result = Result<CallView, CallError>;
 
     fn handle(&mut self, join: Join, _ctx: &mut Self::Context) -> Self::Result {
+        // The same socket joining again changes nothing, so it is neither
+        // recorded nor announced.
+        let already = self.members.get(&join.user).is_some_and(|member| {
+            member.sockets.contains(&join.socket)
+                && matches!(
+                    member.state,
+                    Presence::InCall | Presence::Paused | Presence::Lobby
+                )
+        });
+        if already {
+            return Ok(self.view());
+        }
         let staff = permissions::is_staff(&join.roles);
         let (state, kind) = match self.members.get(&join.user).map(|m| m.state) {
             Some(Presence::Removed) => return Err(CallError::Removed),

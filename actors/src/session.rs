@@ -978,7 +978,11 @@ impl Handler<Delivery> for SessionActor {
                     }
                 }
                 Event::Call { call, .. } => {
-                    let frame = ServerFrame::Call { call: call.clone() };
+                    let call = self
+                        .shared
+                        .calls
+                        .for_recipient(call.clone(), self.identity.user_id);
+                    let frame = ServerFrame::Call { call };
                     self.send_frame(&frame, ctx);
                 }
                 Event::SessionsEnded { session_ids } => {

@@ -22,6 +22,8 @@ const BURST: f64 = 40.0;
 const PER_SECOND: f64 = 20.0;
 
 /// A token bucket for one connection's call frames.
+// NOTE: the budget is per connection, so a user with many sockets open
+// gets as many budgets; nothing yet caps a user's sockets.
 pub(super) struct CallBudget {
     tokens: f64,
     refilled: Instant,
@@ -201,7 +203,10 @@ impl SessionActor {
                     // change of the call reaches this socket.
                     actor.joined_calls.insert(view.call_id);
                     actor.follow(view.conversation_id);
-                    ServerFrame::Call { call: view }
+                    let user = actor.identity.user_id;
+                    ServerFrame::Call {
+                        call: actor.shared.calls.for_recipient(view, user),
+                    }
                 }
                 Ok(Reply::Ended(view)) => ServerFrame::Call { call: view },
                 Ok(Reply::Answer {
@@ -236,7 +241,9 @@ impl SessionActor {
                 .into_actor(self)
                 .map(|view, actor, ctx| {
                     if let Ok(view) = view {
-                        actor.send_frame(&ServerFrame::Call { call: view }, ctx);
+                        let user = actor.identity.user_id;
+                        let call = actor.shared.calls.for_recipient(view, user);
+                        actor.send_frame(&ServerFrame::Call { call }, ctx);
                     }
                 }),
         );

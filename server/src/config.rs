@@ -11,6 +11,8 @@ use toml::Value;
 
 /// Prefix of every configuration environment variable.
 pub const ENV_PREFIX: &str = "KINLINK__";
+/// The longest a call may be set to last, in minutes.
+const MAX_CALL_MINUTES: u32 = 24 * 60;
 
 /// The whole configuration.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -388,7 +390,7 @@ impl Config {
                 continue;
             };
             let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
-            set_path(&mut tree, &keys, parse_env_value(&value))
+            set_path(&mut tree, &keys, &value)
                 .with_context(|| format!("applying environment variable {name}"))?;
         }
         let config: Config = tree.try_into().context("invalid configuration")?;
@@ -464,6 +466,31 @@ impl Config {
                 calls.public_address
             );
         }
+        for url in &calls.ice_servers {
+            let scheme = url
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !matches!(scheme.as_str(), "stun" | "stuns" | "turn" | "turns") || !url.contains(':')
+            {
+                anyhow::bail!(
+                    "invalid calls.ice_servers entry {url:?}: expected a stun:, stuns:, turn: or turns: URL"
+                );
+            }
+            if scheme.starts_with("turn") && calls.turn_secret.is_empty() {
+                anyhow::bail!(
+                    "calls.ice_servers lists the TURN server {url:?} but calls.turn_secret is empty: \
+                     set the secret the TURN server shares, since browsers refuse a TURN server without credentials"
+                );
+            }
+        }
+        if calls.max_minutes > MAX_CALL_MINUTES {
+            anyhow::bail!(
+                "invalid calls.max_minutes {}: at most {MAX_CALL_MINUTES} (a day)",
+                calls.max_minutes
+            );
+        }
         if !self.server.node_id.is_empty() {
             crate::node::check_id(&self.server.node_id).context("invalid server.node_id")?;
         }
@@ -527,8 +554,8 @@ pub fn mask_url(url: &str) -> String {
 }
 
 /// Reads an environment value as a TOML literal when it is one (numbers,
-/// booleans, arrays), otherwise as a string; a comma-separated value for a
-/// list is split by [`set_path`].
+/// booleans, arrays), otherwise as a string. [`set_path`] takes the value
+/// of a string setting as written and splits a comma-separated list.
 fn parse_env_value(raw: &str) -> Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut table) => table
@@ -538,7 +565,7 @@ fn parse_env_value(raw: &str) -> Value {
     }
 }
 
-fn set_path(tree: &mut Value, keys: &[String], value: Value) -> anyhow::Result<()> {
+fn set_path(tree: &mut Value, keys: &[String], raw: &str) -> anyhow::Result<()> {
     let Some((last, parents)) = keys.split_last() else {
         anyhow::bail!("empty key")
     };
@@ -553,7 +580,10 @@ fn set_path(tree: &mut Value, keys: &[String], value: Value) -> anyhow::Result<(
     let existing = table
         .get(last)
         .with_context(|| format!("unknown configuration key {last:?}"))?;
-    let value = match (existing, value) {
+    let value = match (existing, parse_env_value(raw)) {
+        // A string setting, such as a secret, keeps exactly what was
+        // written: `0x1F` stays `0x1F`, and nothing is read as a number.
+        (Value::String(_), _) => Value::String(raw.to_owned()),
         (Value::Array(_), Value::String(text)) => Value::Array(
             text.split(',')
                 .map(str::trim)
@@ -561,7 +591,6 @@ fn set_path(tree: &mut Value, keys: &[String], value: Value) -> anyhow::Result<(
                 .map(|s| Value::String(s.to_owned()))
                 .collect(),
         ),
-        (Value::String(_), Value::Integer(number)) => Value::String(number.to_string()),
         (_, value) => value,
     };
     table.insert(last.clone(), value);
@@ -601,6 +630,50 @@ mod tests {
         assert_eq!(config.server.listen, "127.0.0.1:8080");
         assert!(config.database_url().starts_with("sqlite://"));
         assert!(config.redis.url.is_empty());
+    }
+
+    #[test]
+    fn ice_servers_are_checked() {
+        let turn = (
+            "KINLINK__CALLS__ICE_SERVERS",
+            "stun:stun.example.org,TURN:turn.example.org",
+        );
+        let error = Config::load(None, env(&[turn])).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("calls.turn_secret"),
+            "{error:#}"
+        );
+        let secret = ("KINLINK__CALLS__TURN_SECRET", "shared");
+        assert!(Config::load(None, env(&[turn, secret])).is_ok());
+        let odd = ("KINLINK__CALLS__ICE_SERVERS", "https://turn.example.org");
+        let error = Config::load(None, env(&[odd])).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("calls.ice_servers"),
+            "{error:#}"
+        );
+        let long = ("KINLINK__CALLS__MAX_MINUTES", "1441");
+        let error = Config::load(None, env(&[long])).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("calls.max_minutes"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn string_settings_keep_what_was_written() {
+        for written in [
+            "0x1F",
+            "123.456",
+            "true",
+            "\"quoted\"",
+            "1_000",
+            "+42",
+            "inf",
+        ] {
+            let config =
+                Config::load(None, env(&[("KINLINK__CALLS__TURN_SECRET", written)])).unwrap();
+            assert_eq!(config.calls.turn_secret, written);
+        }
     }
 
     #[test]

@@ -43,6 +43,8 @@ use crate::state::AppState;
 /// How long a stopping node waits for the ends of its live calls to be
 /// stored and sent to their participants.
 const CALLS_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a stopping node lets HTTP requests still running finish.
+const HTTP_STOP_TIMEOUT_SECONDS: u64 = 10;
 /// How long a stopping node waits for its WebSockets to close once it has
 /// asked them to.
 const SOCKETS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -290,6 +292,7 @@ async fn serve(
     .workers(workers)
     // The node handles SIGTERM and SIGINT itself, to end its calls first.
     .disable_signals()
+    .shutdown_timeout(HTTP_STOP_TIMEOUT_SECONDS)
     .listen(listener)?
     .run();
     let signals = StopSignals::register()?;
@@ -346,8 +349,13 @@ async fn stop_on_signal(
         signal = first,
         "stopping: ending live calls and closing connections"
     );
+    // A second signal stops the node at once, during either step.
+    let graceful = async {
+        wind_down(&server, &calls, &hub).await;
+        server.stop(true).await;
+    };
     tokio::select! {
-        () = wind_down(&server, &calls, &hub) => server.stop(true).await,
+        () = graceful => {}
         second = signals.next() => {
             warn!(signal = second, "second stop signal; stopping at once");
             server.stop(false).await;

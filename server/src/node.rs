@@ -36,14 +36,17 @@ pub fn load(configured: &str, data_dir: &Path) -> anyhow::Result<String> {
     }
     let path = data_dir.join(ID_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let id = text.trim().to_owned();
-            check_id(&id).with_context(|| format!("reading {}", path.display()))?;
-            Ok(id)
-        }
+        Ok(text) => parse(&path, &text),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(&path),
         Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
     }
+}
+
+/// Returns the id in the text of the file at `path`.
+fn parse(path: &Path, text: &str) -> anyhow::Result<String> {
+    let id = text.trim().to_owned();
+    check_id(&id).with_context(|| format!("reading {}", path.display()))?;
+    Ok(id)
 }
 
 /// Writes a new random id to `path`, unless another process wrote one
@@ -59,7 +62,11 @@ fn create(path: &Path) -> anyhow::Result<String> {
     match written {
         Ok(()) => Ok(id),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            load("", path.parent().unwrap_or(Path::new(".")))
+            // Read once more, without creating: a second process wrote it
+            // first, or the name is a link to nowhere, which is an error.
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            parse(path, &text)
         }
         Err(error) => Err(error).with_context(|| format!("writing {}", path.display())),
     }
@@ -84,6 +91,16 @@ mod tests {
             "node-a",
             "configuration wins"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dangling_link_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("kinlink-node-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(dir.join("missing/target"), dir.join(ID_FILE)).unwrap();
+        let error = load("", &dir).unwrap_err();
+        assert!(format!("{error:#}").contains(ID_FILE), "{error:#}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

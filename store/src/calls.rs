@@ -6,6 +6,7 @@ use kinlink_core::{ConversationId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::entity::{call, call_event};
@@ -89,27 +90,31 @@ impl Store {
         Ok(())
     }
 
-    /// Lists a conversation's calls, newest first.
+    /// Lists a conversation's `limit` most recent calls, newest first.
     pub async fn calls_of(
         &self,
         conversation: ConversationId,
+        limit: u64,
     ) -> Result<Vec<call::Model>, StoreError> {
         Ok(call::Entity::find()
             .filter(call::Column::ConversationId.eq(conversation.0))
             .order_by_desc(call::Column::StartedAt)
+            .limit(limit)
             .all(&self.db)
             .await?)
     }
 
-    /// Lists a call's record, oldest first.
+    /// Lists a call's record, oldest first, at most `limit` steps.
     pub async fn call_events(
         &self,
         call_id: uuid::Uuid,
+        limit: u64,
     ) -> Result<Vec<call_event::Model>, StoreError> {
         Ok(call_event::Entity::find()
             .filter(call_event::Column::CallId.eq(call_id))
             .order_by_asc(call_event::Column::At)
             .order_by_asc(call_event::Column::Id)
+            .limit(limit)
             .all(&self.db)
             .await?)
     }

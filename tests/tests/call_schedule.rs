@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use kinlink_store::call_schedule::{ScheduleLimits, Scheduled};
 use kinlink_tests::app::{AppOptions, TestApp};
 use kinlink_tests::client::{Client, status_and_json};
 use kinlink_tests::mail::Catcher;
@@ -170,6 +171,7 @@ async fn bad_session_times_are_rejected() -> anyhow::Result<()> {
         "tomorrow at two",
         "2027-13-40T99:00:00Z",
         "",
+        "2027-06-30T23:59:60Z",
         past.as_str(),
         far.as_str(),
     ] {
@@ -194,8 +196,37 @@ async fn bad_session_times_are_rejected() -> anyhow::Result<()> {
         status_and_json(practitioner.delete(&format!("{path}/not-an-id")).await?).await?;
     assert_eq!(status, 404);
 
-    // The session stored first is still there, alone.
-    assert_eq!(arranged(&practitioner, &link).await?.len(), 1);
+    // A session that has started can no longer be cancelled.
+    let store = app.store().await?;
+    let started = uuid::Uuid::now_v7();
+    let me = practitioner.get_json("/api/v1/me").await?;
+    let scheduler: uuid::Uuid = me["user"]["id"].as_str().unwrap_or_default().parse()?;
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let stored = store
+        .schedule_call(
+            kinlink_store::entity::scheduled_call::Model {
+                id: started,
+                conversation_id: link.parse()?,
+                scheduled_by: scheduler,
+                starts_at: an_hour_ago + chrono::Duration::minutes(30),
+                created_at: an_hour_ago,
+                cancelled_at: None,
+                cancelled_by: None,
+            },
+            &[],
+            ScheduleLimits {
+                upcoming: 20,
+                per_day: 40,
+            },
+        )
+        .await?;
+    assert_eq!(stored, Scheduled::Stored);
+    let (status, _) =
+        status_and_json(practitioner.delete(&format!("{path}/{started}")).await?).await?;
+    assert_eq!(status, 404);
+
+    // Those two sessions are all there is.
+    assert_eq!(arranged(&practitioner, &link).await?.len(), 2);
 
     // Someone outside the link cannot even see that it exists.
     let outsider = app.sign_in("second_adoptive_parent").await?;
@@ -218,7 +249,7 @@ async fn bad_session_times_are_rejected() -> anyhow::Result<()> {
     .await?;
     assert_eq!(status, 409, "{error}");
     assert_eq!(error["code"], "resource.conflict");
-    assert_eq!(arranged(&practitioner, &link).await?.len(), 1);
+    assert_eq!(arranged(&practitioner, &link).await?.len(), 2);
     Ok(())
 }
 
@@ -255,6 +286,13 @@ async fn call_record_lists_its_steps() -> anyhow::Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    // Joining again from the same socket changes nothing.
+    for _ in 0..3 {
+        host.send(json!({"type": "call_join", "call_id": call_id}))
+            .await?;
+        host.expect_where(|f| f["type"] == "call", "the call again")
+            .await?;
+    }
     host.send(json!({"type": "call_end", "call_id": call_id}))
         .await?;
     host.expect_where(
@@ -284,11 +322,57 @@ async fn call_record_lists_its_steps() -> anyhow::Result<()> {
         .filter_map(|e| e["kind"].as_str())
         .collect();
     assert_eq!(kinds.first(), Some(&"started"), "{record}");
-    assert!(kinds.contains(&"joined"), "{record}");
+    let joined = kinds.iter().filter(|kind| **kind == "joined").count();
+    assert_eq!(joined, 1, "{record}");
+    assert!(!kinds.contains(&"rejoined"), "{record}");
     assert_eq!(kinds.last(), Some(&"ended"), "{record}");
 
     // Families do not read the record.
     let (status, _) = status_and_json(adoptive.get(&record_path).await?).await?;
     assert_eq!(status, 403);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_requests_keep_the_limit() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let link = practitioner.conversation_id("contact_link").await?;
+    let path = format!("/api/v1/conversations/{link}/scheduled-calls");
+    let starts_at = (Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let body = json!({"starts_at": starts_at});
+    let answers =
+        futures_util::future::join_all((0..30).map(|_| practitioner.post(&path, &body))).await;
+    let mut created = 0;
+    let mut refused = 0;
+    for answer in answers {
+        match answer?.status().as_u16() {
+            201 => created += 1,
+            409 => refused += 1,
+            other => anyhow::bail!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(created, 20);
+    assert_eq!(refused, 10);
+    assert_eq!(arranged(&practitioner, &link).await?.len(), 20);
+
+    // Cancelled sessions emailed everyone too, so a day allows 40 in all.
+    for session in arranged(&practitioner, &link).await? {
+        let id = session["id"].as_str().unwrap_or_default();
+        let response = practitioner.delete(&format!("{path}/{id}")).await?;
+        assert_eq!(response.status(), 204);
+    }
+    for n in 0..20 {
+        let (status, error) = status_and_json(practitioner.post(&path, &body).await?).await?;
+        assert_eq!(status, 201, "arrangement {}: {error}", n + 21);
+    }
+    let last = arranged(&practitioner, &link).await?;
+    let id = last[0]["id"].as_str().unwrap_or_default();
+    let response = practitioner.delete(&format!("{path}/{id}")).await?;
+    assert_eq!(response.status(), 204);
+    let (status, error) = status_and_json(practitioner.post(&path, &body).await?).await?;
+    assert_eq!(status, 409, "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("24 hours"), "{message}");
     Ok(())
 }

@@ -314,7 +314,7 @@ async fn supervised_call_through_the_server() -> anyhow::Result<()> {
     let store = app.store().await?;
     let call_uuid: uuid::Uuid = call_id.parse()?;
     let steps: Vec<String> = store
-        .call_events(call_uuid)
+        .call_events(call_uuid, 1_000)
         .await?
         .into_iter()
         .map(|step| step.kind)
@@ -753,7 +753,7 @@ async fn alex_admitted(app: &TestApp) -> anyhow::Result<AlexAdmitted> {
 /// Returns the kinds of the steps in a call's record.
 async fn steps_of(store: &kinlink_store::Store, call_id: &str) -> anyhow::Result<Vec<String>> {
     Ok(store
-        .call_events(call_id.parse()?)
+        .call_events(call_id.parse()?, 1_000)
         .await?
         .into_iter()
         .map(|step| step.kind)
@@ -1034,6 +1034,21 @@ async fn turn_credentials_come_with_the_call() -> anyhow::Result<()> {
         .credential(expires, &call_id)?;
     assert_eq!(servers[1]["username"], expected.username.as_str());
     assert_eq!(servers[1]["credential"], expected.password.as_str());
+
+    // A parent in the lobby gets no servers, nor does anyone once the
+    // call has ended.
+    let adoptive = app.sign_in("adoptive_parent").await?;
+    let mut alex = adoptive.socket().await?;
+    alex.send(json!({"type": "call_join", "call_id": call_id}))
+        .await?;
+    let waiting = call_where(&mut alex, "alex in the lobby", |c| c["status"] == "live").await?;
+    assert_eq!(waiting["ice_servers"], json!([]), "{waiting}");
+    host.send(json!({"type": "call_end", "call_id": call_id}))
+        .await?;
+    for socket in [&mut host, &mut alex] {
+        let ended = call_where(socket, "the call ended", |c| c["status"] == "ended").await?;
+        assert_eq!(ended["ice_servers"], json!([]), "{ended}");
+    }
 
     // Neither the secret nor the credential reaches the log.
     let logs = app.logs();

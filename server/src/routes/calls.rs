@@ -2,10 +2,11 @@
 //! of past calls. The calls themselves run over the WebSocket.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, OrganisationId, UserId};
 use kinlink_store::audit::AuditRecord;
+use kinlink_store::call_schedule::{ScheduleLimits, Scheduled};
 use kinlink_store::entity::scheduled_call;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
@@ -17,16 +18,21 @@ use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::state::AppState;
 
-/// The maximum number of sessions a conversation may have arranged and not
-/// yet due.
-const MAX_UPCOMING: u64 = 20;
+/// The limits on arranging sessions in one conversation: at most 20 not yet
+/// due, and at most 40 arranged in a day, since each emails every member.
+const LIMITS: ScheduleLimits = ScheduleLimits {
+    upcoming: 20,
+    per_day: 40,
+};
 /// How far ahead a session may be arranged.
 const MAX_AHEAD_DAYS: i64 = 366;
 /// How long after its start a session still shows as arranged, so that
 /// someone who is late still finds it.
 const SHOWN_AFTER_START: Duration = Duration::hours(2);
 /// How many past calls the record lists.
-const RECORD_CALLS: usize = 20;
+const RECORD_CALLS: u64 = 20;
+/// How many steps of each call the record lists.
+const RECORD_STEPS: u64 = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +109,13 @@ fn start_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError>
             )
         })?
         .with_timezone(&Utc);
+    // chrono reads a leap second (`:60`) as a nanosecond count past a
+    // billion, which browsers cannot parse back.
+    if starts_at.nanosecond() >= 1_000_000_000 {
+        return Err(invalid("starts_at", "must not be a leap second"));
+    }
+    // Whole seconds, so the time in the response is the time every database stores.
+    let starts_at = starts_at.with_nanosecond(0).unwrap_or(starts_at);
     if starts_at <= now {
         return Err(invalid("starts_at", "must be in the future"));
     }
@@ -155,11 +168,6 @@ pub async fn schedule(
     let now = Utc::now();
     let starts_at = start_time(&body.starts_at, now)?;
     require_open(&state, id).await?;
-    if state.store.count_scheduled_calls(id, now).await? >= MAX_UPCOMING {
-        return Err(ApiError::Conflict(format!(
-            "the conversation already has {MAX_UPCOMING} sessions arranged; cancel one first"
-        )));
-    }
     let conversation = state.store.conversation(id).await?;
     let row = scheduled_call::Model {
         id: uuid::Uuid::now_v7(),
@@ -172,7 +180,26 @@ pub async fn schedule(
     };
 
     let invitees = others(&state, id, user.user_id).await?;
-    state.store.schedule_call(row.clone(), &invitees).await?;
+    match state
+        .store
+        .schedule_call(row.clone(), &invitees, LIMITS)
+        .await?
+    {
+        Scheduled::Stored => {}
+        Scheduled::TooManyUpcoming => {
+            return Err(ApiError::Conflict(format!(
+                "the conversation already has {} sessions arranged; cancel one first",
+                LIMITS.upcoming
+            )));
+        }
+        Scheduled::TooManyToday => {
+            return Err(ApiError::Conflict(format!(
+                "{} sessions were arranged in this conversation in the last 24 hours; \
+                 try again tomorrow",
+                LIMITS.per_day
+            )));
+        }
+    }
     state
         .store
         .audit(AuditRecord {
@@ -207,7 +234,8 @@ pub async fn list_scheduled(
     Ok(web::Json(view(&state, id, rows).await?))
 }
 
-/// Cancels an arranged session and emails every other member.
+/// Cancels an arranged session that has not started, and emails every
+/// other member.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -250,8 +278,8 @@ pub async fn cancel(
 }
 
 /// Lists a conversation's most recent calls, newest first, each with its
-/// record: who joined, was admitted, paused, muted or removed, left, and
-/// when.
+/// first steps: who joined, was admitted, paused, muted or removed, left,
+/// and when.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn record(
     state: web::Data<AppState>,
@@ -264,16 +292,10 @@ pub async fn record(
         .await
         .map_err(|_denied| ApiError::Forbidden)?;
     let mut views = Vec::new();
-    for call in state
-        .store
-        .calls_of(id)
-        .await?
-        .into_iter()
-        .take(RECORD_CALLS)
-    {
+    for call in state.store.calls_of(id, RECORD_CALLS).await? {
         let events = state
             .store
-            .call_events(call.id)
+            .call_events(call.id, RECORD_STEPS)
             .await?
             .into_iter()
             .map(|event| CallEventView {
