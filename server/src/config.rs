@@ -11,7 +11,7 @@ use toml::Value;
 
 /// Prefix of every configuration environment variable.
 pub const ENV_PREFIX: &str = "KINLINK__";
-/// The longest a call may be set to last, in minutes.
+/// The maximum length of a call, in minutes.
 const MAX_CALL_MINUTES: u32 = 24 * 60;
 
 /// The whole configuration.

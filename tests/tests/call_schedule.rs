@@ -125,13 +125,13 @@ async fn arranged_session_invites_other_members() -> anyhow::Result<()> {
     }
 
     // A parent can neither arrange nor cancel.
-    let (status, refused) = status_and_json(
+    let (status, rejected) = status_and_json(
         adoptive
             .post(&path, &json!({"starts_at": starts_at}))
             .await?,
     )
     .await?;
-    assert_eq!(status, 403, "{refused}");
+    assert_eq!(status, 403, "{rejected}");
     let (status, _) = status_and_json(adoptive.delete(&format!("{path}/{id}")).await?).await?;
     assert_eq!(status, 403);
     assert_eq!(arranged(&practitioner, &link).await?.len(), 1);
@@ -344,16 +344,16 @@ async fn simultaneous_requests_keep_the_limit() -> anyhow::Result<()> {
     let answers =
         futures_util::future::join_all((0..30).map(|_| practitioner.post(&path, &body))).await;
     let mut created = 0;
-    let mut refused = 0;
+    let mut rejected = 0;
     for answer in answers {
         match answer?.status().as_u16() {
             201 => created += 1,
-            409 => refused += 1,
+            409 => rejected += 1,
             other => anyhow::bail!("unexpected status {other}"),
         }
     }
     assert_eq!(created, 20);
-    assert_eq!(refused, 10);
+    assert_eq!(rejected, 10);
     assert_eq!(arranged(&practitioner, &link).await?.len(), 20);
 
     // Cancelled sessions emailed everyone too, so a day allows 40 in all.

@@ -357,29 +357,15 @@ struct TwoInCall {
 
 async fn two_in_call() -> anyhow::Result<TwoInCall> {
     let app = app().await?;
-    let practitioner = app.sign_in("la_practitioner").await?;
-    let adoptive = app.sign_in("adoptive_parent").await?;
-    let link = practitioner.conversation_id("contact_link").await?;
-    let host_id = user_id(&app, "la_practitioner").await?;
-    let alex_id = user_id(&app, "adoptive_parent").await?;
-    let mut host = practitioner.socket().await?;
-    let mut alex = adoptive.socket().await?;
-    host.send(json!({"type": "call_start", "conversation_id": link}))
-        .await?;
-    let call = call_where(&mut host, "the started call", |c| c["status"] == "live").await?;
-    let call_id = call["call_id"].as_str().unwrap_or_default().to_owned();
-    alex.send(json!({"type": "call_join", "call_id": call_id}))
-        .await?;
-    call_where(&mut host, "alex in the lobby", |c| {
-        state_of(c, &alex_id) == "lobby"
-    })
-    .await?;
-    host.send(json!({"type": "call_admit", "call_id": call_id, "user_id": alex_id}))
-        .await?;
-    call_where(&mut alex, "alex admitted", |c| {
-        state_of(c, &alex_id) == "in_call"
-    })
-    .await?;
+    let AlexAdmitted {
+        practitioner,
+        mut host,
+        mut alex,
+        call_id,
+        link,
+        host_id,
+        alex_id,
+    } = alex_admitted(&app).await?;
     let alex_camera = publish(&mut alex, &call_id).await?;
     let alex_sending = alex_camera.start_sending().await?;
     let host_sees_alex = view(&mut host, &call_id, &alex_id).await?;
@@ -710,11 +696,13 @@ async fn suspending_the_link_ends_its_call() -> anyhow::Result<()> {
 
 /// A call in the contact link with Alex admitted, over signalling only.
 struct AlexAdmitted {
+    practitioner: kinlink_tests::Client,
     host: Socket,
     alex: Socket,
     call_id: String,
     link: String,
     host_id: String,
+    alex_id: String,
 }
 
 async fn alex_admitted(app: &TestApp) -> anyhow::Result<AlexAdmitted> {
@@ -742,11 +730,13 @@ async fn alex_admitted(app: &TestApp) -> anyhow::Result<AlexAdmitted> {
     })
     .await?;
     Ok(AlexAdmitted {
+        practitioner,
         host,
         alex,
         call_id,
         link,
         host_id,
+        alex_id,
     })
 }
 
@@ -820,9 +810,9 @@ async fn stop_signal_ends_calls_first() -> anyhow::Result<()> {
     // After the restart, a page that joins again learns why the call
     // ended, and the start found nothing more to end.
     app.restart().await?;
-    let told = rejoin(&app, &call_id).await?;
-    assert_eq!(told["status"], "ended", "{told}");
-    assert_eq!(told["end_reason"], "server_restart", "{told}");
+    let ended = rejoin(&app, &call_id).await?;
+    assert_eq!(ended["status"], "ended", "{ended}");
+    assert_eq!(ended["end_reason"], "server_restart", "{ended}");
     assert_eq!(stored_call(&store, call_id.parse()?).await?, row);
     assert_eq!(steps_of(&store, &call_id).await?, steps);
     Ok(())
@@ -888,9 +878,9 @@ async fn killed_node_ends_its_calls_at_start() -> anyhow::Result<()> {
     assert_eq!(other.ended_at, None, "another node's call was ended");
     assert_eq!(other.end_reason, None, "another node's call was ended");
 
-    let told = rejoin(&app, &call_id).await?;
-    assert_eq!(told["status"], "ended", "{told}");
-    assert_eq!(told["end_reason"], "server_restart", "{told}");
+    let ended = rejoin(&app, &call_id).await?;
+    assert_eq!(ended["status"], "ended", "{ended}");
+    assert_eq!(ended["end_reason"], "server_restart", "{ended}");
     Ok(())
 }
 

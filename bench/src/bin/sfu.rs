@@ -110,7 +110,7 @@ enum Request {
     View { viewer: Uuid, offer: String },
 }
 
-/// The answer of `serve-sfu`, or why there is none.
+/// The reply of `serve-sfu`: the SDP answer, or the error.
 #[derive(Serialize, Deserialize)]
 struct Reply {
     answer: Option<String>,
@@ -531,7 +531,7 @@ fn spawn_server(core: usize, mode: &str) -> anyhow::Result<Child> {
         .spawn()?)
 }
 
-/// What one run measured.
+/// The measurements of one run.
 #[derive(Serialize)]
 struct Run {
     target: Target,

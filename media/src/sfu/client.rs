@@ -150,7 +150,7 @@ pub async fn receive_audio_and_video(connection: &Arc<dyn PeerConnection>) -> Re
 }
 
 /// Makes an offer with every candidate in it. `gathered` turns true when
-/// the connection's handler sees gathering complete.
+/// the connection's handler reports that gathering is complete.
 pub async fn complete_offer(
     connection: &Arc<dyn PeerConnection>,
     gathered: &mut watch::Receiver<bool>,

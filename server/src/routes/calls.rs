@@ -7,6 +7,7 @@ use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, OrganisationId, UserId};
 use kinlink_store::audit::AuditRecord;
 use kinlink_store::call_schedule::{ScheduleLimits, Scheduled};
+use kinlink_store::conversations::MemberView;
 use kinlink_store::entity::scheduled_call;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
@@ -70,20 +71,13 @@ pub struct CallEventView {
     subject_id: Option<uuid::Uuid>,
 }
 
-/// Returns the current members of a conversation other than `except`.
-async fn others(
-    state: &AppState,
-    conversation: ConversationId,
-    except: UserId,
-) -> Result<Vec<UserId>, ApiError> {
-    Ok(state
-        .store
-        .members(conversation)
-        .await?
-        .into_iter()
+/// Returns the members other than `except`.
+fn others(members: &[MemberView], except: UserId) -> Vec<UserId> {
+    members
+        .iter()
         .map(|member| member.user_id)
         .filter(|member| *member != except)
-        .collect())
+        .collect()
 }
 
 /// Returns `409` when the conversation is a contact link that is
@@ -128,14 +122,10 @@ fn start_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError>
     Ok(starts_at)
 }
 
-async fn view(
-    state: &AppState,
-    conversation: ConversationId,
-    rows: Vec<scheduled_call::Model>,
-) -> Result<Vec<ScheduledView>, ApiError> {
-    let members = state.store.members(conversation).await?;
-    Ok(rows
-        .into_iter()
+/// Returns the views of `rows`, with the names of the conversation's
+/// `members` who arranged them.
+fn view(members: &[MemberView], rows: Vec<scheduled_call::Model>) -> Vec<ScheduledView> {
+    rows.into_iter()
         .map(|row| ScheduledView {
             id: row.id,
             conversation_id: row.conversation_id,
@@ -148,7 +138,7 @@ async fn view(
                 .unwrap_or_default(),
             created_at: row.created_at,
         })
-        .collect())
+        .collect()
 }
 
 /// Arranges a session and emails every other member an invitation.
@@ -179,7 +169,8 @@ pub async fn schedule(
         cancelled_by: None,
     };
 
-    let invitees = others(&state, id, user.user_id).await?;
+    let members = state.store.members(id).await?;
+    let invitees = others(&members, user.user_id);
     match state
         .store
         .schedule_call(row.clone(), &invitees, LIMITS)
@@ -213,7 +204,7 @@ pub async fn schedule(
         })
         .await?;
     info!(conversation = %id, scheduled_call = %row.id, invited = invitees.len(), "call scheduled");
-    let mut views = view(&state, id, vec![row]).await?;
+    let mut views = view(&members, vec![row]);
     Ok(HttpResponse::Created().json(views.pop()))
 }
 
@@ -231,7 +222,8 @@ pub async fn list_scheduled(
         .store
         .scheduled_calls(id, Utc::now() - SHOWN_AFTER_START)
         .await?;
-    Ok(web::Json(view(&state, id, rows).await?))
+    let members = state.store.members(id).await?;
+    Ok(web::Json(view(&members, rows)))
 }
 
 /// Cancels an arranged session that has not started, and emails every
@@ -251,7 +243,8 @@ pub async fn cancel(
         .map_err(|_denied| ApiError::Forbidden)?;
 
     let now = Utc::now();
-    let notified = others(&state, id, user.user_id).await?;
+    let members = state.store.members(id).await?;
+    let notified = others(&members, user.user_id);
     let cancelled = state
         .store
         .cancel_scheduled_call(id, scheduled, user.user_id, now, &notified)
