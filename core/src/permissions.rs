@@ -124,6 +124,28 @@ pub enum Action {
     /// Read the record of a conversation's calls: who joined, was admitted,
     /// paused, muted or removed, left, and when.
     ReadCallRecord,
+    /// Create organisations and set their licences and retention periods.
+    ManageOrganisations,
+    /// Create a child or family case in one's organisation.
+    CreateCase,
+    /// Read a child or family profile.
+    ReadCase,
+    /// Change a profile's content.
+    EditCase,
+    /// Choose who a profile is published to, and whether it is anonymous.
+    PublishCase,
+    /// Search published profiles and see match suggestions.
+    SearchProfiles,
+    /// Read how often the organisation's profiles were viewed.
+    ReadCaseStatistics,
+    /// Read national sufficiency counts.
+    ReadSufficiency,
+    /// Express a family's interest in a child, opening a discussion.
+    ExpressInterest,
+    /// Move an expression of interest to its next state, or end it.
+    ChangeInterestState,
+    /// Hand a case, with its discussions, to another organisation.
+    TransferCase,
 }
 
 /// How the actor relates to the subject of the request.
@@ -143,6 +165,13 @@ pub enum Relationship {
     Platform,
     /// The actor started the live call and hosts it.
     CallHost,
+    /// The case is published to all licensed organisations or by name to
+    /// the actor's organisation.
+    PublishedToActor,
+    /// The actor is the family a family case describes.
+    CaseFamily,
+    /// The actor takes part in a discussion about the case.
+    DiscussionParty,
 }
 
 use Action::*;
@@ -226,6 +255,33 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Practitioner, ScheduleCall, ConversationMember),
     (Manager, ReadCallRecord, ConversationMember),
     (Practitioner, ReadCallRecord, ConversationMember),
+    // Family finding. The operator manages organisations but reads no case.
+    (PlatformAdmin, ManageOrganisations, Platform),
+    (Manager, CreateCase, OwningOrganisationStaff),
+    (Practitioner, CreateCase, OwningOrganisationStaff),
+    (Manager, ReadCase, OwningOrganisationStaff),
+    (Practitioner, ReadCase, OwningOrganisationStaff),
+    (Manager, ReadCase, PublishedToActor),
+    (Practitioner, ReadCase, PublishedToActor),
+    (Adopter, ReadCase, CaseFamily),
+    (Manager, EditCase, OwningOrganisationStaff),
+    (Practitioner, EditCase, OwningOrganisationStaff),
+    (Adopter, EditCase, CaseFamily),
+    (Manager, PublishCase, OwningOrganisationStaff),
+    (Practitioner, PublishCase, OwningOrganisationStaff),
+    (Manager, SearchProfiles, OwningOrganisationStaff),
+    (Practitioner, SearchProfiles, OwningOrganisationStaff),
+    (Manager, ReadCaseStatistics, OwningOrganisationStaff),
+    (Practitioner, ReadCaseStatistics, OwningOrganisationStaff),
+    (Manager, ReadSufficiency, OwningOrganisationStaff),
+    (Practitioner, ReadSufficiency, OwningOrganisationStaff),
+    (Manager, ReadCase, DiscussionParty),
+    (Practitioner, ReadCase, DiscussionParty),
+    (Manager, ExpressInterest, OwningOrganisationStaff),
+    (Practitioner, ExpressInterest, OwningOrganisationStaff),
+    (Manager, ChangeInterestState, DiscussionParty),
+    (Practitioner, ChangeInterestState, DiscussionParty),
+    (Manager, TransferCase, OwningOrganisationStaff),
 ];
 
 /// A request the grant table does not allow.
@@ -264,6 +320,27 @@ pub fn check(roles: &[Role], action: Action, relationships: &[Relationship]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn admin_reads_no_case() {
+        let every = [
+            Themselves,
+            OwningOrganisationStaff,
+            Platform,
+            PublishedToActor,
+            CaseFamily,
+        ];
+        assert!(check(&[PlatformAdmin], ReadCase, &every).is_err());
+        assert!(check(&[PlatformAdmin], ManageOrganisations, &[Platform]).is_ok());
+        assert!(check(&[Manager], ManageOrganisations, &[OwningOrganisationStaff]).is_err());
+    }
+
+    #[test]
+    fn published_case_is_read_not_edited() {
+        assert!(check(&[Practitioner], ReadCase, &[PublishedToActor]).is_ok());
+        assert!(check(&[Practitioner], EditCase, &[PublishedToActor]).is_err());
+        assert!(check(&[Practitioner], PublishCase, &[PublishedToActor]).is_err());
+    }
 
     #[test]
     fn member_reads_conversation() {

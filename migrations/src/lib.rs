@@ -27,6 +27,9 @@ mod m20261205_000017_calls;
 mod m20261205_000018_call_nodes;
 mod m20261205_000019_agreement_call_minutes;
 mod m20261205_000020_scheduled_calls;
+mod m20261205_000021_audit_chain;
+mod m20261205_000022_family_finding;
+mod m20261205_000023_revoked_sessions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -55,6 +58,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_call_nodes::Migration),
             Box::new(m20261205_000019_agreement_call_minutes::Migration),
             Box::new(m20261205_000020_scheduled_calls::Migration),
+            Box::new(m20261205_000021_audit_chain::Migration),
+            Box::new(m20261205_000022_family_finding::Migration),
+            Box::new(m20261205_000023_revoked_sessions::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use kinlink_core::values::{DisplayName, EmailAddress, check_new_password};
 use kinlink_core::{ConversationId, OrganisationId, UserId};
 use kinlink_store::Store;
 use kinlink_store::conversations::{ConversationKind, KeyRecipient, NewConversation};
-use kinlink_store::organisations::NewOrganisation;
+use kinlink_store::organisations::{DEFAULT_RETENTION_DAYS, NewOrganisation, OrganisationTerms};
 use kinlink_store::users::{AccountStatus, NewUser};
 
 use crate::error::ApiError;
@@ -140,21 +140,41 @@ pub async fn prepare_account(
     ))
 }
 
-/// Creates an organisation and returns its key pair, so the caller can
+/// Creates an organisation with a licence for a year from now and the
+/// default retention period, and returns its key pair, so the caller can
 /// seal the private key to the first workers.
 pub async fn create_organisation(
     store: &Store,
     name: &str,
     kind: &str,
 ) -> Result<(OrganisationId, KeyPair), ApiError> {
+    let terms = OrganisationTerms {
+        name: name.to_owned(),
+        licence_starts_at: None,
+        licence_expires_at: Some(Utc::now() + chrono::Duration::days(365)),
+        retention_days: DEFAULT_RETENTION_DAYS,
+        families_edit_profiles: false,
+    };
+    create_organisation_with(store, kind, terms).await
+}
+
+/// Creates an organisation on the given terms and returns its key pair.
+pub async fn create_organisation_with(
+    store: &Store,
+    kind: &str,
+    terms: OrganisationTerms,
+) -> Result<(OrganisationId, KeyPair), ApiError> {
     let id = OrganisationId::new();
     let pair = KeyPair::generate()?;
     store
         .create_organisation(NewOrganisation {
             id,
-            name: name.to_owned(),
+            name: terms.name,
             kind: kind.to_owned(),
-            licence_expires_at: Some(Utc::now() + chrono::Duration::days(365)),
+            licence_starts_at: terms.licence_starts_at,
+            licence_expires_at: terms.licence_expires_at,
+            retention_days: terms.retention_days,
+            families_edit_profiles: terms.families_edit_profiles,
             public_key: pair.public.0.to_vec(),
             created_at: Utc::now(),
         })

@@ -248,17 +248,50 @@ pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     cookie
 }
 
+/// Audits a request made with a session of an account that was disabled,
+/// at most once a minute per session.
+async fn audit_disabled_attempt(state: &AppState, token_hash: &[u8]) -> Result<(), ApiError> {
+    let Some((user_id, first_in_a_while)) = state
+        .store
+        .revoked_session_attempt(token_hash, Utc::now())
+        .await?
+    else {
+        return Ok(());
+    };
+    tracing::warn!(user = %user_id, "request with a session of a disabled account refused");
+    if first_in_a_while {
+        let organisation = state
+            .store
+            .grants(user_id)
+            .await?
+            .first()
+            .map(|grant| grant.organisation_id);
+        state
+            .store
+            .audit(kinlink_store::audit::AuditRecord {
+                actor_id: Some(user_id),
+                organisation_id: organisation,
+                action: "session.refused_disabled_account",
+                subject_kind: "user",
+                subject_id: Some(user_id.0),
+                detail: serde_json::json!({}),
+                at: Utc::now(),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
 /// Resolves the session cookie into the signed-in user.
 pub async fn authenticate(state: &AppState, request: &HttpRequest) -> Result<SignedIn, ApiError> {
     let cookie = request
         .cookie(SESSION_COOKIE)
         .ok_or(ApiError::AuthRequired)?;
     let token = Token::parse(cookie.value()).ok_or(ApiError::AuthRequired)?;
-    let session = state
-        .store
-        .session_by_token_hash(&token.hash())
-        .await?
-        .ok_or(ApiError::AuthRequired)?;
+    let Some(session) = state.store.session_by_token_hash(&token.hash()).await? else {
+        audit_disabled_attempt(state, &token.hash()).await?;
+        return Err(ApiError::AuthRequired);
+    };
     let session_id = SessionId(session.id);
     let user_id = UserId(session.user_id);
 

@@ -34,6 +34,24 @@ pub struct Config {
     pub keys: KeysConfig,
     pub log: LogConfig,
     pub calls: CallsConfig,
+    pub family_finding: FamilyFindingConfig,
+}
+
+/// Family finding.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FamilyFindingConfig {
+    /// Most expressions of interest one family case may have open (open,
+    /// progressing or linked) at a time.
+    pub max_open_interests: u64,
+}
+
+impl Default for FamilyFindingConfig {
+    fn default() -> Self {
+        Self {
+            max_open_interests: 5,
+        }
+    }
 }
 
 /// Live calls and the SFU that carries their media.
@@ -261,6 +279,10 @@ pub struct KeysConfig {
     /// Base64 X25519 public key of the platform recovery key pair. Empty
     /// on a development machine means one is generated in the data folder.
     pub recovery_public_key: String,
+    /// Base64 256-bit key that seals family-finding profiles at rest. Empty
+    /// on a development machine means one is generated in the data folder;
+    /// every node of a deployment needs the same key.
+    pub profile_data_key: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -287,6 +309,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             log: LogConfig::default(),
             calls: CallsConfig::default(),
+            family_finding: FamilyFindingConfig::default(),
         }
     }
 }
@@ -485,6 +508,9 @@ impl Config {
                 );
             }
         }
+        if self.family_finding.max_open_interests == 0 {
+            anyhow::bail!("family_finding.max_open_interests must be 1 or more");
+        }
         if calls.max_minutes > MAX_CALL_MINUTES {
             anyhow::bail!(
                 "invalid calls.max_minutes {}: at most {MAX_CALL_MINUTES} (a day)",
@@ -534,6 +560,9 @@ impl Config {
         copy.email.smtp_url = mask_url(&copy.email.smtp_url);
         if !copy.calls.turn_secret.is_empty() {
             copy.calls.turn_secret = "***".to_owned();
+        }
+        if !copy.keys.profile_data_key.is_empty() {
+            copy.keys.profile_data_key = "***".to_owned();
         }
         serde_json::to_string(&copy).unwrap_or_default()
     }
@@ -747,8 +776,10 @@ mod tests {
         let mut config = Config::default();
         config.database.url = "postgres://kin:hunter22@db/k".to_owned();
         config.calls.turn_secret = "turn-hunter33".to_owned();
+        config.keys.profile_data_key = "cHJvZmlsZS1odW50ZXI0NA==".to_owned();
         let masked = config.masked();
         assert!(!masked.contains("hunter22"));
         assert!(!masked.contains("hunter33"));
+        assert!(!masked.contains("cHJvZmlsZS1odW50ZXI0NA"));
     }
 }

@@ -1,7 +1,8 @@
-//! Demo data for a first run: two organisations, their practitioners, an
-//! adoptive parent and a birth parent in a supervised contact link with its
-//! agreement, and a discussion between the organisations. Passwords are generated and
-//! written to an owner-only file, never to a log.
+//! Demo data for a first run: two organisations, their practitioners and
+//! managers, an adoptive parent and a birth parent in a supervised contact
+//! link with its agreement, a discussion between the organisations,
+//! family-finding cases, and a platform operator. Passwords are generated
+//! and written to an owner-only file, never to a log.
 
 use std::path::{Path, PathBuf};
 
@@ -12,17 +13,20 @@ use kinlink_core::crypto::keys::PublicKey;
 use kinlink_core::crypto::{SecretKey, aead, bindings, random_bytes, totp};
 use kinlink_core::identifying::{ProtectedTerm, TermKind};
 use kinlink_core::letterbox::{Exchange, PartyRelationship, ReadReceipts, ReviewLevel, Side};
+use kinlink_core::organisations::OPERATOR_KIND;
 use kinlink_core::permissions::Role;
 use kinlink_core::{ConversationId, UserId};
 use kinlink_store::Store;
 use kinlink_store::conversations::ConversationKind;
 use kinlink_store::letterbox::AgreementRecord;
+use kinlink_store::organisations::{DEFAULT_RETENTION_DAYS, OrganisationTerms};
 use kinlink_store::users::AccountStatus;
 use serde::Serialize;
 
 use crate::accounts::{
     AccountRequest, NewAccountSecrets, NewMember, create_account, create_conversation,
-    create_conversation_with_key, create_organisation, grant_organisation_key,
+    create_conversation_with_key, create_organisation, create_organisation_with,
+    grant_organisation_key,
 };
 use crate::recovery::write_owner_only;
 
@@ -53,6 +57,7 @@ fn generated_password() -> anyhow::Result<String> {
 pub async fn seed(
     store: &Store,
     recovery_key: &PublicKey,
+    profile_key: &SecretKey,
     data_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
     let path = data_dir.join(CREDENTIALS_FILE);
@@ -72,62 +77,94 @@ pub async fn seed(
         "voluntary_adoption_agency",
     )
     .await?;
+    let (operator, operator_keys) = create_organisation_with(
+        store,
+        OPERATOR_KIND,
+        OrganisationTerms {
+            name: "KinLink operations".to_owned(),
+            licence_starts_at: None,
+            licence_expires_at: None,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            families_edit_profiles: false,
+        },
+    )
+    .await?;
 
-    let people: [(&str, &str, &str, Role, bool); 7] = [
+    // Each person's employer: 0 the council, 1 the agency, 2 the operator.
+    let people: [(&str, &str, &str, Role, usize); 9] = [
         (
             "la_manager",
             "manager@northshire.example",
             "Morgan Reid",
             Role::Manager,
-            true,
+            0,
         ),
         (
             "la_practitioner",
             "practitioner@northshire.example",
             "Priya Shah",
             Role::Practitioner,
-            true,
+            0,
         ),
         (
             "va_practitioner",
             "practitioner@harbour.example",
             "Owen Hughes",
             Role::Practitioner,
-            false,
+            1,
         ),
         (
             "adoptive_parent",
             "adoptive.parent@family.example",
             "Alex",
             Role::AdoptiveFamilyMember,
-            true,
+            0,
         ),
         (
             "birth_parent",
             "birth.parent@family.example",
             "Jordan Blake",
             Role::BirthFamilyMember,
-            true,
+            0,
         ),
         (
             "second_adoptive_parent",
             "second.adoptive@family.example",
             "Sam",
             Role::AdoptiveFamilyMember,
-            false,
+            1,
         ),
         (
             "second_birth_relative",
             "second.birth@family.example",
             "Robin Hale",
             Role::BirthFamilyMember,
-            false,
+            1,
+        ),
+        (
+            "va_manager",
+            "manager@harbour.example",
+            "Nia Evans",
+            Role::Manager,
+            1,
+        ),
+        (
+            "platform_admin",
+            "operator@kinlink.example",
+            "Kai Morgan",
+            Role::PlatformAdmin,
+            2,
         ),
     ];
     let mut created: Vec<(DemoUser, NewAccountSecrets)> = Vec::new();
-    for (key, email, display_name, role, in_authority) in people {
+    let employers = [
+        (authority, &authority_keys),
+        (agency, &agency_keys),
+        (operator, &operator_keys),
+    ];
+    for (key, email, display_name, role, employer) in people {
         let password = generated_password()?;
-        let organisation = if in_authority { authority } else { agency };
+        let (organisation, org_keys) = employers[employer];
         let secrets = create_account(
             store,
             recovery_key,
@@ -156,14 +193,9 @@ pub async fn seed(
             recovery_codes: secrets.recovery_codes.clone(),
         };
         if role.is_worker() {
-            let (org_keys, org_id) = if in_authority {
-                (&authority_keys, authority)
-            } else {
-                (&agency_keys, agency)
-            };
             grant_organisation_key(
                 store,
-                org_id,
+                organisation,
                 &org_keys.private,
                 secrets.user_id,
                 &secrets.public_key,
@@ -255,6 +287,14 @@ pub async fn seed(
         &authority_keys.public,
         created[1].1.user_id,
         vec![member(1, "participant"), member(2, "participant")],
+    )
+    .await?;
+
+    crate::demo_cases::seed(
+        store,
+        profile_key,
+        [authority, agency],
+        [created[1].1.user_id, created[2].1.user_id],
     )
     .await?;
 

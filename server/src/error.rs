@@ -36,6 +36,14 @@ pub enum ApiError {
     Throttled { retry_after_seconds: i64 },
     #[error("not permitted")]
     Forbidden,
+    #[error(
+        "the organisation's licence has expired: for three months it can read, not create or change"
+    )]
+    ReadOnly,
+    #[error("the organisation's licence has not started or has ended")]
+    LicenceInactive,
+    #[error("unknown query parameter `{0}`")]
+    UnknownParameter(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -95,6 +103,9 @@ impl ApiError {
             ApiError::AccountDisabled => "auth.account_disabled",
             ApiError::Throttled { .. } => "auth.throttled",
             ApiError::Forbidden => "request.forbidden",
+            ApiError::ReadOnly => "organisation.read_only",
+            ApiError::LicenceInactive => "organisation.licence_inactive",
+            ApiError::UnknownParameter(_) => "request.invalid_query",
             ApiError::NotFound => "resource.not_found",
             ApiError::Conflict(_) => "resource.conflict",
             ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
@@ -132,11 +143,15 @@ impl From<kinlink_core::crypto::CryptoError> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::InvalidJson { .. } | ApiError::InvalidField(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidJson { .. }
+            | ApiError::InvalidField(_)
+            | ApiError::UnknownParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::OriginRejected
             | ApiError::Forbidden
             | ApiError::AccountPending
-            | ApiError::AccountDisabled => StatusCode::FORBIDDEN,
+            | ApiError::AccountDisabled
+            | ApiError::ReadOnly
+            | ApiError::LicenceInactive => StatusCode::FORBIDDEN,
             ApiError::AuthRequired
             | ApiError::InvalidCredentials
             | ApiError::SecondFactorRequired
@@ -168,6 +183,7 @@ impl ResponseError for ApiError {
         let field = match self {
             ApiError::InvalidField(invalid) => Some(invalid.field),
             ApiError::InvalidJson { field, .. } => field.as_deref(),
+            ApiError::UnknownParameter(name) => Some(name.as_str()),
             _ => None,
         };
         let mut response = HttpResponse::build(status);

@@ -1,17 +1,22 @@
 //! The KinLink server: `serve` runs the HTTP API, the WebSocket endpoint
-//! and the browser client; `migrate` applies the schema and exits.
+//! and the browser client; `migrate` applies the schema and exits;
+//! `audit-verify` checks the audit trail's hash chains.
 
 mod accounts;
+mod audit_verify;
 mod auth;
 mod config;
 mod demo;
+mod demo_cases;
 mod error;
+mod family_finding;
 mod frame_guard;
 mod http;
 mod letterbox;
 mod load_fixtures;
 mod node;
 mod processing;
+mod profile_key;
 mod recovery;
 mod routes;
 mod state;
@@ -20,6 +25,7 @@ mod upload_expiry;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +90,16 @@ enum Command {
     /// Queue the news email for every active user who opted in to
     /// marketing email; the running servers send it.
     QueueNews,
+    /// Check the hash chains of the audit trail and print one line per
+    /// chain. Exits with 0 when every chain is intact, 2 when one is broken
+    /// and 1 when the check could not run.
+    AuditVerify {
+        /// Check only this organisation's chain. The nil UUID
+        /// (00000000-0000-0000-0000-000000000000) selects the platform
+        /// chain of events that belong to no organisation.
+        #[arg(long, value_name = "UUID")]
+        organisation: Option<uuid::Uuid>,
+    },
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -98,12 +114,13 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     if matches!(cli.command, Command::MediaJob) {
         // Before configuration and logging: a job needs neither, and its
         // standard output carries its results.
-        return Ok(kinlink_media::worker::child_main()?);
+        kinlink_media::worker::child_main()?;
+        return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(&config.log.format);
@@ -121,16 +138,23 @@ fn main() -> anyhow::Result<()> {
                 let store = connect(&config).await?;
                 info!("migrations applied");
                 drop(store);
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
-            Command::Serve { demo, ready_file } => serve(config, workers, demo, ready_file).await,
-            Command::MediaJob => Ok(()),
+            Command::Serve { demo, ready_file } => {
+                serve(config, workers, demo, ready_file).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::MediaJob => Ok(ExitCode::SUCCESS),
             Command::QueueNews => {
                 let store = connect(&config).await?;
                 let queued = store.queue_news(chrono::Utc::now()).await?;
                 info!(queued, "news email queued");
                 println!("Queued the news email for {queued} users who opted in.");
-                Ok(())
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::AuditVerify { organisation } => {
+                let store = connect(&config).await?;
+                audit_verify::run(&store, organisation).await
             }
             Command::SeedLoad {
                 users,
@@ -143,7 +167,7 @@ fn main() -> anyhow::Result<()> {
                         .await?;
                 load_fixtures::seed(&store, &recovery_key, users, conversations, &out).await?;
                 println!("Load-test credentials: {}", out.display());
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
         }
     })
@@ -210,6 +234,8 @@ async fn serve(
     let store = connect(&config).await?;
     let recovery_key =
         recovery::load(&store, &config.keys.recovery_public_key, &config.data_dir).await?;
+    let profile_key =
+        profile_key::load(&store, &config.keys.profile_data_key, &config.data_dir).await?;
 
     let hub = Arc::new(Hub::default());
     let broker = if config.redis.url.is_empty() {
@@ -229,7 +255,7 @@ async fn serve(
     info!(node = %node_id, abandoned_calls = abandoned, "node identity loaded");
 
     let credentials = if demo {
-        let path = demo::seed(&store, &recovery_key, &config.data_dir).await?;
+        let path = demo::seed(&store, &recovery_key, &profile_key, &config.data_dir).await?;
         info!(path = %path.display(), "demo data ready; passwords are in the credentials file");
         let shown = std::fs::canonicalize(&path).unwrap_or_else(|_relative| path.clone());
         println!("Demo sign-in details: {}", shown.display());
@@ -263,6 +289,7 @@ async fn serve(
         broker,
         public_origin: public_origin.clone(),
         recovery_public_key: recovery_key,
+        profile_key: Arc::new(profile_key),
         dummy_salt: kinlink_core::crypto::random_bytes::<16>()?,
         password_hashing: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
         active_uploads: Arc::default(),

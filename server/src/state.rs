@@ -24,6 +24,8 @@ pub struct AppState {
     /// The platform recovery public key that every new account's private
     /// key is escrowed to.
     pub recovery_public_key: kinlink_core::crypto::keys::PublicKey,
+    /// The platform data key that seals family-finding profiles.
+    pub profile_key: Arc<kinlink_core::crypto::SecretKey>,
     /// Salt for the dummy Argon2id run on unknown emails, so they take as
     /// long as a wrong password.
     pub dummy_salt: [u8; 16],

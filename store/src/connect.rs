@@ -112,7 +112,9 @@ impl Store {
     }
 
     /// Applies every pending migration, holding a lock so that nodes
-    /// starting together run them once.
+    /// starting together run them once. Under the same lock it then hashes
+    /// the audit rows that the audit chain migration numbered but could not
+    /// hash (see `audit_chain::hash_unhashed_chains`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Postgres => self.migrate_postgres().await,
@@ -127,6 +129,7 @@ impl Store {
         let lock = format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})");
         transaction.execute_unprepared(&lock).await?;
         Migrator::up(&transaction, None).await?;
+        crate::audit_chain::hash_unhashed_chains(&transaction).await?;
         Ok(transaction.commit().await?)
     }
 
@@ -157,9 +160,16 @@ impl Store {
             }
             None => None,
         };
-        let result = Migrator::up(&self.db, None).await;
+        let result = self.migrate_sqlite_locked().await;
         drop(lock_file);
-        Ok(result?)
+        result
+    }
+
+    async fn migrate_sqlite_locked(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        let transaction = self.begin_write().await?;
+        crate::audit_chain::hash_unhashed_chains(&*transaction).await?;
+        Ok(transaction.commit().await?)
     }
 
     /// Reverts every migration. Used by the migration tests.

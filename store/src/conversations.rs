@@ -138,47 +138,7 @@ impl Store {
     /// transaction.
     pub async fn create_conversation(&self, new: NewConversation) -> Result<(), StoreError> {
         let transaction = self.begin_write().await?;
-        conversation::Entity::insert(conversation::ActiveModel {
-            id: Set(new.id.0),
-            kind: Set(new.kind.as_str().to_owned()),
-            organisation_id: Set(new.organisation_id.0),
-            key_epoch: Set(0),
-            last_seq: Set(0),
-            created_by: Set(new.created_by.0),
-            created_at: Set(new.created_at),
-            accepted_media: Set(ALL_MEDIA.to_owned()),
-        })
-        .exec_without_returning(&*transaction)
-        .await?;
-
-        let members =
-            new.members
-                .into_iter()
-                .map(|(user_id, role)| conversation_member::ActiveModel {
-                    conversation_id: Set(new.id.0),
-                    user_id: Set(user_id.0),
-                    role: Set(role.to_owned()),
-                    joined_at: Set(new.created_at),
-                    removed_at: Set(None),
-                    read_seq: Set(0),
-                });
-        conversation_member::Entity::insert_many(members)
-            .exec_without_returning(&*transaction)
-            .await?;
-
-        let keys = new.sealed_keys.into_iter().map(|(recipient, sealed)| {
-            let (kind, id) = recipient.parts();
-            conversation_key::ActiveModel {
-                conversation_id: Set(new.id.0),
-                epoch: Set(0),
-                recipient_kind: Set(kind.to_owned()),
-                recipient_id: Set(id),
-                sealed_key: Set(sealed),
-            }
-        });
-        conversation_key::Entity::insert_many(keys)
-            .exec_without_returning(&*transaction)
-            .await?;
+        insert_conversation(&*transaction, new).await?;
         Ok(transaction.commit().await?)
     }
 
@@ -657,4 +617,54 @@ impl Store {
         transaction.commit().await?;
         Ok(new_epoch)
     }
+}
+
+/// Inserts a conversation with its members and sealed keys on `db`, which
+/// is a transaction of the caller's.
+pub(crate) async fn insert_conversation(
+    db: &impl ConnectionTrait,
+    new: NewConversation,
+) -> Result<(), StoreError> {
+    conversation::Entity::insert(conversation::ActiveModel {
+        id: Set(new.id.0),
+        kind: Set(new.kind.as_str().to_owned()),
+        organisation_id: Set(new.organisation_id.0),
+        key_epoch: Set(0),
+        last_seq: Set(0),
+        created_by: Set(new.created_by.0),
+        created_at: Set(new.created_at),
+        accepted_media: Set(ALL_MEDIA.to_owned()),
+    })
+    .exec_without_returning(db)
+    .await?;
+
+    let members = new
+        .members
+        .into_iter()
+        .map(|(user_id, role)| conversation_member::ActiveModel {
+            conversation_id: Set(new.id.0),
+            user_id: Set(user_id.0),
+            role: Set(role.to_owned()),
+            joined_at: Set(new.created_at),
+            removed_at: Set(None),
+            read_seq: Set(0),
+        });
+    conversation_member::Entity::insert_many(members)
+        .exec_without_returning(db)
+        .await?;
+
+    let keys = new.sealed_keys.into_iter().map(|(recipient, sealed)| {
+        let (kind, id) = recipient.parts();
+        conversation_key::ActiveModel {
+            conversation_id: Set(new.id.0),
+            epoch: Set(0),
+            recipient_kind: Set(kind.to_owned()),
+            recipient_id: Set(id),
+            sealed_key: Set(sealed),
+        }
+    });
+    conversation_key::Entity::insert_many(keys)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }

@@ -5,13 +5,16 @@
 //! the same transaction that writes the message, so two nodes never collide.
 
 pub mod audit;
+pub mod audit_chain;
 pub mod call_schedule;
 pub mod calls;
+pub mod cases;
 pub mod connect;
 pub mod conversations;
 pub mod entity;
 pub mod error;
 pub mod files;
+pub mod interests;
 pub mod invitations;
 pub mod letterbox;
 pub mod marketing;
@@ -22,6 +25,7 @@ pub mod reminders;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
+pub mod transfers;
 pub mod users;
 pub mod worker_invitations;
 

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use kinlink_core::{OrganisationId, UserId};
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::{
+    ActiveValue::{Set, Unchanged},
+    EntityTrait, QueryOrder,
+};
 
 use crate::entity::{organisation, organisation_key};
 use crate::{Store, StoreError};
@@ -15,9 +18,21 @@ pub struct NewOrganisation {
     pub id: OrganisationId,
     pub name: String,
     pub kind: String,
+    pub licence_starts_at: Option<DateTime<Utc>>,
     pub licence_expires_at: Option<DateTime<Utc>>,
+    pub retention_days: i32,
+    pub families_edit_profiles: bool,
     pub public_key: Vec<u8>,
     pub created_at: DateTime<Utc>,
+}
+
+/// New licence and retention terms of an organisation.
+pub struct OrganisationTerms {
+    pub name: String,
+    pub licence_starts_at: Option<DateTime<Utc>>,
+    pub licence_expires_at: Option<DateTime<Utc>>,
+    pub retention_days: i32,
+    pub families_edit_profiles: bool,
 }
 
 impl Store {
@@ -27,8 +42,10 @@ impl Store {
             id: Set(new.id.0),
             name: Set(new.name),
             kind: Set(new.kind),
+            licence_starts_at: Set(new.licence_starts_at),
             licence_expires_at: Set(new.licence_expires_at),
-            retention_days: Set(DEFAULT_RETENTION_DAYS),
+            retention_days: Set(new.retention_days),
+            families_edit_profiles: Set(new.families_edit_profiles),
             public_key: Set(new.public_key),
             created_at: Set(new.created_at),
         };
@@ -49,6 +66,40 @@ impl Store {
             .ok_or(StoreError::NotFound {
                 what: "organisation",
             })
+    }
+
+    /// Lists every organisation, by name.
+    pub async fn organisations(&self) -> Result<Vec<organisation::Model>, StoreError> {
+        Ok(organisation::Entity::find()
+            .order_by_asc(organisation::Column::Name)
+            .order_by_asc(organisation::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Replaces an organisation's name, licence dates, retention period and
+    /// profile setting.
+    pub async fn set_organisation_terms(
+        &self,
+        id: OrganisationId,
+        terms: OrganisationTerms,
+    ) -> Result<organisation::Model, StoreError> {
+        let row = organisation::ActiveModel {
+            id: Unchanged(id.0),
+            name: Set(terms.name),
+            licence_starts_at: Set(terms.licence_starts_at),
+            licence_expires_at: Set(terms.licence_expires_at),
+            retention_days: Set(terms.retention_days),
+            families_edit_profiles: Set(terms.families_edit_profiles),
+            ..Default::default()
+        };
+        match organisation::Entity::update(row).exec(&self.db).await {
+            Ok(model) => Ok(model),
+            Err(sea_orm::DbErr::RecordNotUpdated) => Err(StoreError::NotFound {
+                what: "organisation",
+            }),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Stores the organisation's private key sealed to one worker.

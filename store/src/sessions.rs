@@ -6,7 +6,7 @@ use kinlink_core::{SessionId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::session;
+use crate::entity::{revoked_session, session};
 use crate::{Store, StoreError};
 
 /// A session row to insert.
@@ -96,6 +96,71 @@ impl Store {
         Ok(ids)
     }
 
+    /// Ends every session of a disabled account, keeping each token's hash
+    /// until the session would have expired so a later request with it can
+    /// be recognised. Returns the ended sessions' ids.
+    pub async fn revoke_sessions_of(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let transaction = self.begin_write().await?;
+        let sessions = session::Entity::find()
+            .filter(session::Column::UserId.eq(user_id.0))
+            .all(&*transaction)
+            .await?;
+        if !sessions.is_empty() {
+            let revoked = sessions.iter().map(|row| revoked_session::ActiveModel {
+                token_hash: Set(row.token_hash.clone()),
+                user_id: Set(row.user_id),
+                revoked_at: Set(now),
+                expires_at: Set(row.absolute_expires_at),
+                last_attempt_at: Set(None),
+            });
+            revoked_session::Entity::insert_many(revoked)
+                .exec_without_returning(&*transaction)
+                .await?;
+            session::Entity::delete_many()
+                .filter(session::Column::UserId.eq(user_id.0))
+                .exec(&*transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(sessions.into_iter().map(|row| SessionId(row.id)).collect())
+    }
+
+    /// Looks up a token among the sessions of disabled accounts. Returns
+    /// the account and whether this attempt is the first in a minute,
+    /// which the caller audits, so repeated requests write one row a
+    /// minute at most.
+    pub async fn revoked_session_attempt(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(UserId, bool)>, StoreError> {
+        let Some(row) = revoked_session::Entity::find_by_id(token_hash.to_vec())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if row.expires_at <= now {
+            return Ok(None);
+        }
+        let quiet_since = now - chrono::Duration::seconds(60);
+        let claimed = revoked_session::Entity::update_many()
+            .col_expr(revoked_session::Column::LastAttemptAt, now.into())
+            .filter(revoked_session::Column::TokenHash.eq(token_hash.to_vec()))
+            .filter(
+                revoked_session::Column::LastAttemptAt
+                    .is_null()
+                    .or(revoked_session::Column::LastAttemptAt.lte(quiet_since)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(Some((UserId(row.user_id), claimed.rows_affected > 0)))
+    }
+
     /// Deletes sessions past their idle or absolute expiry.
     pub async fn delete_expired_sessions(
         &self,
@@ -108,6 +173,10 @@ impl Store {
                     .lte(now)
                     .or(session::Column::LastSeenAt.lte(idle_cutoff)),
             )
+            .exec(&self.db)
+            .await?;
+        revoked_session::Entity::delete_many()
+            .filter(revoked_session::Column::ExpiresAt.lte(now))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)

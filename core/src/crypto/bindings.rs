@@ -116,6 +116,14 @@ pub fn link_status_reason(conversation: ConversationId, epoch: i32) -> Associate
     data
 }
 
+/// Binds a family-finding profile's sealed part to its case and kind, so
+/// one case's profile cannot be moved onto another.
+pub fn case_profile(case: uuid::Uuid, kind: &str) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink case profile v1");
+    data.push(case.as_bytes()).push(kind.as_bytes());
+    data
+}
+
 /// Binds a case note's text to its link, id and author.
 pub fn case_note(conversation: ConversationId, note: uuid::Uuid, author: UserId) -> AssociatedData {
     let mut data = AssociatedData::new("kinlink case note v1");

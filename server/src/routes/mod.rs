@@ -1,18 +1,25 @@
 //! HTTP routes, one module per resource.
 
 pub mod agreements;
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod case_notes;
+pub mod cases;
 pub mod conversations;
 pub mod exchanges;
 pub mod files;
 pub mod health;
+pub mod interests;
 pub mod invitations;
 mod json_body;
 pub mod letters;
 pub mod notifications;
+pub mod organisations;
+pub mod search;
 pub mod sessions;
+pub mod statistics;
+pub mod transfers;
 pub mod unsubscribe;
 pub mod users;
 pub mod web_client;
@@ -133,6 +140,44 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::post().to(workers::invite),
                 )
                 .route("/users/{id}/confirm", web::post().to(users::confirm))
+                .route(
+                    "/admin/organisations",
+                    web::get().to(organisations::admin_list),
+                )
+                .route(
+                    "/admin/organisations",
+                    web::post().to(organisations::admin_create),
+                )
+                .route(
+                    "/admin/organisations/{id}",
+                    web::put().to(organisations::admin_update),
+                )
+                .route("/organisations", web::get().to(organisations::directory))
+                .route("/cases", web::get().to(cases::list))
+                .route("/cases", web::post().to(cases::create))
+                .route("/cases/{id}", web::get().to(cases::get))
+                .route("/cases/{id}", web::put().to(cases::update))
+                .route("/cases/{id}/publication", web::put().to(cases::publish))
+                .route("/cases/{id}/matches", web::get().to(search::matches))
+                .route("/cases/{id}/interests", web::post().to(interests::express))
+                .route("/interests", web::get().to(interests::list))
+                .route("/cases/{id}/transfer", web::post().to(transfers::transfer))
+                .route("/transfers", web::get().to(transfers::list))
+                .route("/audit", web::get().to(audit::list))
+                .route(
+                    "/interests/{id}/state",
+                    web::post().to(interests::set_state),
+                )
+                .route("/search/children", web::get().to(search::children))
+                .route("/search/families", web::get().to(search::families))
+                .route(
+                    "/statistics/profile-views",
+                    web::get().to(statistics::profile_views),
+                )
+                .route(
+                    "/statistics/sufficiency",
+                    web::get().to(statistics::sufficiency),
+                )
                 .route("/users/{id}/disable", web::post().to(users::disable))
                 .route("/ws", web::get().to(ws::connect)),
         )

@@ -216,7 +216,10 @@ pub async fn disable(
         .store
         .set_user_status(target_id, AccountStatus::Disabled)
         .await?;
-    let ended = state.store.delete_sessions_of(target_id).await?;
+    let ended = state
+        .store
+        .revoke_sessions_of(target_id, Utc::now())
+        .await?;
     state
         .broker
         .publish(Event::SessionsEnded { session_ids: ended })

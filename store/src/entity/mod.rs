@@ -1,10 +1,14 @@
 //! sea-orm entities, one module per table.
 
 pub mod agreement_party;
+pub mod audit_chain_head;
 pub mod audit_event;
 pub mod call;
 pub mod call_event;
+pub mod case;
 pub mod case_note;
+pub mod case_share;
+pub mod case_transfer;
 pub mod contact_agreement;
 pub mod conversation;
 pub mod conversation_key;
@@ -13,6 +17,7 @@ pub mod digest;
 pub mod email_outbox;
 pub mod file;
 pub mod file_rendition;
+pub mod interest;
 pub mod invitation;
 pub mod letter;
 pub mod letter_event;
@@ -26,6 +31,7 @@ pub mod platform_setting;
 pub mod read_receipt;
 pub mod recovery_code;
 pub mod reminder;
+pub mod revoked_session;
 pub mod scheduled_call;
 pub mod session;
 pub mod sign_in_failure;

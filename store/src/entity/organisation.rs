@@ -9,10 +9,13 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
+    pub licence_starts_at: Option<DateTimeUtc>,
     pub licence_expires_at: Option<DateTimeUtc>,
     pub retention_days: i32,
     pub public_key: Vec<u8>,
     pub created_at: DateTimeUtc,
+    /// Whether the organisation lets families keep their own profiles.
+    pub families_edit_profiles: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
