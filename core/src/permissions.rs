@@ -172,6 +172,10 @@ pub enum Relationship {
     CaseFamily,
     /// The actor takes part in a discussion about the case.
     DiscussionParty,
+    /// The actor is a platform operator, and the subject's organisation has
+    /// no worker holding its key yet, so its first manager comes through
+    /// the operator.
+    FoundingOperator,
 }
 
 use Action::*;
@@ -282,6 +286,8 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, ChangeInterestState, DiscussionParty),
     (Practitioner, ChangeInterestState, DiscussionParty),
     (Manager, TransferCase, OwningOrganisationStaff),
+    (PlatformAdmin, InviteWorker, FoundingOperator),
+    (PlatformAdmin, ApproveWorker, FoundingOperator),
 ];
 
 /// A request the grant table does not allow.

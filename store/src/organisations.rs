@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use kinlink_core::{OrganisationId, UserId};
 use sea_orm::{
     ActiveValue::{Set, Unchanged},
-    EntityTrait, QueryOrder,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::entity::{organisation, organisation_key};
+use crate::entity::{case_note, conversation_key, organisation, organisation_key};
 use crate::{Store, StoreError};
 
 /// Default retention period: three years of inactivity.
@@ -100,6 +100,77 @@ impl Store {
             }),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Counts the workers who hold a copy of the organisation's key.
+    pub async fn organisation_key_holders(
+        &self,
+        organisation: OrganisationId,
+    ) -> Result<u64, StoreError> {
+        Ok(organisation_key::Entity::find()
+            .filter(organisation_key::Column::OrganisationId.eq(organisation.0))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Returns whether anything was ever sealed to the organisation's public
+    /// key: a conversation key or a case note.
+    pub async fn organisation_key_in_use(
+        &self,
+        organisation: OrganisationId,
+    ) -> Result<bool, StoreError> {
+        let conversation_keys = conversation_key::Entity::find()
+            .filter(conversation_key::Column::RecipientKind.eq("organisation"))
+            .filter(conversation_key::Column::RecipientId.eq(organisation.0))
+            .count(&self.db)
+            .await?;
+        let notes = case_note::Entity::find()
+            .filter(case_note::Column::OrganisationId.eq(organisation.0))
+            .count(&self.db)
+            .await?;
+        Ok(conversation_keys + notes > 0)
+    }
+
+    /// Gives an organisation that no worker holds a key for a new key pair:
+    /// stores its public half and its private half sealed to the first
+    /// manager, in one transaction. Fails with a conflict, writing nothing,
+    /// when a worker holds a key already.
+    pub async fn found_organisation_key(
+        &self,
+        organisation: OrganisationId,
+        public_key: Vec<u8>,
+        manager: UserId,
+        sealed_private_key: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let transaction = self.begin_write().await?;
+        let holders = organisation_key::Entity::find()
+            .filter(organisation_key::Column::OrganisationId.eq(organisation.0))
+            .count(&*transaction)
+            .await?;
+        if holders > 0 {
+            transaction.rollback().await?;
+            return Err(StoreError::Conflict {
+                what: "organisation key",
+            });
+        }
+        organisation::Entity::update(organisation::ActiveModel {
+            id: Unchanged(organisation.0),
+            public_key: Set(public_key),
+            ..Default::default()
+        })
+        .exec(&*transaction)
+        .await?;
+        organisation_key::Entity::insert(organisation_key::ActiveModel {
+            organisation_id: Set(organisation.0),
+            user_id: Set(manager.0),
+            sealed_private_key: Set(sealed_private_key),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&*transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     /// Stores the organisation's private key sealed to one worker.

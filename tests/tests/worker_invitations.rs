@@ -474,3 +474,112 @@ async fn worker_invitation_rejects_bad_fields_and_non_managers() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<()> {
+    const FOUNDER: &str = "ruth.evans@riverside.example";
+    let catcher = Catcher::start(Duration::from_secs(30))?;
+    let app = catcher.app_sending_here().await?;
+    let operator = app.sign_in("platform_admin").await?;
+    let council_manager = app.sign_in("la_manager").await?;
+    let (status, created) = status_and_json(
+        operator
+            .post(
+                "/api/v1/admin/organisations",
+                &json!({
+                    "name": "Riverside Fostering",
+                    "kind": "independent_fostering_provider",
+                    "licence_starts_at": "2026-01-01T00:00:00Z",
+                    "licence_expires_at": "2029-01-01T00:00:00Z"
+                }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{created}");
+    let organisation = created["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/api/v1/organisations/{organisation}/invitations");
+    let founder = json!({"email": FOUNDER, "display_name": "Ruth Evans", "role": "manager"});
+
+    let (status, body) = status_and_json(
+        operator
+            .post(
+                &path,
+                &json!({"email": FOUNDER, "display_name": "Ruth Evans", "role": "practitioner"}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("role")),
+        "{body}"
+    );
+    let outsider = council_manager.post(&path, &founder).await?;
+    assert_eq!(outsider.status(), 404);
+    let (status, body) = status_and_json(operator.post(&path, &founder).await?).await?;
+    assert_eq!(status, 201, "{body}");
+
+    let (token, _email) = catcher.invitation_token(FOUNDER).await?;
+    let anonymous = Client::new(&app.address)?;
+    let enrolment = anonymous
+        .post("/api/v1/invitations/enrol", &json!({"token": token}))
+        .await?
+        .json::<Value>()
+        .await?;
+    let secret = enrolment["secret"].as_str().unwrap_or_default().to_owned();
+    let (status, accepted) = status_and_json(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": PASSWORD, "totp_code": code_now(&secret)}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{accepted}");
+    let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
+    let recovery = accepted["recovery_codes"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let confirm = format!("/api/v1/users/{user_id}/confirm");
+    assert_eq!(
+        council_manager.post(&confirm, &json!({})).await?.status(),
+        404
+    );
+    assert_eq!(operator.post(&confirm, &json!({})).await?.status(), 204);
+    let store = app.store().await?;
+    let organisation_id = OrganisationId(organisation.parse()?);
+    assert!(
+        store
+            .organisation_key_for(organisation_id, UserId(user_id.parse()?))
+            .await?
+            .is_some(),
+        "the first manager holds the organisation key"
+    );
+    // Once a manager holds the key, the operator steps back.
+    let again = operator
+        .post(
+            &path,
+            &json!({"email": "second@riverside.example", "display_name": "Tom", "role": "manager"}),
+        )
+        .await?;
+    assert_eq!(again.status(), 404);
+
+    let manager = Client::new(&app.address)?;
+    let signed_in = manager
+        .post(
+            "/api/v1/auth/sign-in",
+            &json!({"email": FOUNDER, "password": PASSWORD, "recovery_code": recovery}),
+        )
+        .await?;
+    assert_eq!(signed_in.status(), 200, "{}", signed_in.text().await?);
+    let manager = manager.with_session_from_jar();
+    let workers = manager
+        .get(&format!("/api/v1/organisations/{organisation}/workers"))
+        .await?;
+    assert_eq!(workers.status(), 200);
+    Ok(())
+}

@@ -112,10 +112,8 @@ pub struct CreateBody {
     terms: TermsBody,
 }
 
-/// Creates an organisation with its key pair.
-// TODO: the new organisation's first manager cannot be invited yet: worker
-// invitations come from a manager of the organisation, and the operator
-// has no copy of the organisation key to hand on.
+/// Creates an organisation. Its first manager is then invited by the
+/// operator through the organisation's worker invitations.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn admin_create(
     state: web::Data<AppState>,

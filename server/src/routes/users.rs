@@ -41,6 +41,12 @@ async fn relationships_to(
     }
     if actor.roles.contains(&Role::PlatformAdmin) {
         relationships.push(Relationship::Platform);
+        for target in target_grants {
+            if super::workers::founding_operator(state, actor, target.organisation_id).await? {
+                relationships.push(Relationship::FoundingOperator);
+                break;
+            }
+        }
     }
     Ok(relationships)
 }
@@ -124,19 +130,45 @@ pub async fn confirm(
         .await?;
     let organisation = grants.first().map(|grant| grant.organisation_id);
     if let (true, Some(organisation)) = (is_worker, organisation) {
-        let sealed = state
-            .store
-            .organisation_key_for(organisation, actor.user_id)
-            .await?
-            .ok_or(ApiError::Forbidden)?;
         let info = bindings::organisation_key_info(organisation);
-        let organisation_private = open_sealed(&actor.private_key, &sealed, &info)?;
         let target_public = PublicKey::from_slice(&target.public_key)?;
-        let resealed = seal_to(&target_public, &organisation_private, &info)?;
-        state
-            .store
-            .add_organisation_key(organisation, target_id, resealed, Utc::now())
-            .await?;
+        if relationships.contains(&Relationship::FoundingOperator) {
+            // Nobody holds the organisation's key yet, so nothing was ever
+            // sealed to it: the first manager gets a fresh pair.
+            let pair = kinlink_core::crypto::keys::KeyPair::generate()?;
+            let sealed = seal_to(&target_public, &pair.private, &info)?;
+            state
+                .store
+                .found_organisation_key(
+                    organisation,
+                    pair.public.0.to_vec(),
+                    target_id,
+                    sealed,
+                    Utc::now(),
+                )
+                .await
+                .map_err(|error| {
+                    match error {
+                    kinlink_store::StoreError::Conflict { .. } => ApiError::Conflict(
+                        "a manager of this organisation holds its key now; they approve its workers"
+                            .to_owned(),
+                    ),
+                    other => other.into(),
+                }
+                })?;
+        } else {
+            let sealed = state
+                .store
+                .organisation_key_for(organisation, actor.user_id)
+                .await?
+                .ok_or(ApiError::Forbidden)?;
+            let organisation_private = open_sealed(&actor.private_key, &sealed, &info)?;
+            let resealed = seal_to(&target_public, &organisation_private, &info)?;
+            state
+                .store
+                .add_organisation_key(organisation, target_id, resealed, Utc::now())
+                .await?;
+        }
     }
     state
         .store

@@ -92,16 +92,52 @@ async fn require_manager(
         .filter(|grant| grant.organisation_id == organisation)
         .map(|grant| grant.role)
         .collect();
-    if roles.is_empty() {
-        return Err(ApiError::NotFound);
+    if !roles.is_empty() {
+        permissions::check(
+            &roles,
+            Action::InviteWorker,
+            &[Relationship::OwningOrganisationStaff],
+        )
+        .map_err(|_denied| ApiError::Forbidden)?;
+        return Ok(organisation);
     }
-    permissions::check(
-        &roles,
+    if founding_operator(state, actor, organisation).await? {
+        return Ok(organisation);
+    }
+    Err(ApiError::NotFound)
+}
+
+/// Returns whether the actor is a platform operator acting for an
+/// organisation that no worker holds a key for yet, which may invite and
+/// approve its first manager.
+pub async fn founding_operator(
+    state: &AppState,
+    actor: &SignedIn,
+    organisation: OrganisationId,
+) -> Result<bool, ApiError> {
+    if !actor.roles.contains(&Role::PlatformAdmin) {
+        return Ok(false);
+    }
+    match state.store.organisation(organisation).await {
+        Ok(row) if row.kind != kinlink_core::organisations::OPERATOR_KIND => {}
+        Ok(_) | Err(kinlink_store::StoreError::NotFound { .. }) => return Ok(false),
+        Err(other) => return Err(other.into()),
+    }
+    // NOTE: an organisation whose key holders were all disabled after
+    // something was sealed to its key is not founded again here, because a
+    // new key pair would leave that data without an organisation copy;
+    // restoring it needs the recovery of an organisation key.
+    if state.store.organisation_key_holders(organisation).await? > 0
+        || state.store.organisation_key_in_use(organisation).await?
+    {
+        return Ok(false);
+    }
+    Ok(permissions::check(
+        &actor.roles,
         Action::InviteWorker,
-        &[Relationship::OwningOrganisationStaff],
+        &[Relationship::FoundingOperator],
     )
-    .map_err(|_denied| ApiError::Forbidden)?;
-    Ok(organisation)
+    .is_ok())
 }
 
 /// Parses the role a worker is invited to.
@@ -127,6 +163,12 @@ pub async fn invite(
     let email = EmailAddress::parse(&body.email)?;
     let display_name = DisplayName::parse(&body.display_name)?;
     let role = worker_role(&body.role)?;
+    if role != Role::Manager && founding_operator(&state, &actor, organisation).await? {
+        return Err(invalid(
+            "role",
+            "an organisation's first worker is its manager, who then invites the rest",
+        ));
+    }
     let now = Utc::now();
     if state
         .store
