@@ -385,3 +385,124 @@ export function inviteWorker(organisationId, invitation) {
     invitation,
   );
 }
+
+/** Returns every placing organisation with its licence terms, for the platform operator. */
+export function fetchAdminOrganisations() {
+  return request('GET', '/admin/organisations');
+}
+
+/**
+ * Creates a placing organisation and returns it. `organisation` is `{ name,
+ * kind, licence_starts_at, licence_expires_at, retention_days,
+ * families_edit_profiles }`, the dates RFC 3339 or null.
+ */
+export function createOrganisation(organisation) {
+  return request('POST', '/admin/organisations', organisation);
+}
+
+/** Replaces every term of an organisation (the body of createOrganisation without `kind`). */
+export function saveOrganisationTerms(organisationId, terms) {
+  return request('PUT', `/admin/organisations/${encodeURIComponent(organisationId)}`, terms);
+}
+
+/** Returns the other organisations a case can be published or transferred to, by name. */
+export function fetchOrganisationDirectory() {
+  return request('GET', '/organisations');
+}
+
+/** Returns the summaries of my organisation's own cases of `kind`, `child` or `family`. */
+export function fetchOwnCases(kind) {
+  return request('GET', `/cases?${new URLSearchParams({ kind })}`);
+}
+
+/** Creates a draft case from `{ kind, profile }` and returns it. */
+export function createCase(kind, profile) {
+  return request('POST', '/cases', { kind, profile });
+}
+
+export function fetchCase(caseId) {
+  return request('GET', `/cases/${encodeURIComponent(caseId)}`);
+}
+
+/** Replaces the whole profile of a case and returns the case. */
+export function saveCase(caseId, kind, profile) {
+  return request('PUT', `/cases/${encodeURIComponent(caseId)}`, { kind, profile });
+}
+
+/**
+ * Sets who a case is published to and returns the case. `visibility` is
+ * `draft`, `all` or `named`, and `organisations` (ids) goes with `named` only.
+ */
+export function publishCase(caseId, visibility, organisations, anonymous) {
+  const body = { visibility, anonymous };
+  if (visibility === 'named') body.organisations = organisations;
+  return request('PUT', `/cases/${encodeURIComponent(caseId)}/publication`, body);
+}
+
+/** Returns the best cases of the other kind for one of my cases, each with its criteria. */
+export function fetchMatches(caseId) {
+  return request('GET', `/cases/${encodeURIComponent(caseId)}/matches`);
+}
+
+/**
+ * Searches the published cases of `kind` (`children` or `families`) with
+ * `filters`, an object of query parameters whose empty values are left out.
+ * Returns `{ total, page, page_size, results }`.
+ */
+export function searchCases(kind, filters) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) {
+    if (value !== '' && value !== null && value !== undefined) query.set(name, String(value));
+  }
+  return request('GET', `/search/${kind === 'families' ? 'families' : 'children'}?${query}`);
+}
+
+/** Expresses the interest of my family case in a child case; the result has `conversation_id`. */
+export function expressInterest(childCaseId, familyCaseId) {
+  return request('POST', `/cases/${encodeURIComponent(childCaseId)}/interests`, {
+    family_case_id: familyCaseId,
+  });
+}
+
+/** Returns the interests in my organisation's cases, most recently changed first. */
+export function fetchInterests() {
+  return request('GET', '/interests');
+}
+
+/** Moves an interest to `state`; ending it (placed, declined, withdrawn) needs a `reason` code. */
+export function setInterestState(interestId, state, reason = null) {
+  const body = reason ? { state, reason } : { state };
+  return request('POST', `/interests/${encodeURIComponent(interestId)}/state`, body);
+}
+
+/**
+ * Transfers a case to another organisation with the reference and date
+ * (`YYYY-MM-DD`) of the decision that approved it, for managers.
+ */
+export function transferCase(caseId, organisationId, approvalReference, approvedOn) {
+  return request('POST', `/cases/${encodeURIComponent(caseId)}/transfer`, {
+    organisation_id: organisationId,
+    approval_reference: approvalReference,
+    approved_on: approvedOn,
+  });
+}
+
+/** Returns how often other organisations viewed each of my organisation's cases. */
+export function fetchProfileViews() {
+  return request('GET', '/statistics/profile-views');
+}
+
+/** Returns the national sufficiency counts, with suppressed counts as null. */
+export function fetchSufficiency() {
+  return request('GET', '/statistics/sufficiency');
+}
+
+/**
+ * Returns up to `limit` rows of my organisation's audit trail, newest
+ * first, older than sequence number `before` when it is given.
+ */
+export function fetchAuditTrail(limit, before = null) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (before !== null) query.set('before', String(before));
+  return request('GET', `/audit?${query}`);
+}

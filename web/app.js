@@ -2,7 +2,10 @@
 // and routes `location.hash` to a view. Routes:
 //   #/sign-in, #/conversations, #/conversations/<id>,
 //   #/conversations/<id>/timeline, #/conversations/<id>/agreement,
-//   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions
+//   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
+//   family finding: #/cases, #/cases/new/child, #/cases/new/family,
+//   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
+//   #/statistics, #/audit, and the operator's #/admin/organisations
 // Two pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
 // (an invitation) and /unsubscribe#TOKEN (the end of a news email).
@@ -14,16 +17,24 @@ import { fetchMe, onUnauthorised, signOut as requestSignOut } from './api.js';
 import { Chat } from './chat.js';
 import { focusElement } from './dom.js';
 import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
+import * as adminOrganisationsView from './views/admin-organisations.js';
 import * as agreementView from './views/agreement.js';
+import * as auditView from './views/audit.js';
+import * as caseView from './views/case.js';
+import * as caseEditView from './views/case-edit.js';
+import * as casesView from './views/cases.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
+import * as interestsView from './views/interests.js';
 import * as invitationView from './views/invitation.js';
 import * as letterView from './views/letter.js';
 import * as notFoundView from './views/not-found.js';
 import * as notificationsView from './views/notifications.js';
 import * as reviewQueueView from './views/review-queue.js';
+import * as searchView from './views/search.js';
 import * as sessionsView from './views/sessions.js';
 import * as signInView from './views/sign-in.js';
+import * as statisticsView from './views/statistics.js';
 import * as timelineView from './views/timeline.js';
 import * as unsubscribeView from './views/unsubscribe.js';
 import * as workersView from './views/workers.js';
@@ -41,6 +52,12 @@ const TOKEN_PAGES = new Map([
 const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
 /** The role whose holders invite, approve and disable their organisation's workers. */
 const MANAGER_ROLE = 'manager';
+/** Roles whose holders work on family-finding cases. */
+const CASE_ROLES = REVIEWER_ROLES;
+/** The role of the platform operator, who manages organisations. */
+const OPERATOR_ROLE = 'platform_admin';
+/** The navigation entry of every family-finding page. */
+const FAMILY_FINDING_NAV = '#/cases';
 
 const ROUTES = [
   { pattern: /^#\/sign-in$/, view: signInView, public: true },
@@ -65,6 +82,19 @@ const ROUTES = [
   { pattern: /^#\/workers$/, view: workersView, nav: '#/workers' },
   { pattern: /^#\/notifications$/, view: notificationsView, nav: '#/notifications' },
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
+  { pattern: /^#\/cases$/, view: casesView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/cases\/new\/(child|family)$/, view: caseEditView, nav: FAMILY_FINDING_NAV },
+  { pattern: new RegExp(`^#/cases/${UUID}$`), view: caseView, nav: FAMILY_FINDING_NAV },
+  { pattern: new RegExp(`^#/cases/${UUID}/edit$`), view: caseEditView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/search(?:\?(.*))?$/, view: searchView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/interests$/, view: interestsView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/statistics$/, view: statisticsView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/audit$/, view: auditView, nav: FAMILY_FINDING_NAV },
+  {
+    pattern: /^#\/admin\/organisations$/,
+    view: adminOrganisationsView,
+    nav: '#/admin/organisations',
+  },
 ];
 
 const elements = {
@@ -72,6 +102,8 @@ const elements = {
   nav: document.getElementById('site-nav'),
   reviewQueueItem: document.getElementById('nav-review-queue'),
   workersItem: document.getElementById('nav-workers'),
+  familyFindingItem: document.getElementById('nav-family-finding'),
+  organisationsItem: document.getElementById('nav-organisations'),
   userArea: document.getElementById('user-area'),
   userName: document.getElementById('user-name'),
   signOutButton: document.getElementById('sign-out-button'),
@@ -182,9 +214,11 @@ function updateNavigation(activeHash) {
   elements.userName.textContent = signedIn
     ? t('nav.signed_in_as', { name: user.display_name })
     : '';
-  const reviews = signedIn && (user.roles ?? []).some((role) => REVIEWER_ROLES.has(role));
-  elements.reviewQueueItem.hidden = !reviews;
-  elements.workersItem.hidden = !(signedIn && (user.roles ?? []).includes(MANAGER_ROLE));
+  const roles = signedIn ? (user.roles ?? []) : [];
+  elements.reviewQueueItem.hidden = !roles.some((role) => REVIEWER_ROLES.has(role));
+  elements.workersItem.hidden = !roles.includes(MANAGER_ROLE);
+  elements.familyFindingItem.hidden = !roles.some((role) => CASE_ROLES.has(role));
+  elements.organisationsItem.hidden = !roles.includes(OPERATOR_ROLE);
   const links = [...elements.nav.querySelectorAll('a'), ...elements.userArea.querySelectorAll('a')];
   for (const link of links) {
     if (link.getAttribute('href') === activeHash) link.setAttribute('aria-current', 'page');

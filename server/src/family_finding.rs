@@ -274,12 +274,14 @@ pub async fn case_access(
     user: &SignedIn,
     id: uuid::Uuid,
 ) -> Result<CaseAccess, ApiError> {
-    let Some(case) = state.store.case(id).await? else {
-        return Err(ApiError::NotFound);
-    };
+    // The licence comes first, so a caller whose licence has ended gets the
+    // same answer for every id and cannot tell which cases exist.
     let workplace = match user.organisation_id {
         Some(_) => Some(workplace(state, user).await?),
         None => None,
+    };
+    let Some(case) = state.store.case(id).await? else {
+        return Err(ApiError::NotFound);
     };
     let mut relationships = Vec::new();
     if case.family_user_id == Some(user.user_id.0) {

@@ -16,6 +16,7 @@ import {
   eventually,
   expectNoViolations,
   messagesWithBody,
+  minimalPdf,
   openConversation,
   openSignedIn,
   text,
@@ -45,26 +46,6 @@ async function makeMedia(folder) {
   const notes = path.join(folder, 'notes.txt');
   await writeFile(notes, 'Plain text is not a file type that can be shared.\n');
   return { video, photo, letter, notes };
-}
-
-/** Returns a one-page PDF with correct cross-reference offsets. */
-function minimalPdf() {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
-  ];
-  let pdf = '%PDF-1.4\n';
-  const offsets = [];
-  objects.forEach((object, index) => {
-    offsets.push(pdf.length);
-    pdf += `${index + 1} 0 obj\n${object}\nendobj\n`;
-  });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) pdf += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return pdf;
 }
 
 /** Chooses `paths` through the composer's attach button and the file chooser it opens. */

@@ -186,8 +186,13 @@ export async function submitPassword(page, user, { password = user.password } = 
   await page.getByRole('button', { name: text('signin.submit'), exact: true }).click();
 }
 
-/** Opens the sign-in page and signs `user` in, with a TOTP code when the account has one. */
-export async function signIn(env, record, user) {
+/**
+ * Opens the sign-in page and signs `user` in, with a TOTP code when the
+ * account has one. With `hasConversations` false, it does not wait for the
+ * first conversation, for users who are in none (a platform operator, a
+ * manager outside every discussion).
+ */
+export async function signIn(env, record, user, { hasConversations = true } = {}) {
   const { page } = record;
   await page.goto(`${env.server.address}/#/sign-in`);
   await heading(page, 'signin.title').waitFor();
@@ -199,15 +204,21 @@ export async function signIn(env, record, user) {
     await page.getByRole('button', { name: text('second_factor.submit'), exact: true }).click();
   }
   await heading(page, 'conversations.title').waitFor();
-  // The heading appears before the list has loaded; every demo user has at
-  // least one conversation, so wait for the first item.
-  await page.locator('.conversation-list > li').first().waitFor();
+  // The heading appears before the list has loaded, so wait for the first
+  // item, or for the empty list's text.
+  const firstItem = hasConversations
+    ? page.locator('.conversation-list > li').first()
+    : page.locator('.conversation-list > li:is(.conversation-card, .empty)').first();
+  await firstItem.waitFor();
 }
 
-/** Opens a new page and signs in the demo user `key`. */
-export async function openSignedIn(env, key, options) {
+/**
+ * Opens a new page and signs in the demo user `key`. `options` are those
+ * of openPage and signIn.
+ */
+export async function openSignedIn(env, key, options = {}) {
   const record = await openPage(env, key, options);
-  await signIn(env, record, env.server.users[key]);
+  await signIn(env, record, env.server.users[key], options);
   return record;
 }
 
@@ -256,6 +267,26 @@ export async function expectSingleMessage(page, body, sender) {
   assert.equal(await messagesWithBody(page, body).count(), 1, `copies of message "${body}"`);
   const shownSender = await messagesWithBody(page, body).locator('.message__sender').textContent();
   assert.equal(shownSender, sender, `sender of message "${body}"`);
+}
+
+/** Returns a one-page PDF with correct cross-reference offsets. */
+export function minimalPdf() {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+  ];
+  let pdf = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((object, index) => {
+    offsets.push(pdf.length);
+    pdf += `${index + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) pdf += `${String(offset).padStart(10, '0')} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return pdf;
 }
 
 /** Returns a message body that no earlier run can have produced. */

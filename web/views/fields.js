@@ -181,3 +181,15 @@ export function fieldGroup({ id, legend, hint, className = 'field group', childr
     },
   };
 }
+
+/**
+ * Creates a labelled select with `options` (`{ value, label }`), after an
+ * optional first option `prompt` whose value is empty.
+ */
+export function selectField({ id, name, label, hint, options, prompt, describedBy }) {
+  const control = field({ id, name, label, hint, tag: 'select', describedBy });
+  const choices = options.map((option) => h('option', { value: option.value, text: option.label }));
+  if (prompt !== undefined) choices.unshift(h('option', { value: '', text: prompt }));
+  control.input.append(...choices);
+  return control;
+}
