@@ -24,7 +24,7 @@ codes! {
 }
 
 codes! {
-    /// Why an interest ended.
+    /// The reason an interest ended.
     EndReason {
         /// The placement was made.
         PlacementMade => "placement_made",
@@ -68,6 +68,32 @@ impl InterestState {
                 &[FamilyWithdrew, FamilyCircumstances, ChildPlanChanged, Other]
             }
             _ => &[],
+        }
+    }
+}
+
+/// The side of an interest a worker acts for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    /// The organisation that has the child's case.
+    Child,
+    /// The organisation that has the family's case.
+    Family,
+}
+
+impl InterestState {
+    /// Returns whether a worker for `side` may move an interest to this
+    /// state. Linking and placing are the child's organisation's decisions,
+    /// and so is declining the family; the family's side withdraws. Either
+    /// side may take an interest on to progressing.
+    pub fn decided_by(self, side: Side) -> bool {
+        match self {
+            InterestState::Progressing => true,
+            InterestState::Linked | InterestState::Placed | InterestState::Declined => {
+                side == Side::Child
+            }
+            InterestState::Withdrawn => side == Side::Family,
+            InterestState::Open => false,
         }
     }
 }
@@ -149,6 +175,18 @@ mod tests {
                 .field,
             "reason"
         );
+    }
+
+    #[test]
+    fn each_side_decides_its_own_moves() {
+        assert!(Placed.decided_by(Side::Child));
+        assert!(!Placed.decided_by(Side::Family));
+        assert!(!Linked.decided_by(Side::Family));
+        assert!(Withdrawn.decided_by(Side::Family));
+        assert!(!Withdrawn.decided_by(Side::Child));
+        assert!(Declined.decided_by(Side::Child));
+        assert!(Progressing.decided_by(Side::Family));
+        assert!(Progressing.decided_by(Side::Child));
     }
 
     #[test]

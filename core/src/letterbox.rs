@@ -583,7 +583,16 @@ pub fn free_text(field: &'static str, text: &str, max_chars: usize) -> Result<()
     }
     let hidden = |c: char| {
         (c.is_control() && c != '\n' && c != '\r' && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
     };
     if let Some(found) = text.chars().find(|c| hidden(*c)) {
         return Err(InvalidValue::new(

@@ -174,7 +174,7 @@ pub struct ChildProfile {
     pub religion: String,
 }
 
-/// What a family can offer.
+/// A family's offer: the children it can take and the needs it can meet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Offer {
@@ -219,11 +219,32 @@ pub struct FamilyCodes {
     pub ethnicity: Ethnicity,
 }
 
+/// Returns whether a character shows nothing: white space, or a
+/// zero-width or soft-hyphen character.
+fn shows_nothing(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00ad}' | '\u{034f}' | '\u{180e}' | '\u{200b}'
+                ..='\u{200d}' | '\u{2060}' | '\u{feff}'
+        )
+}
+
 fn required_text(field: &'static str, text: &str, max_chars: usize) -> Result<(), InvalidValue> {
-    if text.trim().is_empty() {
+    if text.chars().all(shows_nothing) {
         return Err(InvalidValue::new(field, "must not be empty"));
     }
-    free_text(field, text, max_chars)
+    free_text(field, text, max_chars)?;
+    if max_chars == NAME_MAX_CHARS && text.contains(['\n', '\r', '\t']) {
+        return Err(InvalidValue::new(field, "must be one line"));
+    }
+    Ok(())
+}
+
+/// Returns the earliest approval date accepted, which catches mistyped
+/// years.
+pub fn earliest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 fn age(field: &'static str, years: u8) -> Result<(), InvalidValue> {
@@ -313,6 +334,12 @@ impl FamilyProfile {
             return Err(InvalidValue::new(
                 "approval_date",
                 "must not be in the future",
+            ));
+        }
+        if self.approval_date < earliest_date() {
+            return Err(InvalidValue::new(
+                "approval_date",
+                "must be in 1900 or later",
             ));
         }
         let offer = &self.offer;
@@ -448,6 +475,20 @@ mod tests {
         blank.description = "  ".into();
         assert_eq!(blank.validate().unwrap_err().field, "description");
 
+        let mut invisible = siblings();
+        invisible.children[0].first_name = "\u{200b}\u{feff}".into();
+        assert_eq!(
+            invisible.validate().unwrap_err().field,
+            "children.first_name"
+        );
+
+        let mut two_lines = siblings();
+        two_lines.children[0].first_name = "Ada\nBen".into();
+        assert_eq!(
+            two_lines.validate().unwrap_err().field,
+            "children.first_name"
+        );
+
         let mut crowd = siblings();
         crowd.children = vec![crowd.children[0].clone(); 9];
         assert_eq!(crowd.validate().unwrap_err().field, "children");
@@ -465,6 +506,13 @@ mod tests {
         let mut future = family();
         future.approval_date = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
         assert_eq!(future.validate(today()).unwrap_err().field, "approval_date");
+
+        let mut ancient = family();
+        ancient.approval_date = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        assert_eq!(
+            ancient.validate(today()).unwrap_err().field,
+            "approval_date"
+        );
 
         let mut twice = family();
         twice.approved_for = vec![Plan::Adoption, Plan::Adoption];

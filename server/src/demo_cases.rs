@@ -136,7 +136,9 @@ pub async fn seed(
             })
             .await?;
         if publication != Publication::Draft {
-            store.publish_case(id, &publication, false, now).await?;
+            store
+                .publish_case(id, organisation, &publication, false, now)
+                .await?;
         }
     }
     Ok(())

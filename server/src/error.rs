@@ -123,6 +123,9 @@ impl From<kinlink_store::StoreError> for ApiError {
     fn from(error: kinlink_store::StoreError) -> Self {
         match error {
             kinlink_store::StoreError::NotFound { .. } => ApiError::NotFound,
+            kinlink_store::StoreError::Conflict { what } => ApiError::Conflict(format!(
+                "the {what} changed while the request was processed; reload and try again"
+            )),
             other => ApiError::Internal(other.into()),
         }
     }

@@ -275,7 +275,7 @@ pub async fn case_access(
     id: uuid::Uuid,
 ) -> Result<CaseAccess, ApiError> {
     // The licence comes first, so a caller whose licence has ended gets the
-    // same answer for every id and cannot tell which cases exist.
+    // same response for every id and cannot tell which cases exist.
     let workplace = match user.organisation_id {
         Some(_) => Some(workplace(state, user).await?),
         None => None,
@@ -307,13 +307,13 @@ pub async fn case_access(
 }
 
 /// Returns whether the caller is a current member of a discussion about
-/// the case.
+/// the case whose interest has not been declined or withdrawn.
 async fn takes_part_in_discussion(
     state: &AppState,
     user: &SignedIn,
     case_id: uuid::Uuid,
 ) -> Result<bool, ApiError> {
-    for conversation in state.store.case_discussions(case_id).await? {
+    for conversation in state.store.live_case_discussions(case_id).await? {
         let membership = state
             .store
             .active_membership(kinlink_core::ConversationId(conversation), user.user_id)
@@ -323,6 +323,24 @@ async fn takes_part_in_discussion(
         }
     }
     Ok(false)
+}
+
+/// Returns whether workers of `organisation` may see a case's details in
+/// lists now: their own case, one published to them, or one in a live
+/// discussion with one of their cases.
+pub async fn case_visible_to(
+    state: &AppState,
+    case: &case::Model,
+    organisation: OrganisationId,
+) -> Result<bool, ApiError> {
+    if case.organisation_id == organisation.0 || published_to(state, case, organisation).await? {
+        return Ok(true);
+    }
+    let is_child = case.kind == kinlink_core::profiles::CaseKind::Child.as_str();
+    Ok(state
+        .store
+        .discussed_with(case.id, is_child, organisation)
+        .await?)
 }
 
 /// Returns whether another organisation may see a case now: it is active,

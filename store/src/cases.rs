@@ -39,10 +39,10 @@ pub struct NewCase {
     pub at: DateTime<Utc>,
 }
 
-/// Who a case is published to.
+/// The organisations a case is published to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Publication {
-    /// Only the owning organisation sees it.
+    /// Only the owning organisation can see it.
     Draft,
     /// Every licensed organisation sees it.
     All,
@@ -131,14 +131,18 @@ impl Store {
         Ok(case::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// Replaces a case's coded columns and sealed profile.
+    /// Replaces a case's coded columns and sealed profile, if `owner` still
+    /// has the case; a conflict otherwise, as after a transfer that
+    /// finished while the request was on its way.
     pub async fn update_case(
         &self,
         id: uuid::Uuid,
+        owner: OrganisationId,
         columns: CaseColumns,
         sealed_profile: Vec<u8>,
         at: DateTime<Utc>,
     ) -> Result<case::Model, StoreError> {
+        let transaction = self.begin_write().await?;
         let mut row = case::ActiveModel {
             id: Unchanged(id),
             sealed_profile: Set(sealed_profile),
@@ -147,7 +151,10 @@ impl Store {
             ..Default::default()
         };
         set_columns(&mut row, columns);
-        Ok(case::Entity::update(row).exec(&self.db).await?)
+        require_owner(&*transaction, id, owner).await?;
+        let updated = case::Entity::update(row).exec(&*transaction).await?;
+        transaction.commit().await?;
+        Ok(updated)
     }
 
     /// Sets who a case is published to and whether it is anonymous, in one
@@ -155,11 +162,13 @@ impl Store {
     pub async fn publish_case(
         &self,
         id: uuid::Uuid,
+        owner: OrganisationId,
         publication: &Publication,
         anonymous: bool,
         at: DateTime<Utc>,
     ) -> Result<case::Model, StoreError> {
         let transaction = self.begin_write().await?;
+        require_owner(&*transaction, id, owner).await?;
         let row = case::ActiveModel {
             id: Unchanged(id),
             visibility: Set(publication.code().to_owned()),
@@ -269,8 +278,13 @@ impl Store {
 }
 
 impl Store {
-    /// Counts the active family cases of licensed organisations by region
-    /// and ethnic group.
+    /// Counts the published active family cases of licensed organisations
+    /// by region and ethnic group. Drafts are left out, so that a worker
+    /// cannot add and later remove unseen cases to work out other
+    /// organisations' small counts.
+    // NOTE: a worker can still pad the counts with published profiles,
+    // which other organisations see; suppression alone does not stop an
+    // insider who adds records between two requests.
     pub async fn family_counts(
         &self,
         now: DateTime<Utc>,
@@ -282,6 +296,7 @@ impl Store {
             .column_as(case::Column::Id.count(), "families")
             .filter(case::Column::Kind.eq("family"))
             .filter(case::Column::Status.eq("active"))
+            .filter(case::Column::Visibility.ne("draft"))
             .filter(case::Column::OrganisationId.in_subquery(licensed_organisations(now)))
             .group_by(case::Column::Region)
             .group_by(case::Column::Ethnicity)
@@ -290,8 +305,8 @@ impl Store {
             .await?)
     }
 
-    /// Lists the children's ages of every active child case of a licensed
-    /// organisation, one comma-separated entry per case.
+    /// Lists the children's ages of every published active child case of a
+    /// licensed organisation, one comma-separated entry per case.
     pub async fn waiting_children_ages(
         &self,
         now: DateTime<Utc>,
@@ -301,6 +316,7 @@ impl Store {
             .column(case::Column::ChildAges)
             .filter(case::Column::Kind.eq("child"))
             .filter(case::Column::Status.eq("active"))
+            .filter(case::Column::Visibility.ne("draft"))
             .filter(case::Column::OrganisationId.in_subquery(licensed_organisations(now)))
             .into_tuple()
             .all(&self.db)
@@ -332,6 +348,24 @@ fn licensed_organisations(now: DateTime<Utc>) -> sea_orm::sea_query::SelectState
 
 /// The audit action of a profile view by a worker of another organisation.
 pub const CASE_VIEWED_BY_OTHERS: &str = "case.viewed_by_other_organisation";
+
+/// Returns a conflict unless `owner` holds the case, locking its row on
+/// PostgreSQL until the caller's transaction ends.
+async fn require_owner(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    owner: OrganisationId,
+) -> Result<(), StoreError> {
+    let mut select = case::Entity::find_by_id(id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    match select.one(db).await? {
+        Some(row) if row.organisation_id == owner.0 => Ok(()),
+        Some(_) => Err(StoreError::Conflict { what: "case owner" }),
+        None => Err(StoreError::NotFound { what: "case" }),
+    }
+}
 
 /// Sets a row's coded columns.
 fn set_columns(row: &mut case::ActiveModel, columns: CaseColumns) {
@@ -403,7 +437,7 @@ fn search_condition(query: &CaseQuery) -> Condition {
         condition = condition.add(case::Column::LegalStatus.eq(status.as_str()));
     }
     if let Some(plan) = &query.plan {
-        // `approved_for` holds comma-separated codes. The `_` in a code is a
+        // `approved_for` contains comma-separated codes. The `_` in a code is a
         // LIKE wildcard, but it can only match another stored code of the
         // same shape, and no two codes differ only where a code has `_`.
         condition = condition.add(

@@ -16,6 +16,11 @@ use crate::{Store, StoreError};
 /// The end reason of the interests a placement with another family ends.
 pub const ANOTHER_FAMILY_CHOSEN: &str = "another_family_chosen";
 
+/// The states in which the two organisations still work on an interest:
+/// those that have not ended, and placed. Members of its discussion read
+/// the cases, and an anonymous profile shows its names, only then.
+pub const LIVE_STATES: [&str; 4] = ["open", "progressing", "linked", "placed"];
+
 /// The states in which an interest has not ended.
 pub const UNFINISHED_STATES: [&str; 3] = ["open", "progressing", "linked"];
 
@@ -24,6 +29,10 @@ pub struct NewInterest {
     pub id: uuid::Uuid,
     pub child_case_id: uuid::Uuid,
     pub family_case_id: uuid::Uuid,
+    /// The organisations that held the child's and the family's cases when
+    /// the request read them, which the discussion's keys are sealed for.
+    pub child_organisation: OrganisationId,
+    pub family_organisation: OrganisationId,
     pub opened_by: UserId,
     pub at: DateTime<Utc>,
     pub discussion: NewConversation,
@@ -47,6 +56,9 @@ pub enum Opened {
     AtLimit { open: u64 },
     /// The family already has an unfinished interest in this child.
     AlreadyOpen,
+    /// One of the two cases left family finding, or moved to another
+    /// organisation, since the request read it.
+    CaseChanged,
 }
 
 impl Store {
@@ -60,15 +72,17 @@ impl Store {
         max_open: u64,
     ) -> Result<Opened, StoreError> {
         let transaction = self.begin_write().await?;
-        if transaction.get_database_backend() == DbBackend::Postgres {
-            // SQLite's write transaction is already the only writer.
-            case::Entity::find_by_id(new.family_case_id)
-                .select_only()
-                .column(case::Column::Id)
-                .lock_exclusive()
-                .into_tuple::<uuid::Uuid>()
-                .one(&*transaction)
-                .await?;
+        // The child's row first, as every other writer of interests locks
+        // it first too.
+        let child = lock_case(&transaction, new.child_case_id).await?;
+        let family = lock_case(&transaction, new.family_case_id).await?;
+        let current = |case: &Option<case::Model>, organisation: OrganisationId| {
+            case.as_ref().is_some_and(|case| {
+                case.status == "active" && case.organisation_id == organisation.0
+            })
+        };
+        if !current(&child, new.child_organisation) || !current(&family, new.family_organisation) {
+            return Ok(Opened::CaseChanged);
         }
         let unfinished = interest::Entity::find()
             .filter(interest::Column::FamilyCaseId.eq(new.family_case_id))
@@ -129,6 +143,12 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Option<Moved>, StoreError> {
         let transaction = self.begin_write().await?;
+        let child = lock_case(&transaction, current.child_case_id).await?;
+        let child_active = child.is_some_and(|child| child.status == "active");
+        if !child_active && matches!(state, "progressing" | "linked" | "placed") {
+            // Another interest placed the child meanwhile.
+            return Ok(None);
+        }
         let moved = interest::Entity::update_many()
             .col_expr(interest::Column::State, state.into())
             .col_expr(interest::Column::Reason, reason.map(str::to_owned).into())
@@ -245,6 +265,7 @@ impl Store {
         let found = interest::Entity::find()
             .filter(own_column.eq(case_id))
             .filter(other_column.in_subquery(theirs))
+            .filter(interest::Column::State.is_in(LIVE_STATES))
             .count(&self.db)
             .await?;
         Ok(found > 0)
@@ -261,6 +282,22 @@ impl Store {
             .await?)
     }
 
+    /// Lists the discussions about a case whose interest is live (see
+    /// [`LIVE_STATES`]), as their conversation ids.
+    pub async fn live_case_discussions(
+        &self,
+        case_id: uuid::Uuid,
+    ) -> Result<Vec<uuid::Uuid>, StoreError> {
+        Ok(interest::Entity::find()
+            .select_only()
+            .column(interest::Column::ConversationId)
+            .filter(about_case(case_id))
+            .filter(interest::Column::State.is_in(LIVE_STATES))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Lists the discussions about a case, as their conversation ids.
     pub async fn case_discussions(
         &self,
@@ -269,16 +306,33 @@ impl Store {
         let rows: Vec<uuid::Uuid> = interest::Entity::find()
             .select_only()
             .column(interest::Column::ConversationId)
-            .filter(
-                Condition::any()
-                    .add(interest::Column::ChildCaseId.eq(case_id))
-                    .add(interest::Column::FamilyCaseId.eq(case_id)),
-            )
+            .filter(about_case(case_id))
             .into_tuple()
             .all(&self.db)
             .await?;
         Ok(rows)
     }
+}
+
+/// Selects the interests in which a case is the child's or the family's.
+fn about_case(case_id: uuid::Uuid) -> Condition {
+    Condition::any()
+        .add(interest::Column::ChildCaseId.eq(case_id))
+        .add(interest::Column::FamilyCaseId.eq(case_id))
+}
+
+/// Loads a case inside a write transaction, locking its row on PostgreSQL
+/// so interests of the child are changed one at a time across nodes.
+/// SQLite's write transaction is already the only writer.
+async fn lock_case(
+    transaction: &crate::connect::WriteTransaction,
+    id: uuid::Uuid,
+) -> Result<Option<case::Model>, StoreError> {
+    let mut select = case::Entity::find_by_id(id);
+    if transaction.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    Ok(select.one(&**transaction).await?)
 }
 
 /// Marks cases as active now, which the retention rules count from.

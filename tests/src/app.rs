@@ -35,6 +35,15 @@ impl Default for AppOptions {
     }
 }
 
+/// Returns the variable that gives several nodes of one test the same
+/// profile data key, as a deployment must; a lone node generates its own.
+pub fn shared_profile_key() -> (String, String) {
+    (
+        "KINLINK__KEYS__PROFILE_DATA_KEY".to_owned(),
+        "a2lubGluayB0ZXN0IG5vZGVzIHNoYXJlIHRoaXMgayE=".to_owned(),
+    )
+}
+
 /// A running server.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.

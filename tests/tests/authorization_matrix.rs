@@ -844,16 +844,18 @@ async fn build_fixture(app: &TestApp) -> anyhow::Result<Fixture> {
         "agency_probe_family",
     )
     .await?;
+    // Either side takes an interest on; linking and placing are the child
+    // organisation's decisions.
     move_interest(
         &fixture,
-        "la_practitioner",
+        "va_practitioner",
         "placement",
         json!({ "state": "progressing" }),
     )
     .await?;
     move_interest(
         &fixture,
-        "va_practitioner",
+        "la_practitioner",
         "placement",
         json!({ "state": "linked" }),
     )

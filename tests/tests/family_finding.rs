@@ -91,6 +91,7 @@ async fn search_rejects_parameters_out_of_range() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let agency = app.sign_in("va_practitioner").await?;
     for (query, field) in [
+        ("min_age=3&min_age=-1", "min_age"),
         ("min_age=-1", "min_age"),
         ("max_age=18", "max_age"),
         ("page_size=10000", "page_size"),
@@ -515,16 +516,27 @@ async fn interest_opens_discussion_between_organisations() -> anyhow::Result<()>
         (400, Some("state")),
         "{body}"
     );
-    let (status, body) = move_interest(&council, &id, json!({ "state": "progressing" })).await?;
+    let (status, body) = move_interest(&agency, &id, json!({ "state": "progressing" })).await?;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = move_interest(&agency, &id, json!({ "state": "declined" })).await?;
+    // Linking, placing and declining are the child's side's decisions;
+    // withdrawing is the family's.
+    let (status, body) = move_interest(&agency, &id, json!({ "state": "linked" })).await?;
+    assert_eq!(status, 403, "the family's side linked: {body}");
+    let (status, body) = move_interest(
+        &council,
+        &id,
+        json!({ "state": "withdrawn", "reason": "family_withdrew" }),
+    )
+    .await?;
+    assert_eq!(status, 403, "the child's side withdrew: {body}");
+    let (status, body) = move_interest(&council, &id, json!({ "state": "declined" })).await?;
     assert_eq!(
         (status, body["field"].as_str()),
         (400, Some("reason")),
         "{body}"
     );
     let (status, body) = move_interest(
-        &agency,
+        &council,
         &id,
         json!({ "state": "declined", "reason": "placement_made" }),
     )
@@ -534,7 +546,7 @@ async fn interest_opens_discussion_between_organisations() -> anyhow::Result<()>
         (400, Some("reason")),
         "{body}"
     );
-    let (status, body) = move_interest(&agency, &id, json!({ "state": "linked" })).await?;
+    let (status, body) = move_interest(&council, &id, json!({ "state": "linked" })).await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "linked");
     let price = own_case(&agency, "family", "The Price family").await?;
@@ -797,5 +809,44 @@ async fn disabled_worker_session_is_refused_and_audited() -> anyhow::Result<()> 
         .unwrap_or_default();
     assert_eq!(attempts.len(), 1, "one row a minute at most: {trail}");
     assert_eq!(attempts[0]["subject_id"], id.as_str());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_interest_withholds_unpublished_child() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let council = app.sign_in("la_practitioner").await?;
+    let agency = app.sign_in("va_practitioner").await?;
+    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
+    let adeyemi = own_case(&agency, "family", "The Adeyemi family").await?;
+    let (status, interest) = express(&agency, &siblings, &adeyemi).await?;
+    assert_eq!(status, 201, "{interest}");
+    let id = interest["id"].as_str().unwrap_or_default().to_owned();
+    let (status, body) = move_interest(
+        &council,
+        &id,
+        json!({ "state": "declined", "reason": "needs_not_met" }),
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    let unpublished = council
+        .put(
+            &format!("/api/v1/cases/{siblings}/publication"),
+            &json!({ "visibility": "draft", "anonymous": false }),
+        )
+        .await?;
+    assert_eq!(unpublished.status(), 200);
+
+    let listed = agency.get_json("/api/v1/interests").await?;
+    let child = &listed[0]["child"];
+    assert_eq!(child["withheld"], true, "{listed}");
+    assert_eq!(child["title"], "");
+    assert!(!listed.to_string().contains("Maisie"), "{listed}");
+    let read = agency.get(&format!("/api/v1/cases/{siblings}")).await?;
+    assert_eq!(
+        read.status(),
+        404,
+        "a member of an ended discussion read the case"
+    );
     Ok(())
 }

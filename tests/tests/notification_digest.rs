@@ -122,6 +122,7 @@ async fn two_nodes_send_one_digest() -> anyhow::Result<()> {
     let env = vec![
         ("KINLINK__EMAIL__SMTP_URL".to_owned(), catcher.url.clone()),
         ("KINLINK__EMAIL__POLL_SECONDS".to_owned(), "1".to_owned()),
+        kinlink_tests::app::shared_profile_key(),
     ];
     let first = TestApp::spawn_with(AppOptions {
         database: Some(database.clone()),

@@ -104,7 +104,10 @@ async fn receive_exactly(
 async fn nodes_converse_through_a_redis_restart() -> anyhow::Result<()> {
     let mut redis = Redis::start().await?;
     let database = Database::Postgres(fresh_postgres().await?);
-    let env = vec![("KINLINK__REDIS__URL".to_owned(), redis.url())];
+    let env = vec![
+        ("KINLINK__REDIS__URL".to_owned(), redis.url()),
+        kinlink_tests::app::shared_profile_key(),
+    ];
     let first = TestApp::spawn_with(AppOptions {
         database: Some(database.clone()),
         env: env.clone(),

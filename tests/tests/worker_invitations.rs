@@ -559,7 +559,7 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
             .is_some(),
         "the first manager holds the organisation key"
     );
-    // Once a manager holds the key, the operator steps back.
+    // Once a manager has the key, the operator steps back.
     let again = operator
         .post(
             &path,
@@ -581,5 +581,19 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
         .get(&format!("/api/v1/organisations/{organisation}/workers"))
         .await?;
     assert_eq!(workers.status(), 200);
+
+    // Disabling that manager does not let the operator found the
+    // organisation again with a manager of their choosing.
+    let disabled = operator
+        .post(&format!("/api/v1/users/{user_id}/disable"), &json!({}))
+        .await?;
+    assert_eq!(disabled.status(), 204);
+    let takeover = operator
+        .post(
+            &path,
+            &json!({"email": "third@riverside.example", "display_name": "Kim", "role": "manager"}),
+        )
+        .await?;
+    assert_eq!(takeover.status(), 404);
     Ok(())
 }

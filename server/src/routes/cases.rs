@@ -64,6 +64,10 @@ pub struct CaseView {
 /// A line in a list of cases.
 #[derive(Serialize)]
 pub struct CaseSummary {
+    /// Whether the details are left out because the reader's organisation
+    /// may no longer see the case, as after an interest in it ended.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
     pub id: uuid::Uuid,
     pub kind: String,
     pub organisation: OrganisationRef,
@@ -127,6 +131,7 @@ pub async fn summary(
     let names_hidden =
         row.anonymous && !own && !discussed_with(state, row, reader_organisation).await?;
     Ok(CaseSummary {
+        withheld: false,
         id: row.id,
         kind: row.kind.clone(),
         organisation: organisation_ref(state, OrganisationId(row.organisation_id)).await?,
@@ -159,6 +164,30 @@ async fn discussed_with(
         .store
         .discussed_with(row.id, is_child, organisation)
         .await?)
+}
+
+/// Builds the summary of a case that the reader's organisation may no
+/// longer see: its id, kind and organisation only.
+pub async fn withheld_summary(
+    state: &AppState,
+    row: &case::Model,
+) -> Result<CaseSummary, ApiError> {
+    Ok(CaseSummary {
+        withheld: true,
+        id: row.id,
+        kind: row.kind.clone(),
+        organisation: organisation_ref(state, OrganisationId(row.organisation_id)).await?,
+        own: false,
+        visibility: String::new(),
+        anonymous: row.anonymous,
+        status: row.status.clone(),
+        title: String::new(),
+        region: String::new(),
+        min_age: 0,
+        max_age: 0,
+        group_size: 0,
+        updated_at: row.updated_at,
+    })
 }
 
 async fn view(state: &AppState, access: &CaseAccess) -> Result<CaseView, ApiError> {
@@ -321,7 +350,16 @@ pub async fn update(
     let now = Utc::now();
     let columns = profile.columns(now.date_naive())?;
     let sealed = seal_profile(&state.profile_key, id, &profile)?;
-    let row = state.store.update_case(id, columns, sealed, now).await?;
+    let row = state
+        .store
+        .update_case(
+            id,
+            OrganisationId(access.case.organisation_id),
+            columns,
+            sealed,
+            now,
+        )
+        .await?;
     audit_case(
         &state,
         user.user_id,
@@ -429,7 +467,7 @@ pub async fn publish(
     let publication = publication(&state, &body, owner).await?;
     let row = state
         .store
-        .publish_case(id, &publication, body.anonymous, Utc::now())
+        .publish_case(id, owner, &publication, body.anonymous, Utc::now())
         .await?;
     let named = match &publication {
         Publication::Named(list) => list.len(),

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use kinlink_core::crypto::keys::{PublicKey, seal_to};
 use kinlink_core::crypto::{SecretKey, bindings};
-use kinlink_core::interests::{EndReason, InterestState, check_transition};
+use kinlink_core::interests::{EndReason, InterestState, Side, check_transition};
 use kinlink_core::permissions::{self, Action, Relationship};
 use kinlink_core::profiles::CaseKind;
 use kinlink_core::{ConversationId, OrganisationId, UserId};
@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
 use super::JsonBody;
-use super::cases::{CaseSummary, summary};
+use super::cases::{CaseSummary, summary, withheld_summary};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::family_finding::{case_access, staff_workplace, workplace};
+use crate::family_finding::{case_access, case_visible_to, staff_workplace, workplace};
 use crate::letterbox::invalid;
 use crate::state::AppState;
 
@@ -52,14 +52,28 @@ async fn view(
     };
     Ok(InterestView {
         id: row.id,
-        child: summary(state, &child, reader).await?,
-        family: summary(state, &family, reader).await?,
+        child: summary_for(state, &child, reader).await?,
+        family: summary_for(state, &family, reader).await?,
         conversation_id: ConversationId(row.conversation_id),
         state: row.state,
         reason: row.reason,
         opened_at: row.opened_at,
         updated_at: row.updated_at,
     })
+}
+
+/// Returns a case's summary, or only its id and organisation when the
+/// reader's organisation may no longer see it.
+async fn summary_for(
+    state: &AppState,
+    row: &case::Model,
+    reader: OrganisationId,
+) -> Result<CaseSummary, ApiError> {
+    if case_visible_to(state, row, reader).await? {
+        summary(state, row, reader).await
+    } else {
+        withheld_summary(state, row).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -211,6 +225,8 @@ pub async fn express(
         id: uuid::Uuid::now_v7(),
         child_case_id: child.case.id,
         family_case_id: family.case.id,
+        child_organisation: OrganisationId(child.case.organisation_id),
+        family_organisation: OrganisationId(family.case.organisation_id),
         opened_by: user.user_id,
         at: now,
         discussion: discussion(&state, &user, &child.case, &family.case).await?,
@@ -218,6 +234,12 @@ pub async fn express(
     let max_open = state.config.family_finding.max_open_interests;
     let row = match state.store.open_interest(new, max_open).await? {
         Opened::Opened(row) => row,
+        Opened::CaseChanged => {
+            return Err(ApiError::Conflict(
+                "the child's or the family's case changed meanwhile; reload it and try again"
+                    .to_owned(),
+            ));
+        }
         Opened::AlreadyOpen => {
             return Err(ApiError::Conflict(
                 "this family already has an interest in this child that has not ended".to_owned(),
@@ -343,6 +365,19 @@ pub async fn set_state(
         ApiError::Internal(anyhow::anyhow!("stored interest state {:?}", current.state))
     })?;
     let reason = check_transition(from, to, reason)?;
+    let mut sides = Vec::new();
+    for (case_id, side) in [
+        (current.child_case_id, Side::Child),
+        (current.family_case_id, Side::Family),
+    ] {
+        let held = state.store.case(case_id).await?;
+        if held.is_some_and(|case| case.organisation_id == workplace.organisation.id) {
+            sides.push(side);
+        }
+    }
+    if !sides.iter().any(|side| to.decided_by(*side)) {
+        return Err(ApiError::Forbidden);
+    }
     let moved = state
         .store
         .move_interest(

@@ -200,7 +200,7 @@ pub async fn directory(
     state: web::Data<AppState>,
     user: SignedIn,
 ) -> Result<web::Json<Vec<DirectoryEntry>>, ApiError> {
-    let workplace = staff_workplace(&state, &user, Action::PublishCase).await?;
+    let workplace = staff_workplace(&state, &user, Action::ReadCase).await?;
     let now = Utc::now();
     let rows = state.store.organisations().await?;
     Ok(web::Json(

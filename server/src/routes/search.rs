@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use chrono::Utc;
 use kinlink_core::matching::{Match, explain};
 use kinlink_core::permissions::Action;
@@ -194,14 +194,67 @@ async fn search(
     })
 }
 
+/// Reads the query string into its parameters, rejecting one given twice,
+/// whose meaning would otherwise depend on which copy wins.
+fn params_of(request: &HttpRequest) -> Result<Params, ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.query_string()).map_err(|_malformed| {
+            ApiError::InvalidJson {
+                message: "the query string is not valid URL encoding".to_owned(),
+                field: None,
+            }
+        })?;
+    let mut params = HashMap::new();
+    for (name, value) in pairs {
+        if params.contains_key(&name) {
+            return Err(ApiError::InvalidField(kinlink_core::values::InvalidValue {
+                field: repeated_name(&name),
+                reason: "is given more than once".to_owned(),
+            }));
+        }
+        params.insert(name, value);
+    }
+    Ok(Params(params))
+}
+
+/// Returns the static name of a known parameter, for an error that names it.
+fn repeated_name(name: &str) -> &'static str {
+    KNOWN_PARAMETERS
+        .iter()
+        .find(|known| **known == name)
+        .copied()
+        .unwrap_or("query")
+}
+
+/// Every parameter either search reads.
+const KNOWN_PARAMETERS: &[&str] = &[
+    "min_age",
+    "max_age",
+    "age",
+    "children",
+    "min_group_size",
+    "max_group_size",
+    "region",
+    "legal_status",
+    "plan",
+    "max_need_health",
+    "max_need_development",
+    "max_need_history",
+    "min_need_health",
+    "min_need_development",
+    "min_need_history",
+    "page",
+    "page_size",
+];
+
 /// Searches the child cases the caller's organisation may see.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn children(
     state: web::Data<AppState>,
     user: SignedIn,
-    params: web::Query<HashMap<String, String>>,
+    request: HttpRequest,
 ) -> Result<web::Json<SearchPage>, ApiError> {
-    let query = children_query(Params(params.into_inner()))?;
+    let query = children_query(params_of(&request)?)?;
     Ok(web::Json(search(&state, &user, query).await?))
 }
 
@@ -210,9 +263,9 @@ pub async fn children(
 pub async fn families(
     state: web::Data<AppState>,
     user: SignedIn,
-    params: web::Query<HashMap<String, String>>,
+    request: HttpRequest,
 ) -> Result<web::Json<SearchPage>, ApiError> {
-    let query = families_query(Params(params.into_inner()))?;
+    let query = families_query(params_of(&request)?)?;
     Ok(web::Json(search(&state, &user, query).await?))
 }
 

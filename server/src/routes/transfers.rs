@@ -271,6 +271,9 @@ pub async fn transfer(
     if body.approved_on > now.date_naive() {
         return Err(invalid("approved_on", "must not be in the future"));
     }
+    if body.approved_on < kinlink_core::profiles::earliest_date() {
+        return Err(invalid("approved_on", "must be in 1900 or later"));
+    }
 
     let to = OrganisationId(target.id);
     let mut managers = Vec::new();
@@ -304,12 +307,21 @@ pub async fn transfer(
     };
 
     let mut handovers = Vec::new();
+    let mut other_sides = std::collections::BTreeSet::new();
     for conversation in state.store.case_discussions(id).await? {
         let discussion = state
             .store
             .interest_of_conversation(conversation)
             .await?
             .ok_or(ApiError::NotFound)?;
+        let other_case = if discussion.child_case_id == id {
+            discussion.family_case_id
+        } else {
+            discussion.child_case_id
+        };
+        if let Some(other) = state.store.case(other_case).await? {
+            other_sides.insert(OrganisationId(other.organisation_id));
+        }
         handovers.push(handover(&state, &parties, &access.case, &discussion).await?);
     }
     let removed: Vec<(ConversationId, Vec<UserId>)> = handovers
@@ -350,7 +362,15 @@ pub async fn transfer(
             state.calls.member_removed(conversation_id, user_id);
         }
     }
-    for (organisation, action) in [(from, "case.transferred_out"), (to, "case.transferred_in")] {
+    let mut trails = vec![(from, "case.transferred_out"), (to, "case.transferred_in")];
+    // An organisation on the other side of a discussion that moved learns
+    // from its own trail who has the discussion now.
+    for organisation in other_sides {
+        if organisation != from && organisation != to {
+            trails.push((organisation, "case.discussion_transferred"));
+        }
+    }
+    for (organisation, action) in trails {
         state
             .store
             .audit(AuditRecord {

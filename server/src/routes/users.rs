@@ -124,6 +124,12 @@ pub async fn confirm(
     if !is_worker && let Some(invitation) = state.store.invitation_of_user(target_id).await? {
         join_invited_link(&state, &actor, &target, target_id, invitation).await?;
     }
+    let founding = is_worker && relationships.contains(&Relationship::FoundingOperator);
+    if founding && !grants.iter().any(|grant| grant.role == Role::Manager) {
+        return Err(ApiError::Conflict(
+            "an organisation's first confirmed worker must be its manager".to_owned(),
+        ));
+    }
     state
         .store
         .confirm_user(target_id, actor.user_id, Utc::now())
@@ -132,8 +138,8 @@ pub async fn confirm(
     if let (true, Some(organisation)) = (is_worker, organisation) {
         let info = bindings::organisation_key_info(organisation);
         let target_public = PublicKey::from_slice(&target.public_key)?;
-        if relationships.contains(&Relationship::FoundingOperator) {
-            // Nobody holds the organisation's key yet, so nothing was ever
+        if founding {
+            // No worker has the organisation's key yet, so nothing was ever
             // sealed to it: the first manager gets a fresh pair.
             let pair = kinlink_core::crypto::keys::KeyPair::generate()?;
             let sealed = seal_to(&target_public, &pair.private, &info)?;

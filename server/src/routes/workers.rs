@@ -108,7 +108,7 @@ async fn require_manager(
 }
 
 /// Returns whether the actor is a platform operator acting for an
-/// organisation that no worker holds a key for yet, which may invite and
+/// organisation that no worker has a key for yet, which may invite and
 /// approve its first manager.
 pub async fn founding_operator(
     state: &AppState,
@@ -123,11 +123,19 @@ pub async fn founding_operator(
         Ok(_) | Err(kinlink_store::StoreError::NotFound { .. }) => return Ok(false),
         Err(other) => return Err(other.into()),
     }
-    // NOTE: an organisation whose key holders were all disabled after
-    // something was sealed to its key is not founded again here, because a
-    // new key pair would leave that data without an organisation copy;
-    // restoring it needs the recovery of an organisation key.
-    if state.store.organisation_key_holders(organisation).await? > 0
+    // An organisation that ever had a confirmed worker is founded, even if
+    // every one of them was disabled since: the operator must not become
+    // able to hand its key and its cases to a manager of their choosing.
+    // NOTE: restoring such an organisation needs the recovery of an
+    // organisation key, which is not built yet.
+    let confirmed_worker = state
+        .store
+        .workers_of(organisation)
+        .await?
+        .iter()
+        .any(|worker| worker.status != "pending");
+    if confirmed_worker
+        || state.store.organisation_key_holders(organisation).await? > 0
         || state.store.organisation_key_in_use(organisation).await?
     {
         return Ok(false);
