@@ -31,8 +31,8 @@ export function onUnauthorised(handler) {
   unauthorisedHandler = handler;
 }
 
-async function request(method, path, body) {
-  const init = { method, credentials: 'same-origin', cache: 'no-store', headers: {} };
+async function request(method, path, body, headers = {}) {
+  const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -424,19 +424,41 @@ export function fetchCase(caseId) {
   return request('GET', `/cases/${encodeURIComponent(caseId)}`);
 }
 
-/** Replaces the whole profile of a case and returns the case. */
-export function saveCase(caseId, kind, profile) {
-  return request('PUT', `/cases/${encodeURIComponent(caseId)}`, { kind, profile });
+/**
+ * Returns the `If-Match` header that makes a change apply only to the case
+ * as it was read, whose `updated_at` is `version`.
+ */
+function ifUnchanged(version) {
+  return version ? { 'If-Match': `"${version}"` } : {};
+}
+
+/**
+ * Replaces the whole profile of a case and returns the case. `version` is
+ * the `updated_at` of the case as the page read it: the server refuses the
+ * change with `resource.changed` when someone changed the case since.
+ */
+export function saveCase(caseId, kind, profile, version) {
+  return request(
+    'PUT',
+    `/cases/${encodeURIComponent(caseId)}`,
+    { kind, profile },
+    ifUnchanged(version),
+  );
 }
 
 /**
  * Sets who a case is published to and returns the case. `visibility` is
  * `draft`, `all` or `named`, and `organisations` (ids) goes with `named` only.
  */
-export function publishCase(caseId, visibility, organisations, anonymous) {
+export function publishCase(caseId, visibility, organisations, anonymous, version) {
   const body = { visibility, anonymous };
   if (visibility === 'named') body.organisations = organisations;
-  return request('PUT', `/cases/${encodeURIComponent(caseId)}/publication`, body);
+  return request(
+    'PUT',
+    `/cases/${encodeURIComponent(caseId)}/publication`,
+    body,
+    ifUnchanged(version),
+  );
 }
 
 /** Returns the best cases of the other kind for one of my cases, each with its criteria. */

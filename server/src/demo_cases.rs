@@ -137,7 +137,7 @@ pub async fn seed(
             .await?;
         if publication != Publication::Draft {
             store
-                .publish_case(id, organisation, &publication, false, now)
+                .publish_case(id, organisation, None, &publication, false, now)
                 .await?;
         }
     }

@@ -44,6 +44,8 @@ pub enum ApiError {
     LicenceInactive,
     #[error("unknown query parameter `{0}`")]
     UnknownParameter(String),
+    #[error("this changed since you loaded it; reload it, then make your change again")]
+    PreconditionFailed,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -106,6 +108,7 @@ impl ApiError {
             ApiError::ReadOnly => "organisation.read_only",
             ApiError::LicenceInactive => "organisation.licence_inactive",
             ApiError::UnknownParameter(_) => "request.invalid_query",
+            ApiError::PreconditionFailed => "resource.changed",
             ApiError::NotFound => "resource.not_found",
             ApiError::Conflict(_) => "resource.conflict",
             ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
@@ -124,8 +127,9 @@ impl From<kinlink_store::StoreError> for ApiError {
         match error {
             kinlink_store::StoreError::NotFound { .. } => ApiError::NotFound,
             kinlink_store::StoreError::Conflict { what } => ApiError::Conflict(format!(
-                "the {what} changed while the request was processed; reload and try again"
+                "the request conflicts with the stored {what}; reload and try again"
             )),
+            kinlink_store::StoreError::Stale { .. } => ApiError::PreconditionFailed,
             other => ApiError::Internal(other.into()),
         }
     }
@@ -161,6 +165,7 @@ impl ResponseError for ApiError {
             | ApiError::SecondFactorInvalid => StatusCode::UNAUTHORIZED,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invitation(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Invitation(_) => StatusCode::GONE,

@@ -138,6 +138,7 @@ impl Store {
         &self,
         id: uuid::Uuid,
         owner: OrganisationId,
+        read_version: Option<DateTime<Utc>>,
         columns: CaseColumns,
         sealed_profile: Vec<u8>,
         at: DateTime<Utc>,
@@ -151,7 +152,7 @@ impl Store {
             ..Default::default()
         };
         set_columns(&mut row, columns);
-        require_owner(&*transaction, id, owner).await?;
+        require_owner(&*transaction, id, owner, read_version).await?;
         let updated = case::Entity::update(row).exec(&*transaction).await?;
         transaction.commit().await?;
         Ok(updated)
@@ -163,12 +164,13 @@ impl Store {
         &self,
         id: uuid::Uuid,
         owner: OrganisationId,
+        read_version: Option<DateTime<Utc>>,
         publication: &Publication,
         anonymous: bool,
         at: DateTime<Utc>,
     ) -> Result<case::Model, StoreError> {
         let transaction = self.begin_write().await?;
-        require_owner(&*transaction, id, owner).await?;
+        require_owner(&*transaction, id, owner, read_version).await?;
         let row = case::ActiveModel {
             id: Unchanged(id),
             visibility: Set(publication.code().to_owned()),
@@ -349,22 +351,30 @@ fn licensed_organisations(now: DateTime<Utc>) -> sea_orm::sea_query::SelectState
 /// The audit action of a profile view by a worker of another organisation.
 pub const CASE_VIEWED_BY_OTHERS: &str = "case.viewed_by_other_organisation";
 
-/// Returns a conflict unless `owner` holds the case, locking its row on
-/// PostgreSQL until the caller's transaction ends.
+/// Returns a conflict unless `owner` has the case, and a stale error when
+/// `read_version` is given and the case was changed since (its
+/// `updated_at` differs). Locks the row on PostgreSQL until the caller's
+/// transaction ends.
 async fn require_owner(
     db: &impl sea_orm::ConnectionTrait,
     id: uuid::Uuid,
     owner: OrganisationId,
+    read_version: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     let mut select = case::Entity::find_by_id(id);
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         select = select.lock_exclusive();
     }
-    match select.one(db).await? {
-        Some(row) if row.organisation_id == owner.0 => Ok(()),
-        Some(_) => Err(StoreError::Conflict { what: "case owner" }),
-        None => Err(StoreError::NotFound { what: "case" }),
+    let Some(row) = select.one(db).await? else {
+        return Err(StoreError::NotFound { what: "case" });
+    };
+    if row.organisation_id != owner.0 {
+        return Err(StoreError::Conflict { what: "case owner" });
     }
+    if read_version.is_some_and(|version| version != row.updated_at) {
+        return Err(StoreError::Stale { what: "case" });
+    }
+    Ok(())
 }
 
 /// Sets a row's coded columns.

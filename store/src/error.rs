@@ -20,6 +20,12 @@ pub enum StoreError {
         /// The value that clashed.
         what: &'static str,
     },
+    /// The record changed since the version the caller read.
+    #[error("{what} changed since it was read")]
+    Stale {
+        /// The kind of record.
+        what: &'static str,
+    },
     /// A migration lock could not be taken.
     #[error("could not take the migration lock at {path}")]
     MigrationLock {

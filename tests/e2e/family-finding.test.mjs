@@ -409,6 +409,28 @@ describe('family finding', () => {
     await expectNoViolations(page, 'new family case form with errors (phone)');
     await expectNoHorizontalScroll(page, 'new family case form');
 
+    // Filled in, the form creates the case with the levels chosen.
+    await label(page, 'case_form.household_name_label').fill('The Okoro family');
+    await label(page, 'case_form.household_description_label').fill(
+      'A couple with a spare room and a big garden.',
+    );
+    await page.getByLabel(codeText('plan', 'adoption'), { exact: true }).check();
+    await label(page, 'case_form.approval_date_label').fill('2026-03-02');
+    await label(page, 'case_form.region_label').selectOption({ label: codeText('region', 'london') });
+    await label(page, 'case_form.ethnicity_label').selectOption({
+      label: codeText('ethnicity', 'mixed'),
+    });
+    await label(page, 'case_form.offer_min_age_label').fill('2');
+    await label(page, 'case_form.offer_max_age_label').fill('9');
+    await label(page, 'case_form.offer_max_children_label').fill('2');
+    for (const area of ['health', 'development', 'history']) {
+      await label(page, 'case_form.offer_need_label', {
+        area: codeText('need_area', area),
+      }).selectOption({ label: codeText('need', 'high') });
+    }
+    await button(page, 'case_form.create').click();
+    await page.getByRole('heading', { level: 1, name: 'The Okoro family', exact: true }).waitFor();
+
     await page.goto(shared.caseUrl);
     await page.getByRole('heading', { level: 1, name: SIBLINGS_TITLE, exact: true }).waitFor();
     await region(page, 'matches.title').locator('.case-card').first().waitFor();

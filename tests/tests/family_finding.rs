@@ -850,3 +850,55 @@ async fn ended_interest_withholds_unpublished_child() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_page_cannot_overwrite_newer_change() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let council = app.sign_in("la_practitioner").await?;
+    let manager = app.sign_in("la_manager").await?;
+    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
+    let path = format!("/api/v1/cases/{siblings}/publication");
+
+    // Both pages read the case; the first hides the names.
+    let read = council.get(&format!("/api/v1/cases/{siblings}")).await?;
+    let etag = read
+        .headers()
+        .get("etag")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let first: Value = read.json().await?;
+    assert_eq!(etag.trim_matches('"').is_empty(), false, "no ETag");
+    let put = |client: &Client, version: &str, anonymous: bool| {
+        let request = client
+            .http
+            .put(format!("{}{path}", app.address))
+            .header("Origin", &app.address)
+            .header("If-Match", version.to_owned())
+            .json(&json!({ "visibility": "all", "anonymous": anonymous }));
+        async move { status_and_json(request.send().await?).await }
+    };
+    let (status, hidden) = put(&council, &etag, true).await?;
+    assert_eq!(status, 200, "{hidden}");
+
+    // The second, read before that change, is refused and changes nothing.
+    let stale = format!("\"{}\"", first["updated_at"].as_str().unwrap_or_default());
+    let (status, body) = put(&manager, &stale, false).await?;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(body["code"], "resource.changed");
+    let now = council
+        .get_json(&format!("/api/v1/cases/{siblings}"))
+        .await?;
+    assert_eq!(now["anonymous"], true, "the stale page undid the change");
+
+    let (status, body) = put(&manager, "\"yesterday\"", false).await?;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("If-Match")),
+        "{body}"
+    );
+    let current = format!("\"{}\"", now["updated_at"].as_str().unwrap_or_default());
+    let (status, body) = put(&manager, &current, false).await?;
+    assert_eq!(status, 200, "{body}");
+    Ok(())
+}

@@ -103,7 +103,7 @@ export async function mount(main, ctx, [kindOrId]) {
     try {
       const saved = creating
         ? await createCase(kind, fields.read())
-        : await saveCase(existing.id, kind, fields.read());
+        : await saveCase(existing.id, kind, fields.read(), existing.updated_at);
       if (ctx.signal.aborted) return;
       location.hash = `#/cases/${saved.id}`;
     } catch (error) {

@@ -35,6 +35,8 @@ function currentText(loaded) {
 export function publicationArea(ctx, loaded) {
   const headingId = 'publication-heading';
   const now = h('p', { class: 'publication__now', text: currentText(loaded) });
+  /** The case's version the next change is based on. */
+  let version = loaded.updated_at;
   const notice = statusRegion();
   const alert = alertRegion();
 
@@ -122,8 +124,10 @@ export function publicationArea(ctx, loaded) {
         visibility.value,
         chosen,
         anonymous.input.checked,
+        version,
       );
       if (ctx.signal.aborted) return;
+      version = updated.updated_at;
       now.textContent = currentText(updated);
       notice.textContent = t('publication.saved');
     } catch (error) {

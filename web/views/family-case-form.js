@@ -101,7 +101,7 @@ function offerGroup(offer) {
     children: [
       h('div', { class: 'agreement-row__fields' }, minAge.wrapper, maxAge.wrapper),
       maxChildren.wrapper,
-      NEED_AREAS.map((area) => needs[area].wrapper),
+      ...NEED_AREAS.map((area) => needs[area].wrapper),
     ],
   });
   return { group, minAge, maxAge, maxChildren, needs };

@@ -21,6 +21,17 @@ const ENDS = {
   progressing: ['declined', 'withdrawn'],
   linked: ['placed', 'declined', 'withdrawn'],
 };
+/**
+ * Returns whether my organisation may move `interest` to `state`: either
+ * side takes it on to progressing, the child's organisation links, places
+ * and declines, and the family's withdraws, as the server decides.
+ */
+function mayDecide(interest, state) {
+  if (state === 'progressing') return true;
+  if (state === 'withdrawn') return Boolean(interest.family?.own);
+  return Boolean(interest.child?.own);
+}
+
 /** The reasons each end may be given, as the server allows them. */
 const END_REASONS = {
   placed: ['placement_made'],
@@ -61,7 +72,7 @@ function caseLine(labelKey, summary) {
  */
 function endForm(interest, { onEnd, onCancel, headingLevel }) {
   const idBase = `interest-${interest.id}-end`;
-  const ends = ENDS[interest.state] ?? [];
+  const ends = (ENDS[interest.state] ?? []).filter((state) => mayDecide(interest, state));
   const end = radioGroup({
     id: `${idBase}-state`,
     name: `${idBase}-state`,
@@ -198,7 +209,7 @@ export function interestItem(interest, { member, onChange, headingLevel = 'h3' }
 
   const actions = h('div', { class: 'actions' });
   const next = NEXT_STATE[interest.state];
-  if (next) {
+  if (next && mayDecide(interest, next)) {
     const nextButton = h(
       'button',
       { type: 'button', class: 'button' },

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use kinlink_core::OrganisationId;
 use kinlink_core::organisations::OPERATOR_KIND;
@@ -304,7 +304,7 @@ pub async fn get(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
-) -> Result<web::Json<CaseView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
     let access = case_access(&state, &user, id).await?;
     access.require(&user, Action::ReadCase)?;
@@ -317,7 +317,40 @@ pub async fn get(
         _ => ("case.viewed", serde_json::json!({})),
     };
     audit_case(&state, user.user_id, &access.case, action, detail).await?;
-    Ok(web::Json(case_view))
+    Ok(with_version(&access.case).json(case_view))
+}
+
+/// Starts a `200` response whose `ETag` is the case's version, its
+/// `updated_at`, for the client to send back in `If-Match`.
+fn with_version(row: &case::Model) -> actix_web::HttpResponseBuilder {
+    let version = row
+        .updated_at
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let mut response = HttpResponse::Ok();
+    response.insert_header((actix_web::http::header::ETAG, format!("\"{version}\"")));
+    response
+}
+
+/// Reads the version a change is based on from `If-Match`: the `updated_at`
+/// of the case as the client read it, in quotes. Without the header the
+/// change applies to whatever is stored.
+fn read_version(request: &HttpRequest) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(header) = request.headers().get(actix_web::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = header
+        .to_str()
+        .ok()
+        .map(|value| value.trim().trim_matches('"'))
+        .unwrap_or_default();
+    DateTime::parse_from_rfc3339(text)
+        .map(|version| Some(version.with_timezone(&Utc)))
+        .map_err(|_invalid| {
+            invalid(
+                "If-Match",
+                "must be the case's updated_at from when it was read, in quotes",
+            )
+        })
 }
 
 /// Replaces a case's profile. The body names the same kind as the case.
@@ -326,9 +359,11 @@ pub async fn update(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
+    request: HttpRequest,
     body: JsonBody<Profile>,
-) -> Result<web::Json<CaseView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
+    let version = read_version(&request)?;
     let access = case_access(&state, &user, id).await?;
     access.require(&user, Action::EditCase)?;
     if access.relationships == [kinlink_core::permissions::Relationship::CaseFamily] {
@@ -355,6 +390,7 @@ pub async fn update(
         .update_case(
             id,
             OrganisationId(access.case.organisation_id),
+            version,
             columns,
             sealed,
             now,
@@ -370,7 +406,7 @@ pub async fn update(
     .await?;
     info!(case = %id, "case edited");
     let access = case_access(&state, &user, id).await?;
-    Ok(web::Json(view(&state, &access).await?))
+    Ok(with_version(&access.case).json(view(&state, &access).await?))
 }
 
 #[derive(Deserialize)]
@@ -458,16 +494,18 @@ pub async fn publish(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
+    request: HttpRequest,
     body: JsonBody<PublicationBody>,
-) -> Result<web::Json<CaseView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id: uuid::Uuid = super::parse_id(&path)?;
+    let version = read_version(&request)?;
     let access = case_access(&state, &user, id).await?;
     access.require(&user, Action::PublishCase)?;
     let owner = OrganisationId(access.case.organisation_id);
     let publication = publication(&state, &body, owner).await?;
     let row = state
         .store
-        .publish_case(id, owner, &publication, body.anonymous, Utc::now())
+        .publish_case(id, owner, version, &publication, body.anonymous, Utc::now())
         .await?;
     let named = match &publication {
         Publication::Named(list) => list.len(),
@@ -487,5 +525,5 @@ pub async fn publish(
     .await?;
     info!(case = %id, visibility = %row.visibility, "case publication set");
     let access = case_access(&state, &user, id).await?;
-    Ok(web::Json(view(&state, &access).await?))
+    Ok(with_version(&access.case).json(view(&state, &access).await?))
 }
