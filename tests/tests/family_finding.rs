@@ -868,7 +868,7 @@ async fn stale_page_cannot_overwrite_newer_change() -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_owned();
     let first: Value = read.json().await?;
-    assert_eq!(etag.trim_matches('"').is_empty(), false, "no ETag");
+    assert!(!etag.trim_matches('"').is_empty(), "no ETag");
     let put = |client: &Client, version: &str, anonymous: bool| {
         let request = client
             .http
