@@ -20,7 +20,7 @@ pub struct Criterion {
     pub weight: u8,
     /// The child case's requirement.
     pub needed: String,
-    /// What the family case offers.
+    /// The family case's offer.
     pub offered: String,
 }
 

@@ -23,9 +23,9 @@ pub const OPERATOR_KIND: &str = "platform_operator";
 
 /// Most characters of an organisation's name.
 pub const NAME_MAX_CHARS: usize = 120;
-/// Shortest retention period an organisation may set: one year.
+/// Minimum retention period an organisation may set: one year.
 pub const MIN_RETENTION_DAYS: i32 = 365;
-/// Longest retention period an organisation may set: ten years.
+/// Maximum retention period an organisation may set: ten years.
 pub const MAX_RETENTION_DAYS: i32 = 3_650;
 
 /// Checks an organisation's name.

@@ -258,7 +258,7 @@ async fn audit_disabled_attempt(state: &AppState, token_hash: &[u8]) -> Result<(
     else {
         return Ok(());
     };
-    tracing::warn!(user = %user_id, "request with a session of a disabled account refused");
+    tracing::warn!(user = %user_id, "request with a session of a disabled account rejected");
     if first_in_a_while {
         let organisation = state
             .store

@@ -131,9 +131,9 @@ impl Store {
         Ok(case::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// Replaces a case's coded columns and sealed profile, if `owner` still
-    /// has the case; a conflict otherwise, as after a transfer that
-    /// finished while the request was on its way.
+    /// Replaces a case's coded columns and sealed profile if `owner` still
+    /// has the case. Otherwise it returns a conflict, as after a transfer
+    /// that finished while the request was on its way.
     pub async fn update_case(
         &self,
         id: uuid::Uuid,

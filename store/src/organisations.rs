@@ -131,10 +131,10 @@ impl Store {
         Ok(conversation_keys + notes > 0)
     }
 
-    /// Gives an organisation that no worker holds a key for a new key pair:
+    /// Gives an organisation that no worker has a key for a new key pair:
     /// stores its public half and its private half sealed to the first
     /// manager, in one transaction. Fails with a conflict, writing nothing,
-    /// when a worker holds a key already.
+    /// when a worker has a key already.
     pub async fn found_organisation_key(
         &self,
         organisation: OrganisationId,

@@ -176,7 +176,7 @@ async fn no_shown_count_or_difference_below_five() -> anyhow::Result<()> {
         ages.add(age_band(*age), 1);
     }
 
-    // A draft is not counted, so nobody can pad the table with unseen cases.
+    // A draft is not counted, so no worker can pad the table with unseen cases.
     let (status, draft) = status_and_json(
         council
             .post("/api/v1/cases", &family("london", "white"))

@@ -131,13 +131,14 @@ async fn organisation_of(
 
 /// Works out what the transfer changes in one discussion, re-sealing the
 /// key of every epoch so far for the new readers and sealing a fresh key
-/// for the next epoch.
+/// for the next epoch. Returns it with the organisation that has the
+/// discussion's other case.
 async fn handover(
     state: &AppState,
     parties: &Parties,
     moving: &case::Model,
     discussion: &interest::Model,
-) -> Result<Handover, ApiError> {
+) -> Result<(Handover, OrganisationId), ApiError> {
     let id = ConversationId(discussion.conversation_id);
     let conversation = state.store.conversation(id).await?;
     let other_case = if discussion.child_case_id == moving.id {
@@ -184,7 +185,7 @@ async fn handover(
             // the owning organisation only, so the other side's
             // organisation lacks that epoch and its history cannot be
             // handed on from here.
-            warn!(conversation = %id, epoch, "the sending organisation holds no key for this epoch");
+            warn!(conversation = %id, epoch, "the sending organisation has no key for this epoch, so its history is not handed on");
             continue;
         };
         let key = open_sealed(&parties.from_private, &sealed, &info)?;
@@ -231,7 +232,7 @@ async fn handover(
     for (manager, public) in &added {
         next_keys.push((KeyRecipient::User(*manager), seal_to(public, &next, &info)?));
     }
-    Ok(Handover {
+    let handover = Handover {
         conversation_id: id,
         from_epoch: conversation.key_epoch,
         history_keys,
@@ -240,7 +241,8 @@ async fn handover(
         added_members: added.into_iter().map(|(user, _)| user).collect(),
         removed_organisation: sending_leaves.then_some(parties.from),
         new_owner: (conversation.organisation_id == parties.from.0).then_some(parties.to),
-    })
+    };
+    Ok((handover, other_organisation))
 }
 
 /// Transfers a case, with all its discussions, to another organisation.
@@ -314,15 +316,9 @@ pub async fn transfer(
             .interest_of_conversation(conversation)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let other_case = if discussion.child_case_id == id {
-            discussion.family_case_id
-        } else {
-            discussion.child_case_id
-        };
-        if let Some(other) = state.store.case(other_case).await? {
-            other_sides.insert(OrganisationId(other.organisation_id));
-        }
-        handovers.push(handover(&state, &parties, &access.case, &discussion).await?);
+        let (handover, other_side) = handover(&state, &parties, &access.case, &discussion).await?;
+        other_sides.insert(other_side);
+        handovers.push(handover);
     }
     let removed: Vec<(ConversationId, Vec<UserId>)> = handovers
         .iter()

@@ -156,7 +156,7 @@ pub async fn confirm(
                 .map_err(|error| {
                     match error {
                     kinlink_store::StoreError::Conflict { .. } => ApiError::Conflict(
-                        "a manager of this organisation holds its key now; they approve its workers"
+                        "a manager of this organisation has its key now, so they approve its workers"
                             .to_owned(),
                     ),
                     other => other.into(),

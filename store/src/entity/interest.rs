@@ -12,7 +12,7 @@ pub struct Model {
     /// The discussion between the organisations.
     pub conversation_id: Uuid,
     pub state: String,
-    /// Why it ended; null until it ends.
+    /// The reason it ended, or null until it ends.
     pub reason: Option<String>,
     pub opened_by: Uuid,
     pub opened_at: DateTimeUtc,
