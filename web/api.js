@@ -424,6 +424,25 @@ export function fetchCase(caseId) {
   return request('GET', `/cases/${encodeURIComponent(caseId)}`);
 }
 
+/** Returns the summaries of the profiles a signed-in family keeps. */
+export function fetchFamilyProfiles() {
+  return request('GET', '/cases');
+}
+
+/**
+ * Invites the family a family case describes to keep its own profile, and
+ * returns the case's new `family_account`. `invitation` is `{ email,
+ * display_name }`.
+ */
+export function inviteFamily(caseId, invitation) {
+  return request('POST', `/cases/${encodeURIComponent(caseId)}/family-invitation`, invitation);
+}
+
+/** Ends a family's access to its profile. Its account stays. */
+export function removeFamilyAccount(caseId) {
+  return request('DELETE', `/cases/${encodeURIComponent(caseId)}/family-account`);
+}
+
 /**
  * Returns the `If-Match` header that makes a change apply only to the case
  * as it was read, whose `updated_at` is `version`.
@@ -461,9 +480,85 @@ export function publishCase(caseId, visibility, organisations, anonymous, versio
   );
 }
 
+/**
+ * Uploads `file` (a Blob) as a photo or video of a case's profile, `slot`
+ * being `photo` or `video`, and returns the new item, whose status is
+ * `processing`. `onProgress` receives the fraction of the file sent so
+ * far, from 0 to 1. Aborting `signal` cancels the upload and rejects with
+ * an AbortError.
+ *
+ * This uses XMLHttpRequest, because fetch reports no upload progress.
+ */
+export function addCaseMedia(caseId, slot, file, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const query = new URLSearchParams({ slot });
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${API_ROOT}/cases/${encodeURIComponent(caseId)}/media?${query}`);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    const onAbort = () => xhr.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal?.removeEventListener('abort', onAbort);
+
+    if (onProgress) {
+      xhr.upload.addEventListener('progress', (event) => {
+        const total = event.lengthComputable ? event.total : file.size;
+        onProgress(total > 0 ? Math.min(1, event.loaded / total) : 0);
+      });
+    }
+    xhr.addEventListener('load', () => {
+      settle();
+      const payload = parseJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(payload);
+      else reject(failure(xhr.status, payload, (name) => xhr.getResponseHeader(name)));
+    });
+    xhr.addEventListener('error', () => {
+      settle();
+      reject(new ApiError({ status: 0, code: NETWORK_ERROR, detail: 'media upload request failed' }));
+    });
+    xhr.addEventListener('abort', () => {
+      settle();
+      reject(signal?.reason ?? new DOMException('media upload request aborted', 'AbortError'));
+    });
+    xhr.send(file);
+  });
+}
+
+/** Returns a case's photos and video without recording a view of the profile. */
+export function fetchCaseMedia(caseId) {
+  return request('GET', `/cases/${encodeURIComponent(caseId)}/media`);
+}
+
+/** Removes a photo or video, in any state, from a case's profile. */
+export function removeCaseMedia(caseId, mediaId) {
+  return request(
+    'DELETE',
+    `/cases/${encodeURIComponent(caseId)}/media/${encodeURIComponent(mediaId)}`,
+  );
+}
+
+/** Returns the address of a rendition (`main`, `thumbnail` or `poster`) of a ready item. */
+export function caseMediaUrl(caseId, mediaId, role) {
+  return (
+    `${API_ROOT}/cases/${encodeURIComponent(caseId)}` +
+    `/media/${encodeURIComponent(mediaId)}/${encodeURIComponent(role)}`
+  );
+}
+
 /** Returns the best cases of the other kind for one of my cases, each with its criteria. */
 export function fetchMatches(caseId) {
   return request('GET', `/cases/${encodeURIComponent(caseId)}/matches`);
+}
+
+/** Returns how my organisation's case `caseId` fits the case `otherId`, explained. */
+export function fetchMatchPair(caseId, otherId) {
+  return request(
+    'GET',
+    `/cases/${encodeURIComponent(caseId)}/matches/${encodeURIComponent(otherId)}`,
+  );
 }
 
 /**

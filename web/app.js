@@ -5,7 +5,8 @@
 //   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
-//   #/statistics, #/audit, and the operator's #/admin/organisations
+//   #/statistics, #/audit, the operator's #/admin/organisations, and
+//   #/my-profile for a family who keeps its own profile
 // Two pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
 // (an invitation) and /unsubscribe#TOKEN (the end of a news email).
@@ -25,6 +26,8 @@ import * as caseEditView from './views/case-edit.js';
 import * as casesView from './views/cases.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
+import { isFamilyAccount } from './views/family-finding.js';
+import * as familyProfileView from './views/family-profile.js';
 import * as interestsView from './views/interests.js';
 import * as invitationView from './views/invitation.js';
 import * as letterView from './views/letter.js';
@@ -58,6 +61,8 @@ const CASE_ROLES = REVIEWER_ROLES;
 const OPERATOR_ROLE = 'platform_admin';
 /** The navigation entry of every family-finding page. */
 const FAMILY_FINDING_NAV = '#/cases';
+/** The navigation entry of a family's own profile, whose case pages are family-finding routes. */
+const FAMILY_PROFILE_NAV = '#/my-profile';
 
 const ROUTES = [
   { pattern: /^#\/sign-in$/, view: signInView, public: true },
@@ -90,6 +95,7 @@ const ROUTES = [
   { pattern: /^#\/interests$/, view: interestsView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/statistics$/, view: statisticsView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/audit$/, view: auditView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/my-profile$/, view: familyProfileView, nav: FAMILY_PROFILE_NAV },
   {
     pattern: /^#\/admin\/organisations$/,
     view: adminOrganisationsView,
@@ -104,6 +110,7 @@ const elements = {
   workersItem: document.getElementById('nav-workers'),
   familyFindingItem: document.getElementById('nav-family-finding'),
   organisationsItem: document.getElementById('nav-organisations'),
+  familyProfileItem: document.getElementById('nav-family-profile'),
   userArea: document.getElementById('user-area'),
   userName: document.getElementById('user-name'),
   signOutButton: document.getElementById('sign-out-button'),
@@ -219,9 +226,13 @@ function updateNavigation(activeHash) {
   elements.workersItem.hidden = !roles.includes(MANAGER_ROLE);
   elements.familyFindingItem.hidden = !roles.some((role) => CASE_ROLES.has(role));
   elements.organisationsItem.hidden = !roles.includes(OPERATOR_ROLE);
+  const family = signedIn && isFamilyAccount(user);
+  elements.familyProfileItem.hidden = !family;
+  // A family reaches its case pages from its own profile list.
+  const current = family && activeHash === FAMILY_FINDING_NAV ? FAMILY_PROFILE_NAV : activeHash;
   const links = [...elements.nav.querySelectorAll('a'), ...elements.userArea.querySelectorAll('a')];
   for (const link of links) {
-    if (link.getAttribute('href') === activeHash) link.setAttribute('aria-current', 'page');
+    if (link.getAttribute('href') === current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
 }

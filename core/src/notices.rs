@@ -31,6 +31,9 @@ pub enum Template {
     /// An invitation to work in an organisation on KinLink, with a link
     /// to accept it.
     WorkerInvitation,
+    /// An invitation to keep a family's own profile, with a link to
+    /// accept it.
+    FamilyInvitation,
     /// A live call was arranged in one of the user's conversations.
     CallScheduled,
     /// A live call arranged in one of the user's conversations was
@@ -60,6 +63,7 @@ impl Template {
             Template::ExchangeOverdue => "exchange_overdue",
             Template::Invitation => "invitation",
             Template::WorkerInvitation => "worker_invitation",
+            Template::FamilyInvitation => "family_invitation",
             Template::CallScheduled => "call_scheduled",
             Template::CallCancelled => "call_cancelled",
             Template::News => "news",
@@ -78,6 +82,7 @@ impl Template {
             "exchange_overdue" => Some(Template::ExchangeOverdue),
             "invitation" => Some(Template::Invitation),
             "worker_invitation" => Some(Template::WorkerInvitation),
+            "family_invitation" => Some(Template::FamilyInvitation),
             "call_scheduled" => Some(Template::CallScheduled),
             "call_cancelled" => Some(Template::CallCancelled),
             "news" => Some(Template::News),
@@ -97,6 +102,7 @@ impl Template {
             Template::ExchangeOverdue => "A letter exchange is overdue in KinLink",
             Template::Invitation => "You are invited to KinLink",
             Template::WorkerInvitation => "You are invited to work in KinLink",
+            Template::FamilyInvitation => "You are invited to KinLink",
             Template::CallScheduled => "A video session has been arranged in KinLink",
             Template::CallCancelled => "A video session in KinLink has been cancelled",
             Template::News => "News from KinLink",
@@ -125,6 +131,15 @@ impl Template {
                  ignore it.\r\n"
             );
         }
+        if self == Template::FamilyInvitation {
+            return format!(
+                "Hello,\r\n\r\nAn organisation that works with your family has invited you to \
+                 KinLink, where you can see and keep up to date your own profile.\r\n\r\n\
+                 Open this link to choose a password and accept. It works once, for seven \
+                 days:\r\n{link}\r\n\r\nThis email contains no details on purpose. If you \
+                 did not expect it, you can ignore it.\r\n"
+            );
+        }
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
@@ -134,7 +149,7 @@ impl Template {
             Template::ExchangeOverdue => {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
-            Template::Invitation | Template::WorkerInvitation => "",
+            Template::Invitation | Template::WorkerInvitation | Template::FamilyInvitation => "",
             Template::CallScheduled => "A video session has been arranged for you.",
             Template::CallCancelled => "A video session arranged for you has been cancelled.",
             Template::News => "There is news about KinLink for you to read.",
@@ -386,6 +401,7 @@ mod tests {
             Template::ExchangeOverdue,
             Template::Invitation,
             Template::WorkerInvitation,
+            Template::FamilyInvitation,
             Template::News,
             Template::Digest,
         ] {

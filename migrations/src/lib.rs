@@ -30,6 +30,8 @@ mod m20261205_000020_scheduled_calls;
 mod m20261205_000021_audit_chain;
 mod m20261205_000022_family_finding;
 mod m20261205_000023_revoked_sessions;
+mod m20261205_000024_case_media;
+mod m20261205_000025_family_accounts;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -61,6 +63,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_audit_chain::Migration),
             Box::new(m20261205_000022_family_finding::Migration),
             Box::new(m20261205_000023_revoked_sessions::Migration),
+            Box::new(m20261205_000024_case_media::Migration),
+            Box::new(m20261205_000025_family_accounts::Migration),
         ]
     }
 }

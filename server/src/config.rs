@@ -44,12 +44,19 @@ pub struct FamilyFindingConfig {
     /// Most expressions of interest one family case may have open (open,
     /// progressing or linked) at a time.
     pub max_open_interests: u64,
+    /// The largest photo accepted into a profile, in bytes.
+    pub max_photo_bytes: u64,
+    /// The largest video accepted into a child's profile, in bytes; at
+    /// most `media.max_file_bytes`.
+    pub max_video_bytes: u64,
 }
 
 impl Default for FamilyFindingConfig {
     fn default() -> Self {
         Self {
             max_open_interests: 5,
+            max_photo_bytes: 25 * 1024 * 1024,
+            max_video_bytes: 500 * 1024 * 1024,
         }
     }
 }
@@ -507,6 +514,21 @@ impl Config {
                      set the secret the TURN server shares, since browsers refuse a TURN server without credentials"
                 );
             }
+        }
+        if self.family_finding.max_photo_bytes == 0 || self.family_finding.max_video_bytes == 0 {
+            anyhow::bail!(
+                "family_finding.max_photo_bytes and family_finding.max_video_bytes must be 1 or more"
+            );
+        }
+        if self
+            .family_finding
+            .max_photo_bytes
+            .max(self.family_finding.max_video_bytes)
+            > self.media.max_file_bytes
+        {
+            anyhow::bail!(
+                "family_finding.max_photo_bytes and family_finding.max_video_bytes must not exceed media.max_file_bytes"
+            );
         }
         if self.family_finding.max_open_interests == 0 {
             anyhow::bail!("family_finding.max_open_interests must be 1 or more");

@@ -287,7 +287,10 @@ pub async fn case_access(
     if case.family_user_id == Some(user.user_id.0) {
         relationships.push(Relationship::CaseFamily);
     }
-    if let Some(workplace) = &workplace {
+    // Only workers act for their organisation: a family that is a member
+    // of it reaches its own case as the case's family alone.
+    let staff = user.roles.iter().any(|role| role.is_worker());
+    if let Some(workplace) = workplace.as_ref().filter(|_| staff) {
         if workplace.organisation.id == case.organisation_id {
             relationships.push(Relationship::OwningOrganisationStaff);
         } else if published_to(state, &case, workplace.id()).await? {

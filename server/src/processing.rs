@@ -1,6 +1,8 @@
 //! Media processing of checked uploads: the job that turns an upload into
 //! its renditions on the worker pool, and the task that records each job's
-//! outcome and publishes its progress to the conversation.
+//! outcome and publishes its progress to the conversation. Photos and
+//! videos in family-finding profiles go through the same pool; their
+//! outcome is recorded with the profile and nobody is sent their progress.
 //!
 //! A job decrypts the upload into its own folder under the private working
 //! folder, has a media job process (see [`kinlink_media::worker`]) make the
@@ -36,7 +38,7 @@ use kinlink_media::kind::{Category, Kind};
 use kinlink_media::pool::{Busy, Pool};
 use kinlink_media::transcode::Settings;
 use kinlink_media::worker::{Finished, Limits, Worker};
-use kinlink_store::entity::file_rendition;
+use kinlink_store::entity::{case_media_rendition, file_rendition};
 use kinlink_store::files::FileStatus;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
@@ -74,10 +76,21 @@ pub struct Processing {
     reports: mpsc::UnboundedSender<Report>,
 }
 
+/// What an upload belongs to, which decides where its outcome is recorded
+/// and who hears of its progress.
+#[derive(Clone, Copy, Debug)]
+pub enum Owner {
+    /// A file in a conversation: recorded in `files`, announced to members.
+    Conversation(ConversationId),
+    /// A photo or video in a family-finding profile: recorded in
+    /// `case_media`; the case page asks for its state.
+    Case(uuid::Uuid),
+}
+
 /// A file to process.
 pub struct Job {
     pub file_id: uuid::Uuid,
-    pub conversation_id: ConversationId,
+    pub owner: Owner,
     pub kind: Kind,
     pub layout: Layout,
     pub key: SecretKey,
@@ -87,12 +100,12 @@ pub struct Job {
 enum Report {
     Progress {
         file_id: uuid::Uuid,
-        conversation_id: ConversationId,
+        owner: Owner,
         percent: u8,
     },
     Done {
         file_id: uuid::Uuid,
-        conversation_id: ConversationId,
+        owner: Owner,
         /// Whether the upload itself stays the served file, as a PDF does.
         keep_original: bool,
         outcome: Result<Vec<file_rendition::Model>, &'static str>,
@@ -170,6 +183,11 @@ impl Processing {
         submitted
     }
 
+    /// Returns whether a file is queued or being processed on this node.
+    pub fn is_active(&self, file_id: uuid::Uuid) -> bool {
+        self.lock_active().contains(&file_id)
+    }
+
     /// Returns whether a job would be queued now.
     pub fn has_room(&self) -> bool {
         self.lock_active().len() < self.capacity
@@ -218,7 +236,7 @@ struct Cleanup<'a> {
     written: Vec<uuid::Uuid>,
     reports: mpsc::UnboundedSender<Report>,
     file_id: uuid::Uuid,
-    conversation_id: ConversationId,
+    owner: Owner,
     keep_original: bool,
     reported: bool,
 }
@@ -231,7 +249,7 @@ impl Cleanup<'_> {
         self.reported = true;
         let _closed = self.reports.send(Report::Done {
             file_id: self.file_id,
-            conversation_id: self.conversation_id,
+            owner: self.owner,
             keep_original: self.keep_original,
             outcome,
         });
@@ -255,7 +273,7 @@ impl Drop for Cleanup<'_> {
             self.reported = true;
             let _closed = self.reports.send(Report::Done {
                 file_id: self.file_id,
-                conversation_id: self.conversation_id,
+                owner: self.owner,
                 keep_original: self.keep_original,
                 outcome: Err("media.failed"),
             });
@@ -279,7 +297,7 @@ fn run(
         written: Vec::new(),
         reports: reports.clone(),
         file_id: job.file_id,
-        conversation_id: job.conversation_id,
+        owner: job.owner,
         keep_original: job.kind.category() == Category::Document,
         reported: false,
     };
@@ -324,7 +342,7 @@ fn process(
             last = (percent, Instant::now());
             let _closed = reports.send(Report::Progress {
                 file_id: job.file_id,
-                conversation_id: job.conversation_id,
+                owner: job.owner,
                 percent,
             });
         }
@@ -396,8 +414,12 @@ pub fn supervise(state: AppState, reports: Reports) {
             if ids.is_empty() {
                 continue;
             }
-            if let Err(cause) = heartbeat.store.touch_files(&ids, Utc::now()).await {
+            let now = Utc::now();
+            if let Err(cause) = heartbeat.store.touch_files(&ids, now).await {
                 warn!(files = ids.len(), error = %kinlink_actors::Causes(&cause), "refreshing files in processing failed");
+            }
+            if let Err(cause) = heartbeat.store.touch_case_media(&ids, now).await {
+                warn!(files = ids.len(), error = %kinlink_actors::Causes(&cause), "refreshing profile media in processing failed");
             }
         }
     });
@@ -406,7 +428,7 @@ pub fn supervise(state: AppState, reports: Reports) {
             match report {
                 Report::Progress {
                     file_id,
-                    conversation_id,
+                    owner: Owner::Conversation(conversation_id),
                     percent,
                 } => {
                     publish(
@@ -419,15 +441,27 @@ pub fn supervise(state: AppState, reports: Reports) {
                     )
                     .await;
                 }
+                // The case page asks for an item's state, so its progress
+                // goes to no one.
+                Report::Progress {
+                    owner: Owner::Case(_),
+                    ..
+                } => {}
                 Report::Done {
                     file_id,
-                    conversation_id,
+                    owner,
                     keep_original,
                     outcome,
                 } => {
                     state.processing.lock_active().remove(&file_id);
-                    let recorded =
-                        record(&state, file_id, conversation_id, keep_original, outcome).await;
+                    let recorded = match owner {
+                        Owner::Conversation(conversation_id) => {
+                            record(&state, file_id, conversation_id, keep_original, outcome).await
+                        }
+                        Owner::Case(case_id) => {
+                            record_case_media(&state, case_id, file_id, outcome).await
+                        }
+                    };
                     if let Err(cause) = recorded {
                         error!(file = %file_id, error = %kinlink_actors::Causes(cause.as_ref()), "recording a processed file failed");
                     }
@@ -477,6 +511,61 @@ async fn record(
     Ok(())
 }
 
+/// Records the outcome of a profile item's processing. Only the renditions
+/// are kept: an image or video upload carries the phone's metadata.
+async fn record_case_media(
+    state: &AppState,
+    case_id: uuid::Uuid,
+    media_id: uuid::Uuid,
+    outcome: Result<Vec<file_rendition::Model>, &'static str>,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    match outcome {
+        Ok(renditions) => {
+            let ids: Vec<uuid::Uuid> = renditions.iter().map(|r| r.id).collect();
+            let rows = renditions
+                .into_iter()
+                .map(|rendition| case_media_rendition::Model {
+                    id: rendition.id,
+                    media_id,
+                    role: rendition.role,
+                    mime: rendition.mime,
+                    size: rendition.size,
+                    width: rendition.width,
+                    height: rendition.height,
+                    duration_ms: rendition.duration_ms,
+                })
+                .collect();
+            if state.store.finish_case_media(media_id, rows, now).await? {
+                delete_blobs(state, vec![media_id]).await?;
+                info!(case = %case_id, media = %media_id, "profile item ready");
+            } else {
+                info!(case = %case_id, media = %media_id, "profile item went away while it was processed");
+                delete_blobs(state, ids).await?;
+            }
+        }
+        Err(code) => fail_case_media(state, media_id, code).await?,
+    }
+    Ok(())
+}
+
+/// Marks a profile item failed with `code` and deletes its upload.
+pub async fn fail_case_media(
+    state: &AppState,
+    media_id: uuid::Uuid,
+    code: &'static str,
+) -> anyhow::Result<()> {
+    if state
+        .store
+        .fail_case_media(media_id, code, Utc::now())
+        .await?
+    {
+        delete_blobs(state, vec![media_id]).await?;
+        info!(media = %media_id, code, "profile item failed");
+    }
+    Ok(())
+}
+
 /// Marks a file failed with `code`, deletes its content and publishes
 /// the failure to the conversation.
 pub async fn fail(
@@ -504,7 +593,7 @@ pub async fn fail(
     Ok(())
 }
 
-async fn delete_blobs(state: &AppState, ids: Vec<uuid::Uuid>) -> anyhow::Result<()> {
+pub(crate) async fn delete_blobs(state: &AppState, ids: Vec<uuid::Uuid>) -> anyhow::Result<()> {
     let blobs = Arc::clone(&state.blobs);
     tokio::task::spawn_blocking(move || ids.into_iter().try_for_each(|id| blobs.delete(id)))
         .await??;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kinlink_core::{OrganisationId, UserId};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::{Set, Unchanged},
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -240,6 +240,40 @@ impl Store {
             .await?)
     }
 
+    /// Lists the family cases whose family is the account `user`.
+    pub async fn family_cases_of(&self, user: UserId) -> Result<Vec<case::Model>, StoreError> {
+        Ok(case::Entity::find()
+            .filter(case::Column::FamilyUserId.eq(user.0))
+            .order_by_desc(case::Column::LastActivityAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Removes the link between a family case of `owner` and its family's
+    /// account; returns the account that was linked.
+    pub async fn unlink_family_account(
+        &self,
+        id: uuid::Uuid,
+        owner: OrganisationId,
+    ) -> Result<Option<UserId>, StoreError> {
+        let transaction = self.begin_write().await?;
+        require_owner(&*transaction, id, owner, None).await?;
+        let linked = case::Entity::find_by_id(id)
+            .one(&*transaction)
+            .await?
+            .and_then(|row| row.family_user_id);
+        case::Entity::update_many()
+            .col_expr(
+                case::Column::FamilyUserId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(case::Column::Id.eq(id))
+            .exec(&*transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(linked.map(UserId))
+    }
+
     /// Returns one page of the active cases `query.viewer` may see that
     /// match every filter, most recently active first.
     pub async fn search_cases(&self, query: &CaseQuery) -> Result<CasePage, StoreError> {
@@ -355,7 +389,7 @@ pub const CASE_VIEWED_BY_OTHERS: &str = "case.viewed_by_other_organisation";
 /// `read_version` is given and the case was changed since (its
 /// `updated_at` differs). Locks the row on PostgreSQL until the caller's
 /// transaction ends.
-async fn require_owner(
+pub(crate) async fn require_owner(
     db: &impl sea_orm::ConnectionTrait,
     id: uuid::Uuid,
     owner: OrganisationId,

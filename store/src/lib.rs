@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod call_schedule;
 pub mod calls;
+pub mod case_media;
 pub mod cases;
 pub mod connect;
 pub mod conversations;

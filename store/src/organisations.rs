@@ -55,6 +55,16 @@ impl Store {
         Ok(())
     }
 
+    /// Lists every organisation's id and name.
+    pub async fn organisation_names(&self) -> Result<Vec<(OrganisationId, String)>, StoreError> {
+        Ok(organisation::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| (OrganisationId(row.id), row.name))
+            .collect())
+    }
+
     /// Loads an organisation.
     pub async fn organisation(
         &self,

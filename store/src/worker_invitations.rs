@@ -9,7 +9,7 @@ use kinlink_core::{OrganisationId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{email_outbox, membership, recovery_code, user, worker_invitation};
+use crate::entity::{case, email_outbox, membership, recovery_code, user, worker_invitation};
 use crate::invitations::InvitationProblem;
 use crate::outbox::{NewEmail, outbox_row};
 use crate::users::NewUser;
@@ -47,7 +47,11 @@ impl Store {
         let mut email = outbox_row(NewEmail {
             id: uuid::Uuid::now_v7(),
             user_id: UserId(row.invited_by),
-            template: Template::WorkerInvitation,
+            template: if row.role == Role::Adopter.as_str() {
+                Template::FamilyInvitation
+            } else {
+                Template::WorkerInvitation
+            },
             link_path: String::new(),
             send_after: row.created_at,
             created_at: row.created_at,
@@ -66,6 +70,7 @@ impl Store {
             expires_at: Set(row.expires_at),
             accepted_at: Set(None),
             user_id: Set(None),
+            case_id: Set(row.case_id),
         })
         .exec_without_returning(&*transaction)
         .await?;
@@ -82,8 +87,39 @@ impl Store {
     ) -> Result<Vec<worker_invitation::Model>, StoreError> {
         Ok(worker_invitation::Entity::find()
             .filter(worker_invitation::Column::OrganisationId.eq(organisation.0))
+            .filter(worker_invitation::Column::Role.ne(Role::Adopter.as_str()))
             .order_by_desc(worker_invitation::Column::CreatedAt)
             .all(&self.db)
+            .await?)
+    }
+
+    /// Ends every waiting invitation of a family to keep the profile of
+    /// `case_id`, so its link no longer works; returns whether one waited.
+    pub async fn withdraw_family_invitations(
+        &self,
+        case_id: uuid::Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = worker_invitation::Entity::update_many()
+            .col_expr(worker_invitation::Column::ExpiresAt, Expr::value(now))
+            .filter(worker_invitation::Column::CaseId.eq(case_id))
+            .filter(worker_invitation::Column::AcceptedAt.is_null())
+            .filter(worker_invitation::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Returns the newest invitation of a family to keep the profile of
+    /// `case_id`.
+    pub async fn family_invitation_of_case(
+        &self,
+        case_id: uuid::Uuid,
+    ) -> Result<Option<worker_invitation::Model>, StoreError> {
+        Ok(worker_invitation::Entity::find()
+            .filter(worker_invitation::Column::CaseId.eq(case_id))
+            .order_by_desc(worker_invitation::Column::CreatedAt)
+            .one(&self.db)
             .await?)
     }
 
@@ -194,6 +230,28 @@ impl Store {
             now,
         )
         .await?;
+        if let Some(case_id) = invitation.case_id {
+            // The case must still be a family case of the organisation
+            // with no account linked.
+            let linked = case::Entity::update_many()
+                .col_expr(case::Column::FamilyUserId, Expr::value(user_id.0))
+                .filter(case::Column::Id.eq(case_id))
+                .filter(case::Column::OrganisationId.eq(invitation.organisation_id))
+                .filter(case::Column::Kind.eq("family"))
+                .filter(case::Column::FamilyUserId.is_null())
+                .exec(&*transaction)
+                .await?;
+            if linked.rows_affected != 1 {
+                transaction.rollback().await?;
+                return Err(StoreError::Conflict {
+                    what: "family account of the case",
+                });
+            }
+        }
+        if accepted.recovery_code_hashes.is_empty() {
+            transaction.commit().await?;
+            return Ok(true);
+        }
         let codes =
             accepted
                 .recovery_code_hashes

@@ -109,6 +109,32 @@ impl Client {
             .with_context(|| format!("no {kind} conversation in {list}"))
     }
 
+    /// Returns the id of one of the caller's cases of `kind` by its title.
+    pub async fn own_case(&self, kind: &str, title: &str) -> anyhow::Result<String> {
+        let list = self.get_json(&format!("/api/v1/cases?kind={kind}")).await?;
+        list.as_array()
+            .and_then(|cases| cases.iter().find(|case| case["title"] == title))
+            .and_then(|case| case["id"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("no {kind} case titled {title:?} in {list}"))
+    }
+
+    /// Sends raw bytes in a POST with the server's Origin, as a file's body.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .http
+            .post(format!("{}{path}", self.address))
+            .header("Origin", &self.address)
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await?)
+    }
+
     /// Opens the WebSocket with the session cookie and the server's Origin.
     pub async fn socket(&self) -> anyhow::Result<Socket> {
         let token = self.session_token.as_deref().context("not signed in")?;

@@ -109,17 +109,23 @@ enum Route {
     Transfer,
     Interest,
     InterestState,
+    MatchPair,
+    MediaAdd,
+    FamilyInvite,
 }
 
 impl Route {
-    const ALL: [Route; 7] = [
+    const ALL: [Route; 10] = [
         Route::Read,
         Route::Matches,
+        Route::MatchPair,
         Route::Edit,
         Route::Publish,
         Route::Transfer,
         Route::Interest,
         Route::InterestState,
+        Route::MediaAdd,
+        Route::FamilyInvite,
     ];
 
     fn name(self) -> &'static str {
@@ -131,13 +137,17 @@ impl Route {
             Route::Transfer => "transfer",
             Route::Interest => "interest",
             Route::InterestState => "interest_state",
+            Route::MatchPair => "match_pair",
+            Route::MediaAdd => "media_add",
+            Route::FamilyInvite => "family_invite",
         }
     }
 
     /// Returns the expected response of an allowed probe: the error of the
     /// check after authorization that the probe's body fails, or success
-    /// for a read.
-    fn allowed_response(self) -> ResponseSummary {
+    /// for a read. Inviting a case's family fails on a child case before
+    /// its body is looked at.
+    fn allowed_response(self, kind: Kind) -> ResponseSummary {
         match self {
             Route::Read | Route::Matches => ResponseSummary::new(200, "", ""),
             Route::Edit => ResponseSummary::new(400, "request.invalid_field", "kind"),
@@ -147,6 +157,12 @@ impl Route {
             }
             Route::Interest => ResponseSummary::new(409, "resource.conflict", ""),
             Route::InterestState => ResponseSummary::new(400, "request.invalid_field", "state"),
+            Route::MatchPair => ResponseSummary::new(400, "request.invalid_field", "other_id"),
+            Route::MediaAdd => ResponseSummary::new(400, "request.invalid_field", "slot"),
+            Route::FamilyInvite => match kind {
+                Kind::Child => ResponseSummary::new(409, "resource.conflict", ""),
+                Kind::Family => ResponseSummary::new(400, "request.invalid_field", "email"),
+            },
         }
     }
 }
@@ -173,9 +189,9 @@ impl Outcome {
         }
     }
 
-    fn expected_response(self, route: Route) -> ResponseSummary {
+    fn expected_response(self, route: Route, kind: Kind) -> ResponseSummary {
         match self {
-            Outcome::Allow => route.allowed_response(),
+            Outcome::Allow => route.allowed_response(kind),
             Outcome::Forbidden => ResponseSummary::new(403, "request.forbidden", ""),
             Outcome::NotFound => ResponseSummary::new(404, "resource.not_found", ""),
             Outcome::ReadOnly => ResponseSummary::new(403, "organisation.read_only", ""),
@@ -497,18 +513,6 @@ fn id_of(body: &Value, step: &str) -> anyhow::Result<String> {
         .with_context(|| format!("{step}: no id in {body}"))
 }
 
-/// Returns the id of one of the caller's organisation's cases by title.
-async fn own_case(client: &Client, kind: &str, title: &str) -> anyhow::Result<String> {
-    let list = client
-        .get_json(&format!("/api/v1/cases?kind={kind}"))
-        .await?;
-    list.as_array()
-        .and_then(|cases| cases.iter().find(|case| case["title"] == title))
-        .and_then(|case| case["id"].as_str())
-        .map(str::to_owned)
-        .with_context(|| format!("no {kind} case titled {title:?} in {list}"))
-}
-
 /// Creates a case and publishes it unless `visibility` is draft.
 async fn create_case(
     fixture: &mut Fixture,
@@ -744,7 +748,7 @@ async fn build_fixture(app: &TestApp) -> anyhow::Result<Fixture> {
         };
         fixture.cases.push(Case {
             name,
-            id: own_case(client, kind_name, title).await?,
+            id: client.own_case(kind_name, title).await?,
             kind,
             owner,
             visibility,
@@ -1001,6 +1005,9 @@ struct Probe {
     /// What was probed, for messages.
     subject: String,
     route: Route,
+    /// The kind of the case probed, which the allowed response of some
+    /// routes depends on.
+    kind: Kind,
     request: Request,
 }
 
@@ -1060,6 +1067,12 @@ fn case_request(
             format!("/api/v1/interests/{id}/state"),
             json!({ "state": "bogus" }),
         ),
+        Route::MatchPair => Request::Get(format!("{path}/matches/{id}")),
+        Route::MediaAdd => Request::Post(format!("{path}/media?slot=bogus"), json!({})),
+        Route::FamilyInvite => Request::Post(
+            format!("{path}/family-invitation"),
+            json!({ "email": "not an email", "display_name": "Probe" }),
+        ),
     }
 }
 
@@ -1106,6 +1119,7 @@ fn probes(fixture: &Fixture, phase: Licence) -> Vec<Probe> {
                     user: index,
                     subject: format!("case {}", case.name),
                     route,
+                    kind: case.kind,
                     request: case_request(fixture, user, route, &case.id, case.kind, case.owner),
                 });
             }
@@ -1123,6 +1137,7 @@ fn probes(fixture: &Fixture, phase: Licence) -> Vec<Probe> {
                 user: index,
                 subject: format!("interest {} in case {}", interest.name, child.name),
                 route,
+                kind: Kind::Child,
                 request: case_request(fixture, user, route, &interest.id, Kind::Child, child.owner),
             });
         }
@@ -1134,6 +1149,7 @@ fn probes(fixture: &Fixture, phase: Licence) -> Vec<Probe> {
                     user: index,
                     subject: "a missing id".to_owned(),
                     route,
+                    kind: Kind::Child,
                     request: case_request(
                         fixture,
                         user,
@@ -1272,7 +1288,7 @@ fn compare(
             continue;
         };
         used.insert(&probe.key);
-        let expected = row.outcome.expected_response(probe.route);
+        let expected = row.outcome.expected_response(probe.route, probe.kind);
         if *response != expected {
             wrong.entry(row.line).or_default().push(format!(
                 "{caller_on_subject}: got {response}, expected {expected}"

@@ -6,18 +6,6 @@ use kinlink_tests::app::TestApp;
 use kinlink_tests::client::{Client, status_and_json};
 use serde_json::{Value, json};
 
-/// Returns the id of the caller's own case of `kind` whose title is `title`.
-async fn own_case(client: &Client, kind: &str, title: &str) -> anyhow::Result<String> {
-    let list = client
-        .get_json(&format!("/api/v1/cases?kind={kind}"))
-        .await?;
-    list.as_array()
-        .and_then(|cases| cases.iter().find(|case| case["title"] == title))
-        .and_then(|case| case["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("no {kind} case titled {title:?} in {list}"))
-}
-
 fn titles(page: &Value) -> Vec<String> {
     page["results"]
         .as_array()
@@ -116,8 +104,8 @@ async fn other_organisations_case_is_not_found() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let agency = app.sign_in("va_practitioner").await?;
-    let draft = own_case(&council, "child", "Tyler").await?;
-    let published = own_case(&council, "child", "Maisie, Jack").await?;
+    let draft = council.own_case("child", "Tyler").await?;
+    let published = council.own_case("child", "Maisie, Jack").await?;
     let missing = uuid::Uuid::now_v7().to_string();
 
     let edit = child_profile(&[("Tyler", 9)]);
@@ -156,7 +144,7 @@ async fn publication_rejects_bad_requests() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let admin = app.sign_in("platform_admin").await?;
-    let draft = own_case(&council, "child", "Tyler").await?;
+    let draft = council.own_case("child", "Tyler").await?;
     let organisations = admin.get_json("/api/v1/admin/organisations").await?;
     let own = organisations
         .as_array()
@@ -223,7 +211,7 @@ async fn publication_rejects_bad_requests() -> anyhow::Result<()> {
 async fn matches_explain_each_criterion() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
-    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
+    let siblings = council.own_case("child", "Maisie, Jack").await?;
     let matches = council
         .get_json(&format!("/api/v1/cases/{siblings}/matches"))
         .await?;
@@ -251,12 +239,41 @@ async fn matches_explain_each_criterion() -> anyhow::Result<()> {
     assert!(second["score"].as_u64() < best["score"].as_u64());
 
     let agency = app.sign_in("va_practitioner").await?;
-    let adeyemi = own_case(&agency, "family", "The Adeyemi family").await?;
+    let adeyemi = agency.own_case("family", "The Adeyemi family").await?;
     let reverse = agency
         .get_json(&format!("/api/v1/cases/{adeyemi}/matches"))
         .await?;
     assert_eq!(reverse[0]["case"]["title"], "Maisie, Jack", "{reverse}");
     assert_eq!(reverse[0]["score"], 100);
+
+    // One pair is explained the same way on request, in either direction.
+    let price = second["case"]["id"].as_str().unwrap_or_default();
+    let pair = council
+        .get_json(&format!("/api/v1/cases/{siblings}/matches/{price}"))
+        .await?;
+    assert_eq!(pair["score"], second["score"], "{pair}");
+    assert_eq!(pair["criteria"], second["criteria"]);
+    let pair = agency
+        .get_json(&format!("/api/v1/cases/{adeyemi}/matches/{siblings}"))
+        .await?;
+    assert_eq!(pair["case"]["title"], "Maisie, Jack");
+    assert_eq!(pair["score"], 100);
+    let (status, body) = status_and_json(
+        council
+            .get(&format!("/api/v1/cases/{siblings}/matches/{siblings}"))
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, body["field"].clone()), (400, json!("other_id")));
+    let tyler = council.own_case("child", "Tyler").await?;
+    let hidden = agency
+        .get(&format!("/api/v1/cases/{adeyemi}/matches/{tyler}"))
+        .await?;
+    assert_eq!(hidden.status(), 404);
+    let not_own = agency
+        .get(&format!("/api/v1/cases/{siblings}/matches/{adeyemi}"))
+        .await?;
+    assert_eq!(not_own.status(), 403);
     Ok(())
 }
 
@@ -363,6 +380,10 @@ async fn admin_manages_organisations_and_licences() -> anyhow::Result<()> {
     assert_eq!(body["licence"], "active");
 
     for (body, field) in [
+        (
+            json!({ "name": "riverside   FOSTERING", "kind": "local_authority" }),
+            "name",
+        ),
         (json!({ "name": "X", "kind": "charity" }), "kind"),
         (json!({ "name": " ", "kind": "local_authority" }), "name"),
         (
@@ -415,7 +436,7 @@ async fn admin_manages_organisations_and_licences() -> anyhow::Result<()> {
     let (status, body) = status_and_json(create).await?;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["code"], "organisation.read_only");
-    let siblings = own_case(&manager, "child", "Maisie, Jack").await?;
+    let siblings = manager.own_case("child", "Maisie, Jack").await?;
     let republish = manager
         .put(
             &format!("/api/v1/cases/{siblings}/publication"),
@@ -461,8 +482,8 @@ async fn interest_opens_discussion_between_organisations() -> anyhow::Result<()>
     let council = app.sign_in("la_practitioner").await?;
     let agency = app.sign_in("va_practitioner").await?;
     let outsider = app.sign_in("la_manager").await?;
-    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
-    let adeyemi = own_case(&agency, "family", "The Adeyemi family").await?;
+    let siblings = council.own_case("child", "Maisie, Jack").await?;
+    let adeyemi = agency.own_case("family", "The Adeyemi family").await?;
 
     let hidden = council
         .put(
@@ -549,7 +570,7 @@ async fn interest_opens_discussion_between_organisations() -> anyhow::Result<()>
     let (status, body) = move_interest(&council, &id, json!({ "state": "linked" })).await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "linked");
-    let price = own_case(&agency, "family", "The Price family").await?;
+    let price = agency.own_case("family", "The Price family").await?;
     let (status, other) = express(&agency, &siblings, &price).await?;
     assert_eq!(status, 201, "{other}");
     let (status, body) = move_interest(
@@ -584,7 +605,7 @@ async fn family_over_interest_limit_is_refused() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let agency = app.sign_in("va_practitioner").await?;
-    let price = own_case(&agency, "family", "The Price family").await?;
+    let price = agency.own_case("family", "The Price family").await?;
 
     let mut children = Vec::new();
     for index in 0..6u8 {
@@ -647,8 +668,8 @@ async fn transfer_hands_case_and_discussion_history() -> anyhow::Result<()> {
     let council = app.sign_in("la_practitioner").await?;
     let council_manager = app.sign_in("la_manager").await?;
     let agency = app.sign_in("va_practitioner").await?;
-    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
-    let adeyemi = own_case(&agency, "family", "The Adeyemi family").await?;
+    let siblings = council.own_case("child", "Maisie, Jack").await?;
+    let adeyemi = agency.own_case("family", "The Adeyemi family").await?;
     let (status, interest) = express(&agency, &siblings, &adeyemi).await?;
     assert_eq!(status, 201, "{interest}");
     let discussion = interest["conversation_id"]
@@ -817,8 +838,8 @@ async fn ended_interest_withholds_unpublished_child() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let agency = app.sign_in("va_practitioner").await?;
-    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
-    let adeyemi = own_case(&agency, "family", "The Adeyemi family").await?;
+    let siblings = council.own_case("child", "Maisie, Jack").await?;
+    let adeyemi = agency.own_case("family", "The Adeyemi family").await?;
     let (status, interest) = express(&agency, &siblings, &adeyemi).await?;
     assert_eq!(status, 201, "{interest}");
     let id = interest["id"].as_str().unwrap_or_default().to_owned();
@@ -856,7 +877,7 @@ async fn stale_page_cannot_overwrite_newer_change() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let manager = app.sign_in("la_manager").await?;
-    let siblings = own_case(&council, "child", "Maisie, Jack").await?;
+    let siblings = council.own_case("child", "Maisie, Jack").await?;
     let path = format!("/api/v1/cases/{siblings}/publication");
 
     // Both pages read the case; the first hides the names.

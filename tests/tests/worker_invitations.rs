@@ -497,6 +497,7 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
     )
     .await?;
     assert_eq!(status, 201, "{created}");
+    assert_eq!(created["founded"], false);
     let organisation = created["id"].as_str().unwrap_or_default().to_owned();
     let path = format!("/api/v1/organisations/{organisation}/invitations");
     let founder = json!({"email": FOUNDER, "display_name": "Ruth Evans", "role": "manager"});
@@ -560,6 +561,12 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
         "the first manager holds the organisation key"
     );
     // Once a manager has the key, the operator steps back.
+    let listed = operator.get_json("/api/v1/admin/organisations").await?;
+    let founded = listed
+        .as_array()
+        .and_then(|list| list.iter().find(|row| row["id"] == organisation.as_str()))
+        .map(|row| row["founded"].clone());
+    assert_eq!(founded, Some(json!(true)), "{listed}");
     let again = operator
         .post(
             &path,

@@ -1,12 +1,14 @@
 // "Organisations" (#/admin/organisations), for the platform operator: every
 // placing organisation with its kind, licence state and terms, a form
 // that edits one organisation's terms in place, and a form that adds an
-// organisation.
+// organisation. Each card also lets the operator invite and approve the
+// first manager of an organisation that has none yet.
 
 import { createOrganisation, fetchAdminOrganisations, saveOrganisationTerms } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { formatDate } from '../format.js';
 import { t, tPlural } from '../i18n.js';
+import { firstManagerArea } from './admin-first-manager.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
 import { codeLabel, isOperator } from './family-finding.js';
 import { dayOf, organisationForm } from './organisation-form.js';
@@ -22,8 +24,11 @@ function licenceText(organisation) {
   return t('admin_orgs.licence_open');
 }
 
-/** Creates the card of an organisation, whose Edit terms button opens the form in place. */
-function organisationItem(organisation, onSave) {
+/**
+ * Creates the card of an organisation, whose Edit terms button opens the
+ * form in place, and starts loading its first manager's state.
+ */
+function organisationItem(ctx, organisation, onSave) {
   const heading = h('h3', {
     class: 'worker-card__title',
     text: organisation.name,
@@ -82,12 +87,15 @@ function organisationItem(organisation, onSave) {
     edit.element.hidden = false;
     edit.focus();
   });
+  const firstManager = firstManagerArea(ctx, organisation);
+  firstManager.load();
   const element = h(
     'li',
     { class: 'worker-card', dataset: { organisationId: organisation.id } },
     heading,
     details,
     edit.element,
+    firstManager.element,
   );
   return { element, heading };
 }
@@ -111,7 +119,7 @@ export async function mount(main, ctx) {
   const items = new Map();
 
   function show(organisation) {
-    const built = organisationItem(organisation, save);
+    const built = organisationItem(ctx, organisation, save);
     const old = items.get(organisation.id);
     if (old) old.element.replaceWith(built.element);
     else list.append(built.element);

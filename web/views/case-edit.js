@@ -3,6 +3,8 @@
 // (#/cases/<id>/edit). A new case starts as a draft that only my
 // organisation can read, and the case page publishes it. A problem the
 // server finds is shown next to the field it names.
+// A family who keeps its own profile edits it here too, when its
+// organisation lets families edit their profiles, but not its approval.
 
 import { createCase, fetchCase, saveCase } from '../api.js';
 import { focusElement, h } from '../dom.js';
@@ -10,9 +12,26 @@ import { hasMessage, t } from '../i18n.js';
 import { childCaseForm } from './child-case-form.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 import { familyCaseForm } from './family-case-form.js';
-import { profileTitle, sectionPage } from './family-finding.js';
+import { casePage, isFamilyAccount, profileTitle, sectionPage } from './family-finding.js';
 
 const KINDS = new Set(['child', 'family']);
+
+/**
+ * Returns the text of a failed save by a family, for the failures that
+ * mean something else to a family than to a worker, or null.
+ */
+function familySaveProblem(error, organisation) {
+  if (error.code === 'request.forbidden') {
+    return t('case_form.family_forbidden', { organisation });
+  }
+  // The server compares the approval with the stored one before it looks
+  // at the case's version, so a changed approval arrives as this error.
+  const approvalField = error.field === 'approved_for' || error.field === 'approval_date';
+  if (error.code === 'request.invalid_field' && approvalField) {
+    return t('case_form.family_approval_changed', { organisation });
+  }
+  return null;
+}
 
 /** Returns the text for the server's `request.invalid_field` naming `fieldName`. */
 function invalidFieldText(error) {
@@ -28,7 +47,7 @@ async function loadExisting(panel, ctx, caseId) {
     const loaded = await fetchCase(caseId);
     if (ctx.signal.aborted) return null;
     loading.remove();
-    if (!loaded.own) {
+    if (!loaded.own && !isFamilyAccount(ctx.user)) {
       panel.append(h('p', { text: t('case_form.not_own') }));
       return null;
     }
@@ -45,7 +64,9 @@ async function loadExisting(panel, ctx, caseId) {
 
 export async function mount(main, ctx, [kindOrId]) {
   const creating = KINDS.has(kindOrId);
-  const panel = sectionPage(main, ctx, {
+  // Families never create cases, so only editing has a page for them.
+  const startPage = creating ? sectionPage : casePage;
+  const panel = startPage(main, ctx, {
     title: creating ? t(`case_form.title_new.${kindOrId}`) : t('case_form.title_edit_loading'),
     current: '#/cases',
   });
@@ -60,8 +81,12 @@ export async function mount(main, ctx, [kindOrId]) {
     panel.querySelector('h1').textContent = title;
   }
   const kind = creating ? kindOrId : existing.kind;
+  const family = !creating && isFamilyAccount(ctx.user);
+  const organisation = existing?.organisation?.name ?? '';
   const fields =
-    kind === 'child' ? childCaseForm(existing?.profile) : familyCaseForm(existing?.profile);
+    kind === 'child'
+      ? childCaseForm(existing?.profile)
+      : familyCaseForm(existing?.profile, { approvalReadOnly: family, organisation });
 
   const notice = statusRegion();
   const alert = alertRegion();
@@ -83,8 +108,10 @@ export async function mount(main, ctx, [kindOrId]) {
     ),
   );
   panel.querySelector('h1').id = 'case-form-heading';
+  let intro = t(creating ? 'case_form.intro_new' : 'case_form.intro_edit');
+  if (family) intro = t('case_form.intro_family', { organisation });
   panel.append(
-    h('p', { text: t(creating ? 'case_form.intro_new' : 'case_form.intro_edit') }),
+    h('p', { text: intro }),
     h('p', { class: 'field__hint', text: t('case_form.required_hint') }),
     notice,
     alert,
@@ -109,6 +136,12 @@ export async function mount(main, ctx, [kindOrId]) {
     } catch (error) {
       if (ctx.signal.aborted) return;
       notice.textContent = '';
+      const familyProblem = family ? familySaveProblem(error, organisation) : null;
+      if (familyProblem) {
+        alert.textContent = familyProblem;
+        focusElement(alert);
+        return;
+      }
       const shown =
         error.code === 'request.invalid_field' &&
         error.field &&

@@ -3,7 +3,7 @@
 // another organisation, how it fits each of my own cases of the other
 // kind, found in the suggestions for each of those.
 
-import { fetchMatches, fetchOwnCases } from '../api.js';
+import { fetchMatchPair, fetchMatches, fetchOwnCases } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { caseItem } from './cases.js';
@@ -64,28 +64,21 @@ export function matchesArea(ctx, loaded) {
 
 /**
  * Returns, for each of my own cases of the other kind than `loaded`, the
- * suggestion that pairs it with `loaded`, or null when `loaded` is not
- * among its suggestions. Resolves to `[{ own, suggestion }]`.
- *
- * NOTE: the API has no route that scores one pair of cases, so this asks
- * for the suggestions of every one of my cases (one request each), and a
- * case outside a list's 20 best has no score.
+ * explained fit of the pair, whether or not `loaded` is among that case's
+ * suggestions. Resolves to `[{ own, suggestion }]`.
  */
 export async function fitsWithOwnCases(loaded) {
   const otherKind = loaded.kind === 'child' ? 'family' : 'child';
   const ownCases = await fetchOwnCases(otherKind);
   return Promise.all(
-    ownCases.map(async (own) => {
-      const suggestions = await fetchMatches(own.id);
-      const suggestion = suggestions.find((each) => each.case.id === loaded.id) ?? null;
-      return { own, suggestion };
-    }),
+    ownCases.map(async (own) => ({ own, suggestion: await fetchMatchPair(own.id, loaded.id) })),
   );
 }
 
 /**
  * Creates the explanation of how a case fits one of my cases, under a
- * heading of level `headingLevel` with my case's title.
+ * heading of level `headingLevel` with my case's title; with no
+ * `suggestion`, the title alone.
  */
 export function fitItem({ own, suggestion }, headingLevel = 'h3') {
   return h(
@@ -96,9 +89,7 @@ export function fitItem({ own, suggestion }, headingLevel = 'h3') {
       { class: 'case-card__title' },
       h('a', { href: `#/cases/${own.id}`, text: caseTitle(own) }),
     ),
-    suggestion
-      ? explanation(suggestion)
-      : h('p', { class: 'empty', text: t('matches.not_suggested') }),
+    suggestion ? explanation(suggestion) : null,
   );
 }
 

@@ -1,21 +1,33 @@
-// One case (#/cases/<id>): its profile, and for my organisation's own case
-// its publication, suggested matches and, for managers, the transfer to
-// another organisation. A child case also has the form that expresses a
-// family's interest, and a family case of another organisation shows how
-// it fits my child cases. Interests in the case are listed last but one.
+// One case (#/cases/<id>): its profile with its photos and video, and for
+// my organisation's own case its publication, suggested matches and, for
+// managers, the transfer to another organisation. A child case also has
+// the form that expresses a family's interest, and a family case of
+// another organisation shows how it fits my child cases. Interests in the
+// case are listed last but one. A family case of my organisation also
+// shows whether the family keeps the profile itself.
+// A family who keeps its own profile sees that profile with its photos, and
+// a link to edit it, but no other area.
 // A case that does not exist or that my organisation may not see gets a
 // page of its own, as the server does not tell the two apart.
 
 import { fetchCase } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
+import { familyAccountArea } from './case-family-account.js';
 import { interestArea } from './case-interest.js';
 import { fitArea, matchesArea } from './case-matches.js';
+import { mediaArea } from './case-media.js';
 import { profileList } from './case-profile.js';
 import { publicationArea } from './case-publication.js';
 import { transferArea } from './case-transfer.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
-import { codeLabel, isManager, profileTitle, sectionPage } from './family-finding.js';
+import {
+  casePage,
+  codeLabel,
+  isFamilyAccount,
+  isManager,
+  profileTitle,
+} from './family-finding.js';
 import { interestList } from './interests.js';
 
 function showNotFound(panel, ctx) {
@@ -24,9 +36,17 @@ function showNotFound(panel, ctx) {
   panel.replaceChildren(
     pageHeading(title),
     h('p', { text: t('case.not_found_body') }),
-    h('p', {}, h('a', { href: '#/cases', text: t('case.back') })),
+    h('p', {}, backLink(ctx)),
   );
   refocus(panel);
+}
+
+/** Creates the link back to the list of cases, or to a family's own profiles. */
+function backLink(ctx) {
+  if (isFamilyAccount(ctx.user)) {
+    return h('a', { href: '#/my-profile', text: t('family_profile.back') });
+  }
+  return h('a', { href: '#/cases', text: t('case.back') });
 }
 
 /** Moves focus to the new heading when the element that had focus went with the old page. */
@@ -71,9 +91,12 @@ function interestsArea(ctx, loaded) {
 /** Creates the areas of the page below the heading, in order, for `loaded`. */
 function areas(ctx, panel, loaded, title) {
   const parts = [];
-  const kindLine = t(`case.kind_line.${loaded.kind === 'family' ? 'family' : 'child'}`, {
-    organisation: loaded.organisation?.name ?? '',
+  const family = isFamilyAccount(ctx.user);
+  const organisation = loaded.organisation?.name ?? '';
+  let kindLine = t(`case.kind_line.${loaded.kind === 'family' ? 'family' : 'child'}`, {
+    organisation,
   });
+  if (family) kindLine = t('case.kind_line.own_family', { organisation });
   parts.push(
     h(
       'p',
@@ -86,7 +109,7 @@ function areas(ctx, panel, loaded, title) {
   if (loaded.names_hidden) {
     parts.push(h('p', { class: 'callout', text: t('case.names_hidden') }));
   }
-  if (loaded.own) {
+  if (loaded.may_edit) {
     parts.push(
       h(
         'p',
@@ -94,6 +117,8 @@ function areas(ctx, panel, loaded, title) {
         h('a', { href: `#/cases/${loaded.id}/edit`, class: 'button', text: t('case.edit') }),
       ),
     );
+  } else if (family) {
+    parts.push(h('p', { text: t('case.family_edit_off', { organisation }) }));
   }
   parts.push(
     h(
@@ -103,6 +128,12 @@ function areas(ctx, panel, loaded, title) {
       profileList(loaded),
     ),
   );
+  parts.push(mediaArea(ctx, loaded).element);
+  // Publication, matches, interests and transfers are for workers only.
+  if (family) return parts;
+  if (loaded.own && loaded.kind === 'family' && loaded.family_account) {
+    parts.push(familyAccountArea(ctx, loaded).element);
+  }
   if (loaded.own) {
     parts.push(publicationArea(ctx, loaded).element);
     parts.push(matchesArea(ctx, loaded).element);
@@ -119,7 +150,7 @@ function areas(ctx, panel, loaded, title) {
 }
 
 export async function mount(main, ctx, [caseId]) {
-  const panel = sectionPage(main, ctx, { title: t('case.loading_title'), current: '#/cases' });
+  const panel = casePage(main, ctx, { title: t('case.loading_title'), current: '#/cases' });
   if (!panel) return;
   const loading = statusRegion();
   const alert = alertRegion();

@@ -3,10 +3,13 @@
 // The offer follows: an age range, the maximum number of children, and the
 // highest level of need the family can meet in each area. The limits are
 // the server's, checked here first so that each message sits next to its
-// field.
+// field. A family editing its own profile sees the approval as text,
+// because only its organisation may change it, and the form sends it back
+// as it was.
 
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { currentLanguage, t } from '../i18n.js';
 import {
   FormErrors,
   charCount,
@@ -52,6 +55,40 @@ function plansGroup(approved) {
   });
   const checked = () => boxes.filter((box) => box.input.checked).map((box) => box.input.value);
   return { group, checked };
+}
+
+/**
+ * Creates the approval as text, for a family that may not change it:
+ * the plans it is approved for and the approval date, as `organisation`
+ * recorded them.
+ */
+function approvalText(profile, organisation) {
+  const plans = (profile.approved_for ?? []).map((plan) => codeLabel('plan', plan));
+  const headingId = 'case-approval-heading';
+  const hintId = 'case-approval-hint';
+  return h(
+    'div',
+    {
+      class: 'field',
+      attrs: { role: 'group', 'aria-labelledby': headingId, 'aria-describedby': hintId },
+    },
+    h('p', { class: 'field__label', id: headingId, text: t('case_form.approval_legend') }),
+    h('p', {
+      class: 'field__hint',
+      id: hintId,
+      text: t('case_form.approval_read_only', { organisation }),
+    }),
+    h(
+      'dl',
+      { class: 'case-profile' },
+      h('dt', { text: t('case.approved_for') }),
+      h('dd', {
+        text: new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(plans),
+      }),
+      h('dt', { text: t('case.approval_date') }),
+      h('dd', { text: profile.approval_date ? formatDate(profile.approval_date) : '' }),
+    ),
+  );
 }
 
 /** Creates the offer's fields: youngest and oldest age, most children and the need levels. */
@@ -109,10 +146,12 @@ function offerGroup(offer) {
 
 /**
  * Creates the family case fields, filled from `profile` when editing.
+ * With `approvalReadOnly`, the approval shows as text with the name of
+ * `organisation`, which recorded it, and `read()` returns it unchanged.
  * Returns `{ element, check(), read(), clearErrors(), showServerError() }`
  * as the child case form does.
  */
-export function familyCaseForm(profile = {}) {
+export function familyCaseForm(profile = {}, { approvalReadOnly = false, organisation = '' } = {}) {
   const errors = new FormErrors();
   const name = field({
     id: 'case-household-name',
@@ -162,8 +201,10 @@ export function familyCaseForm(profile = {}) {
 
   errors.addControl('household_name', name);
   errors.addControl('household_description', description);
-  errors.addGroup('approved_for', plans.group);
-  errors.addControl('approval_date', approvalDate);
+  if (!approvalReadOnly) {
+    errors.addGroup('approved_for', plans.group);
+    errors.addControl('approval_date', approvalDate);
+  }
   errors.addControl('region', region);
   errors.addControl('ethnicity', ethnicity);
   errors.addControl('offer.min_age', offer.minAge);
@@ -191,6 +232,19 @@ export function familyCaseForm(profile = {}) {
     return problems;
   }
 
+  function approvalProblems() {
+    const problems = [];
+    if (plans.checked().length === 0) {
+      problems.push(['approved_for', t('case_form.approved_for_missing')]);
+    }
+    const approved = approvalDate.input.value;
+    if (!approved) problems.push(['approval_date', t('case_form.approval_date_missing')]);
+    else if (approved > todayUtc()) {
+      problems.push(['approval_date', t('case_form.approval_date_future')]);
+    }
+    return problems;
+  }
+
   function check() {
     errors.clear();
     const problems = [];
@@ -202,14 +256,7 @@ export function familyCaseForm(profile = {}) {
     if (!description.input.value.trim()) {
       problems.push(['household_description', t('case_form.household_description_missing')]);
     }
-    if (plans.checked().length === 0) {
-      problems.push(['approved_for', t('case_form.approved_for_missing')]);
-    }
-    const approved = approvalDate.input.value;
-    if (!approved) problems.push(['approval_date', t('case_form.approval_date_missing')]);
-    else if (approved > todayUtc()) {
-      problems.push(['approval_date', t('case_form.approval_date_future')]);
-    }
+    if (!approvalReadOnly) problems.push(...approvalProblems());
     if (!region.input.value) problems.push(['region', t('case_form.region_missing')]);
     if (!ethnicity.input.value) problems.push(['ethnicity', t('case_form.ethnicity_missing')]);
     problems.push(...offerProblems());
@@ -221,8 +268,8 @@ export function familyCaseForm(profile = {}) {
     return {
       household_name: name.input.value.trim(),
       household_description: description.input.value.trim(),
-      approved_for: plans.checked(),
-      approval_date: approvalDate.input.value,
+      approved_for: approvalReadOnly ? profile.approved_for : plans.checked(),
+      approval_date: approvalReadOnly ? profile.approval_date : approvalDate.input.value,
       region: region.input.value,
       ethnicity: ethnicity.input.value,
       offer: {
@@ -238,13 +285,15 @@ export function familyCaseForm(profile = {}) {
     return errors.has(fieldName) && errors.show([[fieldName, text]]);
   }
 
+  const approval = approvalReadOnly
+    ? approvalText(profile, organisation)
+    : [plans.group.wrapper, approvalDate.wrapper];
   const element = h(
     'div',
     { class: 'form' },
     name.wrapper,
     description.wrapper,
-    plans.group.wrapper,
-    approvalDate.wrapper,
+    approval,
     region.wrapper,
     ethnicity.wrapper,
     offer.group.wrapper,

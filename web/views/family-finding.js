@@ -58,6 +58,19 @@ export function isOperator(user) {
   return (user?.roles ?? []).includes('platform_admin');
 }
 
+/** Roles of an organisation's staff and of the platform operator, who are never a case's family. */
+const STAFF_ROLES = new Set(['practitioner', 'manager', 'platform_admin']);
+
+/**
+ * Returns whether `user` is a family who keeps its own profile: the
+ * `adopter` role and no staff role. The server lets such an account read
+ * its own family case and nothing else in family finding.
+ */
+export function isFamilyAccount(user) {
+  const roles = user?.roles ?? [];
+  return roles.includes('adopter') && !roles.some((role) => STAFF_ROLES.has(role));
+}
+
 /**
  * Returns the label of `code` in the catalogue's list `list` (such as
  * `region`), or a sentence that shows the unknown code itself.
@@ -171,5 +184,18 @@ export function sectionPage(main, ctx, { title, current }) {
     return null;
   }
   main.append(sectionNav(ctx, current), panel);
+  return panel;
+}
+
+/**
+ * Starts the page of one case, as `sectionPage` does. A family that keeps
+ * its own profile gets the panel without the section's navigation,
+ * because the other family-finding pages are for workers only.
+ */
+export function casePage(main, ctx, { title, current }) {
+  if (!isFamilyAccount(ctx.user)) return sectionPage(main, ctx, { title, current });
+  ctx.setTitle(title);
+  const panel = h('section', { class: 'panel' }, pageHeading(title));
+  main.append(panel);
   return panel;
 }

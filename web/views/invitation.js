@@ -7,7 +7,9 @@
 //
 // A family member invited into a contact link then reads that their
 // account waits for the practitioner who invited them to confirm who they
-// are. A worker invited by a manager also sets up an authenticator app.
+// are. A family invited to keep its own profile (`kind: "family_profile"`)
+// accepts the same way, with texts about the profile.
+// A worker invited by a manager also sets up an authenticator app.
 // The page requests a key from the server once, shows it to be typed into
 // the app by hand, and sends the app's code with the password. The server
 // returns the account's recovery codes once, and the page shows them until
@@ -176,19 +178,22 @@ export async function mount(main, ctx, [token]) {
     show(t(`invitation.${kind}_title`), children, options);
   }
 
-  function showPending(name) {
+  function showPending(name, family) {
     show(
       t('invitation.pending_title'),
       [
         h('p', { text: t('invitation.pending_thanks', { name }) }),
-        h('p', { text: t('invitation.pending_next') }),
+        h('p', { text: t(family ? 'invitation.family_pending_next' : 'invitation.pending_next') }),
         signInLink(),
       ],
       { focus: true },
     );
   }
 
-  function showForm(name) {
+  /** Shows the password form of a contact-link or a family-profile invitation. */
+  function showForm(invitation) {
+    const name = invitation.display_name;
+    const family = invitation.kind === 'family_profile';
     const alert = alertRegion();
     const passwords = passwordFields();
     const submit = h('button', { type: 'submit', class: 'button', text: t('invitation.submit') });
@@ -213,7 +218,7 @@ export async function mount(main, ctx, [token]) {
         await acceptInvitation(token, password, passwords.marketing.input.checked);
         if (ctx.signal.aborted) return;
         token = null;
-        showPending(name);
+        showPending(name, family);
       } catch (error) {
         if (ctx.signal.aborted) return;
         if (UNUSABLE.has(error.code)) {
@@ -221,7 +226,10 @@ export async function mount(main, ctx, [token]) {
         } else if (error.code === 'request.invalid_field' && error.field === 'password') {
           passwords.reject(error);
         } else if (error.code === 'resource.conflict') {
-          alert.textContent = t('invitation.account_exists');
+          // A family's invitation also fails when its profile got another
+          // account or moved to another organisation meanwhile.
+          const key = family ? 'invitation.family_conflict' : 'invitation.account_exists';
+          alert.textContent = t(key);
         } else {
           alert.textContent = describeError(error);
         }
@@ -232,7 +240,7 @@ export async function mount(main, ctx, [token]) {
     });
 
     show(t('invitation.greeting', { name }), [
-      h('p', { text: t('invitation.intro') }),
+      h('p', { text: t(family ? 'invitation.family_intro' : 'invitation.intro') }),
       h('p', { text: t('invitation.sign_in_later') }),
       alert,
       form,
@@ -524,7 +532,7 @@ export async function mount(main, ctx, [token]) {
       const invitation = await openInvitation(token);
       if (ctx.signal.aborted) return;
       if (invitation.kind === 'worker') showWorkerForm(invitation);
-      else showForm(invitation.display_name);
+      else showForm(invitation);
     } catch (error) {
       if (ctx.signal.aborted) return;
       if (UNUSABLE.has(error.code)) {

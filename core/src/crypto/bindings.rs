@@ -124,6 +124,14 @@ pub fn case_profile(case: uuid::Uuid, kind: &str) -> AssociatedData {
     data
 }
 
+/// Binds the key of a photo or video in a profile to its case and item,
+/// so one item's key cannot be moved onto another.
+pub fn case_media_key(case: uuid::Uuid, media: uuid::Uuid) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink case media key v1");
+    data.push(case.as_bytes()).push(media.as_bytes());
+    data
+}
+
 /// Binds a case note's text to its link, id and author.
 pub fn case_note(conversation: ConversationId, note: uuid::Uuid, author: UserId) -> AssociatedData {
     let mut data = AssociatedData::new("kinlink case note v1");

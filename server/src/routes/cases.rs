@@ -13,7 +13,7 @@ use kinlink_store::entity::case;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
-use super::JsonBody;
+use super::{JsonBody, case_media, family_accounts};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::family_finding::{
@@ -54,9 +54,18 @@ pub struct CaseView {
     anonymous: bool,
     /// Whether names were left out because the profile is anonymous.
     names_hidden: bool,
+    /// Whether the reader may change the profile and its photos now.
+    may_edit: bool,
     status: String,
     #[serde(flatten)]
     profile: Profile,
+    /// Photos and the video, left out with the names of an anonymous
+    /// profile. Other organisations see only the items that are ready.
+    media: Vec<case_media::MediaView>,
+    /// For the workers of a family case's organisation: whether the family
+    /// keeps its own profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_account: Option<family_accounts::FamilyAccount>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -190,21 +199,105 @@ pub async fn withheld_summary(
     })
 }
 
-async fn view(state: &AppState, access: &CaseAccess) -> Result<CaseView, ApiError> {
+/// Returns whether an anonymous profile hides its names, photos and video
+/// from the caller: they are not of its organisation or family, and no
+/// discussion about it involves them yet.
+pub async fn names_hidden(state: &AppState, access: &CaseAccess) -> Result<bool, ApiError> {
+    use kinlink_core::permissions::Relationship;
+    let row = &access.case;
+    if !row.anonymous
+        || access.owns()
+        || access.relationships.contains(&Relationship::CaseFamily)
+        || access
+            .relationships
+            .contains(&Relationship::DiscussionParty)
+    {
+        return Ok(false);
+    }
+    Ok(match &access.workplace {
+        Some(workplace) => !discussed_with(state, row, workplace.id()).await?,
+        None => true,
+    })
+}
+
+/// Returns `403` when the caller edits as the case's family and the
+/// organisation does not let families edit their own profiles.
+pub async fn require_family_may_edit(
+    state: &AppState,
+    access: &CaseAccess,
+) -> Result<(), ApiError> {
+    if access.relationships == [kinlink_core::permissions::Relationship::CaseFamily] {
+        let owner = state
+            .store
+            .organisation(OrganisationId(access.case.organisation_id))
+            .await?;
+        if !owner.families_edit_profiles {
+            return Err(ApiError::Forbidden);
+        }
+    }
+    Ok(())
+}
+
+/// Returns `400` naming the field when a family changes what its
+/// organisation records about its approval.
+fn keeps_approval(
+    state: &AppState,
+    access: &CaseAccess,
+    profile: &Profile,
+) -> Result<(), ApiError> {
+    let (Profile::Family(stored), Profile::Family(sent)) =
+        (open_profile(&state.profile_key, &access.case)?, profile)
+    else {
+        return Ok(());
+    };
+    let field = if stored.approved_for != sent.approved_for {
+        "approved_for"
+    } else if stored.approval_date != sent.approval_date {
+        "approval_date"
+    } else {
+        return Ok(());
+    };
+    Err(invalid(
+        field,
+        "the approval is recorded by the family's organisation and stays as it is",
+    ))
+}
+
+/// Returns whether the caller may change the case's profile and photos
+/// now: they hold the right, their organisation's licence allows changes,
+/// and a family's organisation lets families edit their profiles.
+async fn may_edit(
+    state: &AppState,
+    user: &SignedIn,
+    access: &CaseAccess,
+) -> Result<bool, ApiError> {
+    if access.require(user, Action::EditCase).is_err() {
+        return Ok(false);
+    }
+    match require_family_may_edit(state, access).await {
+        Ok(()) => Ok(true),
+        Err(ApiError::Forbidden) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+async fn view(
+    state: &AppState,
+    user: &SignedIn,
+    access: &CaseAccess,
+) -> Result<CaseView, ApiError> {
     let row = &access.case;
     let own = access.owns();
     let mut profile = open_profile(&state.profile_key, row)?;
-    let discussed = access
-        .relationships
-        .contains(&kinlink_core::permissions::Relationship::DiscussionParty)
-        || match &access.workplace {
-            Some(workplace) => discussed_with(state, row, workplace.id()).await?,
-            None => false,
-        };
-    let names_hidden = row.anonymous && !own && !discussed;
+    let names_hidden = names_hidden(state, access).await?;
     if names_hidden {
         hide_names(&mut profile);
     }
+    let media = if names_hidden {
+        Vec::new()
+    } else {
+        case_media::views(state, row.id, case_media::sees_progress(access)).await?
+    };
     let shared_with = if own {
         let mut named = Vec::new();
         for organisation in state.store.case_shares(row.id).await? {
@@ -222,8 +315,15 @@ async fn view(state: &AppState, access: &CaseAccess) -> Result<CaseView, ApiErro
         shared_with,
         anonymous: row.anonymous,
         names_hidden,
+        may_edit: may_edit(state, user, access).await?,
         status: row.status.clone(),
         profile,
+        media,
+        family_account: if own && row.kind == CaseKind::Family.as_str() {
+            Some(family_accounts::family_account(state, row).await?)
+        } else {
+            None
+        },
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -264,7 +364,7 @@ pub async fn create(
     .await?;
     info!(case = %id, kind = %row.kind, "case created");
     let access = case_access(&state, &user, id).await?;
-    Ok(HttpResponse::Created().json(view(&state, &access).await?))
+    Ok(HttpResponse::Created().json(view(&state, &user, &access).await?))
 }
 
 #[derive(Deserialize)]
@@ -280,6 +380,18 @@ pub async fn list(
     user: SignedIn,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Vec<CaseSummary>>, ApiError> {
+    if user
+        .roles
+        .contains(&kinlink_core::permissions::Role::Adopter)
+        && !user.roles.iter().any(|role| role.is_worker())
+    {
+        // A family sees the profiles it keeps.
+        let mut summaries = Vec::new();
+        for row in state.store.family_cases_of(user.user_id).await? {
+            summaries.push(summary(&state, &row, OrganisationId(row.organisation_id)).await?);
+        }
+        return Ok(web::Json(summaries));
+    }
     let workplace = staff_workplace(&state, &user, Action::ReadCase).await?;
     let kind = match query.kind.as_deref() {
         None => CaseKind::Child,
@@ -308,7 +420,7 @@ pub async fn get(
     let id: uuid::Uuid = super::parse_id(&path)?;
     let access = case_access(&state, &user, id).await?;
     access.require(&user, Action::ReadCase)?;
-    let case_view = view(&state, &access).await?;
+    let case_view = view(&state, &user, &access).await?;
     let (action, detail) = match &access.workplace {
         Some(workplace) if !access.owns() => (
             CASE_VIEWED_BY_OTHERS,
@@ -366,16 +478,14 @@ pub async fn update(
     let version = read_version(&request)?;
     let access = case_access(&state, &user, id).await?;
     access.require(&user, Action::EditCase)?;
-    if access.relationships == [kinlink_core::permissions::Relationship::CaseFamily] {
-        let owner = state
-            .store
-            .organisation(OrganisationId(access.case.organisation_id))
-            .await?;
-        if !owner.families_edit_profiles {
-            return Err(ApiError::Forbidden);
-        }
-    }
+    require_family_may_edit(&state, &access).await?;
     let profile = body.into_inner();
+    if version.is_some_and(|version| version != access.case.updated_at) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if !access.owns() {
+        keeps_approval(&state, &access, &profile)?;
+    }
     if profile.kind().as_str() != access.case.kind {
         return Err(invalid(
             "kind",
@@ -406,7 +516,7 @@ pub async fn update(
     .await?;
     info!(case = %id, "case edited");
     let access = case_access(&state, &user, id).await?;
-    Ok(with_version(&access.case).json(view(&state, &access).await?))
+    Ok(with_version(&access.case).json(view(&state, &user, &access).await?))
 }
 
 #[derive(Deserialize)]
@@ -525,5 +635,5 @@ pub async fn publish(
     .await?;
     info!(case = %id, visibility = %row.visibility, "case publication set");
     let access = case_access(&state, &user, id).await?;
-    Ok(with_version(&access.case).json(view(&state, &access).await?))
+    Ok(with_version(&access.case).json(view(&state, &user, &access).await?))
 }

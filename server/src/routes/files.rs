@@ -137,7 +137,7 @@ async fn file_view(
 
 /// Returns whether clients may list and fetch a rendition of this role.
 /// A document's text exists for the letterbox check alone.
-fn served(role: &str) -> bool {
+pub(crate) fn served(role: &str) -> bool {
     role != Role::Text.as_str() && role != Role::PartialText.as_str()
 }
 
@@ -625,7 +625,7 @@ async fn queue(
     }
     let job = processing::Job {
         file_id: id,
-        conversation_id: conversation,
+        owner: processing::Owner::Conversation(conversation),
         kind,
         layout,
         key,
@@ -657,7 +657,7 @@ async fn queue(
 /// Runs the checks made before any decoding: the kind from the first
 /// bytes, the conversation's accepted categories (`accepted`, as stored),
 /// and the pixel limit from the header.
-fn check(
+pub(crate) fn check(
     blobs: &dyn BlobStore,
     key: &SecretKey,
     id: uuid::Uuid,
@@ -702,7 +702,7 @@ async fn require_open(state: &AppState, conversation: ConversationId) -> Result<
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
+pub(crate) fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Pdf => "pdf",
         Kind::Jpeg => "jpeg",
@@ -861,10 +861,10 @@ fn rendition_name(original: &str, rendition: &file_rendition::Model) -> String {
 }
 
 /// Sealed content to serve: the blob, its plaintext length and media type.
-struct Stored<'a> {
-    id: uuid::Uuid,
-    len: u64,
-    mime: &'a str,
+pub(crate) struct Stored<'a> {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) len: u64,
+    pub(crate) mime: &'a str,
 }
 
 impl<'a> From<&'a file_rendition::Model> for Stored<'a> {
@@ -879,7 +879,7 @@ impl<'a> From<&'a file_rendition::Model> for Stored<'a> {
 
 /// Serves sealed content, whole or the one requested range (206),
 /// decrypting only the segments that range needs.
-fn serve<'a>(
+pub(crate) fn serve<'a>(
     state: &AppState,
     key: SecretKey,
     stored: impl Into<Stored<'a>>,

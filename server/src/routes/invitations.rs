@@ -235,7 +235,8 @@ async fn find(
 pub struct OpenedView {
     display_name: String,
     expires_at: DateTime<Utc>,
-    /// `contact_link` or `worker`: a worker sets up a second factor too.
+    /// `contact_link`, `family_profile` (a family invited to keep its own
+    /// profile) or `worker`: a worker sets up a second factor too.
     kind: &'static str,
     /// The organisation a worker is invited into.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,6 +258,13 @@ pub async fn open(
             display_name: invitation.display_name,
             expires_at: invitation.expires_at,
             kind: "contact_link",
+            organisation_name: None,
+            role: None,
+        },
+        Found::Worker(invitation) if invitation.role == Role::Adopter.as_str() => OpenedView {
+            display_name: invitation.display_name,
+            expires_at: invitation.expires_at,
+            kind: "family_profile",
             organisation_name: None,
             role: None,
         },
@@ -295,7 +303,10 @@ pub async fn enrol(
 ) -> Result<web::Json<EnrolmentView>, ApiError> {
     let now = Utc::now();
     let (found, token) = find(&state, &body.token, now).await?;
-    let Found::Worker(invitation) = found else {
+    let Some(invitation) = (match found {
+        Found::Worker(invitation) if invitation.role != Role::Adopter.as_str() => Some(invitation),
+        _ => None,
+    }) else {
         return Err(ApiError::Conflict(
             "this invitation needs no authenticator: accept it with a password only".to_owned(),
         ));
@@ -346,6 +357,9 @@ pub async fn accept(
     let (found, token) = find(&state, &body.token, now).await?;
     let invitation = match found {
         Found::ContactLink(invitation) => invitation,
+        Found::Worker(invitation) if invitation.role == Role::Adopter.as_str() => {
+            return accept_family(&state, &body, invitation, token, now).await;
+        }
         Found::Worker(invitation) => {
             return accept_worker(&state, &body, invitation, token, now).await;
         }
@@ -409,6 +423,85 @@ pub async fn accept(
         })
         .await?;
     info!(invitation = %invitation.id, user = %secrets.user_id, "invitation accepted");
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "user_id": secrets.user_id,
+        "status": "pending",
+    })))
+}
+
+/// Accepts a family's invitation to keep its own profile: creates the
+/// pending account, linked to the family case, with a password only. The
+/// worker who invited confirms who it is before it can sign in.
+async fn accept_family(
+    state: &AppState,
+    body: &AcceptBody,
+    invitation: worker_invitation::Model,
+    token: Token,
+    now: DateTime<Utc>,
+) -> Result<HttpResponse, ApiError> {
+    if body.totp_code.is_some() {
+        return Err(invalid(
+            "totp_code",
+            "this invitation needs no authenticator: accept it with a password only",
+        ));
+    }
+    let organisation = OrganisationId(invitation.organisation_id);
+    let (user, secrets) = prepare_account(
+        &state.recovery_public_key,
+        AccountRequest {
+            email: &invitation.email,
+            display_name: &invitation.display_name,
+            password: &body.password,
+            status: AccountStatus::Pending,
+            organisation,
+            role: Role::Adopter,
+            invited_by: Some(UserId(invitation.invited_by)),
+            marketing_opt_in: body.marketing,
+            totp_secret: None,
+        },
+    )
+    .await?;
+    let accepted = AcceptedWorker {
+        user,
+        role: Role::Adopter,
+        recovery_code_hashes: Vec::new(),
+        totp_step: 0,
+    };
+    let taken = match state
+        .store
+        .accept_worker_invitation(&invitation, &token.hash(), accepted, now)
+        .await
+    {
+        Ok(taken) => taken,
+        Err(kinlink_store::StoreError::Conflict { .. }) => {
+            return Err(ApiError::Conflict(
+                "the profile this invitation was for has a family account already, or moved to another organisation"
+                    .to_owned(),
+            ));
+        }
+        Err(error) if error.is_unique_violation() => {
+            return Err(ApiError::Conflict(
+                "an account with this email exists already".to_owned(),
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if !taken {
+        return Err(ApiError::Invitation(InvitationProblem::Used));
+    }
+    state
+        .store
+        .audit(AuditRecord {
+            actor_id: Some(secrets.user_id),
+            organisation_id: Some(organisation),
+            action: "family_invitation.accepted",
+            subject_kind: "case",
+            subject_id: invitation.case_id,
+            detail: serde_json::json!({ "invitation": invitation.id, "user": secrets.user_id }),
+            at: now,
+        })
+        .await?;
+    info!(invitation = %invitation.id, user = %secrets.user_id, "family invitation accepted");
     Ok(HttpResponse::Created().json(serde_json::json!({
         "user_id": secrets.user_id,
         "status": "pending",

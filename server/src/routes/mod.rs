@@ -4,10 +4,12 @@ pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod case_media;
 pub mod case_notes;
 pub mod cases;
 pub mod conversations;
 pub mod exchanges;
+pub mod family_accounts;
 pub mod files;
 pub mod health;
 pub mod interests;
@@ -158,7 +160,29 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/cases/{id}", web::get().to(cases::get))
                 .route("/cases/{id}", web::put().to(cases::update))
                 .route("/cases/{id}/publication", web::put().to(cases::publish))
+                .route(
+                    "/cases/{id}/family-invitation",
+                    web::post().to(family_accounts::invite),
+                )
+                .route(
+                    "/cases/{id}/family-account",
+                    web::delete().to(family_accounts::remove),
+                )
+                .route("/cases/{id}/media", web::post().to(case_media::upload))
+                .route("/cases/{id}/media", web::get().to(case_media::list))
+                .route(
+                    "/cases/{id}/media/{media_id}",
+                    web::delete().to(case_media::remove),
+                )
+                .route(
+                    "/cases/{id}/media/{media_id}/{role}",
+                    web::get().to(case_media::content),
+                )
                 .route("/cases/{id}/matches", web::get().to(search::matches))
+                .route(
+                    "/cases/{id}/matches/{other_id}",
+                    web::get().to(search::pair),
+                )
                 .route("/cases/{id}/interests", web::post().to(interests::express))
                 .route("/interests", web::get().to(interests::list))
                 .route("/cases/{id}/transfer", web::post().to(transfers::transfer))

@@ -33,12 +33,17 @@ pub struct OrganisationView {
     licence: LicenceState,
     retention_days: i32,
     families_edit_profiles: bool,
+    /// Whether the organisation's own managers run it: it had a confirmed
+    /// worker, so the operator may no longer invite or approve its first
+    /// manager.
+    founded: bool,
     created_at: DateTime<Utc>,
 }
 
-fn view(row: organisation::Model) -> OrganisationView {
+async fn view(state: &AppState, row: organisation::Model) -> Result<OrganisationView, ApiError> {
+    let founded = super::workers::founded(state, OrganisationId(row.id)).await?;
     let licence = licence_now(&row, Utc::now());
-    OrganisationView {
+    Ok(OrganisationView {
         id: OrganisationId(row.id),
         name: row.name,
         kind: row.kind,
@@ -47,8 +52,9 @@ fn view(row: organisation::Model) -> OrganisationView {
         licence,
         retention_days: row.retention_days,
         families_edit_profiles: row.families_edit_profiles,
+        founded,
         created_at: row.created_at,
-    }
+    })
 }
 
 fn require_operator(user: &SignedIn) -> Result<(), ApiError> {
@@ -67,13 +73,13 @@ pub async fn admin_list(
     user: SignedIn,
 ) -> Result<web::Json<Vec<OrganisationView>>, ApiError> {
     require_operator(&user)?;
-    let rows = state.store.organisations().await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .filter(|row| row.kind != OPERATOR_KIND)
-            .map(view)
-            .collect(),
-    ))
+    let mut views = Vec::new();
+    for row in state.store.organisations().await? {
+        if row.kind != OPERATOR_KIND {
+            views.push(view(&state, row).await?);
+        }
+    }
+    Ok(web::Json(views))
 }
 
 #[derive(Deserialize)]
@@ -129,11 +135,12 @@ pub async fn admin_create(
         )
     })?;
     let terms = body.terms.checked()?;
+    require_unique_name(&state, &terms.name, None).await?;
     let (id, _pair) = create_organisation_with(&state.store, kind.as_str(), terms).await?;
     audit_terms(&state, &user, id, "organisation.created").await?;
     info!(organisation = %id, "organisation created");
     let row = state.store.organisation(id).await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    Ok(HttpResponse::Created().json(view(&state, row).await?))
 }
 
 /// Replaces an organisation's name, licence dates, retention period and
@@ -152,10 +159,39 @@ pub async fn admin_update(
         return Err(ApiError::NotFound);
     }
     let terms = body.into_inner().checked()?;
+    require_unique_name(&state, &terms.name, Some(id)).await?;
     let row = state.store.set_organisation_terms(id, terms).await?;
     audit_terms(&state, &user, id, "organisation.terms_changed").await?;
     info!(organisation = %id, "organisation terms changed");
-    Ok(web::Json(view(row)))
+    Ok(web::Json(view(&state, row).await?))
+}
+
+/// Returns `400` naming `name` when another organisation has the same name,
+/// ignoring case and runs of spaces, so two organisations in a publication
+/// list or a transfer cannot be mistaken for each other.
+async fn require_unique_name(
+    state: &AppState,
+    name: &str,
+    except: Option<OrganisationId>,
+) -> Result<(), ApiError> {
+    let wanted = comparable(name);
+    let taken = state
+        .store
+        .organisation_names()
+        .await?
+        .into_iter()
+        .any(|(id, other)| Some(id) != except && comparable(&other) == wanted);
+    if taken {
+        return Err(invalid("name", "another organisation has this name"));
+    }
+    Ok(())
+}
+
+fn comparable(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 async fn audit_terms(

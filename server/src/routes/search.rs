@@ -331,3 +331,40 @@ pub async fn matches(
     }
     Ok(web::Json(suggestions))
 }
+
+/// Explains how one of the caller's organisation's cases fits one other
+/// case they may read, whether or not it is among the suggestions.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn pair(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Suggestion>, ApiError> {
+    let (own_id, other_id) = path.into_inner();
+    let own_id: uuid::Uuid = super::parse_id(&own_id)?;
+    let other_id: uuid::Uuid = super::parse_id(&other_id)?;
+    let access = case_access(&state, &user, own_id).await?;
+    access.require(&user, Action::SearchProfiles)?;
+    let Some(workplace) = &access.workplace else {
+        return Err(ApiError::Forbidden);
+    };
+    let other = case_access(&state, &user, other_id).await?;
+    other.require(&user, Action::ReadCase)?;
+    let (own, candidate) = (&access.case, &other.case);
+    let found = if own.kind == CaseKind::Child.as_str() {
+        child_codes(own).zip(family_codes(candidate))
+    } else {
+        child_codes(candidate).zip(family_codes(own))
+    }
+    .map(|(child, family)| explain(&child, &family))
+    .ok_or_else(|| {
+        invalid(
+            "other_id",
+            "a match pairs a child case with a family case; these are of one kind",
+        )
+    })?;
+    Ok(web::Json(Suggestion {
+        case: summary(&state, candidate, workplace.id()).await?,
+        found,
+    }))
+}

@@ -123,21 +123,7 @@ pub async fn founding_operator(
         Ok(_) | Err(kinlink_store::StoreError::NotFound { .. }) => return Ok(false),
         Err(other) => return Err(other.into()),
     }
-    // An organisation that ever had a confirmed worker is founded, even if
-    // every one of them was disabled since: the operator must not become
-    // able to hand its key and its cases to a manager of their choosing.
-    // NOTE: restoring such an organisation needs the recovery of an
-    // organisation key, which is not built yet.
-    let confirmed_worker = state
-        .store
-        .workers_of(organisation)
-        .await?
-        .iter()
-        .any(|worker| worker.status != "pending");
-    if confirmed_worker
-        || state.store.organisation_key_holders(organisation).await? > 0
-        || state.store.organisation_key_in_use(organisation).await?
-    {
+    if founded(state, organisation).await? {
         return Ok(false);
     }
     Ok(permissions::check(
@@ -146,6 +132,56 @@ pub async fn founding_operator(
         &[Relationship::FoundingOperator],
     )
     .is_ok())
+}
+
+/// Returns whether an organisation is founded: its own managers approve its
+/// workers, and the operator no longer may. An organisation that ever had a
+/// confirmed worker is founded, even if every one of them was disabled
+/// since: the operator must not become able to hand its key and its cases
+/// to a manager of their choosing.
+// NOTE: restoring such an organisation needs the recovery of an
+// organisation key, which is not built yet.
+pub async fn founded(state: &AppState, organisation: OrganisationId) -> Result<bool, ApiError> {
+    let confirmed_worker = state
+        .store
+        .workers_of(organisation)
+        .await?
+        .iter()
+        .any(|worker| worker.status != "pending");
+    Ok(confirmed_worker
+        || state.store.organisation_key_holders(organisation).await? > 0
+        || state.store.organisation_key_in_use(organisation).await?)
+}
+
+/// Returns `409` unless an invitation may go to `email`: no account has it
+/// and no invitation to it waits.
+pub async fn require_invitable(
+    state: &AppState,
+    email: &EmailAddress,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if state
+        .store
+        .find_user_by_email(email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "an account with this email exists already; an invitation creates a new account"
+                .to_owned(),
+        ));
+    }
+    if state
+        .store
+        .open_worker_invitation_for(email.as_str(), now)
+        .await?
+        || state.store.open_invitation_for(email.as_str(), now).await?
+    {
+        return Err(ApiError::Conflict(
+            "an invitation to this email is waiting already".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses the role a worker is invited to.
@@ -178,27 +214,7 @@ pub async fn invite(
         ));
     }
     let now = Utc::now();
-    if state
-        .store
-        .find_user_by_email(email.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "an account with this email exists already; an invitation creates a new account"
-                .to_owned(),
-        ));
-    }
-    if state
-        .store
-        .open_worker_invitation_for(email.as_str(), now)
-        .await?
-        || state.store.open_invitation_for(email.as_str(), now).await?
-    {
-        return Err(ApiError::Conflict(
-            "an invitation to this email is waiting already".to_owned(),
-        ));
-    }
+    require_invitable(&state, &email, now).await?;
     let row = worker_invitation::Model {
         id: uuid::Uuid::now_v7(),
         organisation_id: organisation.0,
@@ -212,6 +228,7 @@ pub async fn invite(
         expires_at: now + Duration::days(INVITATION_DAYS),
         accepted_at: None,
         user_id: None,
+        case_id: None,
     };
     state.store.create_worker_invitation(row.clone()).await?;
     state

@@ -6,6 +6,8 @@ pub mod audit_event;
 pub mod call;
 pub mod call_event;
 pub mod case;
+pub mod case_media;
+pub mod case_media_rendition;
 pub mod case_note;
 pub mod case_share;
 pub mod case_transfer;

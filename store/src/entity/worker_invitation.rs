@@ -11,7 +11,8 @@ pub struct Model {
     pub invited_by: Uuid,
     pub email: String,
     pub display_name: String,
-    /// `practitioner` or `manager`.
+    /// `practitioner` or `manager`, or `adopter` for a family invited to
+    /// keep its own profile.
     pub role: String,
     /// SHA-256 of the token in the latest invitation email.
     pub token_hash: Option<Vec<u8>>,
@@ -23,6 +24,8 @@ pub struct Model {
     pub accepted_at: Option<DateTimeUtc>,
     /// The account the invitation created.
     pub user_id: Option<Uuid>,
+    /// The family case an `adopter` invitation links the account to.
+    pub case_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
