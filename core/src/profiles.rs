@@ -273,9 +273,15 @@ impl ChildProfile {
                 format!("{size} children is over the maximum of {MAX_GROUP_SIZE}"),
             ));
         }
-        for child in &self.children {
-            required_text("children.first_name", &child.first_name, NAME_MAX_CHARS)?;
-            age("children.age_years", child.age_years)?;
+        for (index, child) in self.children.iter().enumerate() {
+            // The field names no child, so the reason says which one.
+            let which = |invalid: InvalidValue| InvalidValue {
+                field: invalid.field,
+                reason: format!("child {} of {size}: {}", index + 1, invalid.reason),
+            };
+            required_text("children.first_name", &child.first_name, NAME_MAX_CHARS)
+                .map_err(which)?;
+            age("children.age_years", child.age_years).map_err(which)?;
         }
         required_text("description", &self.description, DESCRIPTION_MAX_CHARS)?;
         free_text(
@@ -469,7 +475,13 @@ mod tests {
 
         let mut old = siblings();
         old.children[1].age_years = 18;
-        assert_eq!(old.validate().unwrap_err().field, "children.age_years");
+        let error = old.validate().unwrap_err();
+        assert_eq!(error.field, "children.age_years");
+        assert!(
+            error.reason.starts_with("child 2 of 2: "),
+            "{}",
+            error.reason
+        );
 
         let mut blank = siblings();
         blank.description = "  ".into();

@@ -161,6 +161,7 @@ async fn family_keeps_its_own_profile_when_allowed() -> anyhow::Result<()> {
     assert_eq!(status, 200);
     let listed = family.get_json("/api/v1/cases").await?;
     assert_eq!(listed[0]["title"], "The Adeyemi family", "{listed}");
+    assert_eq!(listed[0]["own"], false, "{listed}");
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     let own = family.get_json(&format!("/api/v1/cases/{adeyemi}")).await?;
     assert_eq!(own["own"], false);

@@ -388,7 +388,10 @@ pub async fn list(
         // A family sees the profiles it keeps.
         let mut summaries = Vec::new();
         for row in state.store.family_cases_of(user.user_id).await? {
-            summaries.push(summary(&state, &row, OrganisationId(row.organisation_id)).await?);
+            let mut line = summary(&state, &row, OrganisationId(row.organisation_id)).await?;
+            // The family does not work for the organisation.
+            line.own = false;
+            summaries.push(line);
         }
         return Ok(web::Json(summaries));
     }
