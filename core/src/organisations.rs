@@ -30,7 +30,7 @@ pub const MAX_RETENTION_DAYS: i32 = 3_650;
 
 /// Checks an organisation's name.
 pub fn check_name(name: &str) -> Result<(), InvalidValue> {
-    if name.trim().is_empty() {
+    if name.chars().all(crate::profiles::shows_nothing) {
         return Err(InvalidValue::new("name", "must not be empty"));
     }
     free_text("name", name, NAME_MAX_CHARS)?;
@@ -38,6 +38,23 @@ pub fn check_name(name: &str) -> Result<(), InvalidValue> {
         return Err(InvalidValue::new("name", "must be one line"));
     }
     Ok(())
+}
+
+/// Returns the form two organisation names are compared in: compatibility
+/// normalised (NFKC), lower case, without characters that show nothing,
+/// and with runs of spaces as one. Two names with the same form would be
+/// mistaken for each other in a list.
+pub fn comparable_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let visible: String = name
+        .nfkc()
+        .filter(|c| c.is_whitespace() || !crate::profiles::shows_nothing(*c))
+        .collect();
+    visible
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Checks a retention period in days.
@@ -69,6 +86,22 @@ pub fn check_licence_dates(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn look_alike_names_compare_equal() {
+        let plain = comparable_name("Northshire Council");
+        for alike in [
+            "northshire   COUNCIL",
+            "North\u{200b}shire Council",
+            "North\u{00ad}shire Council",
+            "\u{ff2e}orthshire Council",
+        ] {
+            assert_eq!(comparable_name(alike), plain, "{alike:?}");
+        }
+        assert_ne!(comparable_name("Southshire Council"), plain);
+        assert!(check_name("\u{200b}").is_err());
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -221,7 +221,7 @@ pub struct FamilyCodes {
 
 /// Returns whether a character shows nothing: white space, or a
 /// zero-width or soft-hyphen character.
-fn shows_nothing(c: char) -> bool {
+pub fn shows_nothing(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
@@ -230,7 +230,11 @@ fn shows_nothing(c: char) -> bool {
         )
 }
 
-fn required_text(field: &'static str, text: &str, max_chars: usize) -> Result<(), InvalidValue> {
+pub(crate) fn required_text(
+    field: &'static str,
+    text: &str,
+    max_chars: usize,
+) -> Result<(), InvalidValue> {
     if text.chars().all(shows_nothing) {
         return Err(InvalidValue::new(field, "must not be empty"));
     }

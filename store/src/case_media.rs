@@ -22,6 +22,10 @@ pub const PROCESSING: &str = "processing";
 pub const READY: &str = "ready";
 pub const FAILED: &str = "failed";
 
+/// Failed items a case keeps, newest first; older ones go when an item is
+/// added.
+pub const KEPT_FAILURES: usize = 5;
+
 /// A profile item to record before its bytes arrive.
 pub struct NewCaseMedia {
     pub id: uuid::Uuid,
@@ -55,6 +59,29 @@ impl Store {
         if held >= new.limit {
             transaction.rollback().await?;
             return Ok(false);
+        }
+        // Failed items stay for the editors to see why, but only the
+        // newest few: their content is gone already.
+        let failed: Vec<uuid::Uuid> = case_media::Entity::find()
+            .filter(case_media::Column::CaseId.eq(new.case_id))
+            .filter(case_media::Column::Status.eq(FAILED))
+            .order_by_desc(case_media::Column::CreatedAt)
+            .order_by_desc(case_media::Column::Id)
+            .all(&*transaction)
+            .await?
+            .into_iter()
+            .skip(KEPT_FAILURES)
+            .map(|item| item.id)
+            .collect();
+        if !failed.is_empty() {
+            case_media_rendition::Entity::delete_many()
+                .filter(case_media_rendition::Column::MediaId.is_in(failed.iter().copied()))
+                .exec(&*transaction)
+                .await?;
+            case_media::Entity::delete_many()
+                .filter(case_media::Column::Id.is_in(failed))
+                .exec(&*transaction)
+                .await?;
         }
         case_media::Entity::insert(case_media::ActiveModel {
             id: Set(new.id),
@@ -193,6 +220,22 @@ impl Store {
             .col_expr(case_media::Column::UpdatedAt, Expr::value(at))
             .filter(case_media::Column::Id.eq(id))
             .filter(case_media::Column::Status.is_in([UPLOADING, PROCESSING]))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Records that an item's upload is still arriving; returns whether the
+    /// item is still uploading, which it is not once removed.
+    pub async fn touch_uploading_media(
+        &self,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = case_media::Entity::update_many()
+            .col_expr(case_media::Column::UpdatedAt, Expr::value(at))
+            .filter(case_media::Column::Id.eq(id))
+            .filter(case_media::Column::Status.eq(UPLOADING))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)

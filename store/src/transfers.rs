@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::conversations::KeyRecipient;
 use crate::entity::{
     case, case_share, case_transfer, conversation, conversation_key, conversation_member, interest,
+    worker_invitation,
 };
 use crate::{Store, StoreError};
 
@@ -61,6 +62,12 @@ impl Store {
         let moved = case::Entity::update_many()
             .col_expr(case::Column::OrganisationId, Expr::value(transfer.to.0))
             .col_expr(case::Column::Visibility, Expr::value("draft"))
+            // A family that kept its own profile did so with the sending
+            // organisation; the receiving one invites it again if it wants.
+            .col_expr(
+                case::Column::FamilyUserId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
             .col_expr(case::Column::UpdatedAt, Expr::value(transfer.at))
             .col_expr(case::Column::LastActivityAt, Expr::value(transfer.at))
             .filter(case::Column::Id.eq(transfer.case_id))
@@ -71,6 +78,16 @@ impl Store {
             transaction.rollback().await?;
             return Err(StoreError::Conflict { what: "case owner" });
         }
+        worker_invitation::Entity::update_many()
+            .col_expr(
+                worker_invitation::Column::ExpiresAt,
+                Expr::value(transfer.at),
+            )
+            .filter(worker_invitation::Column::CaseId.eq(transfer.case_id))
+            .filter(worker_invitation::Column::AcceptedAt.is_null())
+            .filter(worker_invitation::Column::ExpiresAt.gt(transfer.at))
+            .exec(&*transaction)
+            .await?;
         case_share::Entity::delete_many()
             .filter(case_share::Column::CaseId.eq(transfer.case_id))
             .exec(&*transaction)

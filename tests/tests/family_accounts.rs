@@ -210,15 +210,103 @@ async fn family_keeps_its_own_profile_when_allowed() -> anyhow::Result<()> {
         .await?;
     assert_eq!(publication.status(), 403);
 
-    // The worker ends the family's access.
+    // Where families edit their profiles, the family joins the discussion
+    // an interest in a child opens.
+    let interest = worker
+        .post(
+            &format!("/api/v1/cases/{siblings}/interests"),
+            &json!({ "family_case_id": adeyemi }),
+        )
+        .await?;
+    let (status, interest) = status_and_json(interest).await?;
+    assert_eq!(status, 201, "{interest}");
+    let messages = format!(
+        "/api/v1/conversations/{}/messages",
+        interest["conversation_id"].as_str().unwrap_or_default()
+    );
+    assert_eq!(family.get(&messages).await?.status(), 200);
+
+    // The worker ends the family's access, to the profile and to the
+    // discussion alike.
     let removed = worker
         .delete(&format!("/api/v1/cases/{adeyemi}/family-account"))
         .await?;
     assert_eq!(removed.status(), 204);
     assert_eq!(family.get(&edit_path).await?.status(), 404);
+    assert_eq!(family.get(&messages).await?.status(), 404);
     let listed = family.get_json("/api/v1/cases").await?;
     assert_eq!(listed, json!([]));
     let view = worker.get_json(&edit_path).await?;
+    assert_eq!(view["family_account"]["state"], "none", "{view}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_ends_the_family_access_to_its_profile() -> anyhow::Result<()> {
+    const SECOND: &str = "prices@example.org";
+    let catcher = Catcher::start(Duration::from_secs(30))?;
+    let app = catcher.app_sending_here().await?;
+    let worker = app.sign_in("va_practitioner").await?;
+    let manager = app.sign_in("va_manager").await?;
+    let price = worker.own_case("family", "The Price family").await?;
+    let invited = worker
+        .post(
+            &format!("/api/v1/cases/{price}/family-invitation"),
+            &json!({ "email": SECOND, "display_name": "Sam Price" }),
+        )
+        .await?;
+    assert_eq!(invited.status(), 201);
+    let (token, _) = catcher.invitation_token(SECOND).await?;
+    let anonymous = Client::new(&app.address)?;
+    let (status, accepted) = status_and_json(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({ "token": token, "password": PASSWORD }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{accepted}");
+    let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
+    let confirmed = worker
+        .post(&format!("/api/v1/users/{user_id}/confirm"), &json!({}))
+        .await?;
+    assert_eq!(confirmed.status(), 204);
+    let family = Client::new(&app.address)?;
+    let signed_in = family
+        .post(
+            "/api/v1/auth/sign-in",
+            &json!({ "email": SECOND, "password": PASSWORD }),
+        )
+        .await?;
+    assert_eq!(signed_in.status(), 200);
+    let path = format!("/api/v1/cases/{price}");
+    assert_eq!(family.get(&path).await?.status(), 200);
+
+    let directory = manager.get_json("/api/v1/organisations").await?;
+    let council = directory
+        .as_array()
+        .and_then(|list| list.iter().find(|org| org["name"] == "Northshire Council"))
+        .and_then(|org| org["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let moved = manager
+        .post(
+            &format!("/api/v1/cases/{price}/transfer"),
+            &json!({
+                "organisation_id": council,
+                "approval_reference": "Panel minute 2026/120",
+                "approved_on": "2026-12-01",
+            }),
+        )
+        .await?;
+    let (status, body) = status_and_json(moved).await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(family.get(&path).await?.status(), 404);
+    assert_eq!(family.get_json("/api/v1/cases").await?, json!([]));
+    let receiving = app.sign_in("la_practitioner").await?;
+    let view = receiving.get_json(&path).await?;
     assert_eq!(view["family_account"]["state"], "none", "{view}");
     Ok(())
 }

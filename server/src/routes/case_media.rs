@@ -44,10 +44,14 @@ use crate::state::AppState;
 const SEGMENTS_PER_WRITE: usize = 16;
 
 /// An item still `uploading` this long after its last change lost its
-/// request (the server stopped during it), and fails.
-const UPLOAD_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(30);
+/// request (the server stopped during it), and fails. A request that is
+/// still sending refreshes the item every [`TOUCH_EVERY`].
+const UPLOAD_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Where an item goes in a profile.
+/// How often an upload in progress refreshes its item.
+const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The place an item takes in a profile: a photo or the video.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Slot {
     Photo,
@@ -324,7 +328,7 @@ pub async fn upload(
         .await?;
     if !added {
         return Err(ApiError::Conflict(format!(
-            "the profile holds {limit} {} items already: remove one first",
+            "the profile has its {limit} {} items already: remove one first",
             slot.as_str()
         )));
     }
@@ -338,6 +342,12 @@ pub async fn upload(
     let layout = Layout {
         plaintext_len: received,
     };
+    // Access may have ended while the bytes arrived (the family's access
+    // removed, families no longer allowed to edit, the case transferred).
+    if let Err(error) = editable_case(&state, &user, case_id).await {
+        discard(&state, id, "upload.rejected").await;
+        return Err(error);
+    }
     let checked = checked_kind(&state, id, &key, layout, slot).await;
     let media_kind = match checked {
         Ok(media_kind) => media_kind,
@@ -351,11 +361,12 @@ pub async fn upload(
             });
         }
     };
-    let item = state
-        .store
-        .case_media_item(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let Some(item) = state.store.case_media_item(id).await? else {
+        discard(&state, id, "upload.rejected").await;
+        return Err(ApiError::Conflict(
+            "the item was removed while it was being sent".to_owned(),
+        ));
+    };
     let item = case_media::Model {
         size: i64::try_from(received).unwrap_or(i64::MAX),
         ..item
@@ -443,6 +454,7 @@ async fn receive(
     let mut pending: Vec<Vec<u8>> = Vec::new();
     let mut written: u64 = 0;
     let mut received: u64 = 0;
+    let mut last_touch = std::time::Instant::now();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
             warn!(media = %id, error = %error, "profile upload interrupted");
@@ -455,6 +467,15 @@ async fn receive(
         pending.extend(writer.push(&chunk)?);
         if pending.len() >= SEGMENTS_PER_WRITE {
             written = write(state, id, written, std::mem::take(&mut pending)).await?;
+            if last_touch.elapsed() >= TOUCH_EVERY {
+                last_touch = std::time::Instant::now();
+                if !state.store.touch_uploading_media(id, Utc::now()).await? {
+                    // Removed while its bytes were arriving.
+                    return Err(ApiError::Conflict(
+                        "the item was removed while it was being sent".to_owned(),
+                    ));
+                }
+            }
         }
     }
     if received == 0 {
@@ -482,9 +503,14 @@ async fn write(
     Ok(next)
 }
 
-/// Fails an item whose upload or checks went wrong, deleting its bytes.
+/// Fails an item whose upload or checks went wrong, and deletes its bytes,
+/// also when the item itself was removed meanwhile.
 async fn discard(state: &AppState, id: uuid::Uuid, code: &'static str) {
-    if let Err(error) = processing::fail_case_media(state, id, code).await {
+    let outcome = match processing::fail_case_media(state, id, code).await {
+        Ok(()) => processing::delete_blobs(state, vec![id]).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = outcome {
         warn!(media = %id, error = %kinlink_actors::Causes(error.as_ref()), "discarding a rejected profile item failed");
     }
 }

@@ -486,9 +486,15 @@ pub async fn update(
     if version.is_some_and(|version| version != access.case.updated_at) {
         return Err(ApiError::PreconditionFailed);
     }
-    if !access.owns() {
+    let version = if access.owns() {
+        version
+    } else {
+        // The approval is checked against the case as read here, so the
+        // change applies only to that version: a worker's change to the
+        // approval in between makes it 412 rather than undoing it.
         keeps_approval(&state, &access, &profile)?;
-    }
+        Some(access.case.updated_at)
+    };
     if profile.kind().as_str() != access.case.kind {
         return Err(invalid(
             "kind",

@@ -1,17 +1,22 @@
 //! Families who keep their own profile. A worker of a family case's
-//! organisation invites the household by email; accepting the link creates
-//! the family's account, linked to the case and pending until the worker
-//! who invited confirms it (`POST /users/{id}/confirm`). The family then
+//! organisation invites the household by email. Accepting the link creates
+//! the family's account, linked to the case. The account is pending until
+//! the worker who invited confirms it (`POST /users/{id}/confirm`). The family then
 //! reads its own profile, and changes it and its photos when the
 //! organisation lets families edit their profiles. The approval stays the
 //! organisation's to record.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
+use kinlink_actors::events::Event;
+use kinlink_core::crypto::keys::{PublicKey, seal_to};
+use kinlink_core::crypto::{SecretKey, bindings};
 use kinlink_core::permissions::{Action, Role};
 use kinlink_core::profiles::CaseKind;
 use kinlink_core::values::{DisplayName, EmailAddress};
-use kinlink_core::{OrganisationId, UserId};
+use kinlink_core::{ConversationId, OrganisationId, UserId};
+use kinlink_store::audit::AuditRecord;
+use kinlink_store::conversations::{KeyRecipient, Rotation};
 use kinlink_store::entity::{case, worker_invitation};
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
@@ -148,6 +153,9 @@ pub async fn invite(
         user_id: None,
         case_id: Some(id),
     };
+    // Only the newest invitation's link works, so a corrected address
+    // replaces a mistyped one.
+    state.store.withdraw_family_invitations(id, now).await?;
     state.store.create_worker_invitation(row.clone()).await?;
     audit_case(
         &state,
@@ -159,6 +167,90 @@ pub async fn invite(
     .await?;
     info!(case = %id, invitation = %row.id, "family invited to keep its profile");
     Ok(HttpResponse::Created().json(family_account(&state, &access.case).await?))
+}
+
+/// Takes a family out of every discussion about its case that it is still
+/// a member of. Each discussion moves to a new key epoch, sealed to the
+/// organisations of the interest's two cases and to the members who stay,
+/// so nothing written afterwards is sealed to the family.
+pub async fn leave_discussions(
+    state: &AppState,
+    case_id: uuid::Uuid,
+    family: UserId,
+    actor: UserId,
+) -> Result<(), ApiError> {
+    for conversation in state.store.case_discussions(case_id).await? {
+        let id = ConversationId(conversation);
+        if state.store.active_membership(id, family).await?.is_none() {
+            continue;
+        }
+        let Some(interest) = state.store.interest_of_conversation(conversation).await? else {
+            continue;
+        };
+        let row = state.store.conversation(id).await?;
+        let epoch = row.key_epoch + 1;
+        let info = bindings::conversation_key_info(id, epoch);
+        let key = SecretKey::generate()?;
+        let mut organisations = Vec::new();
+        for case in [interest.child_case_id, interest.family_case_id] {
+            if let Some(case) = state.store.case(case).await? {
+                organisations.push(OrganisationId(case.organisation_id));
+            }
+        }
+        organisations.sort_by_key(|organisation| organisation.0);
+        organisations.dedup();
+        let mut sealed_keys = Vec::new();
+        for organisation in organisations {
+            let public =
+                PublicKey::from_slice(&state.store.organisation(organisation).await?.public_key)?;
+            sealed_keys.push((
+                KeyRecipient::Organisation(organisation),
+                seal_to(&public, &key, &info)?,
+            ));
+        }
+        for member in state.store.members(id).await? {
+            if member.user_id == family {
+                continue;
+            }
+            let public =
+                PublicKey::from_slice(&state.store.user(member.user_id).await?.public_key)?;
+            sealed_keys.push((
+                KeyRecipient::User(member.user_id),
+                seal_to(&public, &key, &info)?,
+            ));
+        }
+        let epoch = state
+            .store
+            .remove_member_and_rotate(Rotation {
+                conversation_id: id,
+                removed: family,
+                from_epoch: row.key_epoch,
+                sealed_keys,
+                at: Utc::now(),
+            })
+            .await?;
+        state
+            .broker
+            .publish(Event::MemberRemoved {
+                conversation_id: id,
+                user_id: family,
+            })
+            .await;
+        state.calls.member_removed(id, family);
+        state
+            .store
+            .audit(AuditRecord {
+                actor_id: Some(actor),
+                organisation_id: Some(OrganisationId(row.organisation_id)),
+                action: "conversation.member_removed",
+                subject_kind: "conversation",
+                subject_id: Some(id.0),
+                detail: serde_json::json!({ "removed": family, "key_epoch": epoch }),
+                at: Utc::now(),
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Ends a family's access to its profile, or withdraws the invitation
@@ -180,6 +272,9 @@ pub async fn remove(
         .store
         .withdraw_family_invitations(id, Utc::now())
         .await?;
+    if let Some(account) = unlinked {
+        leave_discussions(&state, id, account, user.user_id).await?;
+    }
     let (action, detail) = match unlinked {
         Some(account) => (
             "case.family_account_removed",

@@ -7,6 +7,7 @@ use kinlink_core::OrganisationId;
 use kinlink_core::licence::LicenceState;
 use kinlink_core::organisations::{
     OPERATOR_KIND, OrganisationKind, check_licence_dates, check_name, check_retention_days,
+    comparable_name,
 };
 use kinlink_core::permissions::{self, Action, Relationship};
 use kinlink_store::entity::organisation;
@@ -166,32 +167,25 @@ pub async fn admin_update(
     Ok(web::Json(view(&state, row).await?))
 }
 
-/// Returns `400` naming `name` when another organisation has the same name,
-/// ignoring case and runs of spaces, so two organisations in a publication
+/// Returns `400` naming `name` when another organisation has the same name
+/// in the form `comparable_name` gives, so two organisations in a publication
 /// list or a transfer cannot be mistaken for each other.
 async fn require_unique_name(
     state: &AppState,
     name: &str,
     except: Option<OrganisationId>,
 ) -> Result<(), ApiError> {
-    let wanted = comparable(name);
+    let wanted = comparable_name(name);
     let taken = state
         .store
         .organisation_names()
         .await?
         .into_iter()
-        .any(|(id, other)| Some(id) != except && comparable(&other) == wanted);
+        .any(|(id, other)| Some(id) != except && comparable_name(&other) == wanted);
     if taken {
         return Err(invalid("name", "another organisation has this name"));
     }
     Ok(())
-}
-
-fn comparable(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 async fn audit_terms(

@@ -385,6 +385,11 @@ pub async fn transfer(
             })
             .await?;
     }
+    // The transfer unlinked the family that kept the profile, so it leaves
+    // the case's discussions too.
+    if let Some(family) = access.case.family_user_id.map(UserId) {
+        super::family_accounts::leave_discussions(&state, id, family, user.user_id).await?;
+    }
     info!(case = %id, transfer = %row.id, to = %to, "case transferred");
     Ok(web::Json(view(&state, row).await?))
 }
