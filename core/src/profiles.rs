@@ -278,7 +278,7 @@ impl ChildProfile {
             ));
         }
         for (index, child) in self.children.iter().enumerate() {
-            // The field names no child, so the reason says which one.
+            // The field does not identify the child, so the reason names it.
             let which = |invalid: InvalidValue| InvalidValue {
                 field: invalid.field,
                 reason: format!("child {} of {size}: {}", index + 1, invalid.reason),

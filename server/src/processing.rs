@@ -1,8 +1,9 @@
 //! Media processing of checked uploads: the job that turns an upload into
 //! its renditions on the worker pool, and the task that records each job's
 //! outcome and publishes its progress to the conversation. Photos and
-//! videos in family-finding profiles go through the same pool; their
-//! outcome is recorded with the profile and nobody is sent their progress.
+//! videos in family-finding profiles go through the same pool. Their
+//! outcome is recorded with the profile, and their progress is not
+//! published.
 //!
 //! A job decrypts the upload into its own folder under the private working
 //! folder, has a media job process (see [`kinlink_media::worker`]) make the
@@ -83,7 +84,7 @@ pub enum Owner {
     /// A file in a conversation: recorded in `files`, announced to members.
     Conversation(ConversationId),
     /// A photo or video in a family-finding profile: recorded in
-    /// `case_media`; the case page asks for its state.
+    /// `case_media`; the case page polls its state.
     Case(uuid::Uuid),
 }
 
@@ -441,8 +442,8 @@ pub fn supervise(state: AppState, reports: Reports) {
                     )
                     .await;
                 }
-                // The case page asks for an item's state, so its progress
-                // goes to no one.
+                // The case page polls an item's state, so its progress is
+                // not published.
                 Report::Progress {
                     owner: Owner::Case(_),
                     ..

@@ -50,16 +50,18 @@ impl Store {
     pub async fn add_case_media(&self, new: NewCaseMedia) -> Result<bool, StoreError> {
         let transaction = self.begin_write().await?;
         require_owner(&*transaction, new.case_id, new.owner, None).await?;
-        let held = case_media::Entity::find()
+
+        let in_use = case_media::Entity::find()
             .filter(case_media::Column::CaseId.eq(new.case_id))
             .filter(case_media::Column::Slot.eq(new.slot))
             .filter(case_media::Column::Status.ne(FAILED))
             .count(&*transaction)
             .await?;
-        if held >= new.limit {
+        if in_use >= new.limit {
             transaction.rollback().await?;
             return Ok(false);
         }
+
         // Failed items stay for the editors to see why, but only the
         // newest few: their content is gone already.
         let failed: Vec<uuid::Uuid> = case_media::Entity::find()
@@ -83,6 +85,7 @@ impl Store {
                 .exec(&*transaction)
                 .await?;
         }
+
         case_media::Entity::insert(case_media::ActiveModel {
             id: Set(new.id),
             case_id: Set(new.case_id),

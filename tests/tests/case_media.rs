@@ -1,7 +1,7 @@
-//! Photos and videos in family-finding profiles through the real server:
-//! media made by FFmpeg is uploaded, processed, served with HTTP Range to
-//! the organisations the profile is published to, stripped of its GPS
-//! tags, and hidden with the names of an anonymous profile.
+//! Photos and videos in family-finding profiles through the real server.
+//! Media made by FFmpeg is uploaded and processed, then served with HTTP
+//! Range to the organisations the profile is published to. Its GPS tags
+//! are removed, and an anonymous profile hides it with its names.
 
 use std::process::Command;
 use std::time::Duration;
@@ -29,7 +29,7 @@ async fn send(
     status_and_json(response).await
 }
 
-/// Waits until the item is ready in the case's list, as its editor sees it.
+/// Waits until the item is ready in the case's list, as its editor reads it.
 async fn ready(client: &Client, case: &str, media: &str) -> anyhow::Result<Value> {
     for _ in 0..240 {
         let list = client
@@ -113,7 +113,7 @@ async fn profile_photo_and_video_reach_other_organisations() -> anyhow::Result<(
     let video = ready(&council, &siblings, &video_id).await?;
     assert_eq!(roles(&video), ["main", "poster"], "{video}");
 
-    // The other organisation sees both, and the photo has no GPS tags left.
+    // The other organisation gets both, and the photo has no GPS tags left.
     let seen = agency
         .get_json(&format!("/api/v1/cases/{siblings}"))
         .await?;
@@ -163,20 +163,20 @@ async fn profile_photo_and_video_reach_other_organisations() -> anyhow::Result<(
     // organisation may not remove anything.
     let (status, body) = add(&council, &siblings, "video", "portrait.mov").await?;
     assert_eq!(status, 409, "{body}");
-    let refused = agency
+    let other_removal = agency
         .delete(&format!("/api/v1/cases/{siblings}/media/{photo_id}"))
         .await?;
-    assert_eq!(refused.status(), 403);
+    assert_eq!(other_removal.status(), 403);
 
     // Removing the photo takes it out of every view and its content away.
     let removed = council
         .delete(&format!("/api/v1/cases/{siblings}/media/{photo_id}"))
         .await?;
     assert_eq!(removed.status(), 204);
-    let gone = agency
+    let removed_content = agency
         .get(&format!("/api/v1/cases/{siblings}/media/{photo_id}/main"))
         .await?;
-    assert_eq!(gone.status(), 404);
+    assert_eq!(removed_content.status(), 404);
     let seen = agency
         .get_json(&format!("/api/v1/cases/{siblings}"))
         .await?;
@@ -223,7 +223,7 @@ async fn profile_photo_and_video_reach_other_organisations() -> anyhow::Result<(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_profile_items_are_refused_by_name() -> anyhow::Result<()> {
+async fn wrong_profile_items_are_rejected() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let council = app.sign_in("la_practitioner").await?;
     let agency = app.sign_in("va_practitioner").await?;
@@ -231,7 +231,7 @@ async fn wrong_profile_items_are_refused_by_name() -> anyhow::Result<()> {
     let family = agency.own_case("family", "The Adeyemi family").await?;
 
     // A picture sent as the video is judged by its bytes, not its slot,
-    // and a picture declaring too many pixels is refused from its header.
+    // and a picture declaring too many pixels is rejected from its header.
     let (status, body) = add(&council, &siblings, "video", "photo.heic").await?;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "body", "{body}");
@@ -259,7 +259,7 @@ async fn wrong_profile_items_are_refused_by_name() -> anyhow::Result<()> {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "slot", "{body}");
 
-    // A rejected item keeps no place: the refused video did not fill the
+    // A rejected item keeps no place: the rejected video did not fill the
     // child's one video slot, and the view lists nothing in progress.
     let view = council
         .get_json(&format!("/api/v1/cases/{siblings}"))
@@ -322,10 +322,14 @@ async fn anonymous_profile_hides_photos_until_a_discussion() -> anyhow::Result<(
         )
         .await?;
     assert_eq!(interest.status(), 201);
-    let shown = agency
+    let after_interest = agency
         .get_json(&format!("/api/v1/cases/{siblings}"))
         .await?;
-    assert_eq!(media_ids(&shown), [photo_id.as_str()], "{shown}");
+    assert_eq!(
+        media_ids(&after_interest),
+        [photo_id.as_str()],
+        "{after_interest}"
+    );
     let content = agency
         .get(&format!(
             "/api/v1/cases/{siblings}/media/{photo_id}/thumbnail"

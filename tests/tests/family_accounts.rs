@@ -1,8 +1,8 @@
 //! A family that keeps its own profile, through the real server and a real
-//! SMTP server: the family's worker invites the household, the household
-//! accepts with a password, the worker confirms it, and the family reads
-//! its own profile, and changes it and its photos only when its
-//! organisation allows, never its approval.
+//! SMTP server. The family's worker invites the household, the household
+//! accepts with a password and the worker confirms it. The family then
+//! reads its own profile. It changes the profile and its photos only when
+//! its organisation allows, and never its approval.
 
 use std::time::Duration;
 
@@ -82,8 +82,8 @@ async fn family_keeps_its_own_profile_when_allowed() -> anyhow::Result<()> {
 
     // Only the family case's own organisation invites, and only to a
     // family case.
-    let refused = council.post(&invite_path, &invitation).await?;
-    assert_eq!(refused.status(), 403);
+    let other_organisation = council.post(&invite_path, &invitation).await?;
+    assert_eq!(other_organisation.status(), 403);
     let not_family = council
         .post(
             &format!("/api/v1/cases/{siblings}/family-invitation"),

@@ -184,7 +184,7 @@ export function firstManagerArea(ctx, organisation) {
   }
 
   async function load() {
-    // The admin list says which organisations their own managers run, so
+    // The admin list marks the organisations their own managers run, so
     // only the others are asked for their workers.
     if (organisation.founded) {
       showFounded();

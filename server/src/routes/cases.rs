@@ -385,7 +385,7 @@ pub async fn list(
         .contains(&kinlink_core::permissions::Role::Adopter)
         && !user.roles.iter().any(|role| role.is_worker())
     {
-        // A family sees the profiles it keeps.
+        // A family gets the profiles it keeps.
         let mut summaries = Vec::new();
         for row in state.store.family_cases_of(user.user_id).await? {
             let mut line = summary(&state, &row, OrganisationId(row.organisation_id)).await?;

@@ -261,7 +261,7 @@ pub async fn open(
             organisation_name: None,
             role: None,
         },
-        Found::Worker(invitation) if invitation.role == Role::Adopter.as_str() => OpenedView {
+        Found::Worker(invitation) if is_family(&invitation) => OpenedView {
             display_name: invitation.display_name,
             expires_at: invitation.expires_at,
             kind: "family_profile",
@@ -304,7 +304,7 @@ pub async fn enrol(
     let now = Utc::now();
     let (found, token) = find(&state, &body.token, now).await?;
     let Some(invitation) = (match found {
-        Found::Worker(invitation) if invitation.role != Role::Adopter.as_str() => Some(invitation),
+        Found::Worker(invitation) if !is_family(&invitation) => Some(invitation),
         _ => None,
     }) else {
         return Err(ApiError::Conflict(
@@ -357,7 +357,7 @@ pub async fn accept(
     let (found, token) = find(&state, &body.token, now).await?;
     let invitation = match found {
         Found::ContactLink(invitation) => invitation,
-        Found::Worker(invitation) if invitation.role == Role::Adopter.as_str() => {
+        Found::Worker(invitation) if is_family(&invitation) => {
             return accept_family(&state, &body, invitation, token, now).await;
         }
         Found::Worker(invitation) => {
@@ -429,6 +429,40 @@ pub async fn accept(
     })))
 }
 
+/// Uses a worker or family invitation and creates its account. Another
+/// request that used the link first gets `410 invitation.used`.
+async fn take_invitation(
+    state: &AppState,
+    invitation: &worker_invitation::Model,
+    token: &Token,
+    accepted: AcceptedWorker,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match state
+        .store
+        .accept_worker_invitation(invitation, &token.hash(), accepted, now)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::Invitation(InvitationProblem::Used)),
+        // Only a family invitation links a case, which may have changed.
+        Err(kinlink_store::StoreError::Conflict { .. }) => Err(ApiError::Conflict(
+            "the profile this invitation was for has a family account already, or moved to another organisation"
+                .to_owned(),
+        )),
+        Err(error) if error.is_unique_violation() => Err(ApiError::Conflict(
+            "an account with this email exists already".to_owned(),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Returns whether an invitation of the worker table is a family's, to
+/// keep its own profile, rather than a worker's.
+fn is_family(invitation: &worker_invitation::Model) -> bool {
+    invitation.role == Role::Adopter.as_str()
+}
+
 /// Accepts a family's invitation to keep its own profile: creates the
 /// pending account, linked to the family case, with a password only. The
 /// worker who invited confirms who it is before it can sign in.
@@ -467,28 +501,7 @@ async fn accept_family(
         recovery_code_hashes: Vec::new(),
         totp_step: 0,
     };
-    let taken = match state
-        .store
-        .accept_worker_invitation(&invitation, &token.hash(), accepted, now)
-        .await
-    {
-        Ok(taken) => taken,
-        Err(kinlink_store::StoreError::Conflict { .. }) => {
-            return Err(ApiError::Conflict(
-                "the profile this invitation was for has a family account already, or moved to another organisation"
-                    .to_owned(),
-            ));
-        }
-        Err(error) if error.is_unique_violation() => {
-            return Err(ApiError::Conflict(
-                "an account with this email exists already".to_owned(),
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    if !taken {
-        return Err(ApiError::Invitation(InvitationProblem::Used));
-    }
+    take_invitation(state, &invitation, &token, accepted, now).await?;
     state
         .store
         .audit(AuditRecord {
@@ -576,22 +589,7 @@ async fn accept_worker(
             .collect(),
         totp_step: i64::try_from(step).unwrap_or(i64::MAX),
     };
-    let taken = match state
-        .store
-        .accept_worker_invitation(&invitation, &token.hash(), accepted, now)
-        .await
-    {
-        Ok(taken) => taken,
-        Err(error) if error.is_unique_violation() => {
-            return Err(ApiError::Conflict(
-                "an account with this email exists already".to_owned(),
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    if !taken {
-        return Err(ApiError::Invitation(InvitationProblem::Used));
-    }
+    take_invitation(state, &invitation, &token, accepted, now).await?;
     state
         .store
         .audit(AuditRecord {

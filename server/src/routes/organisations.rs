@@ -175,14 +175,14 @@ async fn require_unique_name(
     name: &str,
     except: Option<OrganisationId>,
 ) -> Result<(), ApiError> {
-    let wanted = comparable_name(name);
-    let taken = state
+    let key = comparable_name(name);
+    let duplicate = state
         .store
         .organisation_names()
         .await?
         .into_iter()
-        .any(|(id, other)| Some(id) != except && comparable_name(&other) == wanted);
-    if taken {
+        .any(|(id, other)| Some(id) != except && comparable_name(&other) == key);
+    if duplicate {
         return Err(invalid("name", "another organisation has this name"));
     }
     Ok(())
