@@ -31,13 +31,35 @@ export function onUnauthorised(handler) {
   unauthorisedHandler = handler;
 }
 
-async function request(method, path, body, headers = {}) {
+/**
+ * Sends a request under /api/v1 with `body`, when given, as JSON, and
+ * returns the parsed JSON response, or null for `204`. Rejects with an
+ * ApiError.
+ */
+export function request(method, path, body, headers = {}) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  return send(path, init);
+}
 
+/**
+ * Sends `text` as the body of a request with the media type `contentType`,
+ * such as `text/csv`, and returns the response as `request` does.
+ */
+export function requestText(method, path, text, contentType) {
+  return send(path, {
+    method,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { 'Content-Type': contentType },
+    body: text,
+  });
+}
+
+async function send(path, init) {
   let response;
   try {
     response = await fetch(API_ROOT + path, init);

@@ -5,11 +5,15 @@
 //   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
-//   #/statistics, #/audit, the operator's #/admin/organisations, and
-//   #/my-profile for a family who keeps its own profile
-// Two pages have a path of their own, because they are the links of
+//   #/statistics, #/audit, the operator's #/admin/organisations,
+//   #/my-profile for a family who keeps its own profile, and the
+//   community: #/community, #/community/join, #/community/groups/<id>,
+//   #/community/topics/<id>, #/community/profile, #/community/members/<id>,
+//   #/community/notices and the moderators' #/community/moderation/*
+// Three pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
-// (an invitation) and /unsubscribe#TOKEN (the end of a news email).
+// (an invitation), /unsubscribe#TOKEN (the end of a news email) and
+// /community/apply#TOKEN (an application to the community).
 //
 // The signed-in user and the conversation state live only in memory. The
 // session itself is an HttpOnly cookie, which scripts cannot read.
@@ -24,6 +28,18 @@ import * as auditView from './views/audit.js';
 import * as caseView from './views/case.js';
 import * as caseEditView from './views/case-edit.js';
 import * as casesView from './views/cases.js';
+import * as communityView from './views/community.js';
+import * as communityApplicationsView from './views/community-applications.js';
+import * as communityApplyView from './views/community-apply.js';
+import * as communityGroupView from './views/community-group.js';
+import * as communityJoinView from './views/community-join.js';
+import * as communityMemberView from './views/community-member.js';
+import * as communityMembershipListView from './views/community-membership-list.js';
+import * as communityNoticesView from './views/community-notices.js';
+import * as communityProfileView from './views/community-profile.js';
+import * as communityReportsView from './views/community-reports.js';
+import * as communityRequestsView from './views/community-requests.js';
+import * as communityTopicView from './views/community-topic.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
 import { isFamilyAccount } from './views/family-finding.js';
@@ -43,12 +59,15 @@ import * as unsubscribeView from './views/unsubscribe.js';
 import * as workersView from './views/workers.js';
 
 const HOME_ROUTE = '#/conversations';
+/** The navigation entry of every community page, and the home of community-only accounts. */
+const COMMUNITY_ROUTE = '#/community';
 const SIGN_IN_ROUTE = '#/sign-in';
 const UUID = '([0-9a-fA-F-]{36})';
 /** Pages opened from an email link whose fragment is a token, by path. */
 const TOKEN_PAGES = new Map([
   ['/invitation', invitationView],
   ['/unsubscribe', unsubscribeView],
+  ['/community/apply', communityApplyView],
 ]);
 
 /** Roles whose holders may supervise contact links, and so review letters. */
@@ -63,6 +82,12 @@ const OPERATOR_ROLE = 'platform_admin';
 const FAMILY_FINDING_NAV = '#/cases';
 /** The navigation entry of a family's own profile, whose case pages are family-finding routes. */
 const FAMILY_PROFILE_NAV = '#/my-profile';
+/**
+ * Roles of the community only. Someone with no other role, such as an
+ * applicant who has no role yet, has no conversations, so their home is
+ * the community.
+ */
+const COMMUNITY_ROLES = new Set(['community_member', 'moderator']);
 
 const ROUTES = [
   { pattern: /^#\/sign-in$/, view: signInView, public: true },
@@ -101,6 +126,45 @@ const ROUTES = [
     view: adminOrganisationsView,
     nav: '#/admin/organisations',
   },
+  { pattern: /^#\/community\/join$/, view: communityJoinView, public: true, nav: COMMUNITY_ROUTE },
+  { pattern: /^#\/community$/, view: communityView, nav: COMMUNITY_ROUTE },
+  {
+    pattern: new RegExp(`^#/community/groups/${UUID}$`),
+    view: communityGroupView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: new RegExp(`^#/community/topics/${UUID}$`),
+    view: communityTopicView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: new RegExp(`^#/community/members/${UUID}$`),
+    view: communityMemberView,
+    nav: COMMUNITY_ROUTE,
+  },
+  { pattern: /^#\/community\/profile$/, view: communityProfileView, nav: COMMUNITY_ROUTE },
+  { pattern: /^#\/community\/notices$/, view: communityNoticesView, nav: COMMUNITY_ROUTE },
+  {
+    pattern: /^#\/community\/moderation\/applications$/,
+    view: communityApplicationsView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: /^#\/community\/moderation\/reports$/,
+    view: communityReportsView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: /^#\/community\/moderation\/requests$/,
+    view: communityRequestsView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: /^#\/community\/moderation\/membership-list$/,
+    view: communityMembershipListView,
+    nav: COMMUNITY_ROUTE,
+  },
 ];
 
 const elements = {
@@ -128,6 +192,12 @@ let currentView = null;
 let firstRoute = true;
 /** Token of an email link, from when it leaves the address bar until its page mounts. */
 let linkToken = null;
+
+/** Returns the first page of `signedInUser`: the community for community-only accounts. */
+function homeRoute(signedInUser) {
+  const roles = signedInUser?.roles ?? [];
+  return roles.every((role) => COMMUNITY_ROLES.has(role)) ? COMMUNITY_ROUTE : HOME_ROUTE;
+}
 
 function routeFor(hash) {
   for (const route of ROUTES) {
@@ -162,7 +232,7 @@ function currentRoute() {
     // A page route followed from a token page belongs on the root path.
     history.replaceState(history.state, '', `/${location.hash}`);
   }
-  return routeFor(location.hash || (user ? HOME_ROUTE : SIGN_IN_ROUTE));
+  return routeFor(location.hash || (user ? homeRoute(user) : SIGN_IN_ROUTE));
 }
 
 function navigate(hash) {
@@ -180,7 +250,7 @@ function leaveCurrentView() {
 function render() {
   const route = currentRoute();
   if (!user && !route.public) return navigate(SIGN_IN_ROUTE);
-  if (user && route.view === signInView) return navigate(HOME_ROUTE);
+  if (user && route.view === signInView) return navigate(homeRoute(user));
 
   leaveCurrentView();
   const controller = new AbortController();
@@ -200,7 +270,7 @@ function render() {
       document.title = t('app.page_title', { page });
     },
     onCleanup: (cleanup) => cleanups.push(cleanup),
-    signedIn: (signedInUser) => startSession(signedInUser),
+    signedIn: (signedInUser, options) => startSession(signedInUser, options),
     signOut,
   };
   const mounted = route.view.mount(elements.main, ctx, route.params);
@@ -253,13 +323,17 @@ async function sessionIsValid() {
   }
 }
 
-function startSession(signedInUser, { goHome = true } = {}) {
+/**
+ * Starts the session of `signedInUser` and, unless `goHome` is false, goes
+ * to `route`, which defaults to the user's home.
+ */
+function startSession(signedInUser, { goHome = true, route = null } = {}) {
   endSession();
   user = signedInUser;
   chat = new Chat(user, { sessionIsValid });
   chat.addEventListener('status', (event) => showConnectionStatus(event.detail));
   chat.start();
-  if (goHome) navigate(HOME_ROUTE);
+  if (goHome) navigate(route ?? homeRoute(user));
 }
 
 /** Forgets the user and everything loaded for them. */

@@ -14,6 +14,8 @@
 // `file` frames keep up to date. Live call frames are passed on as events
 // to the CallClient of calls.js, and the newest `call` frame of each
 // conversation is kept, so a page opened later shows a call already live.
+// Community groups that a page follows are followed again after each
+// reconnect, and their `community` frames become events.
 
 import { fetchMessages } from './api.js';
 import { FileTracker } from './files.js';
@@ -214,8 +216,10 @@ const CALL_ERROR_CODES = new Set([
  * the subscriptions are sent), `problem` (detail: { code }) for an error
  * frame that no sent message explains, `letters` (detail: { conversationId })
  * when a contact link's letters or agreement changed, `call` (detail: the
- * call as in the `call` frame), `call_answer` (detail: the frame) and
- * `call_error` (detail: the error frame of a call frame).
+ * call as in the `call` frame), `call_answer` (detail: the frame),
+ * `call_error` (detail: the error frame of a call frame) and `community`
+ * (detail: { groupId, topicId }) when something changed in a community
+ * group that a page follows.
  */
 export class Chat extends EventTarget {
   /** @type {Map<string, ConversationState>} */
@@ -227,6 +231,8 @@ export class Chat extends EventTarget {
   #files = new FileTracker();
   /** The newest `call` frame's call of each conversation, by conversation id. */
   #calls = new Map();
+  /** Community groups followed, each with the count of pages that follow it. */
+  #communityGroups = new Map();
 
   constructor(user, { sessionIsValid }) {
     super();
@@ -384,7 +390,31 @@ export class Chat extends EventTarget {
     if (sent) state.myReadSeq = upTo;
   }
 
+  /**
+   * Starts live updates of a community group, now or once connected, and
+   * again after every reconnect. Each call needs its own `unfollowCommunity`.
+   */
+  followCommunity(groupId) {
+    const count = this.#communityGroups.get(groupId) ?? 0;
+    this.#communityGroups.set(groupId, count + 1);
+    if (count === 0) this.#connection.send({ type: 'community_follow', group_id: groupId });
+  }
+
+  unfollowCommunity(groupId) {
+    const count = this.#communityGroups.get(groupId) ?? 0;
+    if (count > 1) {
+      this.#communityGroups.set(groupId, count - 1);
+      return;
+    }
+    if (count === 0) return;
+    this.#communityGroups.delete(groupId);
+    this.#connection.send({ type: 'community_unfollow', group_id: groupId });
+  }
+
   #onOpen() {
+    for (const groupId of this.#communityGroups.keys()) {
+      this.#connection.send({ type: 'community_follow', group_id: groupId });
+    }
     for (const conversationId of this.#subscribed) {
       const state = this.conversation(conversationId);
       this.#subscribe(state);
@@ -422,6 +452,13 @@ export class Chat extends EventTarget {
         break;
       case 'call':
         this.#onCall(frame.call);
+        break;
+      case 'community':
+        this.dispatchEvent(
+          new CustomEvent('community', {
+            detail: { groupId: frame.group_id, topicId: frame.topic_id ?? null },
+          }),
+        );
         break;
       case 'call_answer':
         this.dispatchEvent(new CustomEvent('call_answer', { detail: frame }));

@@ -70,6 +70,13 @@ pub enum Event {
         conversation_id: ConversationId,
         call: crate::calls::CallView,
     },
+    /// Something changed in a community group: a topic was opened, a post
+    /// added, or a post hidden, removed or restored. It carries ids only;
+    /// the pages following the group fetch what their reader may see.
+    Community {
+        group_id: uuid::Uuid,
+        topic_id: uuid::Uuid,
+    },
 }
 
 impl Event {
@@ -92,7 +99,7 @@ impl Event {
             | Event::Call {
                 conversation_id, ..
             } => Some(*conversation_id),
-            Event::SessionsEnded { .. } => None,
+            Event::SessionsEnded { .. } | Event::Community { .. } => None,
         }
     }
 }

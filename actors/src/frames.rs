@@ -28,6 +28,10 @@ pub enum ClientFrame {
         conversation_id: ConversationId,
         up_to: i64,
     },
+    /// Keep the open page of a community group live.
+    CommunityFollow { group_id: uuid::Uuid },
+    /// Stop keeping a community group's page live.
+    CommunityUnfollow { group_id: uuid::Uuid },
     /// Start a live call in a conversation (staff), or join the one live.
     CallStart { conversation_id: ConversationId },
     /// Join a live call; family members wait in its lobby.
@@ -78,10 +82,12 @@ pub enum CallMediaKind {
 }
 
 /// The frame types a client may send.
-pub const CLIENT_FRAME_TYPES: [&str; 13] = [
+pub const CLIENT_FRAME_TYPES: [&str; 15] = [
     "subscribe",
     "send",
     "read",
+    "community_follow",
+    "community_unfollow",
     "call_start",
     "call_join",
     "call_leave",
@@ -152,6 +158,11 @@ pub enum ServerFrame {
     /// The letters or the agreement of a contact link changed; fetch them
     /// again.
     Letters { conversation_id: ConversationId },
+    /// Something changed in a followed community group; fetch it again.
+    Community {
+        group_id: uuid::Uuid,
+        topic_id: uuid::Uuid,
+    },
     /// A live call of a followed conversation, as it stands now.
     Call { call: crate::calls::CallView },
     /// The SFU's answer to a `call_publish` (`publisher_id` is mine) or a

@@ -36,12 +36,15 @@ struct Connection {
     session_id: SessionId,
     recipient: Recipient<Delivery>,
     conversations: HashSet<ConversationId>,
+    /// Community groups whose open pages this connection keeps live.
+    groups: HashSet<uuid::Uuid>,
 }
 
 #[derive(Default)]
 struct Registry {
     connections: HashMap<ConnectionId, Connection>,
     by_conversation: HashMap<ConversationId, HashSet<ConnectionId>>,
+    by_group: HashMap<uuid::Uuid, HashSet<ConnectionId>>,
 }
 
 /// The registry, shared by every worker thread of the node.
@@ -67,6 +70,7 @@ impl Hub {
             session_id,
             recipient,
             conversations: HashSet::new(),
+            groups: HashSet::new(),
         };
         self.lock().connections.insert(id, connection);
         id
@@ -79,7 +83,28 @@ impl Hub {
             for conversation in connection.conversations {
                 remove_follower(&mut registry, conversation, id);
             }
+            for group in connection.groups {
+                remove_group_follower(&mut registry, group, id);
+            }
         }
+    }
+
+    /// Makes a connection follow a community group.
+    pub fn follow_group(&self, id: ConnectionId, group: uuid::Uuid) {
+        let mut registry = self.lock();
+        if let Some(connection) = registry.connections.get_mut(&id) {
+            connection.groups.insert(group);
+            registry.by_group.entry(group).or_default().insert(id);
+        }
+    }
+
+    /// Stops a connection following a community group.
+    pub fn unfollow_group(&self, id: ConnectionId, group: uuid::Uuid) {
+        let mut registry = self.lock();
+        if let Some(connection) = registry.connections.get_mut(&id) {
+            connection.groups.remove(&group);
+        }
+        remove_group_follower(&mut registry, group, id);
     }
 
     /// Makes a connection follow a conversation.
@@ -132,6 +157,13 @@ impl Hub {
             | Event::Call {
                 conversation_id, ..
             } => followers(&registry, *conversation_id).collect(),
+            Event::Community { group_id, .. } => registry
+                .by_group
+                .get(group_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| registry.connections.get(id))
+                .collect(),
         };
         for connection in targets {
             connection.recipient.do_send(Delivery::Event(event.clone()));
@@ -175,6 +207,15 @@ fn remove_follower(registry: &mut Registry, conversation: ConversationId, id: Co
         set.remove(&id);
         if set.is_empty() {
             registry.by_conversation.remove(&conversation);
+        }
+    }
+}
+
+fn remove_group_follower(registry: &mut Registry, group: uuid::Uuid, id: ConnectionId) {
+    if let Some(set) = registry.by_group.get_mut(&group) {
+        set.remove(&id);
+        if set.is_empty() {
+            registry.by_group.remove(&group);
         }
     }
 }

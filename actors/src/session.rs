@@ -274,6 +274,12 @@ impl SessionActor {
                 conversation_id,
                 up_to,
             } => self.mark_read(conversation_id, up_to, ctx),
+            ClientFrame::CommunityFollow { group_id } => self.follow_group(group_id, ctx),
+            ClientFrame::CommunityUnfollow { group_id } => {
+                if let Some(id) = self.connection_id {
+                    self.shared.broker.hub().unfollow_group(id, group_id);
+                }
+            }
             call => self.handle_call_frame(call, ctx),
         }
     }
@@ -289,6 +295,45 @@ impl SessionActor {
         let roles = self.identity.roles.clone();
         let relationships = self.relationships(true);
         async move { authorised(&store, user, &roles, &relationships, conversation, action).await }
+    }
+
+    /// Keeps a community group's open page live, for a reader the
+    /// permission table lets read it.
+    fn follow_group(&mut self, group: uuid::Uuid, ctx: &mut Context<Self>) {
+        let store = self.shared.store.clone();
+        let user = self.identity.user_id;
+        let roles = self.identity.roles.clone();
+        let check = async move {
+            let mut relationships = Vec::new();
+            if roles.contains(&Role::Moderator) {
+                relationships.push(Relationship::CommunityModerator);
+            }
+            if store.community_group_readable_by(group, user).await? {
+                relationships.push(Relationship::GroupReader);
+            }
+            Ok::<bool, ActorError>(
+                permissions::check(&roles, Action::ReadCommunity, &relationships).is_ok(),
+            )
+        };
+        ctx.wait(
+            detached(check)
+                .into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(true) => {
+                        if let Some(id) = actor.connection_id {
+                            actor.shared.broker.hub().follow_group(id, group);
+                        }
+                    }
+                    Ok(false) => actor.send_frame(&not_found(None), ctx),
+                    Err(error) => {
+                        warn!(error = %crate::Causes(&error), "following a group failed");
+                        actor.send_frame(
+                            &ServerFrame::error("server.busy", "follow failed; try again", None),
+                            ctx,
+                        );
+                    }
+                }),
+        );
     }
 
     fn subscribe(&mut self, conversation: ConversationId, after: i64, ctx: &mut Context<Self>) {
@@ -983,6 +1028,13 @@ impl Handler<Delivery> for SessionActor {
                         .calls
                         .for_recipient(call.clone(), self.identity.user_id);
                     let frame = ServerFrame::Call { call };
+                    self.send_frame(&frame, ctx);
+                }
+                Event::Community { group_id, topic_id } => {
+                    let frame = ServerFrame::Community {
+                        group_id: *group_id,
+                        topic_id: *topic_id,
+                    };
                     self.send_frame(&frame, ctx);
                 }
                 Event::SessionsEnded { session_ids } => {

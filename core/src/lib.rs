@@ -10,6 +10,7 @@
 
 pub mod audit_chain;
 pub mod codes;
+pub mod community;
 pub mod content;
 pub mod crypto;
 pub mod identifying;

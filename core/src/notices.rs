@@ -34,6 +34,12 @@ pub enum Template {
     /// An invitation to keep a family's own profile, with a link to
     /// accept it.
     FamilyInvitation,
+    /// The link to go on with an application to the community support
+    /// network, sent to the address the applicant gave.
+    CommunityApplication,
+    /// An answer to an application to the community from an address that
+    /// has an account already: sign in and apply from the menu.
+    CommunityAccountExists,
     /// A live call was arranged in one of the user's conversations.
     CallScheduled,
     /// A live call arranged in one of the user's conversations was
@@ -64,6 +70,8 @@ impl Template {
             Template::Invitation => "invitation",
             Template::WorkerInvitation => "worker_invitation",
             Template::FamilyInvitation => "family_invitation",
+            Template::CommunityApplication => "community_application",
+            Template::CommunityAccountExists => "community_account_exists",
             Template::CallScheduled => "call_scheduled",
             Template::CallCancelled => "call_cancelled",
             Template::News => "news",
@@ -83,6 +91,8 @@ impl Template {
             "invitation" => Some(Template::Invitation),
             "worker_invitation" => Some(Template::WorkerInvitation),
             "family_invitation" => Some(Template::FamilyInvitation),
+            "community_application" => Some(Template::CommunityApplication),
+            "community_account_exists" => Some(Template::CommunityAccountExists),
             "call_scheduled" => Some(Template::CallScheduled),
             "call_cancelled" => Some(Template::CallCancelled),
             "news" => Some(Template::News),
@@ -103,6 +113,8 @@ impl Template {
             Template::Invitation => "You are invited to KinLink",
             Template::WorkerInvitation => "You are invited to work in KinLink",
             Template::FamilyInvitation => "You are invited to KinLink",
+            Template::CommunityApplication => "Joining the KinLink community",
+            Template::CommunityAccountExists => "Joining the KinLink community",
             Template::CallScheduled => "A video session has been arranged in KinLink",
             Template::CallCancelled => "A video session in KinLink has been cancelled",
             Template::News => "News from KinLink",
@@ -140,6 +152,24 @@ impl Template {
                  did not expect it, you can ignore it.\r\n"
             );
         }
+        if self == Template::CommunityApplication {
+            return format!(
+                "Hello,\r\n\r\nSomeone, probably you, asked to join the KinLink community \
+                 support network with this email address.\r\n\r\nOpen this link to choose \
+                 the name other members will see and a password. It works once, for 24 \
+                 hours:\r\n{link}\r\n\r\nThis email contains no details on purpose. If you \
+                 did not ask to join, you can ignore it.\r\n"
+            );
+        }
+        if self == Template::CommunityAccountExists {
+            return format!(
+                "Hello,\r\n\r\nSomeone, probably you, asked to join the KinLink community \
+                 support network with this email address. It has a KinLink account already: \
+                 sign in, then choose Community in the menu to apply.\r\n\r\n{link}\r\n\r\n\
+                 This email contains no details on purpose. If you did not ask to join, you \
+                 can ignore it.\r\n"
+            );
+        }
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
@@ -149,7 +179,11 @@ impl Template {
             Template::ExchangeOverdue => {
                 "A letter exchange was due two weeks ago, and no letter has come yet."
             }
-            Template::Invitation | Template::WorkerInvitation | Template::FamilyInvitation => "",
+            Template::Invitation
+            | Template::WorkerInvitation
+            | Template::FamilyInvitation
+            | Template::CommunityApplication
+            | Template::CommunityAccountExists => "",
             Template::CallScheduled => "A video session has been arranged for you.",
             Template::CallCancelled => "A video session arranged for you has been cancelled.",
             Template::News => "There is news about KinLink for you to read.",

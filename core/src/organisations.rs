@@ -13,7 +13,26 @@ codes! {
         LocalAuthority => "local_authority",
         VoluntaryAdoptionAgency => "voluntary_adoption_agency",
         IndependentFosteringProvider => "independent_fostering_provider",
+        /// A membership body whose moderators keep the community support
+        /// network. It places no children: it publishes nothing, is not
+        /// offered as a placing organisation and is counted in no
+        /// statistics.
+        CommunityPartner => "community_partner",
     }
+}
+
+impl OrganisationKind {
+    /// Returns whether organisations of this kind place children, and so
+    /// take part in family finding.
+    pub fn places_children(self) -> bool {
+        !matches!(self, OrganisationKind::CommunityPartner)
+    }
+}
+
+/// Returns whether a stored organisation kind places children: not the
+/// operator's own organisation, and not a community partner.
+pub fn places_children(kind: &str) -> bool {
+    OrganisationKind::parse(kind).is_some_and(OrganisationKind::places_children)
 }
 
 /// The kind of the organisation that contains the platform operators'

@@ -26,11 +26,14 @@ pub enum Role {
     BirthFamilyMember,
     /// Verified member of the support network.
     CommunityMember,
+    /// Moderator of the support network, on the staff of a community
+    /// partner.
+    Moderator,
 }
 
 impl Role {
     /// All roles, in a fixed order.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::PlatformAdmin,
         Role::Manager,
         Role::Practitioner,
@@ -38,6 +41,7 @@ impl Role {
         Role::AdoptiveFamilyMember,
         Role::BirthFamilyMember,
         Role::CommunityMember,
+        Role::Moderator,
     ];
 
     /// Returns the stable name stored in the database.
@@ -50,6 +54,7 @@ impl Role {
             Role::AdoptiveFamilyMember => "adoptive_family_member",
             Role::BirthFamilyMember => "birth_family_member",
             Role::CommunityMember => "community_member",
+            Role::Moderator => "moderator",
         }
     }
 
@@ -63,7 +68,7 @@ impl Role {
     pub fn is_worker(self) -> bool {
         matches!(
             self,
-            Role::Manager | Role::Practitioner | Role::PlatformAdmin
+            Role::Manager | Role::Practitioner | Role::PlatformAdmin | Role::Moderator
         )
     }
 }
@@ -146,6 +151,19 @@ pub enum Action {
     ChangeInterestState,
     /// Hand a case, with its discussions, to another organisation.
     TransferCase,
+    /// Read the community's groups, topics and members' profiles.
+    ReadCommunity,
+    /// Open a topic or reply in a group.
+    PostInCommunity,
+    /// Report a post to the moderators.
+    ReportPost,
+    /// Hide, remove or restore posts, warn and suspend members, and
+    /// decide requests to join approval groups.
+    ModerateCommunity,
+    /// Create community groups.
+    ManageGroups,
+    /// Verify or turn down applications to the community.
+    VerifyMembers,
 }
 
 /// How the actor relates to the subject of the request.
@@ -176,6 +194,15 @@ pub enum Relationship {
     /// no worker holding its key yet, so its first manager comes through
     /// the operator.
     FoundingOperator,
+    /// The actor may read the community group: it is open, or the actor
+    /// is in it.
+    GroupReader,
+    /// The subject belongs to the community, which the actor moderates.
+    CommunityModerator,
+    /// The applicant named the actor's community partner, or named none.
+    PartnerModerator,
+    /// The subject is an active member of the community the actor is in.
+    FellowMember,
 }
 
 use Action::*;
@@ -288,6 +315,22 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, TransferCase, OwningOrganisationStaff),
     (PlatformAdmin, InviteWorker, FoundingOperator),
     (PlatformAdmin, ApproveWorker, FoundingOperator),
+    // The community: members read and write in the groups they may read;
+    // moderators of a community partner keep the whole community, and
+    // manage their partner's moderators as managers do workers.
+    (Moderator, ManageOwnSessions, Themselves),
+    (CommunityMember, ReadCommunity, GroupReader),
+    (CommunityMember, PostInCommunity, GroupReader),
+    (CommunityMember, ReportPost, GroupReader),
+    (CommunityMember, ReadCommunity, FellowMember),
+    (Moderator, ReadCommunity, CommunityModerator),
+    (Moderator, PostInCommunity, CommunityModerator),
+    (Moderator, ModerateCommunity, CommunityModerator),
+    (Moderator, ManageGroups, CommunityModerator),
+    (Moderator, VerifyMembers, PartnerModerator),
+    (Moderator, InviteWorker, OwningOrganisationStaff),
+    (Moderator, ApproveWorker, OwningOrganisationStaff),
+    (Moderator, DisableAccount, OwningOrganisationStaff),
 ];
 
 /// A request the grant table does not allow.
@@ -461,6 +504,36 @@ mod tests {
     #[test]
     fn community_member_has_no_conversation_rights() {
         assert!(check(&[CommunityMember], ReadConversation, &[ConversationMember]).is_err());
+    }
+
+    #[test]
+    fn community_is_kept_apart() {
+        let every = [
+            Themselves,
+            OwningOrganisationStaff,
+            PublishedToActor,
+            Platform,
+            ConversationMember,
+        ];
+        for action in [
+            ReadCommunity,
+            PostInCommunity,
+            ModerateCommunity,
+            VerifyMembers,
+        ] {
+            for role in [Manager, Practitioner, PlatformAdmin, Adopter] {
+                assert!(
+                    check(&[role], action, &every).is_err(),
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+        assert!(check(&[CommunityMember], ReadCommunity, &[GroupReader]).is_ok());
+        assert!(check(&[CommunityMember], ModerateCommunity, &[GroupReader]).is_err());
+        assert!(check(&[CommunityMember], ReadCommunity, &[CommunityModerator]).is_err());
+        assert!(check(&[Moderator], ModerateCommunity, &[CommunityModerator]).is_ok());
+        assert!(check(&[Moderator], ReadCase, &[OwningOrganisationStaff]).is_err());
+        assert!(check(&[Moderator], VerifyMembers, &[CommunityModerator]).is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod m20261205_000022_family_finding;
 mod m20261205_000023_revoked_sessions;
 mod m20261205_000024_case_media;
 mod m20261205_000025_family_accounts;
+mod m20261205_000026_community;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_revoked_sessions::Migration),
             Box::new(m20261205_000024_case_media::Migration),
             Box::new(m20261205_000025_family_accounts::Migration),
+            Box::new(m20261205_000026_community::Migration),
         ]
     }
 }

@@ -28,7 +28,9 @@ pub struct AccountRequest<'a> {
     pub display_name: &'a str,
     pub password: &'a str,
     pub status: AccountStatus,
-    pub organisation: OrganisationId,
+    /// The organisation the role is held in; none for a community-only
+    /// account, whose membership of the community is kept apart.
+    pub organisation: Option<OrganisationId>,
     pub role: Role,
     pub invited_by: Option<UserId>,
     /// Whether the person chose marketing email; never on by default.
@@ -51,9 +53,11 @@ pub async fn create_account(
     let (user, secrets) = prepare_account(recovery_key, request).await?;
     let now = user.created_at;
     store.create_user(user).await?;
-    store
-        .add_membership(secrets.user_id, organisation, role, invited_by, now)
-        .await?;
+    if let Some(organisation) = organisation {
+        store
+            .add_membership(secrets.user_id, organisation, role, invited_by, now)
+            .await?;
+    }
     if !secrets.recovery_codes.is_empty() {
         let hashes = secrets
             .recovery_codes

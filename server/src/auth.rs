@@ -7,6 +7,7 @@ use std::pin::Pin;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{Duration, Utc};
+use kinlink_core::community::MembershipState;
 use kinlink_core::crypto::token::Token;
 use kinlink_core::crypto::{SecretKey, aead, bindings, password, totp};
 use kinlink_core::permissions::Role;
@@ -195,7 +196,7 @@ pub async fn derive_password(
         .map_err(ApiError::from)
 }
 
-async fn start_session(
+pub(crate) async fn start_session(
     state: &AppState,
     request: &HttpRequest,
     user_id: UserId,
@@ -282,6 +283,26 @@ async fn audit_disabled_attempt(state: &AppState, token_hash: &[u8]) -> Result<(
     Ok(())
 }
 
+/// Returns the roles a user holds, with the organisation of the first. The
+/// community's membership is kept apart from organisations: its role is
+/// held while the membership is active.
+pub async fn roles_of(
+    state: &AppState,
+    user_id: UserId,
+) -> Result<(Vec<Role>, Option<OrganisationId>), ApiError> {
+    let grants = state.store.grants(user_id).await?;
+    let mut roles: Vec<Role> = grants.iter().map(|grant| grant.role).collect();
+    if state
+        .store
+        .community_member(user_id)
+        .await?
+        .is_some_and(|member| member.state == MembershipState::Active.as_str())
+    {
+        roles.push(Role::CommunityMember);
+    }
+    Ok((roles, grants.first().map(|grant| grant.organisation_id)))
+}
+
 /// Resolves the session cookie into the signed-in user.
 pub async fn authenticate(state: &AppState, request: &HttpRequest) -> Result<SignedIn, ApiError> {
     let cookie = request
@@ -320,13 +341,13 @@ pub async fn authenticate(state: &AppState, request: &HttpRequest) -> Result<Sig
     if now - session.last_seen_at > Duration::seconds(60) {
         state.store.touch_session(session_id, now).await?;
     }
-    let grants = state.store.grants(user_id).await?;
+    let (roles, organisation_id) = roles_of(state, user_id).await?;
     Ok(SignedIn {
         user_id,
         session_id,
         display_name: account.display_name,
-        roles: grants.iter().map(|grant| grant.role).collect(),
-        organisation_id: grants.first().map(|grant| grant.organisation_id),
+        roles,
+        organisation_id,
         private_key,
     })
 }

@@ -1,7 +1,8 @@
 //! Demo data for a first run: two organisations, their practitioners and
 //! managers, an adoptive parent and a birth parent in a supervised contact
 //! link with its agreement, a discussion between the organisations,
-//! family-finding cases, and a platform operator. Passwords are generated
+//! family-finding cases, a platform operator, and a community partner with
+//! its moderator, two groups and a verified member. Passwords are generated
 //! and written to an owner-only file, never to a log.
 
 use std::path::{Path, PathBuf};
@@ -9,15 +10,18 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kinlink_core::community::{GroupJoin, LegalStatus, RULES_VERSION, comparable_display_name};
 use kinlink_core::crypto::keys::PublicKey;
 use kinlink_core::crypto::{SecretKey, aead, bindings, random_bytes, totp};
 use kinlink_core::identifying::{ProtectedTerm, TermKind};
 use kinlink_core::letterbox::{Exchange, PartyRelationship, ReadReceipts, ReviewLevel, Side};
-use kinlink_core::organisations::OPERATOR_KIND;
+use kinlink_core::organisations::{OPERATOR_KIND, OrganisationKind};
 use kinlink_core::permissions::Role;
 use kinlink_core::{ConversationId, UserId};
 use kinlink_store::Store;
+use kinlink_store::community::NewCommunityMember;
 use kinlink_store::conversations::ConversationKind;
+use kinlink_store::entity::{community_group, community_profile};
 use kinlink_store::letterbox::AgreementRecord;
 use kinlink_store::organisations::{DEFAULT_RETENTION_DAYS, OrganisationTerms};
 use kinlink_store::users::AccountStatus;
@@ -90,8 +94,16 @@ pub async fn seed(
     )
     .await?;
 
-    // Each person's employer: 0 the council, 1 the agency, 2 the operator.
-    let people: [(&str, &str, &str, Role, usize); 9] = [
+    let (partner, partner_keys) = create_organisation(
+        store,
+        "Adoption Support Network",
+        OrganisationKind::CommunityPartner.as_str(),
+    )
+    .await?;
+
+    // Each person's employer: 0 the council, 1 the agency, 2 the operator,
+    // 3 the community partner.
+    let people: [(&str, &str, &str, Role, usize); 10] = [
         (
             "la_manager",
             "manager@northshire.example",
@@ -155,12 +167,20 @@ pub async fn seed(
             Role::PlatformAdmin,
             2,
         ),
+        (
+            "community_moderator",
+            "moderator@support.example",
+            "Lee Carter",
+            Role::Moderator,
+            3,
+        ),
     ];
     let mut created: Vec<(DemoUser, NewAccountSecrets)> = Vec::new();
     let employers = [
         (authority, &authority_keys),
         (agency, &agency_keys),
         (operator, &operator_keys),
+        (partner, &partner_keys),
     ];
     for (key, email, display_name, role, employer) in people {
         let password = generated_password()?;
@@ -173,7 +193,7 @@ pub async fn seed(
                 display_name,
                 password: &password,
                 status: AccountStatus::Active,
-                organisation,
+                organisation: Some(organisation),
                 role,
                 invited_by: None,
                 marketing_opt_in: false,
@@ -298,11 +318,110 @@ pub async fn seed(
     )
     .await?;
 
-    let credentials = DemoCredentials {
-        users: created.into_iter().map(|(user, _)| user).collect(),
-    };
+    let moderator = created[9].1.user_id;
+    let mut users: Vec<DemoUser> = created.into_iter().map(|(user, _)| user).collect();
+    users.push(seed_community(store, recovery_key, moderator).await?);
+    let credentials = DemoCredentials { users };
     write_owner_only(&path, &serde_json::to_vec_pretty(&credentials)?)?;
     Ok(path)
+}
+
+/// Seeds the community: two groups, one open and one that needs a
+/// moderator's approval, and a verified member with a profile who has
+/// accepted the rules. Returns the member's credentials.
+async fn seed_community(
+    store: &Store,
+    recovery_key: &PublicKey,
+    moderator: UserId,
+) -> anyhow::Result<DemoUser> {
+    let now = chrono::Utc::now();
+    for (name, description, join) in [
+        (
+            "New adopters",
+            "The first months and years with your children: questions, worries and good days.",
+            GroupJoin::Open,
+        ),
+        (
+            "Foster carers' circle",
+            "A closed group for foster carers; a moderator lets members in.",
+            GroupJoin::Approval,
+        ),
+    ] {
+        store
+            .create_community_group(community_group::Model {
+                id: uuid::Uuid::now_v7(),
+                name: name.to_owned(),
+                comparable_name: comparable_display_name(name),
+                description: description.to_owned(),
+                join_rule: join.as_str().to_owned(),
+                created_by: Some(moderator.0),
+                created_at: now,
+            })
+            .await?;
+    }
+    let email = "member@community.example";
+    let display_name = "Calm Harbour";
+    let password = generated_password()?;
+    let secrets = create_account(
+        store,
+        recovery_key,
+        AccountRequest {
+            email,
+            display_name,
+            password: &password,
+            status: AccountStatus::Active,
+            organisation: None,
+            role: Role::CommunityMember,
+            invited_by: None,
+            marketing_opt_in: false,
+            totp_secret: None,
+        },
+    )
+    .await
+    .context("creating the demo community member")?;
+    let user = secrets.user_id;
+    store
+        .apply_to_community(NewCommunityMember {
+            user_id: user,
+            display_name: display_name.to_owned(),
+            comparable_name: comparable_display_name(display_name),
+            partner_id: None,
+            membership_number: None,
+            at: now,
+        })
+        .await?;
+    store
+        .decide_community_application(user, true, None, moderator, now)
+        .await?;
+    store
+        .accept_community_rules(user, RULES_VERSION, now)
+        .await?;
+    store
+        .put_community_profile(
+            (
+                display_name.to_owned(),
+                comparable_display_name(display_name),
+            ),
+            community_profile::Model {
+                user_id: user.0,
+                family_makeup: "Two mums and a daughter aged five".to_owned(),
+                family_makeup_visible: true,
+                legal_status: Some(LegalStatus::AdoptionOrder.as_str().to_owned()),
+                legal_status_visible: false,
+                interests: "Life story work, walking".to_owned(),
+                interests_visible: true,
+                updated_at: now,
+            },
+        )
+        .await?;
+    Ok(DemoUser {
+        key: "community_member",
+        email,
+        password,
+        display_name,
+        totp_secret: None,
+        recovery_codes: Vec::new(),
+    })
 }
 
 /// The review settings of a demo link. The first link's families may also

@@ -52,8 +52,20 @@ pub enum ApiError {
     Conflict(String),
     #[error("{}", invitation_message(*.0))]
     Invitation(kinlink_store::invitations::InvitationProblem),
+    #[error("{}", community_link_message(*.0))]
+    CommunityLink(kinlink_store::invitations::InvitationProblem),
     #[error("{}", unsubscribe_message(*.0))]
     Unsubscribe(kinlink_store::marketing::Unsubscribed),
+    #[error("join the community, and wait for a moderator to verify you, first")]
+    CommunityNotMember,
+    #[error("accept the community's rules (version {0}) before your first post")]
+    RulesNotAccepted(i32),
+    #[error("you are suspended from posting until {}", .0.format("%Y-%m-%d %H:%M UTC"))]
+    Suspended(chrono::DateTime<chrono::Utc>),
+    #[error(
+        "you have written {0} posts in the last minute, the most there may be; post again in {1} seconds"
+    )]
+    PostingThrottled(u64, i64),
     #[error("media processing is busy; send the request again after the Retry-After seconds")]
     Busy { retry_after_seconds: i64 },
     #[error("internal error")]
@@ -69,6 +81,16 @@ fn unsubscribe_message(outcome: Unsubscribed) -> &'static str {
             "this unsubscribe link has expired; turn news off in your notification settings"
         }
         _ => "this unsubscribe link is not known",
+    }
+}
+
+fn community_link_message(problem: InvitationProblem) -> &'static str {
+    match problem {
+        InvitationProblem::Unknown => "this link is not known: it may be mistyped or cut short",
+        InvitationProblem::Used => "this link was used already: sign in instead",
+        InvitationProblem::Expired => {
+            "this link has expired: it worked for 24 hours; ask for a new one"
+        }
     }
 }
 
@@ -114,8 +136,15 @@ impl ApiError {
             ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
             ApiError::Invitation(InvitationProblem::Used) => "invitation.used",
             ApiError::Invitation(InvitationProblem::Expired) => "invitation.expired",
+            ApiError::CommunityLink(InvitationProblem::Unknown) => "invitation.unknown",
+            ApiError::CommunityLink(InvitationProblem::Used) => "invitation.used",
+            ApiError::CommunityLink(InvitationProblem::Expired) => "invitation.expired",
             ApiError::Unsubscribe(Unsubscribed::Expired) => "unsubscribe.expired",
             ApiError::Unsubscribe(_) => "unsubscribe.unknown",
+            ApiError::CommunityNotMember => "community.not_member",
+            ApiError::RulesNotAccepted(_) => "community.rules_not_accepted",
+            ApiError::Suspended(_) => "community.suspended",
+            ApiError::PostingThrottled(..) => "community.throttled",
             ApiError::Busy { .. } => "server.busy",
             ApiError::Internal(_) => "server.internal",
         }
@@ -158,7 +187,12 @@ impl ResponseError for ApiError {
             | ApiError::AccountPending
             | ApiError::AccountDisabled
             | ApiError::ReadOnly
-            | ApiError::LicenceInactive => StatusCode::FORBIDDEN,
+            | ApiError::LicenceInactive
+            | ApiError::CommunityNotMember
+            | ApiError::RulesNotAccepted(_)
+            | ApiError::Suspended(_) => StatusCode::FORBIDDEN,
+            ApiError::PostingThrottled(..) => StatusCode::TOO_MANY_REQUESTS,
+
             ApiError::AuthRequired
             | ApiError::InvalidCredentials
             | ApiError::SecondFactorRequired
@@ -169,6 +203,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invitation(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Invitation(_) => StatusCode::GONE,
+            ApiError::CommunityLink(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::CommunityLink(_) => StatusCode::GONE,
             ApiError::Unsubscribe(Unsubscribed::Expired) => StatusCode::GONE,
             ApiError::Unsubscribe(_) => StatusCode::NOT_FOUND,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -200,7 +236,8 @@ impl ResponseError for ApiError {
         }
         | ApiError::Busy {
             retry_after_seconds,
-        } = self
+        }
+        | ApiError::PostingThrottled(_, retry_after_seconds) = self
         {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }

@@ -57,7 +57,7 @@ pub async fn seed(
                 display_name: &format!("Load user {index}"),
                 password: &password,
                 status: AccountStatus::Active,
-                organisation,
+                organisation: Some(organisation),
                 role: Role::AdoptiveFamilyMember,
                 invited_by: None,
                 marketing_opt_in: false,

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit_verify;
 mod auth;
+mod community;
 mod config;
 mod demo;
 mod demo_cases;

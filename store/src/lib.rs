@@ -10,6 +10,7 @@ pub mod call_schedule;
 pub mod calls;
 pub mod case_media;
 pub mod cases;
+pub mod community;
 pub mod connect;
 pub mod conversations;
 pub mod entity;

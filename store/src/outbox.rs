@@ -15,7 +15,7 @@ use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tracing::{info, warn};
 
-use crate::entity::{email_outbox, invitation, user, worker_invitation};
+use crate::entity::{community_link, email_outbox, invitation, user, worker_invitation};
 use crate::users::AccountStatus;
 use crate::{Store, StoreError};
 
@@ -247,6 +247,7 @@ impl Store {
             what: "random source",
         })?;
         let hash = token.hash().to_vec();
+        let invitation_link = format!("invitation#{}", token.to_text().as_str());
         let contact = invitation::Entity::find_by_id(invitation_id)
             .one(&self.db)
             .await?;
@@ -259,7 +260,13 @@ impl Store {
                     .exec(&self.db)
                     .await?;
             }
-            open.then_some(found.email)
+            open.then_some((found.email, invitation_link))
+        } else if let Some(found) = community_link::Entity::find_by_id(invitation_id)
+            .one(&self.db)
+            .await?
+        {
+            self.claim_community_link(found, template, token, now)
+                .await?
         } else {
             let worker = worker_invitation::Entity::find_by_id(invitation_id)
                 .one(&self.db)
@@ -278,9 +285,9 @@ impl Store {
                     .exec(&self.db)
                     .await?;
             }
-            worker.map(|found| found.email)
+            worker.map(|found| (found.email, invitation_link))
         };
-        let Some(address) = open else {
+        let Some((address, link_path)) = open else {
             info!(email_id = %row.id, "invitation email dropped: the invitation is used or expired");
             let closed = Attempted::Finished(EmailState::Failed, Some("invitation_closed"));
             return self.close_claimed(row, unknown_outcomes, closed, now).await;
@@ -289,11 +296,41 @@ impl Store {
             id: row.id,
             address,
             template,
-            link_path: format!("invitation#{}", token.to_text().as_str()),
+            link_path,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             unknown_outcomes: u32::try_from(unknown_outcomes).unwrap_or(0),
             unsubscribe_token: None,
         }))
+    }
+
+    /// Completes the claim of a community application email: a fresh link
+    /// token for a link still open, or, for an address that has an account
+    /// already, the sign-in page.
+    async fn claim_community_link(
+        &self,
+        found: community_link::Model,
+        template: Template,
+        token: Token,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        if found.used_at.is_some() || found.expires_at <= now {
+            return Ok(None);
+        }
+        if template != Template::CommunityApplication {
+            return Ok(Some((found.email, String::new())));
+        }
+        community_link::Entity::update_many()
+            .col_expr(
+                community_link::Column::TokenHash,
+                Expr::value(token.hash().to_vec()),
+            )
+            .filter(community_link::Column::Id.eq(found.id))
+            .exec(&self.db)
+            .await?;
+        Ok(Some((
+            found.email,
+            format!("community/apply#{}", token.to_text().as_str()),
+        )))
     }
 
     /// Records a just-claimed row as finished without sending it.

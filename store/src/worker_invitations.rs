@@ -276,10 +276,11 @@ impl Store {
     ) -> Result<Vec<Worker>, StoreError> {
         let memberships = membership::Entity::find()
             .filter(membership::Column::OrganisationId.eq(organisation.0))
-            .filter(
-                membership::Column::Role
-                    .is_in([Role::Manager.as_str(), Role::Practitioner.as_str()]),
-            )
+            .filter(membership::Column::Role.is_in([
+                Role::Manager.as_str(),
+                Role::Practitioner.as_str(),
+                Role::Moderator.as_str(),
+            ]))
             .all(&self.db)
             .await?;
         let accounts = user::Entity::find()

@@ -98,6 +98,81 @@ describe('accessibility', () => {
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
 
+    e2eTest(env, `community pages pass axe at ${size} width`, async () => {
+      const check = async (page, pageName) => {
+        await expectNoViolations(page, `${pageName} (${size})`);
+        if (viewport === PHONE) await expectNoHorizontalScroll(page, pageName);
+      };
+      const sectionLink = (page, key) =>
+        page
+          .getByRole('navigation', { name: text('community.nav.label') })
+          .getByRole('link', { name: text(key), exact: true });
+
+      // Signed out: the join page, and the form of an application link.
+      const visitor = await openPage(env, `community visitor (${size})`, { viewport });
+      await visitor.page.goto(`${env.server.address}/#/community/join`);
+      await heading(visitor.page, 'community.join.title').waitFor();
+      await check(visitor.page, 'join the community');
+      await visitor.page.goto(`${env.server.address}/community/apply#NotARealApplicationToken000`);
+      await heading(visitor.page, 'community.apply.title').waitFor();
+      await visitor.page
+        .getByLabel(text('community.apply.display_name_label'), { exact: true })
+        .waitFor();
+      await check(visitor.page, 'application form');
+
+      // A member: the groups, a group, a topic, the profile, the notices and a member page.
+      const member = await openPage(env, `community member (${size})`, { viewport });
+      const { page } = member;
+      await signIn(env, member, env.server.users.community_member, { landing: 'community' });
+      await page.getByRole('link', { name: 'New adopters', exact: true }).waitFor();
+      await check(page, 'community');
+      await page.getByRole('link', { name: 'New adopters', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'New adopters', exact: true }).waitFor();
+      const title = page.getByLabel(text('community.topic.title_label'), { exact: true });
+      await title.waitFor();
+      await check(page, 'community group');
+      const topicTitle = uniqueBody('Checking the topic page with axe');
+      await title.fill(topicTitle);
+      await page
+        .getByLabel(text('community.topic.body_label'), { exact: true })
+        .fill('A first post, to have a topic to check.');
+      await page.getByRole('button', { name: text('community.topic.start'), exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+      await page.locator('.community-post').first().waitFor();
+      await check(page, 'community topic');
+      await sectionLink(page, 'community.nav.profile').click();
+      await heading(page, 'community.profile.title').waitFor();
+      const save = page.getByRole('button', { name: text('community.profile.save'), exact: true });
+      await save.waitFor();
+      await check(page, 'community profile');
+      await page.getByRole('link', { name: text('community.profile.preview_link') }).click();
+      await page.getByText(text('community.member.preview'), { exact: true }).waitFor();
+      await check(page, 'community member page');
+      await sectionLink(page, 'community.nav.notices').click();
+      await heading(page, 'community.notices.title').waitFor();
+      await page.locator('.case-list > li').first().waitFor();
+      await check(page, 'community notices');
+
+      // A moderator: applications, reports, requests to join and the membership list.
+      const moderator = await openPage(env, `community moderator (${size})`, { viewport });
+      await signIn(env, moderator, env.server.users.community_moderator, { landing: 'community' });
+      for (const [navKey, titleKey, loaded] of [
+        ['community.nav.applications', 'community.applications.title', '.worker-list > li'],
+        ['community.nav.reports', 'community.reports.title', '.worker-list > li'],
+        ['community.nav.requests', 'community.requests.title', '.community__section'],
+        ['community.nav.membership_list', 'community.list.title', 'form'],
+      ]) {
+        await sectionLink(moderator.page, navKey).click();
+        await heading(moderator.page, titleKey).waitFor();
+        await moderator.page.locator(loaded).first().waitFor();
+        await check(moderator.page, text(titleKey));
+      }
+
+      for (const record of [visitor, member, moderator]) {
+        assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
+      }
+    });
+
     e2eTest(env, `Workers page passes axe at ${size} width`, async () => {
       const record = await openPage(env, `la_manager (${size})`, { viewport });
       const { page } = record;

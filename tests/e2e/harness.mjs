@@ -190,9 +190,16 @@ export async function submitPassword(page, user, { password = user.password } = 
  * Opens the sign-in page and signs `user` in, with a TOTP code when the
  * account has one. With `hasConversations` false, it does not wait for the
  * first conversation, for users who are in none (a platform operator, a
- * manager outside every discussion).
+ * manager outside every discussion). With `landing: 'community'` it waits
+ * for the community page instead, the home of accounts that have only
+ * community roles or none.
  */
-export async function signIn(env, record, user, { hasConversations = true } = {}) {
+export async function signIn(
+  env,
+  record,
+  user,
+  { hasConversations = true, landing = 'conversations' } = {},
+) {
   const { page } = record;
   await page.goto(`${env.server.address}/#/sign-in`);
   await heading(page, 'signin.title').waitFor();
@@ -202,6 +209,10 @@ export async function signIn(env, record, user, { hasConversations = true } = {}
     const code = await freshTotp(user.totp_secret);
     await page.getByLabel(text('second_factor.totp_label'), { exact: true }).fill(code);
     await page.getByRole('button', { name: text('second_factor.submit'), exact: true }).click();
+  }
+  if (landing === 'community') {
+    await heading(page, 'community.title').waitFor();
+    return;
   }
   await heading(page, 'conversations.title').waitFor();
   // The heading appears before the list has loaded, so wait for the first

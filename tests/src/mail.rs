@@ -45,16 +45,25 @@ impl Catcher {
     /// Waits up to 30 s for an invitation email to `address` and returns
     /// the link token in it, with the raw message and its body.
     pub async fn invitation_token(&self, address: &str) -> anyhow::Result<(String, String)> {
-        const MARKER: &str = "invitation#";
+        self.link_token(address, "invitation#").await
+    }
+
+    /// Waits up to 30 s for an email to `address` whose link has `marker`
+    /// before its token, such as `community/apply#`, and returns the token
+    /// with the raw message and its body.
+    pub async fn link_token(
+        &self,
+        address: &str,
+        marker: &str,
+    ) -> anyhow::Result<(String, String)> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             for message in self.messages()? {
                 if message.envelope["rcpt_tos"][0] == address {
                     let body = message.body()?;
-                    let start = body
-                        .find(MARKER)
-                        .map(|at| at + MARKER.len())
-                        .with_context(|| format!("no invitation link in {body}"))?;
+                    let Some(start) = body.find(marker).map(|at| at + marker.len()) else {
+                        continue;
+                    };
                     let token: String = body[start..]
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -63,7 +72,7 @@ impl Catcher {
                 }
             }
             if Instant::now() >= deadline {
-                bail!("no invitation email to {address}");
+                bail!("no email with a {marker} link to {address}");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -38,7 +38,7 @@ const WORKER_ROLES = new Set(['practitioner', 'manager']);
 const SIGN_IN_HREF = '/#/sign-in';
 
 /** Returns the catalogue key of what is wrong with a new password, or null. */
-function passwordProblem(password) {
+export function passwordProblem(password) {
   if (!password) return 'invitation.password_missing';
   if ([...password].length < PASSWORD_MIN_CHARS) return 'invitation.password_too_short';
   if (new TextEncoder().encode(password).length > PASSWORD_MAX_BYTES) {
@@ -47,7 +47,8 @@ function passwordProblem(password) {
   return null;
 }
 
-function repeatProblem(password, repeated) {
+/** Returns the catalogue key of what is wrong with the repeated password, or null. */
+export function repeatProblem(password, repeated) {
   if (!repeated) return 'invitation.repeat_missing';
   if (repeated !== password) return 'invitation.repeat_mismatch';
   return null;

@@ -1,7 +1,8 @@
 // Sign-in page: email and password, then, when the server returns
 // `auth.second_factor_required`, a second step for a 6-digit code or a
 // recovery code. The password stays in this closure until sign-in ends and
-// is never written to browser storage.
+// is never written to browser storage. Below the form, a link leads people
+// new to KinLink to the page where they apply to join the community.
 
 import { signIn } from '../api.js';
 import { focusElement, h } from '../dom.js';
@@ -99,7 +100,14 @@ export function mount(main, ctx) {
       });
     });
 
-    section.replaceChildren(heading, noticeRegion, alert, form);
+    const join = h(
+      'p',
+      { class: 'after-form' },
+      t('signin.join_intro'),
+      ' ',
+      h('a', { href: '#/community/join', text: t('signin.join_link') }),
+    );
+    section.replaceChildren(heading, noticeRegion, alert, form, join);
     if (notice) noticeRegion.textContent = t(notice);
     notice = null;
   }

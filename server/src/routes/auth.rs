@@ -46,12 +46,12 @@ pub async fn sign_in(
     };
     let signed_in = auth::sign_in(&state, &request, credentials).await?;
     let user_id = kinlink_core::UserId(signed_in.user.id);
-    let grants = state.store.grants(user_id).await?;
+    let (roles, organisation_id) = auth::roles_of(&state, user_id).await?;
     let view = UserView {
         id: user_id,
         display_name: signed_in.user.display_name.clone(),
-        roles: grants.iter().map(|grant| grant.role).collect(),
-        organisation_id: grants.first().map(|grant| grant.organisation_id),
+        roles,
+        organisation_id,
     };
     let cookie = session_cookie(&state, signed_in.token.to_text().to_string());
     Ok(HttpResponse::Ok()

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use kinlink_core::OrganisationId;
-use kinlink_core::organisations::OPERATOR_KIND;
+use kinlink_core::organisations::places_children;
 use kinlink_core::permissions::Action;
 use kinlink_core::profiles::CaseKind;
 use kinlink_store::cases::{CASE_VIEWED_BY_OTHERS, NewCase, Publication};
@@ -590,7 +590,7 @@ async fn publication(
             ));
         }
         let known = match state.store.organisation(id).await {
-            Ok(organisation) => organisation.kind != OPERATOR_KIND,
+            Ok(organisation) => places_children(&organisation.kind),
             Err(kinlink_store::StoreError::NotFound { .. }) => false,
             Err(other) => return Err(other.into()),
         };

@@ -7,6 +7,7 @@ pub mod calls;
 pub mod case_media;
 pub mod case_notes;
 pub mod cases;
+pub mod community;
 pub mod conversations;
 pub mod exchanges;
 pub mod family_accounts;
@@ -203,6 +204,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::get().to(statistics::sufficiency),
                 )
                 .route("/users/{id}/disable", web::post().to(users::disable))
+                .configure(community_routes)
                 .route("/ws", web::get().to(ws::connect)),
         )
         .route("/api/openapi.json", web::get().to(health::openapi))
@@ -211,6 +213,83 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(web_client::asset))
         .default_service(web::get().to(web_client::index));
+}
+
+/// Registers the community's routes.
+fn community_routes(config: &mut web::ServiceConfig) {
+    use community::{groups, membership, membership_list, moderation, profile, topics};
+    config
+        .route("/community/partners", web::get().to(membership::partners))
+        .route(
+            "/community/applications",
+            web::post().to(membership::apply_by_email),
+        )
+        .route(
+            "/community/applications",
+            web::get().to(membership::applications),
+        )
+        .route(
+            "/community/applications/confirm",
+            web::post().to(membership::confirm),
+        )
+        .route(
+            "/community/applications/{user_id}/decision",
+            web::post().to(membership::decide),
+        )
+        .route("/community/membership", web::get().to(membership::get))
+        .route("/community/membership", web::post().to(membership::apply))
+        .route("/community/rules", web::get().to(membership::rules))
+        .route(
+            "/community/membership/rules",
+            web::post().to(membership::accept_rules),
+        )
+        .route(
+            "/community/partners/{id}/membership-list",
+            web::put().to(membership_list::replace),
+        )
+        .route("/community/profile", web::get().to(profile::get))
+        .route("/community/profile", web::put().to(profile::put))
+        .route("/community/profile", web::delete().to(profile::delete))
+        .route("/community/members/{id}", web::get().to(profile::member))
+        .route(
+            "/community/members/{id}/moderation",
+            web::post().to(moderation::moderate_member),
+        )
+        .route("/community/groups", web::get().to(groups::list))
+        .route("/community/groups", web::post().to(groups::create))
+        .route("/community/groups/{id}/join", web::post().to(groups::join))
+        .route(
+            "/community/groups/{id}/membership",
+            web::delete().to(groups::leave),
+        )
+        .route(
+            "/community/groups/{id}/requests",
+            web::get().to(groups::requests),
+        )
+        .route(
+            "/community/groups/{id}/requests/{user_id}",
+            web::post().to(groups::decide_request),
+        )
+        .route("/community/groups/{id}/topics", web::get().to(topics::list))
+        .route(
+            "/community/groups/{id}/topics",
+            web::post().to(topics::open),
+        )
+        .route("/community/topics/{id}", web::get().to(topics::get))
+        .route(
+            "/community/topics/{id}/posts",
+            web::post().to(topics::reply),
+        )
+        .route(
+            "/community/posts/{id}/reports",
+            web::post().to(topics::report),
+        )
+        .route(
+            "/community/posts/{id}/moderation",
+            web::post().to(moderation::moderate_post),
+        )
+        .route("/community/reports", web::get().to(moderation::reports))
+        .route("/community/notices", web::get().to(moderation::notices));
 }
 
 fn query_config() -> web::QueryConfig {

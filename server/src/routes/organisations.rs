@@ -7,7 +7,7 @@ use kinlink_core::OrganisationId;
 use kinlink_core::licence::LicenceState;
 use kinlink_core::organisations::{
     OPERATOR_KIND, OrganisationKind, check_licence_dates, check_name, check_retention_days,
-    comparable_name,
+    comparable_name, places_children,
 };
 use kinlink_core::permissions::{self, Action, Relationship};
 use kinlink_store::entity::organisation;
@@ -132,7 +132,8 @@ pub async fn admin_create(
     let kind = OrganisationKind::parse(&body.kind).ok_or_else(|| {
         invalid(
             "kind",
-            "must be local_authority, voluntary_adoption_agency or independent_fostering_provider",
+            "must be local_authority, voluntary_adoption_agency, independent_fostering_provider \
+             or community_partner",
         )
     })?;
     let terms = body.terms.checked()?;
@@ -235,7 +236,7 @@ pub async fn directory(
     let rows = state.store.organisations().await?;
     Ok(web::Json(
         rows.into_iter()
-            .filter(|row| row.kind != OPERATOR_KIND && row.id != workplace.organisation.id)
+            .filter(|row| places_children(&row.kind) && row.id != workplace.organisation.id)
             .filter(|row| licence_now(row, now).allows_changes())
             .map(|row| DirectoryEntry {
                 id: OrganisationId(row.id),

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kinlink_actors::events::Event;
 use kinlink_core::crypto::keys::{PublicKey, open_sealed, seal_to};
 use kinlink_core::crypto::{SecretKey, bindings};
-use kinlink_core::organisations::OPERATOR_KIND;
+use kinlink_core::organisations::places_children;
 use kinlink_core::permissions::{Action, Role};
 use kinlink_core::{ConversationId, OrganisationId, UserId};
 use kinlink_store::StoreError;
@@ -90,7 +90,7 @@ async fn receiving_organisation(
         ));
     }
     let organisation = match state.store.organisation(id).await {
-        Ok(organisation) if organisation.kind != OPERATOR_KIND => organisation,
+        Ok(organisation) if places_children(&organisation.kind) => organisation,
         Ok(_) | Err(StoreError::NotFound { .. }) => {
             return Err(invalid("organisation_id", "no organisation has this id"));
         }

@@ -30,7 +30,8 @@ async fn relationships_to(
     let mut relationships = Vec::new();
     let shares_organisation = target_grants.iter().any(|target| {
         actor_grants.iter().any(|mine| {
-            mine.organisation_id == target.organisation_id && mine.role == Role::Manager
+            mine.organisation_id == target.organisation_id
+                && matches!(mine.role, Role::Manager | Role::Moderator)
         })
     });
     if shares_organisation {
@@ -125,7 +126,11 @@ pub async fn confirm(
         join_invited_link(&state, &actor, &target, target_id, invitation).await?;
     }
     let founding = is_worker && relationships.contains(&Relationship::FoundingOperator);
-    if founding && !grants.iter().any(|grant| grant.role == Role::Manager) {
+    if founding
+        && !grants
+            .iter()
+            .any(|grant| matches!(grant.role, Role::Manager | Role::Moderator))
+    {
         return Err(ApiError::Conflict(
             "an organisation's first confirmed worker must be its manager".to_owned(),
         ));

@@ -184,8 +184,24 @@ pub async fn require_invitable(
     Ok(())
 }
 
-/// Parses the role a worker is invited to.
-fn worker_role(text: &str) -> Result<Role, ApiError> {
+/// Parses the role a worker is invited to: a community partner's staff
+/// are its moderators, and a placing organisation's its practitioners and
+/// managers.
+async fn worker_role(
+    state: &AppState,
+    organisation: OrganisationId,
+    text: &str,
+) -> Result<Role, ApiError> {
+    let kind = state.store.organisation(organisation).await?.kind;
+    if !kinlink_core::organisations::places_children(&kind) {
+        return match Role::parse(text) {
+            Some(Role::Moderator) => Ok(Role::Moderator),
+            _ => Err(invalid(
+                "role",
+                format!("unknown role {text:?}: a community partner's staff are moderators"),
+            )),
+        };
+    }
     match Role::parse(text) {
         Some(role @ (Role::Practitioner | Role::Manager)) => Ok(role),
         _ => Err(invalid(
@@ -206,8 +222,8 @@ pub async fn invite(
     let organisation = require_manager(&state, &actor, &path).await?;
     let email = EmailAddress::parse(&body.email)?;
     let display_name = DisplayName::parse(&body.display_name)?;
-    let role = worker_role(&body.role)?;
-    if role != Role::Manager && founding_operator(&state, &actor, organisation).await? {
+    let role = worker_role(&state, organisation, &body.role).await?;
+    if role == Role::Practitioner && founding_operator(&state, &actor, organisation).await? {
         return Err(invalid(
             "role",
             "an organisation's first worker is its manager, who then invites the rest",

@@ -1,0 +1,299 @@
+//! Who may do what in the community support network, and how its records
+//! are shown. Every community route calls [`Standing::require`], which
+//! checks the permission table; the rules of state (the acceptable-use rules,
+//! suspensions, the posting rate) are checked here once for every route
+//! that posts.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use kinlink_actors::events::Event;
+use kinlink_core::community::{
+    GroupJoin, GroupMembership, MembershipState, POSTS_PER_MINUTE, PostState, RULES_VERSION,
+};
+use kinlink_core::permissions::{self, Action, Relationship, Role};
+use kinlink_core::{OrganisationId, UserId};
+use kinlink_store::audit::AuditRecord;
+use kinlink_store::entity::{community_group, community_member, community_post};
+use serde::Serialize;
+
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A signed-in person's place in the community.
+pub struct Standing {
+    pub user_id: UserId,
+    pub roles: Vec<Role>,
+    /// Their application or membership, if they applied.
+    pub member: Option<community_member::Model>,
+    /// The community partners they moderate for.
+    pub partners: Vec<OrganisationId>,
+}
+
+impl Standing {
+    /// Loads the standing of the signed-in person.
+    pub async fn of(state: &AppState, user: &SignedIn) -> Result<Standing, ApiError> {
+        let partners = if user.roles.contains(&Role::Moderator) {
+            state
+                .store
+                .grants(user.user_id)
+                .await?
+                .into_iter()
+                .filter(|grant| grant.role == Role::Moderator)
+                .map(|grant| grant.organisation_id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Standing {
+            user_id: user.user_id,
+            roles: user.roles.clone(),
+            member: state.store.community_member(user.user_id).await?,
+            partners,
+        })
+    }
+
+    /// Returns whether the person moderates the community.
+    pub fn is_moderator(&self) -> bool {
+        !self.partners.is_empty()
+    }
+
+    /// Returns whether the person is a member or a moderator. Anyone else
+    /// gets `403 community.not_member` from every route but applying.
+    pub fn require_inside(&self) -> Result<(), ApiError> {
+        if self.is_moderator() || self.roles.contains(&Role::CommunityMember) {
+            Ok(())
+        } else {
+            Err(ApiError::CommunityNotMember)
+        }
+    }
+
+    /// Asks the permission table for one action through the relationships
+    /// the person has with the subject. A subject they may not read is
+    /// `404`, as one that does not exist.
+    pub fn require(&self, action: Action, relationships: &[Relationship]) -> Result<(), ApiError> {
+        self.require_inside()?;
+        let mut with_moderation = relationships.to_vec();
+        if self.is_moderator() {
+            with_moderation.push(Relationship::CommunityModerator);
+        }
+        permissions::check(&self.roles, action, &with_moderation).map_err(|_denied| {
+            if action == Action::ReadCommunity {
+                ApiError::NotFound
+            } else {
+                ApiError::Forbidden
+            }
+        })
+    }
+
+    /// Asks for an action that is about the community as a whole rather
+    /// than one group: moderating, making groups.
+    pub fn require_moderation(&self, action: Action) -> Result<(), ApiError> {
+        self.require(action, &[])
+    }
+
+    /// Returns the relationships the person has with a group.
+    pub async fn group_relationships(
+        &self,
+        state: &AppState,
+        group: &community_group::Model,
+    ) -> Result<Vec<Relationship>, ApiError> {
+        if group.join_rule == GroupJoin::Open.as_str() {
+            return Ok(vec![Relationship::GroupReader]);
+        }
+        let place = state
+            .store
+            .community_group_place(group.id, self.user_id)
+            .await?;
+        Ok(
+            if place.is_some_and(|place| place.state == GroupMembership::Member.as_str()) {
+                vec![Relationship::GroupReader]
+            } else {
+                Vec::new()
+            },
+        )
+    }
+
+    /// Loads a group the person may take `action` in; `404` for one they
+    /// may not read.
+    pub async fn group(
+        &self,
+        state: &AppState,
+        id: uuid::Uuid,
+        action: Action,
+    ) -> Result<community_group::Model, ApiError> {
+        self.require_inside()?;
+        let group = state.store.community_group(id).await?;
+        let relationships = self.group_relationships(state, &group).await?;
+        self.require(Action::ReadCommunity, &relationships)?;
+        self.require(action, &relationships)?;
+        Ok(group)
+    }
+
+    /// Checks the rules of state that every post, reply and report keeps:
+    /// the current rules accepted, no suspension running, and no more than
+    /// the allowed posts in the last minute.
+    pub async fn require_may_write(
+        &self,
+        state: &AppState,
+        now: DateTime<Utc>,
+        counts_as_post: bool,
+    ) -> Result<(), ApiError> {
+        if let Some(member) = &self.member
+            && member.state == MembershipState::Active.as_str()
+        {
+            if let Some(until) = member.suspended_until
+                && until > now
+            {
+                return Err(ApiError::Suspended(until));
+            }
+            if member.rules_version != Some(RULES_VERSION) {
+                return Err(ApiError::RulesNotAccepted(RULES_VERSION));
+            }
+        } else if !self.is_moderator() {
+            return Err(ApiError::CommunityNotMember);
+        }
+        if counts_as_post {
+            let window = Duration::minutes(1);
+            let recent = state
+                .store
+                .community_post_times_since(self.user_id, now - window)
+                .await?;
+            let limit = usize::try_from(POSTS_PER_MINUTE).unwrap_or(usize::MAX);
+            if recent.len() >= limit {
+                // Posting is open again when the post that filled the
+                // minute is a minute old.
+                let reopens = recent[recent.len() - limit] + window;
+                let wait_ms = (reopens - now).num_milliseconds().max(0);
+                return Err(ApiError::PostingThrottled(
+                    POSTS_PER_MINUTE,
+                    ((wait_ms + 999) / 1000).max(1),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The author of a post or topic, as members see them.
+#[derive(Serialize, Clone)]
+pub struct Author {
+    /// Absent for a member who has been erased.
+    pub user_id: Option<UserId>,
+    pub display_name: String,
+    pub moderator: bool,
+}
+
+/// Resolves authors' names, once per person per request.
+#[derive(Default)]
+pub struct Authors {
+    known: HashMap<uuid::Uuid, Author>,
+}
+
+impl Authors {
+    /// Returns how a person is shown as an author.
+    pub async fn get(
+        &mut self,
+        state: &AppState,
+        user: Option<uuid::Uuid>,
+    ) -> Result<Author, ApiError> {
+        let Some(id) = user else {
+            return Ok(Author {
+                user_id: None,
+                display_name: kinlink_core::community::retention::FORMER_MEMBER.to_owned(),
+                moderator: false,
+            });
+        };
+        if let Some(author) = self.known.get(&id) {
+            return Ok(author.clone());
+        }
+        let moderator = state
+            .store
+            .grants(UserId(id))
+            .await?
+            .iter()
+            .any(|grant| grant.role == Role::Moderator);
+        let display_name = match state.store.community_member(UserId(id)).await? {
+            Some(member) => member.display_name,
+            None => state.store.user(UserId(id)).await?.display_name,
+        };
+        let author = Author {
+            user_id: Some(UserId(id)),
+            display_name,
+            moderator,
+        };
+        self.known.insert(id, author.clone());
+        Ok(author)
+    }
+}
+
+/// A post as one reader may see it.
+#[derive(Serialize)]
+pub struct PostView {
+    pub id: uuid::Uuid,
+    pub topic_id: uuid::Uuid,
+    pub author: Author,
+    /// Absent to others when hidden, and to everyone when removed.
+    pub body: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub state: String,
+    pub mine: bool,
+    /// The moderator's reason, for the author and moderators only.
+    pub reason: Option<String>,
+}
+
+/// Shows a post to a reader: a hidden post's text and every moderator's
+/// reason go only to its author and to moderators.
+pub async fn post_view(
+    state: &AppState,
+    authors: &mut Authors,
+    standing: &Standing,
+    post: community_post::Model,
+) -> Result<PostView, ApiError> {
+    let mine = post.author_id == Some(standing.user_id.0);
+    let privileged = mine || standing.is_moderator();
+    let shown = post.state == PostState::Visible.as_str() || privileged;
+    Ok(PostView {
+        id: post.id,
+        topic_id: post.topic_id,
+        author: authors.get(state, post.author_id).await?,
+        body: if shown { post.body } else { None },
+        created_at: post.created_at,
+        state: post.state,
+        mine,
+        reason: if privileged { post.reason } else { None },
+    })
+}
+
+/// Tells the pages following a group that something in it changed.
+pub async fn announce(state: &AppState, group_id: uuid::Uuid, topic_id: uuid::Uuid) {
+    state
+        .broker
+        .publish(Event::Community { group_id, topic_id })
+        .await;
+}
+
+/// Writes an audit row of the community, which belongs to no organisation.
+pub async fn audit(
+    state: &AppState,
+    actor: UserId,
+    action: &'static str,
+    subject_kind: &'static str,
+    subject_id: uuid::Uuid,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .audit(AuditRecord {
+            actor_id: Some(actor),
+            organisation_id: None,
+            action,
+            subject_kind,
+            subject_id: Some(subject_id),
+            detail,
+            at: Utc::now(),
+        })
+        .await?;
+    Ok(())
+}

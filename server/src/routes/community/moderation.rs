@@ -1,0 +1,265 @@
+//! Moderators' work: the queue of reported posts, hiding, removing and
+//! restoring posts, warning and suspending members; and each member's
+//! notices of the decisions about them.
+
+use actix_web::web;
+use chrono::{DateTime, Duration, Utc};
+use kinlink_core::UserId;
+use kinlink_core::community::{
+    MemberAction, MembershipState, NoticeKind, PostAction, SHORT_TEXT_MAX_CHARS,
+    check_suspension_days, check_text,
+};
+use kinlink_core::permissions::Action;
+use kinlink_store::community::{NewNotice, PostModeration};
+use kinlink_store::entity::community_notice;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::auth::SignedIn;
+use crate::community::{Author, Authors, PostView, Standing, announce, audit, post_view};
+use crate::error::ApiError;
+use crate::letterbox::invalid;
+use crate::routes::JsonBody;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct ReportView {
+    id: uuid::Uuid,
+    post: PostView,
+    topic_id: uuid::Uuid,
+    topic_title: String,
+    reason: String,
+    reporter: Author,
+    created_at: DateTime<Utc>,
+}
+
+/// Lists the open reports, oldest first (moderators).
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn reports(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<web::Json<Vec<ReportView>>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_moderation(Action::ModerateCommunity)?;
+    let mut authors = Authors::default();
+    let mut views = Vec::new();
+    for report in state.store.open_community_reports().await? {
+        let post = state.store.community_post(report.post_id).await?;
+        let topic = state.store.community_topic(post.topic_id).await?;
+        views.push(ReportView {
+            id: report.id,
+            post: post_view(&state, &mut authors, &standing, post).await?,
+            topic_id: topic.id,
+            topic_title: topic.title,
+            reason: report.reason,
+            reporter: authors.get(&state, Some(report.reporter_id)).await?,
+            created_at: report.created_at,
+        });
+    }
+    Ok(web::Json(views))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostActionBody {
+    action: String,
+    reason: String,
+}
+
+/// Hides, removes or restores a post (moderators).
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn moderate_post(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<PostActionBody>,
+) -> Result<web::Json<PostView>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_moderation(Action::ModerateCommunity)?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let action = PostAction::parse(&body.action).ok_or_else(|| {
+        invalid(
+            "action",
+            format!("{:?} is not hide, remove or restore", body.action),
+        )
+    })?;
+    let reason = check_text("reason", &body.reason, SHORT_TEXT_MAX_CHARS)?;
+    let post = state.store.community_post(id).await?;
+    let topic = state.store.community_topic(post.topic_id).await?;
+    let (post_state, notice_kind) = action.outcome();
+    let now = Utc::now();
+    let notice = post
+        .author_id
+        .filter(|author| *author != user.user_id.0)
+        .map(|author| NewNotice {
+            user: UserId(author),
+            kind: notice_kind,
+            reason: reason.clone(),
+            post_id: Some(post.id),
+            topic_id: Some(topic.id),
+            until: None,
+            moderator: user.user_id,
+            at: now,
+        });
+    let moderated = state
+        .store
+        .moderate_community_post(PostModeration {
+            post: post.id,
+            state: post_state,
+            reason,
+            moderator: user.user_id,
+            at: now,
+            notice,
+        })
+        .await
+        .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { .. } => ApiError::Conflict(
+                "the post was removed: its text is gone and it cannot be restored".to_owned(),
+            ),
+            other => other.into(),
+        })?;
+    audit(
+        &state,
+        user.user_id,
+        match action {
+            PostAction::Hide => "community.post_hidden",
+            PostAction::Remove => "community.post_removed",
+            PostAction::Restore => "community.post_restored",
+        },
+        "community_post",
+        post.id,
+        serde_json::json!({ "topic": topic.id, "author": post.author_id }),
+    )
+    .await?;
+    announce(&state, topic.group_id, topic.id).await;
+    let mut authors = Authors::default();
+    Ok(web::Json(
+        post_view(&state, &mut authors, &standing, moderated).await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct NoticeView {
+    id: uuid::Uuid,
+    kind: String,
+    reason: String,
+    post_id: Option<uuid::Uuid>,
+    topic_id: Option<uuid::Uuid>,
+    until: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+fn notice_view(row: community_notice::Model) -> NoticeView {
+    NoticeView {
+        id: row.id,
+        kind: row.kind,
+        reason: row.reason,
+        post_id: row.post_id,
+        topic_id: row.topic_id,
+        until: row.until,
+        created_at: row.created_at,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberActionBody {
+    action: String,
+    reason: String,
+    days: Option<i64>,
+}
+
+/// Warns or suspends a member, or lifts a suspension (moderators).
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn moderate_member(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<MemberActionBody>,
+) -> Result<web::Json<NoticeView>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_moderation(Action::ModerateCommunity)?;
+    let subject: UserId = crate::routes::parse_id(&path)?;
+    let member = state
+        .store
+        .community_member(subject)
+        .await?
+        .filter(|member| member.state == MembershipState::Active.as_str())
+        .ok_or(ApiError::NotFound)?;
+    let action = MemberAction::parse(&body.action).ok_or_else(|| {
+        invalid(
+            "action",
+            format!("{:?} is not warn, suspend or lift", body.action),
+        )
+    })?;
+    let reason = check_text("reason", &body.reason, SHORT_TEXT_MAX_CHARS)?;
+    if body.days.is_some() && action != MemberAction::Suspend {
+        return Err(invalid("days", "is only for suspend"));
+    }
+    let now = Utc::now();
+    let (kind, until) = match action {
+        MemberAction::Warn => (NoticeKind::Warning, None),
+        MemberAction::Suspend => {
+            let days = check_suspension_days(body.days)?;
+            let until = now + Duration::days(days);
+            state
+                .store
+                .set_community_suspension(subject, Some(until))
+                .await?;
+            (NoticeKind::Suspension, Some(until))
+        }
+        MemberAction::Lift => {
+            if member.suspended_until.is_none_or(|until| until <= now) {
+                return Err(ApiError::Conflict("the member is not suspended".to_owned()));
+            }
+            state.store.set_community_suspension(subject, None).await?;
+            (NoticeKind::SuspensionLifted, None)
+        }
+    };
+    let notice = state
+        .store
+        .add_community_notice(NewNotice {
+            user: subject,
+            kind,
+            reason,
+            post_id: None,
+            topic_id: None,
+            until,
+            moderator: user.user_id,
+            at: now,
+        })
+        .await?;
+    audit(
+        &state,
+        user.user_id,
+        match action {
+            MemberAction::Warn => "community.member_warned",
+            MemberAction::Suspend => "community.member_suspended",
+            MemberAction::Lift => "community.suspension_lifted",
+        },
+        "user",
+        subject.0,
+        serde_json::json!({ "until": until }),
+    )
+    .await?;
+    Ok(web::Json(notice_view(notice)))
+}
+
+/// Lists my notices, newest first.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn notices(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<web::Json<Vec<NoticeView>>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_inside()?;
+    Ok(web::Json(
+        state
+            .store
+            .community_notices(user.user_id)
+            .await?
+            .into_iter()
+            .map(notice_view)
+            .collect(),
+    ))
+}

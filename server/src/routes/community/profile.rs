@@ -1,0 +1,220 @@
+//! The social profile a member keeps: a display name and three fields,
+//! each shown to other members or hidden. A hidden field never leaves the
+//! server for anyone but its owner.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use kinlink_core::UserId;
+use kinlink_core::community::{
+    LegalStatus, MembershipState, check_display_name, check_profile_text, comparable_display_name,
+};
+use kinlink_core::permissions::{Action, Relationship, Role};
+use kinlink_store::StoreError;
+use kinlink_store::entity::{community_member, community_profile};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::auth::SignedIn;
+use crate::community::Standing;
+use crate::error::ApiError;
+use crate::letterbox::invalid;
+use crate::routes::JsonBody;
+use crate::state::AppState;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field<T> {
+    value: T,
+    visible: bool,
+}
+
+/// My profile, whole.
+#[derive(Serialize)]
+pub struct OwnProfile {
+    display_name: String,
+    family_makeup: Field<String>,
+    legal_status: Field<Option<String>>,
+    interests: Field<String>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    display_name: String,
+    family_makeup: Field<String>,
+    legal_status: Field<Option<String>>,
+    interests: Field<String>,
+}
+
+async fn own_member(
+    state: &AppState,
+    user: &SignedIn,
+) -> Result<community_member::Model, ApiError> {
+    let standing = Standing::of(state, user).await?;
+    standing.require_inside()?;
+    standing.member.ok_or(ApiError::CommunityNotMember)
+}
+
+fn own_view(
+    member: community_member::Model,
+    profile: Option<community_profile::Model>,
+) -> OwnProfile {
+    let profile = profile.unwrap_or(community_profile::Model {
+        user_id: member.user_id,
+        family_makeup: String::new(),
+        family_makeup_visible: false,
+        legal_status: None,
+        legal_status_visible: false,
+        interests: String::new(),
+        interests_visible: false,
+        updated_at: member.applied_at,
+    });
+    let stored = profile.updated_at != member.applied_at;
+    OwnProfile {
+        display_name: member.display_name,
+        family_makeup: Field {
+            value: profile.family_makeup,
+            visible: profile.family_makeup_visible,
+        },
+        legal_status: Field {
+            value: profile.legal_status,
+            visible: profile.legal_status_visible,
+        },
+        interests: Field {
+            value: profile.interests,
+            visible: profile.interests_visible,
+        },
+        updated_at: stored.then_some(profile.updated_at),
+    }
+}
+
+/// Shows my profile.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<web::Json<OwnProfile>, ApiError> {
+    let member = own_member(&state, &user).await?;
+    let profile = state.store.community_profile(user.user_id).await?;
+    Ok(web::Json(own_view(member, profile)))
+}
+
+/// Replaces my profile.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn put(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: JsonBody<ProfileBody>,
+) -> Result<web::Json<OwnProfile>, ApiError> {
+    let member = own_member(&state, &user).await?;
+    let body = body.into_inner();
+    let display_name = check_display_name(&body.display_name)?;
+    let legal_status = match body.legal_status.value.as_deref() {
+        None | Some("") => None,
+        Some(code) => Some(
+            LegalStatus::parse(code)
+                .ok_or_else(|| {
+                    invalid(
+                        "legal_status",
+                        format!("{code:?} is not one of the legal statuses"),
+                    )
+                })?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    let profile = community_profile::Model {
+        user_id: member.user_id,
+        family_makeup: check_profile_text("family_makeup", &body.family_makeup.value)?,
+        family_makeup_visible: body.family_makeup.visible,
+        legal_status,
+        legal_status_visible: body.legal_status.visible,
+        interests: check_profile_text("interests", &body.interests.value)?,
+        interests_visible: body.interests.visible,
+        updated_at: Utc::now(),
+    };
+    let comparable = comparable_display_name(&display_name);
+    state
+        .store
+        .put_community_profile((display_name, comparable), profile)
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict { .. } => invalid(
+                "display_name",
+                "another member has this name, or one that reads the same; choose another",
+            ),
+            other => other.into(),
+        })?;
+    let member = own_member(&state, &user).await?;
+    let profile = state.store.community_profile(user.user_id).await?;
+    Ok(web::Json(own_view(member, profile)))
+}
+
+/// Deletes my profile, every field at once.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn delete(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+    own_member(&state, &user).await?;
+    state.store.delete_community_profile(user.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Another member's profile, with only the fields they show.
+#[derive(Serialize)]
+pub struct PublicProfile {
+    user_id: UserId,
+    display_name: String,
+    moderator: bool,
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Shows a member's profile as members see it.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn member(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<web::Json<PublicProfile>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_inside()?;
+    let subject: UserId = crate::routes::parse_id(&path)?;
+    let member = state.store.community_member(subject).await?;
+    let moderator = state
+        .store
+        .grants(subject)
+        .await?
+        .iter()
+        .any(|grant| grant.role == Role::Moderator);
+    let active = member
+        .as_ref()
+        .is_some_and(|member| member.state == MembershipState::Active.as_str());
+    if !active && !moderator {
+        // Someone outside the community has no profile here, for anyone.
+        return Err(ApiError::NotFound);
+    }
+    standing.require(Action::ReadCommunity, &[Relationship::FellowMember])?;
+    let mut fields = serde_json::Map::new();
+    let display_name = match &member {
+        Some(member) => member.display_name.clone(),
+        None => state.store.user(subject).await?.display_name,
+    };
+    if let Some(profile) = state.store.community_profile(subject).await? {
+        if profile.family_makeup_visible && !profile.family_makeup.is_empty() {
+            fields.insert("family_makeup".into(), profile.family_makeup.into());
+        }
+        if profile.legal_status_visible
+            && let Some(status) = profile.legal_status
+        {
+            fields.insert("legal_status".into(), status.into());
+        }
+        if profile.interests_visible && !profile.interests.is_empty() {
+            fields.insert("interests".into(), profile.interests.into());
+        }
+    }
+    Ok(web::Json(PublicProfile {
+        user_id: subject,
+        display_name,
+        moderator,
+        fields,
+    }))
+}

@@ -1,0 +1,259 @@
+//! Topics and posts: reading a group's topics, opening one, reading and
+//! replying, and reporting a post to the moderators.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use kinlink_core::community::{
+    BODY_MAX_CHARS, PostState, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS, check_line, check_text,
+};
+use kinlink_core::permissions::Action;
+use kinlink_store::community::{NewPost, NewTopic};
+use kinlink_store::entity::community_topic;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::auth::SignedIn;
+use crate::community::{Author, Authors, PostView, Standing, announce, post_view};
+use crate::error::ApiError;
+use crate::letterbox::invalid;
+use crate::routes::JsonBody;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct TopicSummary {
+    id: uuid::Uuid,
+    group_id: uuid::Uuid,
+    title: String,
+    author: Author,
+    created_at: DateTime<Utc>,
+    last_post_at: DateTime<Utc>,
+    reply_count: i32,
+}
+
+async fn summary(
+    state: &AppState,
+    authors: &mut Authors,
+    topic: community_topic::Model,
+) -> Result<TopicSummary, ApiError> {
+    Ok(TopicSummary {
+        author: authors.get(state, topic.author_id).await?,
+        id: topic.id,
+        group_id: topic.group_id,
+        title: topic.title,
+        created_at: topic.created_at,
+        last_post_at: topic.last_post_at,
+        reply_count: topic.reply_count,
+    })
+}
+
+/// Lists a group's topics, newest activity first.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<web::Json<Vec<TopicSummary>>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let group = standing.group(&state, id, Action::ReadCommunity).await?;
+    let mut authors = Authors::default();
+    let mut views = Vec::new();
+    for topic in state.store.community_topics(group.id).await? {
+        views.push(summary(&state, &mut authors, topic).await?);
+    }
+    Ok(web::Json(views))
+}
+
+#[derive(Serialize)]
+pub struct TopicView {
+    id: uuid::Uuid,
+    group_id: uuid::Uuid,
+    title: String,
+    author: Author,
+    created_at: DateTime<Utc>,
+    posts: Vec<PostView>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicBody {
+    title: String,
+    body: String,
+}
+
+/// Opens a topic in a group.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn open(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<TopicBody>,
+) -> Result<HttpResponse, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let group = standing.group(&state, id, Action::PostInCommunity).await?;
+    let now = Utc::now();
+    standing.require_may_write(&state, now, true).await?;
+    let title = check_line("title", &body.title, TITLE_MAX_CHARS)?;
+    let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
+    let (topic, post) = state
+        .store
+        .open_community_topic(NewTopic {
+            id: uuid::Uuid::now_v7(),
+            group_id: group.id,
+            title,
+            post: NewPost {
+                id: uuid::Uuid::now_v7(),
+                author: user.user_id,
+                body: text,
+                at: now,
+            },
+        })
+        .await?;
+    state
+        .store
+        .touch_community_member(user.user_id, now)
+        .await?;
+    announce(&state, group.id, topic.id).await;
+    let mut authors = Authors::default();
+    let first = post_view(&state, &mut authors, &standing, post).await?;
+    Ok(HttpResponse::Created().json(TopicView {
+        id: topic.id,
+        group_id: topic.group_id,
+        title: topic.title,
+        author: first.author.clone(),
+        created_at: topic.created_at,
+        posts: vec![first],
+    }))
+}
+
+/// Loads a topic whose group the person may take `action` in.
+async fn topic_for(
+    state: &AppState,
+    standing: &Standing,
+    id: uuid::Uuid,
+    action: Action,
+) -> Result<community_topic::Model, ApiError> {
+    standing.require_inside()?;
+    let topic = state.store.community_topic(id).await?;
+    standing.group(state, topic.group_id, action).await?;
+    Ok(topic)
+}
+
+/// Reads a topic with its posts.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<web::Json<TopicView>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let topic = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
+    let mut authors = Authors::default();
+    let mut posts = Vec::new();
+    for post in state.store.community_posts(topic.id).await? {
+        posts.push(post_view(&state, &mut authors, &standing, post).await?);
+    }
+    Ok(web::Json(TopicView {
+        author: authors.get(&state, topic.author_id).await?,
+        id: topic.id,
+        group_id: topic.group_id,
+        title: topic.title,
+        created_at: topic.created_at,
+        posts,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    body: String,
+}
+
+/// Replies in a topic.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn reply(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<ReplyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let topic = topic_for(&state, &standing, id, Action::PostInCommunity).await?;
+    let now = Utc::now();
+    standing.require_may_write(&state, now, true).await?;
+    let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
+    let post = state
+        .store
+        .add_community_post(
+            topic.id,
+            NewPost {
+                id: uuid::Uuid::now_v7(),
+                author: user.user_id,
+                body: text,
+                at: now,
+            },
+        )
+        .await?;
+    state
+        .store
+        .touch_community_member(user.user_id, now)
+        .await?;
+    announce(&state, topic.group_id, topic.id).await;
+    let mut authors = Authors::default();
+    let view = post_view(&state, &mut authors, &standing, post).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    reason: String,
+}
+
+/// Reports a post to the moderators.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn report(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<ReportBody>,
+) -> Result<HttpResponse, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_inside()?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let post = state.store.community_post(id).await?;
+    let topic = topic_for(&state, &standing, post.topic_id, Action::ReportPost).await?;
+    // A post hidden from the reporter is not theirs to see, let alone report.
+    if post.state != PostState::Visible.as_str() && post.author_id != Some(user.user_id.0) {
+        return Err(ApiError::NotFound);
+    }
+    let now = Utc::now();
+    standing.require_may_write(&state, now, false).await?;
+    if post.author_id == Some(user.user_id.0) {
+        return Err(invalid("post", "you cannot report your own post"));
+    }
+    let reason = check_text("reason", &body.reason, SHORT_TEXT_MAX_CHARS)?;
+    let row = state
+        .store
+        .report_community_post(post.id, user.user_id, reason, now)
+        .await
+        .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { .. } => ApiError::Conflict(
+                "you have reported this post already; a moderator will look at it".to_owned(),
+            ),
+            other => other.into(),
+        })?;
+    state
+        .store
+        .touch_community_member(user.user_id, now)
+        .await?;
+    tracing::info!(topic = %topic.id, "post reported");
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": row.id,
+        "post_id": row.post_id,
+        "created_at": row.created_at,
+    })))
+}

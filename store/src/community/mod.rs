@@ -1,0 +1,11 @@
+//! The community support network's storage: memberships and the partners'
+//! lists they are verified against, profiles, groups, topics and posts,
+//! reports and moderators' notices. Nothing here joins case data.
+
+mod forum;
+mod membership;
+mod moderation;
+
+pub use forum::{NewPost, NewTopic};
+pub use membership::{Application, ListImport, NewCommunityMember};
+pub use moderation::{NewNotice, PostModeration};

@@ -1,0 +1,587 @@
+// The community support network, from an application to moderation.
+// Someone new requests a link from the sign-in page, takes it from the
+// email in the server's outbox, and applies with a display name and a
+// password. The demo moderator verifies them by hand. The new member fills
+// in their profile with one detail hidden, accepts the rules, and starts a
+// topic in "New adopters". The demo member watches the group page in
+// another browser, where the topic and then a reply appear without a
+// reload. The demo member reports the reply, the moderator hides it with a
+// reason, and its author sees that reason while the demo member sees only
+// that it was hidden. A reply written as HTML shows as text and runs
+// nothing, and the hidden profile detail never reaches the demo member's
+// browser in any response. The moderator then warns the new member, who
+// finds the warning among their notices.
+// Other tests cover a request to join a closed group, which a moderator
+// approves, and a worker who applies from the community page and is turned
+// down with a reason. The last covers the membership list upload: a list
+// with a repeated number is rejected with its line, and a good list is
+// stored.
+
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+
+import {
+  e2eTest,
+  eventually,
+  expectNoViolations,
+  heading,
+  openPage,
+  openSignedIn,
+  signIn,
+  text,
+  uniqueBody,
+  useServerAndBrowser,
+} from './harness.mjs';
+
+/** How long the server may take to write the application email into its outbox. */
+const EMAIL_TIMEOUT_MS = 30_000;
+const GROUP = 'New adopters';
+const PARTNER = 'Adoption Support Network';
+
+/** Returns a new applicant whose address and display name no earlier run used. */
+function newApplicant() {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  return {
+    email: `applicant.${suffix}@community.example`,
+    display_name: `Quiet Lantern ${suffix}`,
+    password: 'willow harbour kettle lantern',
+    membership_number: `ASN-E2E-${suffix}`,
+  };
+}
+
+/** Waits for the application email to `address` and returns the link it carries. */
+async function applicationLink(env, address) {
+  return eventually(async () => {
+    const email = await env.server.newestEmailTo(address);
+    assert.ok(email, `no email to ${address} in the outbox yet`);
+    // The token must end at a line break, so a file still being written never matches.
+    const match = email.body.match(/(\S+\/community\/apply#[A-Za-z0-9_-]+)\r?\n/);
+    assert.ok(match, `no application link in the email:\n${email.body}`);
+    return match[1];
+  }, EMAIL_TIMEOUT_MS);
+}
+
+function postsWithBody(page, body) {
+  return page.locator('.community-post').filter({ hasText: body });
+}
+
+function navLink(page, key) {
+  return page
+    .getByRole('navigation', { name: text('community.nav.label') })
+    .getByRole('link', { name: text(key), exact: true });
+}
+
+/** Returns the accessible name of a button that adds `context` to the visible `labelKey`. */
+function contextName(labelKey, context) {
+  return `${text(labelKey)} ${context}`;
+}
+
+/**
+ * Records the body of every response `page` receives, so a test can check
+ * what reached the browser. `bodies()` waits for the bodies still being read.
+ */
+function recordResponses(page) {
+  const reads = [];
+  page.on('response', (response) => {
+    reads.push(
+      response.text().then(
+        (body) => ({ url: response.url(), body }),
+        // Redirects and aborted requests have no body to read.
+        () => ({ url: response.url(), body: '' }),
+      ),
+    );
+  });
+  return { bodies: () => Promise.all(reads) };
+}
+
+/** From the sign-in page, requests an application link for `applicant` and opens it. */
+async function applyByEmail(env, record, applicant) {
+  const { page } = record;
+  await page.goto(`${env.server.address}/#/sign-in`);
+  await heading(page, 'signin.title').waitFor();
+  await page.getByRole('link', { name: text('signin.join_link'), exact: true }).click();
+  await heading(page, 'community.join.title').waitFor();
+  await expectNoViolations(page, 'join the community');
+  await page
+    .getByLabel(text('community.join.email_label'), { exact: true })
+    .fill(applicant.email);
+  await page.getByRole('button', { name: text('community.join.submit'), exact: true }).click();
+  await heading(page, 'community.join.sent_title').waitFor();
+  await page
+    .getByText(text('community.join.sent_body', { email: applicant.email }), { exact: true })
+    .waitFor();
+
+  const link = await applicationLink(env, applicant.email);
+  assert.ok(link.startsWith(`${env.server.address}/community/apply#`), `link ${link}`);
+  await page.goto(link);
+  await heading(page, 'community.apply.title').waitFor();
+  const shownUrl = new URL(page.url());
+  assert.equal(shownUrl.pathname, '/community/apply', 'path after opening the link');
+  assert.equal(shownUrl.hash, '', 'token left in the address bar');
+  await expectNoViolations(page, 'application form');
+  return link;
+}
+
+/** Fills the application form and submits it. */
+async function submitApplication(page, applicant) {
+  await page
+    .getByLabel(text('community.apply.display_name_label'), { exact: true })
+    .fill(applicant.display_name);
+  await page
+    .getByLabel(text('community.apply.partner_label'), { exact: true })
+    .selectOption({ label: PARTNER });
+  await page
+    .getByLabel(text('community.apply.number_label'), { exact: true })
+    .fill(applicant.membership_number);
+  const password = page.getByLabel(text('invitation.password_label'), { exact: true });
+  await password.fill(applicant.password);
+  await page.getByLabel(text('invitation.repeat_label'), { exact: true }).fill(applicant.password);
+  await page.getByRole('button', { name: text('community.apply.submit'), exact: true }).click();
+}
+
+/** Fills in the profile with the interests hidden from other members, and saves it. */
+async function fillProfile(page, profile) {
+  await navLink(page, 'community.nav.profile').click();
+  await heading(page, 'community.profile.title').waitFor();
+  const form = page.getByRole('form', { name: text('community.profile.form_heading') });
+  const group = (key) => form.getByRole('group', { name: text(key), exact: true });
+  const visible = text('community.profile.visible');
+
+  const makeup = group('community.profile.field.family_makeup');
+  await makeup.getByRole('textbox').fill(profile.family_makeup);
+  await makeup.getByLabel(visible, { exact: true }).check();
+  const legal = group('community.profile.field.legal_status');
+  await legal
+    .getByRole('combobox')
+    .selectOption({ label: text('community.legal_status.adoption_order') });
+  await legal.getByLabel(visible, { exact: true }).check();
+  const interests = group('community.profile.field.interests');
+  await interests.getByRole('textbox').fill(profile.interests);
+  await interests.getByLabel(visible, { exact: true }).uncheck();
+
+  await form.getByRole('button', { name: text('community.profile.save'), exact: true }).click();
+  await page.getByText(text('community.profile.saved'), { exact: true }).waitFor();
+  await expectNoViolations(page, 'community profile');
+}
+
+/** On the community page, accepts the rules. */
+async function acceptRules(page) {
+  await navLink(page, 'community.nav.groups').click();
+  await heading(page, 'community.title').waitFor();
+  await page.getByRole('button', { name: text('community.rules.accept'), exact: true }).click();
+  await page.getByText(text('community.rules.accepted'), { exact: true }).waitFor();
+}
+
+/** From the community page, opens the group `name`. */
+async function openGroup(page, name) {
+  await page.getByRole('link', { name, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
+  await page.getByRole('heading', { level: 2, name: text('community.group.topics') }).waitFor();
+}
+
+async function reply(page, body) {
+  await page.getByLabel(text('community.reply.label'), { exact: true }).fill(body);
+  await page.getByRole('button', { name: text('community.reply.submit'), exact: true }).click();
+  await page.getByText(text('community.reply.sent'), { exact: true }).waitFor();
+}
+
+describe('community support network', () => {
+  const env = useServerAndBrowser();
+
+  e2eTest(env, 'applicant joins, posts and is moderated', async () => {
+    const applicantData = newApplicant();
+    const profile = {
+      family_makeup: 'Two mums and a daughter aged 4',
+      interests: uniqueBody('Hidden interest: sensory play and sleep'),
+    };
+    const topicTitle = uniqueBody('First weeks at home');
+    const openingBody = uniqueBody('How did you manage the first weeks?');
+    const replyBody = uniqueBody('Our nights are easier now');
+    const hideReason = uniqueBody('Please keep nights out of the public groups');
+    const markup = '<img src=x onerror="window.__pwned=1">';
+
+    // The applicant requests a link and applies with it.
+    const applicant = await openPage(env, 'applicant');
+    const link = await applyByEmail(env, applicant, applicantData);
+    await submitApplication(applicant.page, applicantData);
+    await heading(applicant.page, 'community.title').waitFor();
+    await applicant.page
+      .getByRole('heading', { level: 2, name: text('community.applied.heading') })
+      .waitFor();
+    await expectNoViolations(applicant.page, 'application waiting');
+
+    // The same link, sent again, gets a page that explains it was used.
+    const again = await openPage(env, 'used application link');
+    await again.page.goto(link);
+    await heading(again.page, 'community.apply.title').waitFor();
+    await submitApplication(again.page, { ...newApplicant(), email: applicantData.email });
+    await heading(again.page, 'community.apply.used_title').waitFor();
+    assert.equal(
+      await again.page.getByLabel(text('invitation.password_label')).count(),
+      0,
+      'password field on the used link page',
+    );
+
+    // The moderator finds the application, which is not on the partner's list, and
+    // verifies it by hand.
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    await navLink(moderator.page, 'community.nav.applications').click();
+    await heading(moderator.page, 'community.applications.title').waitFor();
+    const application = moderator.page
+      .locator('.worker-card')
+      .filter({ hasText: applicantData.email });
+    await application.waitFor();
+    await application
+      .getByText(text('community.applications.list.no_match'), { exact: true })
+      .waitFor();
+    await expectNoViolations(moderator.page, 'applications');
+    const context = text('community.applications.context', { name: applicantData.display_name });
+    await application
+      .getByRole('button', { name: contextName('community.applications.verify', context) })
+      .click();
+    await moderator.page
+      .getByText(
+        text('community.applications.verified', { name: applicantData.display_name }),
+        { exact: true },
+      )
+      .waitFor();
+    assert.equal(await application.count(), 0, 'verified application still listed');
+
+    // Now active, the applicant fills in the profile and accepts the rules.
+    await applicant.page.reload();
+    await heading(applicant.page, 'community.title').waitFor();
+    await applicant.page
+      .getByRole('heading', { level: 2, name: text('community.rules.heading') })
+      .waitFor();
+    await expectNoViolations(applicant.page, 'community page before the rules');
+    await fillProfile(applicant.page, profile);
+    await acceptRules(applicant.page);
+    await expectNoViolations(applicant.page, 'community page');
+
+    // The demo member watches the group, recording every response the page receives.
+    const member = await openPage(env, 'community member');
+    const responses = recordResponses(member.page);
+    await signIn(env, member, env.server.users.community_member, { landing: 'community' });
+    await openGroup(member.page, GROUP);
+    await expectNoViolations(member.page, 'group page');
+    const memberLoads = member.loads;
+
+    // The applicant starts a topic.
+    await openGroup(applicant.page, GROUP);
+    await applicant.page
+      .getByLabel(text('community.topic.title_label'), { exact: true })
+      .fill(topicTitle);
+    await applicant.page
+      .getByLabel(text('community.topic.body_label'), { exact: true })
+      .fill(openingBody);
+    await applicant.page
+      .getByRole('button', { name: text('community.topic.start'), exact: true })
+      .click();
+    await applicant.page
+      .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+      .waitFor();
+    await postsWithBody(applicant.page, openingBody).waitFor();
+
+    // The topic appears on the member's group page without a reload.
+    const topicLink = member.page.getByRole('link', { name: topicTitle, exact: true });
+    await topicLink.waitFor();
+    assert.equal(member.loads, memberLoads, 'the group page reloaded');
+    await topicLink.click();
+    await member.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    await postsWithBody(member.page, openingBody).waitFor();
+
+    // The applicant replies, and the reply appears on the member's topic page.
+    await reply(applicant.page, replyBody);
+    const replyOnMemberPage = postsWithBody(member.page, replyBody);
+    await replyOnMemberPage.waitFor();
+    assert.equal(member.loads, memberLoads, 'the topic page reloaded');
+    await expectNoViolations(member.page, 'topic page');
+
+    // The member reports the reply.
+    const reportName = contextName(
+      'community.report.open',
+      text('community.post.context', { name: applicantData.display_name }),
+    );
+    await replyOnMemberPage.getByRole('button', { name: reportName }).click();
+    const reportReason = 'This names a school';
+    await replyOnMemberPage
+      .getByLabel(text('community.report.reason_label'), { exact: true })
+      .fill(reportReason);
+    await expectNoViolations(member.page, 'topic page with a report form');
+    await replyOnMemberPage
+      .getByRole('button', { name: text('community.report.submit'), exact: true })
+      .click();
+    await replyOnMemberPage.getByText(text('community.report.sent'), { exact: true }).waitFor();
+
+    // The moderator finds the report and hides the reply with a reason.
+    await navLink(moderator.page, 'community.nav.reports').click();
+    await heading(moderator.page, 'community.reports.title').waitFor();
+    const report = moderator.page.locator('.community-report').filter({ hasText: replyBody });
+    await report.waitFor();
+    await report.getByText(reportReason, { exact: true }).waitFor();
+    await expectNoViolations(moderator.page, 'reports');
+    await report.getByLabel(text('community.moderate.action.hide'), { exact: true }).check();
+    await report
+      .getByLabel(text('community.moderate.reason_label'), { exact: true })
+      .fill(hideReason);
+    await report
+      .getByRole('button', { name: text('community.moderate.submit'), exact: true })
+      .click();
+    await moderator.page
+      .getByText(text('community.moderate.done.hide'), { exact: true })
+      .waitFor();
+
+    // Its author is shown the reason next to the text, and the member only that it was hidden.
+    const hiddenForAuthor = text('community.post.hidden_reason', { reason: hideReason });
+    await applicant.page.getByText(hiddenForAuthor, { exact: true }).waitFor();
+    await postsWithBody(applicant.page, replyBody).waitFor();
+    await member.page.getByText(text('community.post.hidden'), { exact: true }).waitFor();
+    await eventually(async () => {
+      assert.equal(await postsWithBody(member.page, replyBody).count(), 0, 'hidden reply text');
+    });
+    assert.equal(
+      await member.page.getByText(hideReason).count(),
+      0,
+      'the moderator reason shown to the member',
+    );
+    await expectNoViolations(applicant.page, 'topic page with a hidden post');
+
+    // The author finds the notice about the hidden post.
+    await navLink(applicant.page, 'community.nav.notices').click();
+    await heading(applicant.page, 'community.notices.title').waitFor();
+    const notice = applicant.page
+      .locator('.community-notice')
+      .filter({ hasText: text('community.notice.kind.post_hidden') });
+    await notice.getByText(hideReason, { exact: true }).waitFor();
+    await expectNoViolations(applicant.page, 'notices');
+    await applicant.page.goBack();
+    await applicant.page
+      .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+      .waitFor();
+
+    // A reply written as HTML shows as text on both pages and runs nothing.
+    await reply(applicant.page, markup);
+    const markupOnMemberPage = member.page
+      .locator('.community-post__body')
+      .filter({ hasText: markup });
+    await markupOnMemberPage.waitFor();
+    assert.equal(await markupOnMemberPage.innerText(), markup, 'the reply as the member sees it');
+    assert.equal(
+      await member.page.locator('.community-posts img').count(),
+      0,
+      'an image made from the reply',
+    );
+    for (const [label, page] of [
+      ['member', member.page],
+      ['applicant', applicant.page],
+    ]) {
+      assert.equal(await page.evaluate(() => window.__pwned), undefined, `script ran (${label})`);
+    }
+
+    // The member opens the author's page, which shows the visible details only.
+    await member.page
+      .locator('.community-post')
+      .filter({ hasText: openingBody })
+      .getByRole('link', { name: applicantData.display_name, exact: true })
+      .click();
+    await member.page
+      .getByRole('heading', { level: 1, name: applicantData.display_name, exact: true })
+      .waitFor();
+    await member.page.getByText(profile.family_makeup, { exact: true }).waitFor();
+    await member.page
+      .getByText(text('community.legal_status.adoption_order'), { exact: true })
+      .waitFor();
+    assert.equal(
+      await member.page.getByText(text('community.profile.field.interests')).count(),
+      0,
+      'hidden interests labelled on the member page',
+    );
+    await expectNoViolations(member.page, 'member page');
+
+    // The moderator warns the applicant from their member page.
+    const warning = uniqueBody('Please keep children unnamed');
+    await moderator.page.goto(member.page.url());
+    await moderator.page
+      .getByRole('heading', { level: 1, name: applicantData.display_name, exact: true })
+      .waitFor();
+    await moderator.page
+      .getByLabel(text('community.member.action.warn'), { exact: true })
+      .check();
+    await moderator.page
+      .getByLabel(text('community.moderate.reason_label'), { exact: true })
+      .fill(warning);
+    await expectNoViolations(moderator.page, 'member page for a moderator');
+    await moderator.page
+      .getByRole('button', { name: text('community.moderate.submit'), exact: true })
+      .click();
+    await moderator.page
+      .getByText(text('community.member.done.warn', { name: applicantData.display_name }), {
+        exact: true,
+      })
+      .waitFor();
+    await navLink(applicant.page, 'community.nav.notices').click();
+    await heading(applicant.page, 'community.notices.title').waitFor();
+    await applicant.page
+      .locator('.community-notice')
+      .filter({ hasText: text('community.notice.kind.warning') })
+      .getByText(warning, { exact: true })
+      .waitFor();
+
+    // No response to the member's browser contains the hidden detail.
+    const received = await responses.bodies();
+    assert.ok(received.length > 0, 'no responses recorded');
+    const leaks = received.filter(({ body }) => body.includes(profile.interests));
+    assert.deepEqual(
+      leaks.map(({ url }) => url),
+      [],
+      'responses to the member that hold the hidden interests',
+    );
+  });
+
+  e2eTest(env, 'request to join a closed group', async () => {
+    const closedGroup = "Foster carers' circle";
+    const member = await openSignedIn(env, 'community_member', { landing: 'community' });
+    const card = member.page.locator('.community-group').filter({ hasText: closedGroup });
+    await card.waitFor();
+    assert.equal(
+      await card.getByRole('link', { name: closedGroup }).count(),
+      0,
+      'link to a closed group before joining',
+    );
+    await card
+      .getByRole('button', { name: contextName('community.group.request', closedGroup) })
+      .click();
+    await member.page
+      .getByText(text('community.group.requested_done', { name: closedGroup }), { exact: true })
+      .waitFor();
+    await card.getByText(text('community.group.requested'), { exact: true }).waitFor();
+
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    await navLink(moderator.page, 'community.nav.requests').click();
+    await heading(moderator.page, 'community.requests.title').waitFor();
+    const memberName = env.server.users.community_member.display_name;
+    const requestContext = text('community.requests.context', {
+      name: memberName,
+      group: closedGroup,
+    });
+    await expectNoViolations(moderator.page, 'requests to join');
+    await moderator.page
+      .getByRole('button', { name: contextName('community.requests.approve', requestContext) })
+      .click();
+    await moderator.page
+      .getByText(
+        text('community.requests.done.approve', { name: memberName, group: closedGroup }),
+        { exact: true },
+      )
+      .waitFor();
+
+    await member.page.reload();
+    await openGroup(member.page, closedGroup);
+  });
+
+  e2eTest(env, 'worker applies and is turned down', async () => {
+    const worker = await openSignedIn(env, 'la_practitioner');
+    const { page } = worker;
+    await page.getByRole('link', { name: text('nav.community'), exact: true }).click();
+    await heading(page, 'community.title').waitFor();
+    await page.getByRole('heading', { level: 2, name: text('community.apply.heading') }).waitFor();
+    const partner = page.getByLabel(text('community.apply.partner_label'), { exact: true });
+    assert.deepEqual(
+      await partner.locator('option').allInnerTexts(),
+      [text('community.apply.partner_none'), PARTNER],
+      'partners offered',
+    );
+    assert.equal(
+      await page.getByRole('navigation', { name: text('community.nav.label') }).count(),
+      0,
+      'community navigation before joining',
+    );
+    await expectNoViolations(page, 'community page without a membership');
+
+    // A membership number needs the partner that gave it.
+    const displayName = `Steady Oak ${Math.random().toString(36).slice(2, 8)}`;
+    await page
+      .getByLabel(text('community.apply.display_name_label'), { exact: true })
+      .fill(displayName);
+    const number = page.getByLabel(text('community.apply.number_label'), { exact: true });
+    await number.fill('ASN-1');
+    const submit = page.getByRole('button', { name: text('community.apply.submit'), exact: true });
+    await submit.click();
+    await page.getByText(text('community.apply.partner_for_number'), { exact: true }).waitFor();
+    assert.equal(await partner.getAttribute('aria-invalid'), 'true', 'partner marked invalid');
+    await number.fill('');
+    await submit.click();
+    await page
+      .getByRole('heading', { level: 2, name: text('community.applied.heading') })
+      .waitFor();
+
+    // A moderator turns the application down with a reason.
+    const reason = uniqueBody('We could not confirm that you foster or adopt');
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    await navLink(moderator.page, 'community.nav.applications').click();
+    await heading(moderator.page, 'community.applications.title').waitFor();
+    const application = moderator.page.locator('.worker-card').filter({ hasText: displayName });
+    const context = text('community.applications.context', { name: displayName });
+    await application
+      .getByRole('button', { name: contextName('community.applications.reject', context) })
+      .click();
+    await application
+      .getByLabel(text('community.applications.reason_label'), { exact: true })
+      .fill(reason);
+    await expectNoViolations(moderator.page, 'applications with a rejection form');
+    await application
+      .getByRole('button', { name: text('community.applications.reject_submit'), exact: true })
+      .click();
+    await moderator.page
+      .getByText(text('community.applications.rejected', { name: displayName }), { exact: true })
+      .waitFor();
+
+    // The worker reads the reason and may apply again.
+    await page.reload();
+    await page
+      .getByRole('heading', { level: 2, name: text('community.rejected.heading') })
+      .waitFor();
+    await page.getByText(reason, { exact: true }).waitFor();
+    await page
+      .getByRole('heading', { level: 2, name: text('community.apply.again_heading') })
+      .waitFor();
+    await expectNoViolations(page, 'community page after a rejection');
+  });
+
+  e2eTest(env, 'moderator uploads a membership list', async () => {
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    const { page } = moderator;
+    await navLink(page, 'community.nav.membership_list').click();
+    await heading(page, 'community.list.title').waitFor();
+    await expectNoViolations(page, 'membership list');
+    const fileInput = page.getByLabel(text('community.list.file_label'), { exact: true });
+    const upload = page.getByRole('button', { name: text('community.list.submit'), exact: true });
+
+    // A repeated number is rejected with the line it is on, and nothing changes.
+    const repeated = 'membership_number,email\nASN-7,a@example.org\nASN-7,b@example.org\n';
+    await fileInput.setInputFiles({
+      name: 'members.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(repeated),
+    });
+    await upload.click();
+    const rejected = text('community.list.invalid_line', { line: 3 });
+    await page.getByText(rejected, { exact: true }).waitFor();
+    assert.equal(await fileInput.getAttribute('aria-invalid'), 'true', 'file marked invalid');
+    await expectNoViolations(page, 'membership list with an error');
+
+    // A good list is stored and counted.
+    const good = 'membership_number,email\nASN-7,a@example.org\nASN-8,b@example.org\n';
+    await fileInput.setInputFiles({
+      name: 'members.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(good),
+    });
+    await upload.click();
+    const stored = `${text('community.list.entries.other', { count: 2 })} ${text(
+      'community.list.verified.other',
+      { count: 0 },
+    )}`;
+    await page.getByText(stored, { exact: true }).waitFor();
+  });
+});

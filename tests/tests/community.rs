@@ -1,0 +1,667 @@
+//! The community support network through the real server, its database
+//! and a real SMTP server: applying by email link, verifying by hand and
+//! by a partner's list, profiles with hidden fields, groups, topics and
+//! replies with live updates, reports and moderation, and the bad input
+//! each route must refuse without losing what was stored.
+
+use anyhow::Context;
+use kinlink_tests::app::TestApp;
+use kinlink_tests::client::{Client, status_and_json};
+use kinlink_tests::mail::Catcher;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long community passphrase 7";
+
+/// Applies by email link and returns the signed-in applicant.
+async fn apply(
+    app: &TestApp,
+    catcher: &Catcher,
+    email: &str,
+    fields: Value,
+) -> anyhow::Result<(Client, Value)> {
+    let anonymous = Client::new(&app.address)?;
+    let (status, body) = status_and_json(
+        anonymous
+            .post("/api/v1/community/applications", &json!({ "email": email }))
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["state"]), (202, &json!("check_email")));
+    let (token, raw) = catcher.link_token(email, "community/apply#").await?;
+    assert!(!raw.contains(PASSWORD));
+    let mut request = fields;
+    request["token"] = json!(token);
+    request["password"] = json!(PASSWORD);
+    let response = anonymous
+        .post("/api/v1/community/applications/confirm", &request)
+        .await?;
+    let (status, membership) = status_and_json(response).await?;
+    anyhow::ensure!(status == 201, "confirm answered {status}: {membership}");
+    // The same link does not work twice.
+    let (again, body) = status_and_json(
+        anonymous
+            .post("/api/v1/community/applications/confirm", &request)
+            .await?,
+    )
+    .await?;
+    assert_eq!((again, &body["code"]), (410, &json!("invitation.used")));
+    Ok((anonymous.with_session_from_jar(), membership))
+}
+
+async fn verify(moderator: &Client, user_id: &Value) -> anyhow::Result<()> {
+    let response = moderator
+        .post(
+            &format!("/api/v1/community/applications/{}/decision", text(user_id)?),
+            &json!({ "decision": "verify" }),
+        )
+        .await?;
+    let (status, body) = status_and_json(response).await?;
+    anyhow::ensure!(status == 200, "verify answered {status}: {body}");
+    Ok(())
+}
+
+fn text(value: &Value) -> anyhow::Result<&str> {
+    value
+        .as_str()
+        .with_context(|| format!("not a string: {value}"))
+}
+
+async fn group_id(client: &Client, name: &str) -> anyhow::Result<String> {
+    let groups = client.get_json("/api/v1/community/groups").await?;
+    let group = groups
+        .as_array()
+        .and_then(|all| all.iter().find(|group| group["name"] == name))
+        .with_context(|| format!("no group {name} in {groups}"))?;
+    Ok(text(&group["id"])?.to_owned())
+}
+
+async fn accept_rules(client: &Client) -> anyhow::Result<()> {
+    let response = client
+        .post(
+            "/api/v1/community/membership/rules",
+            &json!({ "version": 1 }),
+        )
+        .await?;
+    anyhow::ensure!(
+        response.status() == 204,
+        "rules: {}",
+        response.text().await?
+    );
+    Ok(())
+}
+
+async fn open_topic(
+    client: &Client,
+    group: &str,
+    title: &str,
+    body: &str,
+) -> anyhow::Result<Value> {
+    let response = client
+        .post(
+            &format!("/api/v1/community/groups/{group}/topics"),
+            &json!({ "title": title, "body": body }),
+        )
+        .await?;
+    let (status, topic) = status_and_json(response).await?;
+    anyhow::ensure!(status == 201, "open topic answered {status}: {topic}");
+    Ok(topic)
+}
+
+async fn reply(client: &Client, topic: &str, body: &str) -> anyhow::Result<(u16, Value)> {
+    status_and_json(
+        client
+            .post(
+                &format!("/api/v1/community/topics/{topic}/posts"),
+                &json!({ "body": body }),
+            )
+            .await?,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_applicant_joins_posts_and_is_moderated() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+
+    let (applicant, membership) = apply(
+        &app,
+        &catcher,
+        "river.applicant@example.org",
+        json!({ "display_name": "River Light" }),
+    )
+    .await?;
+    assert_eq!(membership["state"], "applied");
+    // Waiting, the applicant sees where they stand and nothing else.
+    let (status, body) = status_and_json(applicant.get("/api/v1/community/groups").await?).await?;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("community.not_member"))
+    );
+    let queue = moderator.get_json("/api/v1/community/applications").await?;
+    assert!(
+        queue.as_array().is_some_and(|all| all
+            .iter()
+            .any(|a| a["display_name"] == "River Light" && a["list_match"] == false)),
+        "{queue}"
+    );
+    verify(&moderator, &membership["user_id"]).await?;
+    let now = applicant.get_json("/api/v1/community/membership").await?;
+    assert_eq!(
+        (&now["state"], &now["verified_how"]),
+        (&json!("active"), &json!("hand"))
+    );
+
+    // A profile with one hidden field: the other member never receives it.
+    let hidden = "Kinship carers of two nephews";
+    let response = applicant
+        .put(
+            "/api/v1/community/profile",
+            &json!({
+                "display_name": "River Light",
+                "family_makeup": { "value": hidden, "visible": false },
+                "legal_status": { "value": "special_guardianship_order", "visible": true },
+                "interests": { "value": "Allotments", "visible": true },
+            }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
+    let seen = member
+        .get(&format!(
+            "/api/v1/community/members/{}",
+            text(&membership["user_id"])?
+        ))
+        .await?
+        .text()
+        .await?;
+    assert!(!seen.contains(hidden), "{seen}");
+    assert!(seen.contains("Allotments") && seen.contains("special_guardianship_order"));
+    let own = applicant.get_json("/api/v1/community/profile").await?;
+    assert_eq!(own["family_makeup"]["value"], hidden);
+
+    // Posting waits for the rules.
+    let group = group_id(&applicant, "New adopters").await?;
+    let (status, body) = status_and_json(
+        applicant
+            .post(
+                &format!("/api/v1/community/groups/{group}/topics"),
+                &json!({ "title": "Hello", "body": "First" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("community.rules_not_accepted"))
+    );
+    accept_rules(&applicant).await?;
+
+    // The other member follows the group live.
+    let mut socket = member.socket().await?;
+    socket
+        .send(json!({ "type": "community_follow", "group_id": group }))
+        .await?;
+    socket.sync().await?;
+    let topic = open_topic(
+        &applicant,
+        &group,
+        "Settling in at night",
+        "Any tips for bedtime?",
+    )
+    .await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let frame = socket.expect("community").await?;
+    assert_eq!(
+        (&frame["group_id"], &frame["topic_id"]),
+        (&json!(group), &json!(topic_id))
+    );
+
+    let (status, posted) = reply(&applicant, &topic_id, "We tried a night light.").await?;
+    assert_eq!(status, 201, "{posted}");
+    socket.expect("community").await?;
+
+    // The member reports the reply; the moderator hides it with a reason.
+    let post_id = text(&posted["id"])?.to_owned();
+    let report = member
+        .post(
+            &format!("/api/v1/community/posts/{post_id}/reports"),
+            &json!({ "reason": "Names a school" }),
+        )
+        .await?;
+    assert_eq!(report.status(), 201);
+    let reports = moderator.get_json("/api/v1/community/reports").await?;
+    assert!(
+        reports.as_array().is_some_and(|all| all
+            .iter()
+            .any(|r| r["post"]["id"] == post_id.as_str() && r["reason"] == "Names a school")),
+        "{reports}"
+    );
+    let reason = "Please leave out the name of a school";
+    let (status, hidden_post) = status_and_json(
+        moderator
+            .post(
+                &format!("/api/v1/community/posts/{post_id}/moderation"),
+                &json!({ "action": "hide", "reason": reason }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &hidden_post["state"]), (200, &json!("hidden")));
+    socket.expect("community").await?;
+    let queue = moderator.get_json("/api/v1/community/reports").await?;
+    assert_eq!(queue.as_array().map(Vec::len), Some(0), "{queue}");
+
+    // Others see that it was hidden, not what it said or why.
+    let as_member = member
+        .get(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        !as_member.contains("night light") && !as_member.contains(reason),
+        "{as_member}"
+    );
+    let as_author = applicant
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    let mine = as_author["posts"]
+        .as_array()
+        .and_then(|posts| posts.iter().find(|p| p["id"] == post_id.as_str()))
+        .context("the reply is missing")?;
+    assert_eq!(
+        (&mine["state"], &mine["reason"]),
+        (&json!("hidden"), &json!(reason))
+    );
+    let notices = applicant.get_json("/api/v1/community/notices").await?;
+    assert_eq!(notices[0]["kind"], "post_hidden");
+    assert_eq!(notices[0]["reason"], reason);
+
+    // Every moderation step is in the audit trail, outside any
+    // organisation's chain.
+    let store = app.store().await?;
+    for action in ["community.application_verified", "community.post_hidden"] {
+        let rows = store.audit_events_with_action(action).await?;
+        assert!(!rows.is_empty(), "no {action} audit row");
+        assert!(rows.iter().all(|row| row.organisation_id.is_none()));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn markup_is_kept_as_text() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let markup = "<img src=x onerror=\"window.__pwned=1\"><script>alert(1)</script>";
+    let topic = open_topic(&member, &group, "<b>bold?</b>", markup).await?;
+    assert_eq!(topic["posts"][0]["body"], markup);
+    assert_eq!(topic["title"], "<b>bold?</b>");
+    let response = member
+        .get(&format!("/api/v1/community/topics/{}", text(&topic["id"])?))
+        .await?;
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_suspended_member_cannot_post_by_any_way() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Before", "Written before the suspension").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let me = member.get_json("/api/v1/community/membership").await?;
+    let (status, notice) = status_and_json(
+        moderator
+            .post(
+                &format!(
+                    "/api/v1/community/members/{}/moderation",
+                    text(&me["user_id"])?
+                ),
+                &json!({ "action": "suspend", "reason": "Cooling off", "days": 3 }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &notice["kind"]), (200, &json!("suspension")));
+
+    // The page the member had open still posts over HTTP: refused.
+    let (status, body) = reply(&member, &topic_id, "after").await?;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("community.suspended")),
+        "{body}"
+    );
+    let (status, body) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/groups/{group}/topics"),
+                &json!({ "title": "New", "body": "after" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("community.suspended"))
+    );
+    // The WebSocket carries no post at all: a frame that tries is refused.
+    let mut socket = member.socket().await?;
+    socket
+        .send(json!({ "type": "community_post", "topic_id": topic_id, "body": "after" }))
+        .await?;
+    let error = socket.expect("error").await?;
+    assert_eq!(error["code"], "frame.invalid");
+    let posts = member
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    assert_eq!(posts["posts"].as_array().map(Vec::len), Some(1), "{posts}");
+
+    // Reading goes on; lifting the suspension lets the member post again.
+    let (status, _) = status_and_json(
+        moderator
+            .post(
+                &format!(
+                    "/api/v1/community/members/{}/moderation",
+                    text(&me["user_id"])?
+                ),
+                &json!({ "action": "lift", "reason": "Served" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let (status, _) = reply(&member, &topic_id, "back again").await?;
+    assert_eq!(status, 201);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_approval_group_is_not_found_by_outsiders() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let circle = group_id(&member, "Foster carers' circle").await?;
+
+    let (status, joined) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/groups/{circle}/join"),
+                &json!({}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &joined["membership"]), (200, &json!("requested")));
+    let me = member.get_json("/api/v1/community/membership").await?;
+    let response = moderator
+        .post(
+            &format!(
+                "/api/v1/community/groups/{circle}/requests/{}",
+                text(&me["user_id"])?
+            ),
+            &json!({ "decision": "approve" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 204);
+    let topic = open_topic(&member, &circle, "Respite care", "Inside the circle").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let post_id = text(&topic["posts"][0]["id"])?.to_owned();
+
+    let (outsider, membership) = apply(
+        &app,
+        &catcher,
+        "outsider@example.org",
+        json!({ "display_name": "Outsider" }),
+    )
+    .await?;
+    verify(&moderator, &membership["user_id"]).await?;
+    accept_rules(&outsider).await?;
+    for path in [
+        format!("/api/v1/community/topics/{topic_id}"),
+        format!("/api/v1/community/groups/{circle}/topics"),
+    ] {
+        let (status, body) = status_and_json(outsider.get(&path).await?).await?;
+        assert_eq!(
+            (status, &body["code"]),
+            (404, &json!("resource.not_found")),
+            "{path}"
+        );
+    }
+    let (status, _) = reply(&outsider, &topic_id, "let me in").await?;
+    assert_eq!(status, 404);
+    let (status, _) = status_and_json(
+        outsider
+            .post(
+                &format!("/api/v1/community/posts/{post_id}/reports"),
+                &json!({ "reason": "curious" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 404);
+    let mut socket = outsider.socket().await?;
+    socket
+        .send(json!({ "type": "community_follow", "group_id": circle }))
+        .await?;
+    let error = socket.expect("error").await?;
+    assert_eq!(error["code"], "resource.not_found");
+    Ok(())
+}
+
+/// Returns the partner's id from the public list.
+async fn partner_id(client: &Client) -> anyhow::Result<String> {
+    let partners = client.get_json("/api/v1/community/partners").await?;
+    Ok(text(&partners[0]["id"])?.to_owned())
+}
+
+async fn upload_list(
+    moderator: &Client,
+    partner: &str,
+    body: Vec<u8>,
+) -> anyhow::Result<(u16, Value)> {
+    let response = moderator
+        .http
+        .put(format!(
+            "{}/api/v1/community/partners/{partner}/membership-list",
+            moderator.address
+        ))
+        .header("Origin", &moderator.address)
+        .header("Content-Type", "text/csv")
+        .body(body)
+        .send()
+        .await?;
+    status_and_json(response).await
+}
+
+#[tokio::test]
+async fn a_membership_list_verifies_or_is_refused_whole() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let partner = partner_id(&moderator).await?;
+
+    let good = "membership_number,email\nASN-1,first@example.org\nASN-2,second@example.org\n";
+    let (status, body) = upload_list(&moderator, &partner, good.into()).await?;
+    assert_eq!((status, &body["entries"]), (200, &json!(2)), "{body}");
+
+    let faulty: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "wrong header",
+            b"number,email\nASN-9,x@example.org\n".to_vec(),
+            "line 1:",
+        ),
+        (
+            "duplicate number",
+            b"membership_number,email\nASN-7,a@example.org\nASN-8,b@example.org\nasn-7,c@example.org\n"
+                .to_vec(),
+            "line 4: membership number ASN-7 appears again (first on line 2)",
+        ),
+        (
+            "invalid email",
+            b"membership_number,email\nASN-7,not an address\n".to_vec(),
+            "line 2: email",
+        ),
+        (
+            "50 MB",
+            {
+                let mut big = b"membership_number,email\n".to_vec();
+                let line = b"ASN-100000,someone@example.org\n";
+                while big.len() < 50 * 1024 * 1024 {
+                    big.extend_from_slice(line);
+                }
+                big
+            },
+            "over the limit of 5242880 bytes",
+        ),
+    ];
+    for (what, body, expected) in faulty {
+        let (status, answer) = upload_list(&moderator, &partner, body).await?;
+        assert_eq!(status, 400, "{what}: {answer}");
+        assert_eq!(answer["field"], "membership_list", "{what}: {answer}");
+        let message = text(&answer["message"])?;
+        assert!(message.contains(expected), "{what}: {message}");
+    }
+
+    // The list before the refused files still stands: an applicant it
+    // names is verified at once.
+    let (second, membership) = apply(
+        &app,
+        &catcher,
+        "second@example.org",
+        json!({ "display_name": "Second Member", "partner_id": partner, "membership_number": "asn-2" }),
+    )
+    .await?;
+    assert_eq!(
+        (&membership["state"], &membership["verified_how"]),
+        (&json!("active"), &json!("list"))
+    );
+    // A waiting applicant is verified when a new list names them.
+    let (third, waiting) = apply(
+        &app,
+        &catcher,
+        "third@example.org",
+        json!({ "display_name": "Third Member", "partner_id": partner, "membership_number": "ASN-3" }),
+    )
+    .await?;
+    assert_eq!(waiting["state"], "applied");
+    let renewed = format!("{good}ASN-3,third@example.org\n");
+    let (status, body) = upload_list(&moderator, &partner, renewed.into()).await?;
+    assert_eq!((status, &body["verified"]), (200, &json!(1)), "{body}");
+    let now = third.get_json("/api/v1/community/membership").await?;
+    assert_eq!(now["state"], "active");
+    // A number with another email verifies nobody.
+    let (_, other) = apply(
+        &app,
+        &catcher,
+        "impostor@example.org",
+        json!({ "display_name": "Impostor", "partner_id": partner, "membership_number": "ASN-1" }),
+    )
+    .await?;
+    assert_eq!(other["state"], "applied");
+    drop(second);
+    Ok(())
+}
+
+#[tokio::test]
+async fn posting_fast_is_throttled() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Counting", "one").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let mut refused = None;
+    for n in 0..60 {
+        let response = member
+            .post(
+                &format!("/api/v1/community/topics/{topic_id}/posts"),
+                &json!({ "body": format!("post {n}") }),
+            )
+            .await?;
+        if response.status() == 429 {
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            refused = Some((n, retry, response.json::<Value>().await?));
+            break;
+        }
+        assert_eq!(response.status(), 201);
+    }
+    let (n, retry, body) = refused.context("60 posts in a minute were all taken")?;
+    // The topic's first post counts: ten in the minute, then no more.
+    assert_eq!(n, 9);
+    let seconds: i64 = retry.as_deref().context("no Retry-After")?.parse()?;
+    assert!((1..=60).contains(&seconds), "Retry-After {seconds}");
+    assert_eq!(body["code"], "community.throttled");
+    assert!(text(&body["message"])?.contains("10 posts in the last minute"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_fields_are_named() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let cases = [
+        (json!({ "title": "", "body": "x" }), "title"),
+        (json!({ "title": "two\nlines", "body": "x" }), "title"),
+        (json!({ "title": "ok", "body": "   " }), "body"),
+        (json!({ "title": "ok", "body": "y".repeat(10_001) }), "body"),
+        (
+            json!({ "title": "ok", "body": "bidi \u{202e} override" }),
+            "body",
+        ),
+    ];
+    for (request, field) in cases {
+        let (status, body) = status_and_json(
+            member
+                .post(
+                    &format!("/api/v1/community/groups/{group}/topics"),
+                    &request,
+                )
+                .await?,
+        )
+        .await?;
+        assert_eq!(
+            (status, &body["field"]),
+            (400, &json!(field)),
+            "{request}: {body}"
+        );
+    }
+    let topics = member
+        .get_json(&format!("/api/v1/community/groups/{group}/topics"))
+        .await?;
+    assert_eq!(topics.as_array().map(Vec::len), Some(0), "{topics}");
+
+    // A profile with a bad field changes nothing.
+    let before = member.get_json("/api/v1/community/profile").await?;
+    let (status, body) = status_and_json(
+        member
+            .put(
+                "/api/v1/community/profile",
+                &json!({
+                    "display_name": "Calm Harbour",
+                    "family_makeup": { "value": "changed", "visible": true },
+                    "legal_status": { "value": "married", "visible": true },
+                    "interests": { "value": "", "visible": false },
+                }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["field"]), (400, &json!("legal_status")));
+    assert_eq!(member.get_json("/api/v1/community/profile").await?, before);
+    Ok(())
+}

@@ -1,0 +1,149 @@
+// HTTP client for the community support network under /api/v1/community.
+// Failures are ApiErrors, as in api.js.
+
+import { request, requestText } from './api.js';
+
+const id = encodeURIComponent;
+
+/** Asks for an application link by email, without a session; returns `{ state: "check_email" }`. */
+export function requestApplicationEmail(email) {
+  return request('POST', '/community/applications', { email });
+}
+
+/**
+ * Creates a community-only account from an application link and signs it
+ * in. `application` is `{ token, password, display_name, partner_id?,
+ * membership_number? }`. Returns the membership.
+ */
+export function confirmApplication(application) {
+  return request('POST', '/community/applications/confirm', application);
+}
+
+/** Returns the partners an applicant may name, `[{ id, name }]`, without a session. */
+export function fetchPartners() {
+  return request('GET', '/community/partners');
+}
+
+/** Returns my membership; `state` is `none`, `applied`, `active` or `rejected`. */
+export function fetchMembership() {
+  return request('GET', '/community/membership');
+}
+
+/** Applies with my account: `{ display_name, partner_id?, membership_number? }`. */
+export function applyForMembership(application) {
+  return request('POST', '/community/membership', application);
+}
+
+/** Returns `{ version }` of the current acceptable-use rules. */
+export function fetchRules() {
+  return request('GET', '/community/rules');
+}
+
+export function acceptRules(version) {
+  return request('POST', '/community/membership/rules', { version });
+}
+
+/** Returns the applications I may decide, oldest first, for moderators. */
+export function fetchApplications() {
+  return request('GET', '/community/applications');
+}
+
+/** Records `verify` or `reject` on an application; `reason` is required to reject. */
+export function decideApplication(userId, decision, reason = null) {
+  const body = reason ? { decision, reason } : { decision };
+  return request('POST', `/community/applications/${id(userId)}/decision`, body);
+}
+
+/**
+ * Replaces a partner's membership list with `csv`, whose first line is
+ * `membership_number,email`. Returns `{ entries, verified }`.
+ */
+export function uploadMembershipList(partnerId, csv) {
+  const path = `/community/partners/${id(partnerId)}/membership-list`;
+  return requestText('PUT', path, csv, 'text/csv');
+}
+
+export function fetchMyProfile() {
+  return request('GET', '/community/profile');
+}
+
+/** Replaces my profile: `{ display_name, family_makeup, legal_status, interests }`. */
+export function saveMyProfile(profile) {
+  return request('PUT', '/community/profile', profile);
+}
+
+/** Removes every field of my profile; the display name stays. */
+export function deleteMyProfile() {
+  return request('DELETE', '/community/profile');
+}
+
+/** Returns another member's profile with only the fields they show to members. */
+export function fetchMember(userId) {
+  return request('GET', `/community/members/${id(userId)}`);
+}
+
+/** Warns, suspends (`days`) or lifts a suspension of a member, for moderators. */
+export function moderateMember(userId, action, reason, days = null) {
+  const body = days === null ? { action, reason } : { action, reason, days };
+  return request('POST', `/community/members/${id(userId)}/moderation`, body);
+}
+
+export function fetchGroups() {
+  return request('GET', '/community/groups');
+}
+
+/** Joins an open group or requests to join one by approval, and returns `{ membership }`. */
+export function joinGroup(groupId) {
+  return request('POST', `/community/groups/${id(groupId)}/join`);
+}
+
+export function leaveGroup(groupId) {
+  return request('DELETE', `/community/groups/${id(groupId)}/membership`);
+}
+
+/** Returns the requests to join a group by approval, for moderators. */
+export function fetchJoinRequests(groupId) {
+  return request('GET', `/community/groups/${id(groupId)}/requests`);
+}
+
+/** Records `approve` or `decline` on a request to join a group. */
+export function decideJoinRequest(groupId, userId, decision) {
+  return request('POST', `/community/groups/${id(groupId)}/requests/${id(userId)}`, { decision });
+}
+
+/** Returns a group's topics, newest activity first. */
+export function fetchTopics(groupId) {
+  return request('GET', `/community/groups/${id(groupId)}/topics`);
+}
+
+export function startTopic(groupId, title, body) {
+  return request('POST', `/community/groups/${id(groupId)}/topics`, { title, body });
+}
+
+/** Returns `{ id, group_id, title, posts }`, the opening post first. */
+export function fetchTopic(topicId) {
+  return request('GET', `/community/topics/${id(topicId)}`);
+}
+
+export function replyToTopic(topicId, body) {
+  return request('POST', `/community/topics/${id(topicId)}/posts`, { body });
+}
+
+export function reportPost(postId, reason) {
+  return request('POST', `/community/posts/${id(postId)}/reports`, { reason });
+}
+
+/** Returns the open reports, oldest first, for moderators. */
+export function fetchReports() {
+  return request('GET', '/community/reports');
+}
+
+/** Hides, removes or restores a post with the moderator's reason, and returns the post. */
+export function moderatePost(postId, action, reason) {
+  return request('POST', `/community/posts/${id(postId)}/moderation`, { action, reason });
+}
+
+/** Returns my warnings, suspensions and notices about my posts, newest first. */
+export function fetchNotices() {
+  return request('GET', '/community/notices');
+}
