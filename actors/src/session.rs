@@ -336,6 +336,46 @@ impl SessionActor {
         );
     }
 
+    /// Passes on a change in a followed community group, checking first
+    /// that the reader may still read it: someone who left an approval
+    /// group stops hearing of it.
+    fn on_community_change(
+        &mut self,
+        group: uuid::Uuid,
+        topic: uuid::Uuid,
+        ctx: &mut Context<Self>,
+    ) {
+        let store = self.shared.store.clone();
+        let user = self.identity.user_id;
+        let moderator = self.identity.roles.contains(&Role::Moderator);
+        let check = async move {
+            Ok::<bool, ActorError>(
+                moderator || store.community_group_readable_by(group, user).await?,
+            )
+        };
+        ctx.spawn(
+            detached(check)
+                .into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(true) => {
+                        let frame = ServerFrame::Community {
+                            group_id: group,
+                            topic_id: topic,
+                        };
+                        actor.send_frame(&frame, ctx);
+                    }
+                    Ok(false) => {
+                        if let Some(id) = actor.connection_id {
+                            actor.shared.broker.hub().unfollow_group(id, group);
+                        }
+                    }
+                    Err(error) => {
+                        warn!(error = %crate::Causes(&error), "checking a group change failed");
+                    }
+                }),
+        );
+    }
+
     fn subscribe(&mut self, conversation: ConversationId, after: i64, ctx: &mut Context<Self>) {
         let check = self.authorise(conversation, Action::ReadConversation);
         ctx.wait(
@@ -1031,11 +1071,7 @@ impl Handler<Delivery> for SessionActor {
                     self.send_frame(&frame, ctx);
                 }
                 Event::Community { group_id, topic_id } => {
-                    let frame = ServerFrame::Community {
-                        group_id: *group_id,
-                        topic_id: *topic_id,
-                    };
-                    self.send_frame(&frame, ctx);
+                    self.on_community_change(*group_id, *topic_id, ctx);
                 }
                 Event::SessionsEnded { session_ids } => {
                     if session_ids.contains(&self.identity.session_id) {

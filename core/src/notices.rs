@@ -40,6 +40,13 @@ pub enum Template {
     /// An answer to an application to the community from an address that
     /// has an account already: sign in and apply from the menu.
     CommunityAccountExists,
+    /// Someone replied in a community topic the user opened.
+    CommunityReply,
+    /// Someone mentioned the user in a community post.
+    CommunityMention,
+    /// A moderator decided something about the user's application, posts
+    /// or membership, or answered their appeal.
+    CommunityDecision,
     /// A live call was arranged in one of the user's conversations.
     CallScheduled,
     /// A live call arranged in one of the user's conversations was
@@ -72,6 +79,9 @@ impl Template {
             Template::FamilyInvitation => "family_invitation",
             Template::CommunityApplication => "community_application",
             Template::CommunityAccountExists => "community_account_exists",
+            Template::CommunityReply => "community_reply",
+            Template::CommunityMention => "community_mention",
+            Template::CommunityDecision => "community_decision",
             Template::CallScheduled => "call_scheduled",
             Template::CallCancelled => "call_cancelled",
             Template::News => "news",
@@ -93,6 +103,9 @@ impl Template {
             "family_invitation" => Some(Template::FamilyInvitation),
             "community_application" => Some(Template::CommunityApplication),
             "community_account_exists" => Some(Template::CommunityAccountExists),
+            "community_reply" => Some(Template::CommunityReply),
+            "community_mention" => Some(Template::CommunityMention),
+            "community_decision" => Some(Template::CommunityDecision),
             "call_scheduled" => Some(Template::CallScheduled),
             "call_cancelled" => Some(Template::CallCancelled),
             "news" => Some(Template::News),
@@ -115,6 +128,11 @@ impl Template {
             Template::FamilyInvitation => "You are invited to KinLink",
             Template::CommunityApplication => "Joining the KinLink community",
             Template::CommunityAccountExists => "Joining the KinLink community",
+            Template::CommunityReply => "A new reply is waiting in the KinLink community",
+            Template::CommunityMention => "You were mentioned in the KinLink community",
+            Template::CommunityDecision => {
+                "A moderator's decision is waiting in the KinLink community"
+            }
             Template::CallScheduled => "A video session has been arranged in KinLink",
             Template::CallCancelled => "A video session in KinLink has been cancelled",
             Template::News => "News from KinLink",
@@ -184,6 +202,11 @@ impl Template {
             | Template::FamilyInvitation
             | Template::CommunityApplication
             | Template::CommunityAccountExists => "",
+            Template::CommunityReply => "Someone replied in a topic you started in the community.",
+            Template::CommunityMention => "Someone mentioned you in a post in the community.",
+            Template::CommunityDecision => {
+                "A moderator has made a decision that concerns you in the community."
+            }
             Template::CallScheduled => "A video session has been arranged for you.",
             Template::CallCancelled => "A video session arranged for you has been cancelled.",
             Template::News => "There is news about KinLink for you to read.",
@@ -438,6 +461,11 @@ mod tests {
             Template::FamilyInvitation,
             Template::News,
             Template::Digest,
+            Template::CommunityApplication,
+            Template::CommunityAccountExists,
+            Template::CommunityReply,
+            Template::CommunityMention,
+            Template::CommunityDecision,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));
         }

@@ -33,6 +33,7 @@ mod m20261205_000023_revoked_sessions;
 mod m20261205_000024_case_media;
 mod m20261205_000025_family_accounts;
 mod m20261205_000026_community;
+mod m20261205_000027_community_search;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_case_media::Migration),
             Box::new(m20261205_000025_family_accounts::Migration),
             Box::new(m20261205_000026_community::Migration),
+            Box::new(m20261205_000027_community_search::Migration),
         ]
     }
 }

@@ -18,6 +18,8 @@ use crate::error::ApiError;
 pub struct NewAccountSecrets {
     pub user_id: UserId,
     pub public_key: PublicKey,
+    /// The account's private key, for a session started with the account.
+    pub private_key: SecretKey,
     pub totp_secret: Option<[u8; totp::SECRET_LEN]>,
     pub recovery_codes: Vec<String>,
 }
@@ -138,6 +140,7 @@ pub async fn prepare_account(
         NewAccountSecrets {
             user_id,
             public_key: pair.public,
+            private_key: pair.private,
             totp_secret,
             recovery_codes,
         },

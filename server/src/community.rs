@@ -10,10 +10,13 @@ use chrono::{DateTime, Duration, Utc};
 use kinlink_actors::events::Event;
 use kinlink_core::community::{
     GroupJoin, GroupMembership, MembershipState, POSTS_PER_MINUTE, PostState, RULES_VERSION,
+    comparable_display_name, mention_candidates,
 };
+use kinlink_core::notices::Template;
 use kinlink_core::permissions::{self, Action, Relationship, Role};
 use kinlink_core::{OrganisationId, UserId};
 use kinlink_store::audit::AuditRecord;
+use kinlink_store::community::PostingLimit;
 use kinlink_store::entity::{community_group, community_member, community_post};
 use serde::Serialize;
 
@@ -46,10 +49,26 @@ impl Standing {
         } else {
             Vec::new()
         };
+        let member = match partners.first() {
+            // A moderator has a place in the community under their own
+            // name, so no member can take it.
+            Some(partner) => Some(
+                state
+                    .store
+                    .ensure_moderator_member(
+                        user.user_id,
+                        &user.display_name,
+                        partner.0,
+                        Utc::now(),
+                    )
+                    .await?,
+            ),
+            None => state.store.community_member(user.user_id).await?,
+        };
         Ok(Standing {
             user_id: user.user_id,
             roles: user.roles.clone(),
-            member: state.store.community_member(user.user_id).await?,
+            member,
             partners,
         })
     }
@@ -155,32 +174,48 @@ impl Standing {
             return Err(ApiError::CommunityNotMember);
         }
         if counts_as_post {
-            let window = Duration::minutes(1);
             let recent = state
                 .store
-                .community_post_times_since(self.user_id, now - window)
+                .community_post_times_since(self.user_id, posting_limit(now).since)
                 .await?;
-            let limit = usize::try_from(POSTS_PER_MINUTE).unwrap_or(usize::MAX);
-            if recent.len() >= limit {
-                // Posting is open again when the post that filled the
-                // minute is a minute old.
-                let reopens = recent[recent.len() - limit] + window;
-                let wait_ms = (reopens - now).num_milliseconds().max(0);
-                return Err(ApiError::PostingThrottled(
-                    POSTS_PER_MINUTE,
-                    ((wait_ms + 999) / 1000).max(1),
-                ));
+            if recent.len() >= posting_limit(now).max {
+                return Err(throttled(&recent, now));
             }
         }
         Ok(())
     }
 }
 
+/// Returns the posting limit at `now`: so many posts in the last minute.
+pub fn posting_limit(now: DateTime<Utc>) -> PostingLimit {
+    PostingLimit {
+        since: now - Duration::minutes(1),
+        max: usize::try_from(POSTS_PER_MINUTE).unwrap_or(usize::MAX),
+    }
+}
+
+/// Returns the answer to a post over the limit, with the seconds until the
+/// post that filled the minute is a minute old.
+pub fn throttled(recent: &[DateTime<Utc>], now: DateTime<Utc>) -> ApiError {
+    let limit = posting_limit(now);
+    let filled_by = recent
+        .len()
+        .checked_sub(limit.max)
+        .and_then(|index| recent.get(index))
+        .copied()
+        .unwrap_or(now);
+    let wait_ms = (filled_by + Duration::minutes(1) - now)
+        .num_milliseconds()
+        .max(0);
+    ApiError::PostingThrottled(POSTS_PER_MINUTE, ((wait_ms + 999) / 1000).max(1))
+}
+
 /// The author of a post or topic, as members see them.
 #[derive(Serialize, Clone)]
 pub struct Author {
-    /// Absent for a member who has been erased.
-    pub user_id: Option<UserId>,
+    /// The member's community id, never their account's id; absent for a
+    /// member who has been erased.
+    pub user_id: Option<uuid::Uuid>,
     pub display_name: String,
     pub moderator: bool,
 }
@@ -214,14 +249,18 @@ impl Authors {
             .await?
             .iter()
             .any(|grant| grant.role == Role::Moderator);
-        let display_name = match state.store.community_member(UserId(id)).await? {
-            Some(member) => member.display_name,
-            None => state.store.user(UserId(id)).await?.display_name,
-        };
-        let author = Author {
-            user_id: Some(UserId(id)),
-            display_name,
-            moderator,
+        let author = match state.store.community_member(UserId(id)).await? {
+            Some(member) => Author {
+                user_id: Some(member.member_id),
+                display_name: member.display_name,
+                moderator,
+            },
+            // Someone who left the community is shown as a former member.
+            None => Author {
+                user_id: None,
+                display_name: kinlink_core::community::retention::FORMER_MEMBER.to_owned(),
+                moderator: false,
+            },
         };
         self.known.insert(id, author.clone());
         Ok(author)
@@ -272,6 +311,69 @@ pub async fn announce(state: &AppState, group_id: uuid::Uuid, topic_id: uuid::Uu
         .broker
         .publish(Event::Community { group_id, topic_id })
         .await;
+}
+
+/// Finds a member by the community id that community answers name them
+/// by; `404` for an id no member has.
+pub async fn member_by_id(
+    state: &AppState,
+    text: &str,
+) -> Result<community_member::Model, ApiError> {
+    let id: uuid::Uuid = crate::routes::parse_id(text)?;
+    state
+        .store
+        .community_member_by_id(id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Queues a notification for each person, with no content. What it is
+/// about is stored already, so a failure is logged rather than answered.
+pub async fn notify(state: &AppState, users: &[UserId], template: Template) {
+    for user in users {
+        if let Err(failure) = state.store.notify(*user, template, "/", Utc::now()).await {
+            tracing::error!(
+                user = %user,
+                error = %kinlink_actors::Causes(&failure),
+                "queueing a community notification failed"
+            );
+        }
+    }
+}
+
+/// Returns the people a post mentions who may read its group, without
+/// its author: for each `@`, the longest following name of an active
+/// member.
+pub async fn mentioned(
+    state: &AppState,
+    group: &community_group::Model,
+    author: UserId,
+    body: &str,
+) -> Result<Vec<UserId>, ApiError> {
+    let mut found = Vec::new();
+    for names in mention_candidates(body) {
+        for name in names {
+            let Some(member) = state
+                .store
+                .community_member_named(&comparable_display_name(&name))
+                .await?
+            else {
+                continue;
+            };
+            let user = UserId(member.user_id);
+            if user != author
+                && !found.contains(&user)
+                && state
+                    .store
+                    .community_group_readable_by(group.id, user)
+                    .await?
+            {
+                found.push(user);
+            }
+            break;
+        }
+    }
+    Ok(found)
 }
 
 /// Writes an audit row of the community, which belongs to no organisation.

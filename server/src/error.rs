@@ -66,6 +66,10 @@ pub enum ApiError {
         "you have written {0} posts in the last minute, the most there may be; post again in {1} seconds"
     )]
     PostingThrottled(u64, i64),
+    #[error(
+        "too many application emails were asked for from this address; try again in {0} seconds"
+    )]
+    ApplicationsThrottled(i64),
     #[error("media processing is busy; send the request again after the Retry-After seconds")]
     Busy { retry_after_seconds: i64 },
     #[error("internal error")]
@@ -144,7 +148,9 @@ impl ApiError {
             ApiError::CommunityNotMember => "community.not_member",
             ApiError::RulesNotAccepted(_) => "community.rules_not_accepted",
             ApiError::Suspended(_) => "community.suspended",
-            ApiError::PostingThrottled(..) => "community.throttled",
+            ApiError::PostingThrottled(..) | ApiError::ApplicationsThrottled(_) => {
+                "community.throttled"
+            }
             ApiError::Busy { .. } => "server.busy",
             ApiError::Internal(_) => "server.internal",
         }
@@ -191,7 +197,9 @@ impl ResponseError for ApiError {
             | ApiError::CommunityNotMember
             | ApiError::RulesNotAccepted(_)
             | ApiError::Suspended(_) => StatusCode::FORBIDDEN,
-            ApiError::PostingThrottled(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PostingThrottled(..) | ApiError::ApplicationsThrottled(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
 
             ApiError::AuthRequired
             | ApiError::InvalidCredentials
@@ -237,7 +245,8 @@ impl ResponseError for ApiError {
         | ApiError::Busy {
             retry_after_seconds,
         }
-        | ApiError::PostingThrottled(_, retry_after_seconds) = self
+        | ApiError::PostingThrottled(_, retry_after_seconds)
+        | ApiError::ApplicationsThrottled(retry_after_seconds) = self
         {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }

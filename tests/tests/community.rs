@@ -12,6 +12,13 @@ use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long community passphrase 7";
 
+/// Returns an address no other run of the tests uses, because the SMTP
+/// server is shared by every run against each database.
+fn address(local: &str) -> String {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("{local}.{}@example.org", &unique[..12])
+}
+
 /// Applies by email link and returns the signed-in applicant.
 async fn apply(
     app: &TestApp,
@@ -129,7 +136,7 @@ async fn an_applicant_joins_posts_and_is_moderated() -> anyhow::Result<()> {
     let (applicant, membership) = apply(
         &app,
         &catcher,
-        "river.applicant@example.org",
+        &address("river.applicant"),
         json!({ "display_name": "River Light" }),
     )
     .await?;
@@ -153,6 +160,20 @@ async fn an_applicant_joins_posts_and_is_moderated() -> anyhow::Result<()> {
         (&now["state"], &now["verified_how"]),
         (&json!("active"), &json!("hand"))
     );
+    // The community names the applicant by an id of its own: their
+    // account's id, which case data carries, finds nothing here.
+    let account = applicant.get_json("/api/v1/me").await?;
+    assert_ne!(account["user"]["id"], membership["user_id"]);
+    let (status, _) = status_and_json(
+        member
+            .get(&format!(
+                "/api/v1/community/members/{}",
+                text(&account["user"]["id"])?
+            ))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 404);
 
     // A profile with one hidden field: the other member never receives it.
     let hidden = "Kinship carers of two nephews";
@@ -418,10 +439,43 @@ async fn an_approval_group_is_not_found_by_outsiders() -> anyhow::Result<()> {
     let topic_id = text(&topic["id"])?.to_owned();
     let post_id = text(&topic["posts"][0]["id"])?.to_owned();
 
+    // A member who leaves hears no more of the group's changes.
+    let mut socket = member.socket().await?;
+    socket
+        .send(json!({ "type": "community_follow", "group_id": circle }))
+        .await?;
+    socket.sync().await?;
+    let response = member
+        .delete(&format!("/api/v1/community/groups/{circle}/membership"))
+        .await?;
+    assert_eq!(response.status(), 204);
+    let (status, _) = reply(&moderator, &topic_id, "After the member left").await?;
+    assert_eq!(status, 201);
+    let open = group_id(&member, "New adopters").await?;
+    socket
+        .send(json!({ "type": "community_follow", "group_id": open }))
+        .await?;
+    socket.sync().await?;
+    open_topic(&moderator, &open, "Open to all", "Everyone hears of this").await?;
+    socket
+        .expect_where(
+            |frame| frame["group_id"] == open.as_str(),
+            "the open group's change",
+        )
+        .await?;
+    let heard = socket
+        .expect_where_within(
+            |frame| frame["group_id"] == circle.as_str(),
+            "no change of the group left",
+            std::time::Duration::from_secs(2),
+        )
+        .await;
+    assert!(heard.is_err(), "a member who left heard {heard:?}");
+
     let (outsider, membership) = apply(
         &app,
         &catcher,
-        "outsider@example.org",
+        &address("outsider"),
         json!({ "display_name": "Outsider" }),
     )
     .await?;
@@ -491,11 +545,19 @@ async fn a_membership_list_verifies_or_is_refused_whole() -> anyhow::Result<()> 
     let moderator = app.sign_in("community_moderator").await?;
     let partner = partner_id(&moderator).await?;
 
-    let good = "membership_number,email\nASN-1,first@example.org\nASN-2,second@example.org\n";
-    let (status, body) = upload_list(&moderator, &partner, good.into()).await?;
+    let first = address("first");
+    let second_address = address("second");
+    let third_address = address("third");
+    let good = format!("membership_number,email\nASN-1,{first}\nASN-2,{second_address}\n");
+    let (status, body) = upload_list(&moderator, &partner, good.clone().into()).await?;
     assert_eq!((status, &body["entries"]), (200, &json!(2)), "{body}");
 
-    let faulty: [(&str, Vec<u8>, &str); 4] = [
+    let faulty: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "header only",
+            b"membership_number,email\n".to_vec(),
+            "has no members",
+        ),
         (
             "wrong header",
             b"number,email\nASN-9,x@example.org\n".to_vec(),
@@ -538,7 +600,7 @@ async fn a_membership_list_verifies_or_is_refused_whole() -> anyhow::Result<()> 
     let (second, membership) = apply(
         &app,
         &catcher,
-        "second@example.org",
+        &second_address,
         json!({ "display_name": "Second Member", "partner_id": partner, "membership_number": "asn-2" }),
     )
     .await?;
@@ -550,12 +612,12 @@ async fn a_membership_list_verifies_or_is_refused_whole() -> anyhow::Result<()> 
     let (third, waiting) = apply(
         &app,
         &catcher,
-        "third@example.org",
+        &third_address,
         json!({ "display_name": "Third Member", "partner_id": partner, "membership_number": "ASN-3" }),
     )
     .await?;
     assert_eq!(waiting["state"], "applied");
-    let renewed = format!("{good}ASN-3,third@example.org\n");
+    let renewed = format!("{good}ASN-3,{third_address}\n");
     let (status, body) = upload_list(&moderator, &partner, renewed.into()).await?;
     assert_eq!((status, &body["verified"]), (200, &json!(1)), "{body}");
     let now = third.get_json("/api/v1/community/membership").await?;
@@ -564,7 +626,7 @@ async fn a_membership_list_verifies_or_is_refused_whole() -> anyhow::Result<()> 
     let (_, other) = apply(
         &app,
         &catcher,
-        "impostor@example.org",
+        &address("impostor"),
         json!({ "display_name": "Impostor", "partner_id": partner, "membership_number": "ASN-1" }),
     )
     .await?;
@@ -606,6 +668,68 @@ async fn posting_fast_is_throttled() -> anyhow::Result<()> {
     assert!((1..=60).contains(&seconds), "Retry-After {seconds}");
     assert_eq!(body["code"], "community.throttled");
     assert!(text(&body["message"])?.contains("10 posts in the last minute"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn parallel_posts_keep_the_limit() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "At once", "one").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let sends = (0..30).map(|n| {
+        let member = member.clone();
+        let path = format!("/api/v1/community/topics/{topic_id}/posts");
+        async move {
+            let response = member
+                .post(&path, &json!({ "body": format!("parallel {n}") }))
+                .await?;
+            anyhow::Ok(response.status().as_u16())
+        }
+    });
+    let statuses = futures_util::future::try_join_all(sends).await?;
+    let stored = statuses.iter().filter(|status| **status == 201).count();
+    let throttled = statuses.iter().filter(|status| **status == 429).count();
+    // The topic's first post counts: nine more fit in the minute.
+    assert_eq!((stored, throttled), (9, 21), "{statuses:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn names_cannot_pass_for_others() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    // The moderator's name is theirs in the community.
+    moderator.get_json("/api/v1/community/membership").await?;
+    for name in [
+        "Lee Carter",
+        "Lee  CARTER",
+        "C\u{0430}lm Harbour",
+        "Calm\u{3164}Harbour",
+        "former member",
+    ] {
+        let (status, body) = status_and_json(
+            member
+                .put(
+                    "/api/v1/community/profile",
+                    &json!({
+                        "display_name": name,
+                        "family_makeup": { "value": "", "visible": false },
+                        "legal_status": { "value": null, "visible": false },
+                        "interests": { "value": "", "visible": false },
+                    }),
+                )
+                .await?,
+        )
+        .await?;
+        assert_eq!(
+            (status, &body["field"]),
+            (400, &json!("display_name")),
+            "{name:?}: {body}"
+        );
+    }
     Ok(())
 }
 
@@ -663,5 +787,221 @@ async fn bad_fields_are_named() -> anyhow::Result<()> {
     .await?;
     assert_eq!((status, &body["field"]), (400, &json!("legal_status")));
     assert_eq!(member.get_json("/api/v1/community/profile").await?, before);
+    Ok(())
+}
+
+async fn search(client: &Client, query: &str) -> anyhow::Result<(u16, Value)> {
+    let url = format!("/api/v1/community/search?q={}", query.replace(' ', "%20"));
+    status_and_json(client.get(&url).await?).await
+}
+
+#[tokio::test]
+async fn search_finds_only_what_the_reader_may_read() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let open = group_id(&member, "New adopters").await?;
+    let circle = group_id(&member, "Foster carers' circle").await?;
+    let mine = open_topic(
+        &member,
+        &open,
+        "Marmalade sandwiches",
+        "Ours love marmalade at lunch",
+    )
+    .await?;
+    open_topic(
+        &moderator,
+        &circle,
+        "Marmalade in the circle",
+        "Only the circle reads this",
+    )
+    .await?;
+
+    let (status, hits) = search(&member, "marmalade").await?;
+    assert_eq!(status, 200, "{hits}");
+    let titles: Vec<&str> = hits
+        .as_array()
+        .map(|all| all.iter().filter_map(|hit| hit["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(titles, ["Marmalade sandwiches"]);
+    assert_eq!(hits[0]["group_name"], "New adopters");
+    assert_eq!(hits[0]["author"]["display_name"], "Calm Harbour");
+    // Words are stemmed: "sandwich" finds "sandwiches".
+    let (_, stemmed) = search(&member, "sandwich").await?;
+    assert_eq!(stemmed.as_array().map(Vec::len), Some(1), "{stemmed}");
+    // Query syntax is text: quotes, stars and operators find nothing odd.
+    let (status, odd) = search(&member, "\"marmalade\" OR NEAR(x*").await?;
+    assert_eq!(status, 200, "{odd}");
+    let (_, everything) = search(&moderator, "marmalade").await?;
+    assert_eq!(everything.as_array().map(Vec::len), Some(2), "{everything}");
+
+    // A hidden post is found by nobody.
+    let post = text(&mine["posts"][0]["id"])?;
+    let response = moderator
+        .post(
+            &format!("/api/v1/community/posts/{post}/moderation"),
+            &json!({ "action": "hide", "reason": "Checking" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    let (_, after) = search(&member, "marmalade").await?;
+    assert_eq!(after.as_array().map(Vec::len), Some(0), "{after}");
+    let (status, body) = search(&member, "a").await?;
+    assert_eq!((status, &body["field"]), (400, &json!("q")));
+    Ok(())
+}
+
+/// Waits for an email to `address` with `subject`, and returns its body.
+async fn email_with_subject(
+    catcher: &Catcher,
+    address: &str,
+    subject: &str,
+) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        for message in catcher.messages()? {
+            if message.envelope["rcpt_tos"][0] == address
+                && message.header("Subject").as_deref() == Some(subject)
+            {
+                return message.body();
+            }
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "no email {subject:?} to {address}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn replies_mentions_and_decisions_are_notified() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let address = "member@community.example";
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Contact after court", "How did yours go?").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+
+    let (status, _) = reply(&moderator, &topic_id, "Thanks @Calm Harbour, good question").await?;
+    assert_eq!(status, 201);
+    let mention = email_with_subject(
+        &catcher,
+        address,
+        "You were mentioned in the KinLink community",
+    )
+    .await?;
+    assert!(!mention.contains("good question") && !mention.contains("Contact after court"));
+    let (status, _) = reply(&moderator, &topic_id, "A second thought on hearings").await?;
+    assert_eq!(status, 201);
+    let replied = email_with_subject(
+        &catcher,
+        address,
+        "A new reply is waiting in the KinLink community",
+    )
+    .await?;
+    assert!(!replied.contains("hearings"));
+
+    let me = member.get_json("/api/v1/community/membership").await?;
+    let response = moderator
+        .post(
+            &format!(
+                "/api/v1/community/members/{}/moderation",
+                text(&me["user_id"])?
+            ),
+            &json!({ "action": "warn", "reason": "Mind the names of courts" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    let decided = email_with_subject(
+        &catcher,
+        address,
+        "A moderator's decision is waiting in the KinLink community",
+    )
+    .await?;
+    assert!(!decided.contains("courts"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_decision_is_appealed_once_and_overturned() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(
+        &member,
+        &group,
+        "Life story books",
+        "Ours has photos of the foster home",
+    )
+    .await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let post = text(&topic["posts"][0]["id"])?.to_owned();
+    let response = moderator
+        .post(
+            &format!("/api/v1/community/posts/{post}/moderation"),
+            &json!({ "action": "hide", "reason": "It may identify the home" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    assert_eq!(notices[0]["appealable"], true, "{notices}");
+    let notice = text(&notices[0]["id"])?.to_owned();
+    let path = format!("/api/v1/community/notices/{notice}/appeal");
+    let (status, appealed) = status_and_json(
+        member
+            .post(&path, &json!({ "text": "No address or name is in it" }))
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, &appealed["appealable"]),
+        (200, &json!(false)),
+        "{appealed}"
+    );
+    let (again, _) =
+        status_and_json(member.post(&path, &json!({ "text": "Once more" })).await?).await?;
+    assert_eq!(again, 409);
+    // Nobody else appeals it, nor learns it exists.
+    let (status, _) = status_and_json(
+        moderator
+            .post(&path, &json!({ "text": "Not mine" }))
+            .await?,
+    )
+    .await?;
+    assert!(status == 403 || status == 404, "{status}");
+
+    let open = moderator.get_json("/api/v1/community/appeals").await?;
+    assert_eq!(open.as_array().map(Vec::len), Some(1), "{open}");
+    assert_eq!(open[0]["member"]["display_name"], "Calm Harbour");
+    let (status, decided) = status_and_json(
+        moderator
+            .post(
+                &format!("/api/v1/community/notices/{notice}/appeal/decision"),
+                &json!({ "decision": "overturn", "reason": "Agreed, nothing identifies it" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, &decided["appeal"]["outcome"]),
+        (200, &json!("overturned"))
+    );
+    let shown = moderator
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    assert_eq!(shown["posts"][0]["state"], "visible", "{shown}");
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    let mine = notices
+        .as_array()
+        .and_then(|all| all.iter().find(|n| n["id"] == notice.as_str()))
+        .context("the notice is gone")?;
+    assert_eq!(mine["appeal"]["reason"], "Agreed, nothing identifies it");
+    let remaining = moderator.get_json("/api/v1/community/appeals").await?;
+    assert_eq!(remaining.as_array().map(Vec::len), Some(0));
     Ok(())
 }

@@ -160,10 +160,27 @@ async fn no_outsider_route_shows_community_data() -> anyhow::Result<()> {
                 if method != "get" && !community {
                     continue;
                 }
-                let targets: Vec<String> = if path.contains('{') {
-                    ids.iter().map(|id| fill(path, id)).collect()
+                // A required query parameter gets a value, so the route
+                // itself answers rather than the query's parser.
+                let query: Vec<String> = methods[method]["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "query" && p["required"] == true)
+                    .filter_map(|p| p["name"].as_str())
+                    .map(|name| format!("{name}=community"))
+                    .collect();
+                let suffix = if query.is_empty() {
+                    String::new()
                 } else {
-                    vec![path.clone()]
+                    format!("?{}", query.join("&"))
+                };
+                let targets: Vec<String> = if path.contains('{') {
+                    ids.iter()
+                        .map(|id| format!("{}{suffix}", fill(path, id)))
+                        .collect()
+                } else {
+                    vec![format!("{path}{suffix}")]
                 };
                 for target in targets {
                     let response = match method.as_str() {

@@ -14,7 +14,9 @@ async fn table_count(store: &kinlink_store::Store) -> anyhow::Result<i64> {
             "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'"
         }
         kinlink_store::Backend::Sqlite => {
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"
+            // The community's FTS5 index is one virtual table with shadow
+            // tables of its own; PostgreSQL indexes a column instead.
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' AND name NOT LIKE 'community_search%'"
         }
     };
     let backend = store.db.get_database_backend();

@@ -140,6 +140,12 @@ pub fn parse_membership_list(bytes: &[u8]) -> Result<Vec<ListEntry>, InvalidValu
             email: email.as_str().to_owned(),
         });
     }
+    if entries.is_empty() {
+        return Err(InvalidValue::new(
+            FIELD,
+            "the list has no members after its header; nothing was changed",
+        ));
+    }
     Ok(entries)
 }
 

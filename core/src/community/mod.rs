@@ -150,7 +150,98 @@ pub fn check_display_name(input: &str) -> Result<String, InvalidValue> {
     if text.chars().all(crate::profiles::shows_nothing) {
         return Err(InvalidValue::new("display_name", "shows nothing"));
     }
+    check_distinct(text)?;
     Ok(text.to_owned())
+}
+
+/// Returns whether a character shows nothing or too little to tell two
+/// names apart: invisible characters, fillers and selectors.
+fn is_invisible(c: char) -> bool {
+    crate::profiles::shows_nothing(c)
+        || matches!(
+            c,
+            '\u{115f}'
+                | '\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{2061}'..='\u{2064}'
+                | '\u{2800}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{e0000}'..='\u{e007f}'
+                | '\u{e0100}'..='\u{e01ef}'
+        )
+}
+
+/// Returns whether a character is a combining mark, drawn over the letter
+/// before it.
+fn is_combining(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0300}'..='\u{036f}'
+            | '\u{1ab0}'..='\u{1aff}'
+            | '\u{1dc0}'..='\u{1dff}'
+            | '\u{20d0}'..='\u{20ff}'
+            | '\u{fe20}'..='\u{fe2f}'
+    )
+}
+
+/// The alphabets whose letters look alike: a name may use one of them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Alphabet {
+    Latin,
+    Greek,
+    Cyrillic,
+}
+
+fn alphabet(c: char) -> Option<Alphabet> {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00c0}'..='\u{024f}' | '\u{1e00}'..='\u{1eff}' => {
+            Some(Alphabet::Latin)
+        }
+        '\u{0370}'..='\u{03ff}' | '\u{1f00}'..='\u{1fff}' => Some(Alphabet::Greek),
+        '\u{0400}'..='\u{052f}' => Some(Alphabet::Cyrillic),
+        _ => None,
+    }
+}
+
+/// Checks that a display name cannot be mistaken for another: no
+/// invisible characters, no more than two accents on a letter, letters
+/// from one of the look-alike alphabets only, and not a name the
+/// community shows for someone else.
+fn check_distinct(name: &str) -> Result<(), InvalidValue> {
+    if let Some(found) = name.chars().find(|c| *c != ' ' && is_invisible(*c)) {
+        return Err(InvalidValue::new(
+            "display_name",
+            format!("contains U+{:04X}, which shows nothing", u32::from(found)),
+        ));
+    }
+    let mut marks = 0;
+    for c in name.chars() {
+        marks = if is_combining(c) { marks + 1 } else { 0 };
+        if marks > 2 {
+            return Err(InvalidValue::new(
+                "display_name",
+                "has more than two accents on one letter",
+            ));
+        }
+    }
+    let mut alphabets = name.chars().filter_map(alphabet);
+    if let Some(first) = alphabets.next()
+        && alphabets.any(|other| other != first)
+    {
+        return Err(InvalidValue::new(
+            "display_name",
+            "mixes Latin, Greek or Cyrillic letters, which look alike; use one alphabet",
+        ));
+    }
+    let comparable = comparable_display_name(name);
+    if comparable == retention::FORMER_MEMBER || comparable.contains("moderator") {
+        return Err(InvalidValue::new(
+            "display_name",
+            "is a name the community shows for someone else; choose another",
+        ));
+    }
+    Ok(())
 }
 
 /// Returns the form two display names are compared in, so that one member
@@ -227,6 +318,44 @@ pub fn check_membership_number(input: &str) -> Result<String, InvalidValue> {
     Ok(text.to_uppercase())
 }
 
+/// Maximum number of mentions a post notifies.
+pub const MAX_MENTIONS: usize = 10;
+/// Maximum words of a display name after an `@`.
+const MENTION_MAX_WORDS: usize = 5;
+
+/// Returns, for each `@` in a post, the display names it may begin,
+/// longest first: one to five words after the `@`, without the
+/// punctuation that ends a sentence. Display names may have spaces, so the
+/// caller takes the longest that names a member.
+pub fn mention_candidates(body: &str) -> Vec<Vec<String>> {
+    let trim = |word: &str| {
+        word.trim_end_matches(['.', ',', '!', '?', ':', ';', ')', '"', '\''])
+            .to_owned()
+    };
+    body.match_indices('@')
+        .filter(|(at, _)| {
+            // An address such as a@b is not a mention.
+            body[..*at]
+                .chars()
+                .next_back()
+                .is_none_or(|before| !before.is_alphanumeric())
+        })
+        .take(MAX_MENTIONS)
+        .filter_map(|(at, _)| {
+            let words: Vec<&str> = body[at + 1..]
+                .split_whitespace()
+                .take(MENTION_MAX_WORDS)
+                .collect();
+            let names: Vec<String> = (1..=words.len())
+                .rev()
+                .map(|count| trim(&words[..count].join(" ")))
+                .filter(|name| !name.is_empty() && !body[at + 1..].starts_with(char::is_whitespace))
+                .collect();
+            (!names.is_empty()).then_some(names)
+        })
+        .collect()
+}
+
 /// Checks the length of a suspension.
 pub fn check_suspension_days(days: Option<i64>) -> Result<i64, InvalidValue> {
     match days {
@@ -262,6 +391,32 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_names_are_refused() {
+        for name in [
+            "C\u{0430}lm Harbour",
+            "Calm Harb\u{03bf}ur",
+            "Calm\u{fe0f} Harbour",
+            "Calm\u{3164}Harbour",
+            "Calm\u{e0041} Harbour",
+            "Calm\u{2800}Harbour",
+            "a\u{0323}\u{0323}\u{0323}",
+            "Former Member",
+            "Lee Carter Moderator",
+        ] {
+            assert!(check_display_name(name).is_err(), "{name:?}");
+        }
+        for name in [
+            "Zoë Brontë",
+            "Ольга",
+            "Ελένη",
+            "Calm Harbour 2",
+            "O'Neill-Jones",
+        ] {
+            assert!(check_display_name(name).is_ok(), "{name:?}");
+        }
+    }
+
+    #[test]
     fn titles_and_bodies() {
         assert!(check_line("title", "Starting school", TITLE_MAX_CHARS).is_ok());
         assert_eq!(
@@ -284,6 +439,27 @@ mod tests {
         assert!(check_membership_number("ASN 1042").is_err());
         assert!(check_membership_number("").is_err());
         assert!(check_membership_number(&"1".repeat(41)).is_err());
+    }
+
+    #[test]
+    fn mentions() {
+        let found = mention_candidates("Thanks @Calm Harbour, and @River!  Mail a@b.org");
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            found[0],
+            vec![
+                "Calm Harbour, and @River! Mail",
+                "Calm Harbour, and @River",
+                "Calm Harbour, and",
+                "Calm Harbour",
+                "Calm",
+            ]
+        );
+        assert_eq!(
+            found[1],
+            vec!["River! Mail a@b.org", "River! Mail", "River"]
+        );
+        assert!(mention_candidates("no one @ here").is_empty());
     }
 
     #[test]

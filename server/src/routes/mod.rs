@@ -217,7 +217,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// Registers the community's routes.
 fn community_routes(config: &mut web::ServiceConfig) {
-    use community::{groups, membership, membership_list, moderation, profile, topics};
+    use community::{groups, membership, membership_list, moderation, profile, search, topics};
     config
         .route("/community/partners", web::get().to(membership::partners))
         .route(
@@ -289,7 +289,17 @@ fn community_routes(config: &mut web::ServiceConfig) {
             web::post().to(moderation::moderate_post),
         )
         .route("/community/reports", web::get().to(moderation::reports))
-        .route("/community/notices", web::get().to(moderation::notices));
+        .route("/community/notices", web::get().to(moderation::notices))
+        .route(
+            "/community/notices/{id}/appeal",
+            web::post().to(moderation::appeal),
+        )
+        .route(
+            "/community/notices/{id}/appeal/decision",
+            web::post().to(moderation::decide_appeal),
+        )
+        .route("/community/appeals", web::get().to(moderation::appeals))
+        .route("/community/search", web::get().to(search::search));
 }
 
 fn query_config() -> web::QueryConfig {

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use kinlink_core::UserId;
 use kinlink_core::community::{GroupJoin, GroupMembership, PostState};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::entity::{community_group, community_group_member, community_post, community_topic};
+use crate::entity::{
+    community_group, community_group_member, community_member, community_post, community_topic,
+};
 use crate::{Store, StoreError};
 
 /// Most topics one listing of a group returns.
@@ -22,6 +24,49 @@ pub struct NewTopic {
     pub group_id: uuid::Uuid,
     pub title: String,
     pub post: NewPost,
+}
+
+/// The most posts an author may have written since a time, checked in the
+/// same transaction as the new post so parallel requests cannot pass it
+/// together.
+#[derive(Clone, Copy)]
+pub struct PostingLimit {
+    pub since: DateTime<Utc>,
+    pub max: usize,
+}
+
+/// The outcome of adding a post under a [`PostingLimit`].
+pub enum Posting<T> {
+    Stored(T),
+    /// Nothing was stored: the author's posts since the limit's start, oldest
+    /// first, fill it.
+    OverLimit(Vec<DateTime<Utc>>),
+}
+
+/// Locks the author's membership row and returns their posts' times since
+/// the limit's start when they fill it.
+async fn over_limit(
+    transaction: &crate::connect::WriteTransaction,
+    author: UserId,
+    limit: PostingLimit,
+) -> Result<Option<Vec<DateTime<Utc>>>, StoreError> {
+    // On PostgreSQL the row lock makes a second request by the same author
+    // wait here; SQLite runs one write transaction at a time anyway.
+    let mut lock = community_member::Entity::find_by_id(author.0);
+    if transaction.get_database_backend() == sea_orm::DbBackend::Postgres {
+        lock = lock.lock_exclusive();
+    }
+    lock.one(&**transaction).await?;
+    let times: Vec<DateTime<Utc>> = community_post::Entity::find()
+        .select_only()
+        .column(community_post::Column::CreatedAt)
+        .filter(community_post::Column::AuthorId.eq(author.0))
+        .filter(community_post::Column::CreatedAt.gt(limit.since))
+        .order_by_asc(community_post::Column::CreatedAt)
+        .into_tuple()
+        .all(&**transaction)
+        .await?;
+    Ok((times.len() >= limit.max).then_some(times))
 }
 
 /// A post to add.
@@ -322,7 +367,8 @@ impl Store {
     pub async fn open_community_topic(
         &self,
         topic: NewTopic,
-    ) -> Result<(community_topic::Model, community_post::Model), StoreError> {
+        limit: PostingLimit,
+    ) -> Result<Posting<(community_topic::Model, community_post::Model)>, StoreError> {
         let topic_row = community_topic::Model {
             id: topic.id,
             group_id: topic.group_id,
@@ -332,8 +378,13 @@ impl Store {
             last_post_at: topic.post.at,
             reply_count: 0,
         };
+        let author = topic.post.author;
         let post = post_row(topic.id, topic.post);
         let transaction = self.begin_write().await?;
+        if let Some(times) = over_limit(&transaction, author, limit).await? {
+            transaction.rollback().await?;
+            return Ok(Posting::OverLimit(times));
+        }
         community_topic::Entity::insert(community_topic::ActiveModel::from(topic_row.clone()))
             .exec_without_returning(&*transaction)
             .await?;
@@ -341,7 +392,7 @@ impl Store {
             .exec_without_returning(&*transaction)
             .await?;
         transaction.commit().await?;
-        Ok((topic_row, post))
+        Ok(Posting::Stored((topic_row, post)))
     }
 
     /// Adds a reply to a topic, in one transaction with the topic's count.
@@ -349,9 +400,15 @@ impl Store {
         &self,
         topic: uuid::Uuid,
         post: NewPost,
-    ) -> Result<community_post::Model, StoreError> {
+        limit: PostingLimit,
+    ) -> Result<Posting<community_post::Model>, StoreError> {
+        let author = post.author;
         let row = post_row(topic, post);
         let transaction = self.begin_write().await?;
+        if let Some(times) = over_limit(&transaction, author, limit).await? {
+            transaction.rollback().await?;
+            return Ok(Posting::OverLimit(times));
+        }
         let changed = community_topic::Entity::update_many()
             .col_expr(
                 community_topic::Column::ReplyCount,
@@ -372,6 +429,6 @@ impl Store {
             .exec_without_returning(&*transaction)
             .await?;
         transaction.commit().await?;
-        Ok(row)
+        Ok(Posting::Stored(row))
     }
 }

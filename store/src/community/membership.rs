@@ -115,6 +115,8 @@ async fn insert_member<C: ConnectionTrait>(
     };
     let row = community_member::Model {
         user_id: new.user_id.0,
+        // Random, so it carries no time that could match the account's.
+        member_id: uuid::Uuid::new_v4(),
         display_name: new.display_name,
         comparable_name: new.comparable_name,
         state: state.as_str().to_owned(),
@@ -191,20 +193,6 @@ impl Store {
         Ok(())
     }
 
-    /// Counts the application links sent to an address since a time.
-    pub async fn community_links_since(
-        &self,
-        email: &str,
-        since: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        Ok(community_link::Entity::find()
-            .filter(community_link::Column::Email.eq(email))
-            .filter(community_link::Column::CreatedAt.gt(since))
-            .all(&self.db)
-            .await?
-            .len())
-    }
-
     /// Finds an application link by the hash of its token.
     pub async fn community_link(
         &self,
@@ -270,6 +258,88 @@ impl Store {
         user: UserId,
     ) -> Result<Option<community_member::Model>, StoreError> {
         Ok(community_member::Entity::find_by_id(user.0)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Finds the active member whose display name compares equal to
+    /// `comparable_name`.
+    pub async fn community_member_named(
+        &self,
+        comparable_name: &str,
+    ) -> Result<Option<community_member::Model>, StoreError> {
+        Ok(community_member::Entity::find()
+            .filter(community_member::Column::ComparableName.eq(comparable_name))
+            .filter(community_member::Column::State.eq(MembershipState::Active.as_str()))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Gives a moderator a place in the community under their account's
+    /// name, so that the name is theirs and no member can take it. A name
+    /// taken already gets " (moderator)" added, then a number.
+    pub async fn ensure_moderator_member(
+        &self,
+        user: UserId,
+        display_name: &str,
+        partner: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<community_member::Model, StoreError> {
+        if let Some(existing) = self.community_member(user).await? {
+            return Ok(existing);
+        }
+        let base: String = display_name.chars().take(24).collect();
+        for attempt in 0..20 {
+            let name = match attempt {
+                0 => base.clone(),
+                1 => format!("{base} (moderator)"),
+                n => format!("{base} (moderator {n})"),
+            };
+            let comparable = kinlink_core::community::comparable_display_name(&name);
+            let row = community_member::Model {
+                user_id: user.0,
+                member_id: uuid::Uuid::new_v4(),
+                display_name: name,
+                comparable_name: comparable,
+                state: MembershipState::Active.as_str().to_owned(),
+                partner_id: Some(partner),
+                membership_number: None,
+                applied_at: at,
+                decided_at: Some(at),
+                decided_by: None,
+                verified_how: None,
+                decision_reason: None,
+                rules_version: Some(kinlink_core::community::RULES_VERSION),
+                rules_accepted_at: Some(at),
+                suspended_until: None,
+                last_interaction_at: at,
+            };
+            match community_member::Entity::insert(community_member::ActiveModel::from(row.clone()))
+                .exec_without_returning(&self.db)
+                .await
+            {
+                Ok(_) => return Ok(row),
+                Err(error) if crate::error::is_unique_violation(&error) => {
+                    // Another request made the row first, or the name is taken.
+                    if let Some(existing) = self.community_member(user).await? {
+                        return Ok(existing);
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "community display name",
+        })
+    }
+
+    /// Finds a membership by the member's community id.
+    pub async fn community_member_by_id(
+        &self,
+        member_id: uuid::Uuid,
+    ) -> Result<Option<community_member::Model>, StoreError> {
+        Ok(community_member::Entity::find()
+            .filter(community_member::Column::MemberId.eq(member_id))
             .one(&self.db)
             .await?)
     }

@@ -5,7 +5,9 @@
 mod forum;
 mod membership;
 mod moderation;
+mod search;
 
-pub use forum::{NewPost, NewTopic};
+pub use forum::{NewPost, NewTopic, Posting, PostingLimit};
 pub use membership::{Application, ListImport, NewCommunityMember};
 pub use moderation::{NewNotice, PostModeration};
+pub use search::SearchHit;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use kinlink_core::UserId;
 use kinlink_core::community::{NoticeKind, PostState};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entity::{community_notice, community_post, community_report};
 use crate::{Store, StoreError};
@@ -38,6 +38,12 @@ fn notice_row(notice: NewNotice) -> community_notice::Model {
         until: notice.until,
         moderator_id: Some(notice.moderator.0),
         created_at: notice.at,
+        appeal_text: None,
+        appealed_at: None,
+        appeal_decided_at: None,
+        appeal_decided_by: None,
+        appeal_outcome: None,
+        appeal_reason: None,
     }
 }
 
@@ -89,6 +95,23 @@ impl Store {
             .await?;
         transaction.commit().await?;
         Ok(row)
+    }
+
+    /// Returns when a person made each report since a time, oldest first.
+    pub async fn community_report_times_since(
+        &self,
+        reporter: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        Ok(community_report::Entity::find()
+            .select_only()
+            .column(community_report::Column::CreatedAt)
+            .filter(community_report::Column::ReporterId.eq(reporter.0))
+            .filter(community_report::Column::CreatedAt.gt(since))
+            .order_by_asc(community_report::Column::CreatedAt)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     /// Lists the open reports, oldest first.
@@ -174,19 +197,9 @@ impl Store {
         notice: NewNotice,
     ) -> Result<community_notice::Model, StoreError> {
         let row = notice_row(notice);
-        community_notice::Entity::insert(community_notice::ActiveModel {
-            id: Set(row.id),
-            user_id: Set(row.user_id),
-            kind: Set(row.kind.clone()),
-            reason: Set(row.reason.clone()),
-            post_id: Set(row.post_id),
-            topic_id: Set(row.topic_id),
-            until: Set(row.until),
-            moderator_id: Set(row.moderator_id),
-            created_at: Set(row.created_at),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
+        community_notice::Entity::insert(community_notice::ActiveModel::from(row.clone()))
+            .exec_without_returning(&self.db)
+            .await?;
         Ok(row)
     }
 
@@ -201,5 +214,95 @@ impl Store {
             .limit(NOTICES_LISTED)
             .all(&self.db)
             .await?)
+    }
+
+    /// Loads a notice.
+    pub async fn community_notice(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<community_notice::Model, StoreError> {
+        community_notice::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound { what: "notice" })
+    }
+
+    /// Records a member's appeal of a notice. `Conflict` when they have
+    /// appealed it already: a notice is appealed once.
+    pub async fn appeal_community_notice(
+        &self,
+        id: uuid::Uuid,
+        user: UserId,
+        text: String,
+        at: DateTime<Utc>,
+    ) -> Result<community_notice::Model, StoreError> {
+        let changed = community_notice::Entity::update_many()
+            .col_expr(
+                community_notice::Column::AppealText,
+                Expr::value(Some(text)),
+            )
+            .col_expr(community_notice::Column::AppealedAt, Expr::value(Some(at)))
+            .filter(community_notice::Column::Id.eq(id))
+            .filter(community_notice::Column::UserId.eq(user.0))
+            .filter(community_notice::Column::AppealedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if changed.rows_affected != 1 {
+            return Err(StoreError::Conflict {
+                what: "appeal of this notice",
+            });
+        }
+        self.community_notice(id).await
+    }
+
+    /// Lists the appeals no moderator has decided, oldest first.
+    pub async fn open_community_appeals(&self) -> Result<Vec<community_notice::Model>, StoreError> {
+        Ok(community_notice::Entity::find()
+            .filter(community_notice::Column::AppealedAt.is_not_null())
+            .filter(community_notice::Column::AppealDecidedAt.is_null())
+            .order_by_asc(community_notice::Column::AppealedAt)
+            .limit(REPORTS_LISTED)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Records a moderator's answer to an appeal. `Conflict` when it was
+    /// answered already.
+    pub async fn decide_community_appeal(
+        &self,
+        id: uuid::Uuid,
+        moderator: UserId,
+        outcome: &str,
+        reason: String,
+        at: DateTime<Utc>,
+    ) -> Result<community_notice::Model, StoreError> {
+        let changed = community_notice::Entity::update_many()
+            .col_expr(
+                community_notice::Column::AppealDecidedAt,
+                Expr::value(Some(at)),
+            )
+            .col_expr(
+                community_notice::Column::AppealDecidedBy,
+                Expr::value(Some(moderator.0)),
+            )
+            .col_expr(
+                community_notice::Column::AppealOutcome,
+                Expr::value(Some(outcome)),
+            )
+            .col_expr(
+                community_notice::Column::AppealReason,
+                Expr::value(Some(reason)),
+            )
+            .filter(community_notice::Column::Id.eq(id))
+            .filter(community_notice::Column::AppealedAt.is_not_null())
+            .filter(community_notice::Column::AppealDecidedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if changed.rows_affected != 1 {
+            return Err(StoreError::Conflict {
+                what: "answer to this appeal",
+            });
+        }
+        self.community_notice(id).await
     }
 }

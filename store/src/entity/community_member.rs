@@ -7,6 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
+    /// The id community answers name the member by, never their account's.
+    pub member_id: Uuid,
     pub display_name: String,
     pub comparable_name: String,
     pub state: String,

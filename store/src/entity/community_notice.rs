@@ -16,6 +16,16 @@ pub struct Model {
     pub until: Option<DateTimeUtc>,
     pub moderator_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// The member's one appeal, and when they made it.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub appeal_text: Option<String>,
+    pub appealed_at: Option<DateTimeUtc>,
+    pub appeal_decided_at: Option<DateTimeUtc>,
+    pub appeal_decided_by: Option<Uuid>,
+    /// `upheld` or `overturned`.
+    pub appeal_outcome: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub appeal_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::auth::SignedIn;
-use crate::community::{Authors, Standing, audit};
+use crate::community::{Authors, Standing, audit, member_by_id};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::routes::JsonBody;
@@ -181,7 +181,8 @@ pub async fn leave(
 
 #[derive(Serialize)]
 pub struct RequestView {
-    user_id: UserId,
+    /// The member's community id.
+    user_id: Option<uuid::Uuid>,
     display_name: String,
     requested_at: DateTime<Utc>,
 }
@@ -202,7 +203,7 @@ pub async fn requests(
     for request in state.store.community_group_requests(id).await? {
         let author = authors.get(&state, Some(request.user_id)).await?;
         views.push(RequestView {
-            user_id: UserId(request.user_id),
+            user_id: author.user_id,
             display_name: author.display_name,
             requested_at: request.requested_at,
         });
@@ -228,7 +229,7 @@ pub async fn decide_request(
     standing.require_moderation(Action::ModerateCommunity)?;
     let (group, member) = path.into_inner();
     let group: uuid::Uuid = crate::routes::parse_id(&group)?;
-    let member: UserId = crate::routes::parse_id(&member)?;
+    let member = UserId(member_by_id(&state, &member).await?.user_id);
     let approve = match body.decision.as_str() {
         "approve" => true,
         "decline" => false,

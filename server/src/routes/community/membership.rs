@@ -9,6 +9,7 @@ use kinlink_core::community::{
     check_membership_number, check_text, comparable_display_name,
 };
 use kinlink_core::crypto::token::Token;
+use kinlink_core::notices::Template;
 use kinlink_core::organisations::OrganisationKind;
 use kinlink_core::permissions::{Action, Relationship, Role};
 use kinlink_core::values::EmailAddress;
@@ -22,9 +23,10 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
 use crate::accounts::{AccountRequest, prepare_account};
-use crate::auth::{self, Credentials, SignedIn, session_cookie};
-use crate::community::{Standing, audit};
+use crate::auth::{self, SignedIn, session_cookie};
+use crate::community::{Standing, audit, member_by_id, notify};
 use crate::error::ApiError;
+use crate::http::client_address;
 use crate::letterbox::invalid;
 use crate::routes::JsonBody;
 use crate::state::AppState;
@@ -32,7 +34,9 @@ use crate::state::AppState;
 /// How long an application link works.
 const LINK_HOURS: i64 = 24;
 /// Most application emails one address gets in an hour.
-const LINKS_PER_HOUR: usize = 3;
+const LINKS_PER_HOUR: u32 = 3;
+/// Most application emails one client may ask for in an hour.
+const LINKS_PER_CLIENT_HOUR: u32 = 20;
 
 #[derive(Serialize)]
 pub struct PartnerView {
@@ -44,7 +48,9 @@ pub struct PartnerView {
 #[derive(Serialize)]
 pub struct MembershipView {
     state: &'static str,
-    user_id: UserId,
+    /// The member's community id, not their account's; none before they
+    /// apply.
+    user_id: Option<uuid::Uuid>,
     display_name: Option<String>,
     partner: Option<PartnerView>,
     membership_number: Option<String>,
@@ -95,7 +101,7 @@ async fn membership_view(
         };
         return Ok(MembershipView {
             state: if moderator { "active" } else { "none" },
-            user_id: user,
+            user_id: None,
             display_name,
             partner,
             membership_number: None,
@@ -115,7 +121,7 @@ async fn membership_view(
         } else {
             state_code(&member)
         },
-        user_id: user,
+        user_id: Some(member.member_id),
         display_name: Some(member.display_name.clone()),
         partner: match partner {
             Some(partner) => Some(partner),
@@ -239,15 +245,46 @@ pub struct EmailBody {
 #[instrument(skip_all)]
 pub async fn apply_by_email(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: JsonBody<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = EmailAddress::parse(&body.email)?;
     let now = Utc::now();
-    let recent = state
+    let hour = Duration::hours(1);
+    // Each request is counted before anything is sent, so that parallel
+    // requests cannot all pass the count. A client over its share is told
+    // so; an address over its share is not, so that the answer stays the
+    // same for every address.
+    let client = format!(
+        "community-link-client:{}",
+        client_address(&request, &state.config.server.trusted_proxies)
+    );
+    state
         .store
-        .community_links_since(email.as_str(), now - Duration::hours(1))
+        .record_sign_in_failure(&client, now, hour)
         .await?;
-    if recent < LINKS_PER_HOUR {
+    if let Some((count, ends_at)) = state
+        .store
+        .sign_in_failure_window(&client, now, hour)
+        .await?
+        && count > LINKS_PER_CLIENT_HOUR
+    {
+        let wait_ms = (ends_at - now).num_milliseconds().max(0);
+        return Err(ApiError::ApplicationsThrottled(
+            ((wait_ms + 999) / 1000).max(1),
+        ));
+    }
+    let subject = format!("community-link:{}", auth::account_subject(email.as_str()));
+    state
+        .store
+        .record_sign_in_failure(&subject, now, hour)
+        .await?;
+    let sent = state
+        .store
+        .sign_in_failure_window(&subject, now, hour)
+        .await?
+        .map_or(0, |(count, _)| count);
+    if sent <= LINKS_PER_HOUR {
         let exists = state
             .store
             .find_user_by_email(email.as_str())
@@ -346,24 +383,16 @@ pub async fn confirm(
         serde_json::json!({ "with_link": true }),
     )
     .await?;
-    let signed_in = auth::sign_in(
-        &state,
-        &request,
-        Credentials {
-            email: link.email,
-            password: body.password,
-            totp_code: None,
-            recovery_code: None,
-        },
-    )
-    .await?;
+    // The link proved the address and the account was just made with this
+    // password, so the session starts without a sign-in that a throttled
+    // address would refuse after the account exists.
+    let address = client_address(&request, &state.config.server.trusted_proxies);
+    let token = auth::start_session(&state, &request, user, &secrets.private_key, address).await?;
+    state.store.record_sign_in(user, Utc::now()).await?;
     let member = state.store.community_member(user).await?;
     let view = membership_view(&state, user, member, None).await?;
     Ok(HttpResponse::Created()
-        .cookie(session_cookie(
-            &state,
-            signed_in.token.to_text().to_string(),
-        ))
+        .cookie(session_cookie(&state, token.to_text().to_string()))
         .json(view))
 }
 
@@ -473,7 +502,8 @@ pub async fn accept_rules(
 /// A waiting application, for the moderators who may decide it.
 #[derive(Serialize)]
 pub struct ApplicationView {
-    user_id: UserId,
+    /// The applicant's community id.
+    user_id: uuid::Uuid,
     display_name: String,
     email: String,
     partner: Option<PartnerView>,
@@ -495,7 +525,7 @@ pub async fn applications(
     let mut views = Vec::new();
     for application in state.store.community_applications(&partners).await? {
         views.push(ApplicationView {
-            user_id: UserId(application.member.user_id),
+            user_id: application.member.member_id,
             state: state_code(&application.member),
             partner: partner_view(&state, application.member.partner_id).await?,
             display_name: application.member.display_name,
@@ -525,12 +555,8 @@ pub async fn decide(
 ) -> Result<web::Json<MembershipView>, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     standing.require_inside()?;
-    let applicant: UserId = super::super::parse_id(&path)?;
-    let member = state
-        .store
-        .community_member(applicant)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let member = member_by_id(&state, &path).await?;
+    let applicant = UserId(member.user_id);
     let relationships = match member.partner_id {
         None => vec![Relationship::PartnerModerator],
         Some(partner) if standing.partners.contains(&OrganisationId(partner)) => {
@@ -582,6 +608,7 @@ pub async fn decide(
         serde_json::json!({}),
     )
     .await?;
+    notify(&state, &[applicant], Template::CommunityDecision).await;
     Ok(web::Json(
         membership_view(&state, applicant, Some(decided), None).await?,
     ))

@@ -7,12 +7,13 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use kinlink_core::OrganisationId;
 use kinlink_core::community::{MAX_LIST_BYTES, parse_membership_list};
+use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
 use serde::Serialize;
 use tracing::{info, instrument};
 
 use crate::auth::SignedIn;
-use crate::community::{Standing, audit};
+use crate::community::{Standing, audit, notify};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::state::AppState;
@@ -90,6 +91,7 @@ pub async fn replace(
         )
         .await?;
     }
+    notify(&state, &import.verified, Template::CommunityDecision).await;
     Ok(web::Json(ImportView {
         entries: import.entries,
         verified: import.verified.len(),

@@ -7,4 +7,5 @@ pub mod membership;
 pub mod membership_list;
 pub mod moderation;
 pub mod profile;
+pub mod search;
 pub mod topics;

@@ -5,10 +5,12 @@
 use actix_web::web;
 use chrono::{DateTime, Duration, Utc};
 use kinlink_core::UserId;
+use kinlink_core::community::PostState;
 use kinlink_core::community::{
     MemberAction, MembershipState, NoticeKind, PostAction, SHORT_TEXT_MAX_CHARS,
     check_suspension_days, check_text,
 };
+use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
 use kinlink_store::community::{NewNotice, PostModeration};
 use kinlink_store::entity::community_notice;
@@ -16,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::auth::SignedIn;
-use crate::community::{Author, Authors, PostView, Standing, announce, audit, post_view};
+use crate::community::{
+    Author, Authors, PostView, Standing, announce, audit, member_by_id, notify, post_view,
+};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::routes::JsonBody;
@@ -88,19 +92,20 @@ pub async fn moderate_post(
     let topic = state.store.community_topic(post.topic_id).await?;
     let (post_state, notice_kind) = action.outcome();
     let now = Utc::now();
-    let notice = post
+    let told = post
         .author_id
         .filter(|author| *author != user.user_id.0)
-        .map(|author| NewNotice {
-            user: UserId(author),
-            kind: notice_kind,
-            reason: reason.clone(),
-            post_id: Some(post.id),
-            topic_id: Some(topic.id),
-            until: None,
-            moderator: user.user_id,
-            at: now,
-        });
+        .map(UserId);
+    let notice = told.map(|author| NewNotice {
+        user: author,
+        kind: notice_kind,
+        reason: reason.clone(),
+        post_id: Some(post.id),
+        topic_id: Some(topic.id),
+        until: None,
+        moderator: user.user_id,
+        at: now,
+    });
     let moderated = state
         .store
         .moderate_community_post(PostModeration {
@@ -132,6 +137,9 @@ pub async fn moderate_post(
     )
     .await?;
     announce(&state, topic.group_id, topic.id).await;
+    if let Some(author) = told {
+        notify(&state, &[author], Template::CommunityDecision).await;
+    }
     let mut authors = Authors::default();
     Ok(web::Json(
         post_view(&state, &mut authors, &standing, moderated).await?,
@@ -147,10 +155,49 @@ pub struct NoticeView {
     topic_id: Option<uuid::Uuid>,
     until: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    /// Whether the member may still appeal it.
+    appealable: bool,
+    appeal: Option<AppealView>,
+}
+
+/// A member's appeal of a notice and the moderator's answer.
+#[derive(Serialize)]
+pub struct AppealView {
+    text: String,
+    appealed_at: DateTime<Utc>,
+    /// `upheld` or `overturned` once answered.
+    outcome: Option<String>,
+    reason: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+}
+
+/// Returns whether a notice records a decision against the member, which
+/// they may appeal.
+fn is_appealable(kind: &str) -> bool {
+    matches!(
+        NoticeKind::parse(kind),
+        Some(
+            NoticeKind::Warning
+                | NoticeKind::Suspension
+                | NoticeKind::PostHidden
+                | NoticeKind::PostRemoved
+        )
+    )
 }
 
 fn notice_view(row: community_notice::Model) -> NoticeView {
+    let appeal = match (row.appeal_text, row.appealed_at) {
+        (Some(text), Some(appealed_at)) => Some(AppealView {
+            text,
+            appealed_at,
+            outcome: row.appeal_outcome,
+            reason: row.appeal_reason,
+            decided_at: row.appeal_decided_at,
+        }),
+        _ => None,
+    };
     NoticeView {
+        appealable: appeal.is_none() && is_appealable(&row.kind),
         id: row.id,
         kind: row.kind,
         reason: row.reason,
@@ -158,6 +205,7 @@ fn notice_view(row: community_notice::Model) -> NoticeView {
         topic_id: row.topic_id,
         until: row.until,
         created_at: row.created_at,
+        appeal,
     }
 }
 
@@ -179,13 +227,11 @@ pub async fn moderate_member(
 ) -> Result<web::Json<NoticeView>, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     standing.require_moderation(Action::ModerateCommunity)?;
-    let subject: UserId = crate::routes::parse_id(&path)?;
-    let member = state
-        .store
-        .community_member(subject)
-        .await?
-        .filter(|member| member.state == MembershipState::Active.as_str())
-        .ok_or(ApiError::NotFound)?;
+    let member = member_by_id(&state, &path).await?;
+    if member.state != MembershipState::Active.as_str() {
+        return Err(ApiError::NotFound);
+    }
+    let subject = UserId(member.user_id);
     let action = MemberAction::parse(&body.action).ok_or_else(|| {
         invalid(
             "action",
@@ -242,6 +288,7 @@ pub async fn moderate_member(
         serde_json::json!({ "until": until }),
     )
     .await?;
+    notify(&state, &[subject], Template::CommunityDecision).await;
     Ok(web::Json(notice_view(notice)))
 }
 
@@ -262,4 +309,190 @@ pub async fn notices(
             .map(notice_view)
             .collect(),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealBody {
+    text: String,
+}
+
+/// Appeals a notice, once.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn appeal(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<AppealBody>,
+) -> Result<web::Json<NoticeView>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_inside()?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let notice = state.store.community_notice(id).await?;
+    if notice.user_id != user.user_id.0 {
+        return Err(ApiError::NotFound);
+    }
+    if !is_appealable(&notice.kind) {
+        return Err(ApiError::Conflict(format!(
+            "a notice of kind {} is not a decision against you, so it has no appeal",
+            notice.kind
+        )));
+    }
+    let text = check_text("text", &body.text, SHORT_TEXT_MAX_CHARS)?;
+    let appealed = state
+        .store
+        .appeal_community_notice(id, user.user_id, text, Utc::now())
+        .await
+        .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { .. } => {
+                ApiError::Conflict("you have appealed this decision already".to_owned())
+            }
+            other => other.into(),
+        })?;
+    audit(
+        &state,
+        user.user_id,
+        "community.appealed",
+        "community_notice",
+        id,
+        serde_json::json!({ "kind": appealed.kind }),
+    )
+    .await?;
+    Ok(web::Json(notice_view(appealed)))
+}
+
+/// An appeal waiting for a moderator.
+#[derive(Serialize)]
+pub struct OpenAppealView {
+    member: Author,
+    notice: NoticeView,
+}
+
+/// Lists the appeals no moderator has answered, oldest first (moderators).
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn appeals(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<web::Json<Vec<OpenAppealView>>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_moderation(Action::ModerateCommunity)?;
+    let mut authors = Authors::default();
+    let mut views = Vec::new();
+    for notice in state.store.open_community_appeals().await? {
+        views.push(OpenAppealView {
+            member: authors.get(&state, Some(notice.user_id)).await?,
+            notice: notice_view(notice),
+        });
+    }
+    Ok(web::Json(views))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionBody {
+    decision: String,
+    reason: String,
+}
+
+/// Answers an appeal (moderators). Overturning a hidden post shows it
+/// again, and overturning a running suspension lifts it. A removed post's
+/// text is gone, so overturning its removal only records the answer.
+#[instrument(skip_all, fields(user = %user.user_id))]
+pub async fn decide_appeal(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    body: JsonBody<AppealDecisionBody>,
+) -> Result<web::Json<NoticeView>, ApiError> {
+    let standing = Standing::of(&state, &user).await?;
+    standing.require_moderation(Action::ModerateCommunity)?;
+    let id: uuid::Uuid = crate::routes::parse_id(&path)?;
+    let overturn = match body.decision.as_str() {
+        "uphold" => false,
+        "overturn" => true,
+        other => {
+            return Err(invalid(
+                "decision",
+                format!("{other:?} is not uphold or overturn"),
+            ));
+        }
+    };
+    let reason = check_text("reason", &body.reason, SHORT_TEXT_MAX_CHARS)?;
+    let notice = state.store.community_notice(id).await?;
+    if notice.appealed_at.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let now = Utc::now();
+    let decided = state
+        .store
+        .decide_community_appeal(
+            id,
+            user.user_id,
+            if overturn { "overturned" } else { "upheld" },
+            reason.clone(),
+            now,
+        )
+        .await
+        .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { .. } => {
+                ApiError::Conflict("the appeal was answered already".to_owned())
+            }
+            other => other.into(),
+        })?;
+    let member = UserId(notice.user_id);
+    if overturn {
+        match NoticeKind::parse(&notice.kind) {
+            Some(NoticeKind::PostHidden) => {
+                if let Some(post) = notice.post_id {
+                    let restored = state
+                        .store
+                        .moderate_community_post(PostModeration {
+                            post,
+                            state: PostState::Visible,
+                            reason: reason.clone(),
+                            moderator: user.user_id,
+                            at: now,
+                            notice: None,
+                        })
+                        .await;
+                    match restored {
+                        Ok(row) => {
+                            let topic = state.store.community_topic(row.topic_id).await?;
+                            announce(&state, topic.group_id, topic.id).await;
+                        }
+                        // Removed since: its text is gone.
+                        Err(kinlink_store::StoreError::Conflict { .. }) => {}
+                        Err(other) => return Err(other.into()),
+                    }
+                }
+            }
+            Some(NoticeKind::Suspension) => {
+                let running = state
+                    .store
+                    .community_member(member)
+                    .await?
+                    .and_then(|row| row.suspended_until)
+                    .is_some_and(|until| until > now);
+                if running {
+                    state.store.set_community_suspension(member, None).await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    audit(
+        &state,
+        user.user_id,
+        if overturn {
+            "community.appeal_overturned"
+        } else {
+            "community.appeal_upheld"
+        },
+        "community_notice",
+        id,
+        serde_json::json!({ "member": member }),
+    )
+    .await?;
+    notify(&state, &[member], Template::CommunityDecision).await;
+    Ok(web::Json(notice_view(decided)))
 }

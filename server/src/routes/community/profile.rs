@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::auth::SignedIn;
-use crate::community::Standing;
+use crate::community::{Standing, member_by_id};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::routes::JsonBody;
@@ -108,6 +108,13 @@ pub async fn put(
     body: JsonBody<ProfileBody>,
 ) -> Result<web::Json<OwnProfile>, ApiError> {
     let member = own_member(&state, &user).await?;
+    // A suspended member keeps reading, and may delete their profile, but
+    // changes nothing others see until the suspension ends.
+    if let Some(until) = member.suspended_until
+        && until > Utc::now()
+    {
+        return Err(ApiError::Suspended(until));
+    }
     let body = body.into_inner();
     let display_name = check_display_name(&body.display_name)?;
     let legal_status = match body.legal_status.value.as_deref() {
@@ -162,7 +169,8 @@ pub async fn delete(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRe
 /// Another member's profile, with only the fields they show.
 #[derive(Serialize)]
 pub struct PublicProfile {
-    user_id: UserId,
+    /// The member's community id.
+    user_id: uuid::Uuid,
     display_name: String,
     moderator: bool,
     fields: serde_json::Map<String, serde_json::Value>,
@@ -177,27 +185,22 @@ pub async fn member(
 ) -> Result<web::Json<PublicProfile>, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     standing.require_inside()?;
-    let subject: UserId = crate::routes::parse_id(&path)?;
-    let member = state.store.community_member(subject).await?;
+    let member = member_by_id(&state, &path).await?;
+    let subject = UserId(member.user_id);
     let moderator = state
         .store
         .grants(subject)
         .await?
         .iter()
         .any(|grant| grant.role == Role::Moderator);
-    let active = member
-        .as_ref()
-        .is_some_and(|member| member.state == MembershipState::Active.as_str());
+    let active = member.state == MembershipState::Active.as_str();
     if !active && !moderator {
         // Someone outside the community has no profile here, for anyone.
         return Err(ApiError::NotFound);
     }
     standing.require(Action::ReadCommunity, &[Relationship::FellowMember])?;
     let mut fields = serde_json::Map::new();
-    let display_name = match &member {
-        Some(member) => member.display_name.clone(),
-        None => state.store.user(subject).await?.display_name,
-    };
+    let display_name = member.display_name.clone();
     if let Some(profile) = state.store.community_profile(subject).await? {
         if profile.family_makeup_visible && !profile.family_makeup.is_empty() {
             fields.insert("family_makeup".into(), profile.family_makeup.into());
@@ -212,7 +215,7 @@ pub async fn member(
         }
     }
     Ok(web::Json(PublicProfile {
-        user_id: subject,
+        user_id: member.member_id,
         display_name,
         moderator,
         fields,

@@ -3,17 +3,22 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use kinlink_core::UserId;
 use kinlink_core::community::{
     BODY_MAX_CHARS, PostState, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS, check_line, check_text,
 };
+use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
-use kinlink_store::community::{NewPost, NewTopic};
+use kinlink_store::community::{NewPost, NewTopic, Posting};
 use kinlink_store::entity::community_topic;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::auth::SignedIn;
-use crate::community::{Author, Authors, PostView, Standing, announce, post_view};
+use crate::community::{
+    Author, Authors, PostView, Standing, announce, mentioned, notify, post_view, posting_limit,
+    throttled,
+};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
 use crate::routes::JsonBody;
@@ -96,25 +101,34 @@ pub async fn open(
     standing.require_may_write(&state, now, true).await?;
     let title = check_line("title", &body.title, TITLE_MAX_CHARS)?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
-    let (topic, post) = state
+    let posted = state
         .store
-        .open_community_topic(NewTopic {
-            id: uuid::Uuid::now_v7(),
-            group_id: group.id,
-            title,
-            post: NewPost {
+        .open_community_topic(
+            NewTopic {
                 id: uuid::Uuid::now_v7(),
-                author: user.user_id,
-                body: text,
-                at: now,
+                group_id: group.id,
+                title,
+                post: NewPost {
+                    id: uuid::Uuid::now_v7(),
+                    author: user.user_id,
+                    body: text,
+                    at: now,
+                },
             },
-        })
+            posting_limit(now),
+        )
         .await?;
+    let (topic, post) = match posted {
+        Posting::Stored(stored) => stored,
+        Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
+    };
     state
         .store
         .touch_community_member(user.user_id, now)
         .await?;
     announce(&state, group.id, topic.id).await;
+    let mentions = mentioned(&state, &group, user.user_id, &body.body).await?;
+    notify(&state, &mentions, Template::CommunityMention).await;
     let mut authors = Authors::default();
     let first = post_view(&state, &mut authors, &standing, post).await?;
     Ok(HttpResponse::Created().json(TopicView {
@@ -182,10 +196,11 @@ pub async fn reply(
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let topic = topic_for(&state, &standing, id, Action::PostInCommunity).await?;
+    let group = state.store.community_group(topic.group_id).await?;
     let now = Utc::now();
     standing.require_may_write(&state, now, true).await?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
-    let post = state
+    let posted = state
         .store
         .add_community_post(
             topic.id,
@@ -195,13 +210,32 @@ pub async fn reply(
                 body: text,
                 at: now,
             },
+            posting_limit(now),
         )
         .await?;
+    let post = match posted {
+        Posting::Stored(post) => post,
+        Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
+    };
     state
         .store
         .touch_community_member(user.user_id, now)
         .await?;
     announce(&state, topic.group_id, topic.id).await;
+    let mentions = mentioned(&state, &group, user.user_id, &body.body).await?;
+    notify(&state, &mentions, Template::CommunityMention).await;
+    // The topic's author hears of replies, unless they wrote this one or
+    // were just told of a mention in it.
+    if let Some(author) = topic.author_id.map(UserId)
+        && author != user.user_id
+        && !mentions.contains(&author)
+        && state
+            .store
+            .community_group_readable_by(group.id, author)
+            .await?
+    {
+        notify(&state, &[author], Template::CommunityReply).await;
+    }
     let mut authors = Authors::default();
     let view = post_view(&state, &mut authors, &standing, post).await?;
     Ok(HttpResponse::Created().json(view))
@@ -236,6 +270,15 @@ pub async fn report(
         return Err(invalid("post", "you cannot report your own post"));
     }
     let reason = check_text("reason", &body.reason, SHORT_TEXT_MAX_CHARS)?;
+    // Reports share the posting limit's rate, so a flood of them cannot
+    // bury the real ones in the moderators' queue.
+    let recent = state
+        .store
+        .community_report_times_since(user.user_id, posting_limit(now).since)
+        .await?;
+    if recent.len() >= posting_limit(now).max {
+        return Err(throttled(&recent, now));
+    }
     let row = state
         .store
         .report_community_post(post.id, user.user_id, reason, now)
