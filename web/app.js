@@ -8,8 +8,9 @@
 //   #/statistics, #/audit, the operator's #/admin/organisations,
 //   #/my-profile for a family who keeps its own profile, and the
 //   community: #/community, #/community/join, #/community/groups/<id>,
-//   #/community/topics/<id>, #/community/profile, #/community/members/<id>,
-//   #/community/notices and the moderators' #/community/moderation/*
+//   #/community/topics/<id>, #/community/search[?q=words],
+//   #/community/profile, #/community/members/<id>, #/community/notices and
+//   the moderators' #/community/moderation/*
 // Three pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
 // (an invitation), /unsubscribe#TOKEN (the end of a news email) and
@@ -29,6 +30,7 @@ import * as caseView from './views/case.js';
 import * as caseEditView from './views/case-edit.js';
 import * as casesView from './views/cases.js';
 import * as communityView from './views/community.js';
+import * as communityAppealsView from './views/community-appeals.js';
 import * as communityApplicationsView from './views/community-applications.js';
 import * as communityApplyView from './views/community-apply.js';
 import * as communityGroupView from './views/community-group.js';
@@ -39,6 +41,7 @@ import * as communityNoticesView from './views/community-notices.js';
 import * as communityProfileView from './views/community-profile.js';
 import * as communityReportsView from './views/community-reports.js';
 import * as communityRequestsView from './views/community-requests.js';
+import * as communitySearchView from './views/community-search.js';
 import * as communityTopicView from './views/community-topic.js';
 import * as conversationView from './views/conversation.js';
 import * as conversationsView from './views/conversations.js';
@@ -143,6 +146,11 @@ const ROUTES = [
     view: communityMemberView,
     nav: COMMUNITY_ROUTE,
   },
+  {
+    pattern: /^#\/community\/search(?:\?(.*))?$/,
+    view: communitySearchView,
+    nav: COMMUNITY_ROUTE,
+  },
   { pattern: /^#\/community\/profile$/, view: communityProfileView, nav: COMMUNITY_ROUTE },
   { pattern: /^#\/community\/notices$/, view: communityNoticesView, nav: COMMUNITY_ROUTE },
   {
@@ -153,6 +161,11 @@ const ROUTES = [
   {
     pattern: /^#\/community\/moderation\/reports$/,
     view: communityReportsView,
+    nav: COMMUNITY_ROUTE,
+  },
+  {
+    pattern: /^#\/community\/moderation\/appeals$/,
+    view: communityAppealsView,
     nav: COMMUNITY_ROUTE,
   },
   {

@@ -147,3 +147,40 @@ export function moderatePost(postId, action, reason) {
 export function fetchNotices() {
   return request('GET', '/community/notices');
 }
+
+/**
+ * Appeals a notice with `text`, the member's reasons, and returns the
+ * notice with its appeal. A notice may be appealed once.
+ */
+export function appealNotice(noticeId, text) {
+  return request('POST', `/community/notices/${id(noticeId)}/appeal`, { text });
+}
+
+/** Returns the unanswered appeals, oldest first, as `[{ member, notice }]`, for moderators. */
+export function fetchAppeals() {
+  return request('GET', '/community/appeals');
+}
+
+/** Records `uphold` or `overturn` on the appeal of a notice, and returns the notice. */
+export function decideAppeal(noticeId, decision, reason) {
+  return request('POST', `/community/notices/${id(noticeId)}/appeal/decision`, {
+    decision,
+    reason,
+  });
+}
+
+/**
+ * Returns up to 50 visible posts of the groups I may read that contain
+ * every word of `query`, best matches first.
+ */
+export function searchCommunity(query) {
+  return request('GET', `/community/search?q=${id(query)}`);
+}
+
+/**
+ * Creates a group, for moderators, from `{ name, description, join }`,
+ * where `join` is `open` or `approval`. Returns the group.
+ */
+export function createGroup(group) {
+  return request('POST', '/community/groups', group);
+}

@@ -120,7 +120,8 @@ describe('accessibility', () => {
         .waitFor();
       await check(visitor.page, 'application form');
 
-      // A member: the groups, a group, a topic, the profile, the notices and a member page.
+      // A member: the groups, a group, a topic, a search, the profile, the
+      // notices and a member page.
       const member = await openPage(env, `community member (${size})`, { viewport });
       const { page } = member;
       await signIn(env, member, env.server.users.community_member, { landing: 'community' });
@@ -140,6 +141,17 @@ describe('accessibility', () => {
       await page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
       await page.locator('.community-post').first().waitFor();
       await check(page, 'community topic');
+      await sectionLink(page, 'community.nav.groups').click();
+      await heading(page, 'community.title').waitFor();
+      // The words of the topic's first post, to have a result to check.
+      const words = page.getByLabel(text('community.search.label'), { exact: true });
+      await words.fill('first post check');
+      await page
+        .getByRole('button', { name: text('community.search.submit'), exact: true })
+        .click();
+      await heading(page, 'community.search.title').waitFor();
+      await page.locator('.community-hit').first().waitFor();
+      await check(page, 'community search');
       await sectionLink(page, 'community.nav.profile').click();
       await heading(page, 'community.profile.title').waitFor();
       const save = page.getByRole('button', { name: text('community.profile.save'), exact: true });
@@ -153,12 +165,19 @@ describe('accessibility', () => {
       await page.locator('.case-list > li').first().waitFor();
       await check(page, 'community notices');
 
-      // A moderator: applications, reports, requests to join and the membership list.
+      // A moderator: the community page with the new group form, applications,
+      // reports, appeals, requests to join and the membership list.
       const moderator = await openPage(env, `community moderator (${size})`, { viewport });
       await signIn(env, moderator, env.server.users.community_moderator, { landing: 'community' });
+      await moderator.page.locator('.community-group').first().waitFor();
+      await moderator.page
+        .getByRole('form', { name: text('community.new_group.heading') })
+        .waitFor();
+      await check(moderator.page, 'community for a moderator');
       for (const [navKey, titleKey, loaded] of [
         ['community.nav.applications', 'community.applications.title', '.worker-list > li'],
         ['community.nav.reports', 'community.reports.title', '.worker-list > li'],
+        ['community.nav.appeals', 'community.appeals.title', '.worker-list > li'],
         ['community.nav.requests', 'community.requests.title', '.community__section'],
         ['community.nav.membership_list', 'community.list.title', 'form'],
       ]) {

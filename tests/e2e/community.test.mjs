@@ -13,9 +13,12 @@
 // finds the warning among their notices.
 // Other tests cover a request to join a closed group, which a moderator
 // approves, and a worker who applies from the community page and is turned
-// down with a reason. The last covers the membership list upload: a list
-// with a repeated number is rejected with its line, and a good list is
-// stored.
+// down with a reason, and the membership list upload: a list with a
+// repeated number is rejected with its line, and a good list is stored.
+// The last covers search, appeals and new groups: a new member finds the
+// demo member's topic by a word in it, a moderator hides its post, the demo
+// member appeals, and the moderator overturns the decision, which shows
+// the post again. A moderator then creates a group from the community page.
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
@@ -183,6 +186,68 @@ async function reply(page, body) {
   await page.getByLabel(text('community.reply.label'), { exact: true }).fill(body);
   await page.getByRole('button', { name: text('community.reply.submit'), exact: true }).click();
   await page.getByText(text('community.reply.sent'), { exact: true }).waitFor();
+}
+
+/**
+ * Has a new applicant apply by email and the moderator on `moderatorPage`
+ * verify them, and returns the applicant's page, showing the community
+ * page of an active member, with `applicant` holding their details.
+ */
+async function newMember(env, moderatorPage) {
+  const applicant = newApplicant();
+  const record = await openPage(env, 'new member');
+  await applyByEmail(env, record, applicant);
+  await submitApplication(record.page, applicant);
+  await record.page
+    .getByRole('heading', { level: 2, name: text('community.applied.heading') })
+    .waitFor();
+
+  await navLink(moderatorPage, 'community.nav.applications').click();
+  await heading(moderatorPage, 'community.applications.title').waitFor();
+  const context = text('community.applications.context', { name: applicant.display_name });
+  await moderatorPage
+    .locator('.worker-card')
+    .filter({ hasText: applicant.email })
+    .getByRole('button', { name: contextName('community.applications.verify', context) })
+    .click();
+  await moderatorPage
+    .getByText(text('community.applications.verified', { name: applicant.display_name }), {
+      exact: true,
+    })
+    .waitFor();
+
+  await record.page.reload();
+  await record.page
+    .getByRole('heading', { level: 2, name: text('community.rules.heading') })
+    .waitFor();
+  return { ...record, applicant };
+}
+
+/** From the community page, searches for `words` and waits for the search page. */
+async function search(page, words) {
+  await navLink(page, 'community.nav.groups').click();
+  await heading(page, 'community.title').waitFor();
+  await page
+    .getByRole('search', { name: text('community.search.form_label') })
+    .getByLabel(text('community.search.label'), { exact: true })
+    .fill(words);
+  await page.getByRole('button', { name: text('community.search.submit'), exact: true }).click();
+  await heading(page, 'community.search.title').waitFor();
+}
+
+/** Returns the search hits whose topic is `title`. */
+function hitsFor(page, title) {
+  return page.locator('.community-hit').filter({
+    has: page.getByRole('link', { name: title, exact: true }),
+  });
+}
+
+/** Returns a word of letters only that no earlier run used, for finding one post by search. */
+function distinctiveWord() {
+  const letters = Array.from({ length: 8 }, () =>
+    String.fromCharCode(97 + Math.floor(Math.random() * 26)),
+  );
+  return `quokkaberry${letters.join('')}`;
 }
 
 describe('community support network', () => {
@@ -583,5 +648,188 @@ describe('community support network', () => {
       { count: 0 },
     )}`;
     await page.getByText(stored, { exact: true }).waitFor();
+  });
+  e2eTest(env, 'search, appeal and new group', async () => {
+    const word = distinctiveWord();
+    const topicTitle = uniqueBody('Bedtime at our house');
+    const openingBody = `Reading the same story every night helped. We call it ${word} time.`;
+    const hideReason = uniqueBody('Please check this post with a moderator first');
+    const appealText = uniqueBody('The post names no child and no school');
+    const overturnReason = uniqueBody('You are right, the post is fine');
+    const memberName = env.server.users.community_member.display_name;
+
+    // The demo member starts a topic with the distinctive word.
+    const member = await openSignedIn(env, 'community_member', { landing: 'community' });
+    await openGroup(member.page, GROUP);
+    await member.page
+      .getByLabel(text('community.topic.title_label'), { exact: true })
+      .fill(topicTitle);
+    await member.page
+      .getByLabel(text('community.topic.body_label'), { exact: true })
+      .fill(openingBody);
+    await member.page
+      .getByRole('button', { name: text('community.topic.start'), exact: true })
+      .click();
+    await member.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    await postsWithBody(member.page, openingBody).waitFor();
+
+    // A new member's search of one letter is rejected by the server, with the field marked.
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    const searcher = await newMember(env, moderator.page);
+    await expectNoViolations(searcher.page, 'community page with the search box');
+    await search(searcher.page, 'a');
+    const searchBox = searcher.page.getByLabel(text('community.search.label'), { exact: true });
+    await searcher.page
+      .getByText(text('community.search.query_invalid', { max: 200 }), { exact: true })
+      .waitFor();
+    assert.equal(await searchBox.getAttribute('aria-invalid'), 'true', 'search box marked invalid');
+    await expectNoViolations(searcher.page, 'search with an error');
+
+    // The new member finds the topic by its word, with its group, author and excerpt.
+    await search(searcher.page, word);
+    const hit = hitsFor(searcher.page, topicTitle);
+    await hit.waitFor();
+    await hit.getByText(text('community.search.in_group', { group: GROUP })).waitFor();
+    await hit.getByRole('link', { name: memberName, exact: true }).waitFor();
+    const excerpt = await hit.locator('.community-hit__excerpt').innerText();
+    assert.ok(excerpt.includes(word), `excerpt without the word: ${excerpt}`);
+    await searcher.page
+      .getByText(text('community.search.found.one', { count: 1 }), { exact: true })
+      .waitFor();
+    await expectNoViolations(searcher.page, 'search results');
+    await hit.getByRole('link', { name: topicTitle, exact: true }).click();
+    await searcher.page
+      .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+      .waitFor();
+    await postsWithBody(searcher.page, openingBody).waitFor();
+
+    // The moderator finds it the same way and hides the post with a reason.
+    await search(moderator.page, word);
+    await hitsFor(moderator.page, topicTitle)
+      .getByRole('link', { name: topicTitle, exact: true })
+      .click();
+    await moderator.page
+      .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+      .waitFor();
+    const post = postsWithBody(moderator.page, openingBody);
+    const moderateName = contextName(
+      'community.moderate.open',
+      text('community.post.context', { name: memberName }),
+    );
+    await post.getByRole('button', { name: moderateName }).click();
+    await post.getByLabel(text('community.moderate.action.hide'), { exact: true }).check();
+    await post
+      .getByLabel(text('community.moderate.reason_label'), { exact: true })
+      .fill(hideReason);
+    await post
+      .getByRole('button', { name: text('community.moderate.submit'), exact: true })
+      .click();
+    await moderator.page
+      .getByText(text('community.moderate.done.hide'), { exact: true })
+      .waitFor();
+
+    // While hidden, the post is not found.
+    await search(searcher.page, word);
+    await searcher.page.getByText(text('community.search.none'), { exact: true }).waitFor();
+    assert.equal(await hitsFor(searcher.page, topicTitle).count(), 0, 'hit for a hidden post');
+
+    // The demo member appeals from the notices page.
+    await navLink(member.page, 'community.nav.notices').click();
+    await heading(member.page, 'community.notices.title').waitFor();
+    const notice = member.page
+      .locator('.community-notice[data-kind="post_hidden"]')
+      .filter({ hasText: hideReason });
+    await notice.waitFor();
+    const appealButton = notice.getByRole('button', { name: text('community.appeal.open') });
+    await appealButton.click();
+    await notice.getByLabel(text('community.appeal.text_label'), { exact: true }).fill(appealText);
+    await expectNoViolations(member.page, 'notices with an appeal form');
+    await notice
+      .getByRole('button', { name: text('community.appeal.submit'), exact: true })
+      .click();
+    await member.page.getByText(text('community.appeal.done'), { exact: true }).waitFor();
+    await notice.getByText(appealText, { exact: true }).waitFor();
+    await notice.getByText(text('community.appeal.waiting'), { exact: true }).waitFor();
+    assert.equal(await appealButton.count(), 0, 'Appeal button after appealing');
+    await expectNoViolations(member.page, 'notices with an appeal');
+
+    // The moderator overturns the decision on the Appeals page.
+    await navLink(moderator.page, 'community.nav.appeals').click();
+    await heading(moderator.page, 'community.appeals.title').waitFor();
+    const appeal = moderator.page
+      .locator('.community-appeal-item')
+      .filter({ hasText: appealText });
+    await appeal.waitFor();
+    await appeal.getByText(hideReason, { exact: true }).waitFor();
+    await appeal.getByRole('link', { name: memberName, exact: true }).waitFor();
+    await expectNoViolations(moderator.page, 'appeals');
+    await appeal
+      .getByLabel(text('community.appeals.decision.overturn'), { exact: true })
+      .check();
+    await appeal
+      .getByLabel(text('community.moderate.reason_label'), { exact: true })
+      .fill(overturnReason);
+    await appeal
+      .getByRole('button', { name: text('community.appeals.submit'), exact: true })
+      .click();
+    await moderator.page
+      .getByText(text('community.appeals.done.overturn', { name: memberName }), { exact: true })
+      .waitFor();
+    assert.equal(await appeal.count(), 0, 'answered appeal still listed');
+
+    // The demo member reads the outcome and sees the post shown again.
+    await member.page.reload();
+    await heading(member.page, 'community.notices.title').waitFor();
+    await notice
+      .getByText(text('community.appeal.outcome.overturned'), { exact: true })
+      .waitFor();
+    await notice.getByText(overturnReason, { exact: true }).waitFor();
+    await expectNoViolations(member.page, 'notices with an answered appeal');
+    await notice.getByRole('link', { name: text('community.notice.topic_link') }).click();
+    await member.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    await member.page
+      .locator('.community-post[data-state="visible"]')
+      .filter({ hasText: openingBody })
+      .waitFor();
+    assert.equal(
+      await member.page.locator('.community-post__notice').count(),
+      0,
+      'moderation notice on the restored post',
+    );
+
+    // Visible again, the post is found again.
+    await search(searcher.page, word);
+    await hitsFor(searcher.page, topicTitle).waitFor();
+
+    // A moderator's new group needs a name no other group has.
+    const groupName = uniqueBody('Kinship carers');
+    const groupDescription = 'For grandparents, aunts, uncles and friends raising a child.';
+    await navLink(moderator.page, 'community.nav.groups').click();
+    await heading(moderator.page, 'community.title').waitFor();
+    const form = moderator.page.getByRole('form', { name: text('community.new_group.heading') });
+    const nameInput = form.getByLabel(text('community.new_group.name_label'), { exact: true });
+    await nameInput.fill(GROUP.toUpperCase());
+    await form.getByLabel(text('community.new_group.join.open'), { exact: true }).check();
+    const create = form.getByRole('button', { name: text('community.new_group.submit') });
+    await create.click();
+    await form
+      .getByText(text('community.new_group.name_invalid', { max: 80 }), { exact: true })
+      .waitFor();
+    assert.equal(await nameInput.getAttribute('aria-invalid'), 'true', 'name marked invalid');
+    await expectNoViolations(moderator.page, 'new group form with an error');
+
+    // With a new name, the group is created and appears in the list.
+    await nameInput.fill(groupName);
+    await form
+      .getByLabel(text('community.new_group.description_label'), { exact: true })
+      .fill(groupDescription);
+    await create.click();
+    await moderator.page
+      .getByText(text('community.new_group.created', { name: groupName }), { exact: true })
+      .waitFor();
+    const card = moderator.page.locator('.community-group').filter({ hasText: groupName });
+    await card.getByRole('link', { name: groupName, exact: true }).waitFor();
+    await card.getByText(groupDescription, { exact: true }).waitFor();
+    await card.getByText(text('community.group.join.open'), { exact: true }).waitFor();
   });
 });

@@ -31,6 +31,7 @@ const MODERATOR_PAGES = [
   ['#/community/notices', 'community.nav.notices'],
   ['#/community/moderation/applications', 'community.nav.applications'],
   ['#/community/moderation/reports', 'community.nav.reports'],
+  ['#/community/moderation/appeals', 'community.nav.appeals'],
   ['#/community/moderation/requests', 'community.nav.requests'],
   ['#/community/moderation/membership-list', 'community.nav.membership_list'],
 ];

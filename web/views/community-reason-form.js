@@ -1,7 +1,8 @@
 // A small form that sends a reason, used wherever the community needs
-// one: reporting a post, rejecting an application, moderating a post and
-// moderating a member. It may offer a choice of actions first, and a
-// number of days for the actions that need one.
+// one: reporting a post, rejecting an application, moderating a post or a
+// member, appealing a notice and answering an appeal. It may offer a
+// choice of actions first, and a number of days for the actions that need
+// one.
 
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -19,6 +20,8 @@ export const MAX_SUSPENSION_DAYS = 365;
  * - `choices` (optional): `{ value, label }` actions, with `legend`;
  * - `daysFor(action)` (optional): whether an action also needs days;
  * - `reasonLabel`, `reasonHint` and `submitLabel`;
+ * - `reasonName` (optional): the request field that carries the reason,
+ *   as the server names it in a `request.invalid_field` error;
  * - `submit({ action, reason, days })`: sends the request and rejects
  *   with an ApiError, which the form shows next to its field;
  * - `cancel()` (optional): adds a Cancel button that calls it;
@@ -33,6 +36,7 @@ export function reasonForm({
   daysFor = () => false,
   reasonLabel,
   reasonHint,
+  reasonName = 'reason',
   submitLabel,
   submit,
   cancel = null,
@@ -135,7 +139,7 @@ export function reasonForm({
       await submit(sent);
     } catch (error) {
       if (error.name === 'AbortError') return;
-      if (error.code === 'request.invalid_field' && error.field === 'reason') {
+      if (error.code === 'request.invalid_field' && error.field === reasonName) {
         showReasonError();
       } else if (error.code === 'request.invalid_field' && error.field === 'days') {
         showDaysError();

@@ -6,7 +6,9 @@
 // - rejected: the moderator's reason, and the form to apply again;
 // - active (members and moderators): a suspension, when one runs, and the
 //   acceptable-use rules, with a button to accept them until I have. Then
-//   the groups follow, each to open, join, request to join or leave.
+//   come a search box, which opens the search page, and the groups, each to
+//   open, join, request to join or leave. Moderators also get the form
+//   that creates a group.
 
 import {
   acceptRules,
@@ -21,6 +23,7 @@ import { focusElement, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tPlural } from '../i18n.js';
 import { applicationFields, communityIntro, loadPartners } from './community-application.js';
+import { newGroupSection } from './community-new-group.js';
 import {
   canReadGroup,
   COMMUNITY_HOME,
@@ -32,6 +35,7 @@ import {
   suspendedUntil,
   timeElement,
 } from './community-parts.js';
+import { searchForm, searchHref } from './community-search.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
 
 /** The rules the page shows, one catalogue key each, in the order members read them. */
@@ -259,7 +263,24 @@ function groupItem(group, membership, join) {
   );
 }
 
-/** Creates the list of groups and loads it. Returns `{ element, load }`. */
+/** Creates the search box, which opens the search page with its results. */
+function searchSection() {
+  const headingId = 'community-search-heading';
+  const form = searchForm({
+    id: 'community-home-search',
+    onSearch: (words) => {
+      location.hash = searchHref(words);
+    },
+  });
+  return h(
+    'section',
+    { class: 'community__section', attrs: { 'aria-labelledby': headingId } },
+    h('h2', { id: headingId, text: t('community.search.heading') }),
+    form.element,
+  );
+}
+
+/** Creates the list of groups and loads it. Returns `{ element, heading, load }`. */
 function groupsSection(ctx, membership) {
   const heading = h('h2', {
     id: 'community-groups-heading',
@@ -339,7 +360,7 @@ function groupsSection(ctx, membership) {
     alert,
     list,
   );
-  return { element, load };
+  return { element, heading, load };
 }
 
 export async function mount(main, ctx) {
@@ -383,7 +404,15 @@ export async function mount(main, ctx) {
       const suspension = suspensionCallout(membership);
       if (suspension) panel.append(suspension);
       const onAccepted = () => show({ focus: true, focusId: 'community-rules-heading' });
-      panel.append(rulesSection(ctx, membership, onAccepted), groups.element);
+      panel.append(rulesSection(ctx, membership, onAccepted), searchSection(), groups.element);
+      if (membership.moderator) {
+        // The new group joins the list, so focus moves to the list's heading.
+        const onCreated = async () => {
+          await groups.load();
+          if (!ctx.signal.aborted) focusElement(groups.heading);
+        };
+        panel.append(newGroupSection(ctx, membership, onCreated));
+      }
       await groups.load();
     } else if (membership.state === 'applied') {
       panel.append(appliedSection(membership));
