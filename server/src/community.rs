@@ -151,14 +151,9 @@ impl Standing {
     }
 
     /// Checks the rules of state that every post, reply and report keeps:
-    /// the current rules accepted, no suspension running, and no more than
-    /// the allowed posts in the last minute.
-    pub async fn require_may_write(
-        &self,
-        state: &AppState,
-        now: DateTime<Utc>,
-        counts_as_post: bool,
-    ) -> Result<(), ApiError> {
+    /// the current rules accepted and no suspension running. The posting
+    /// rate is checked by the store, in the transaction that stores a post.
+    pub fn require_may_write(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
         if let Some(member) = &self.member
             && member.state == MembershipState::Active.as_str()
         {
@@ -172,15 +167,6 @@ impl Standing {
             }
         } else if !self.is_moderator() {
             return Err(ApiError::CommunityNotMember);
-        }
-        if counts_as_post {
-            let recent = state
-                .store
-                .community_post_times_since(self.user_id, posting_limit(now).since)
-                .await?;
-            if recent.len() >= posting_limit(now).max {
-                return Err(throttled(&recent, now));
-            }
         }
         Ok(())
     }
@@ -311,6 +297,51 @@ pub async fn announce(state: &AppState, group_id: uuid::Uuid, topic_id: uuid::Uu
         .broker
         .publish(Event::Community { group_id, topic_id })
         .await;
+}
+
+/// Makes a stored post known: the author's interaction is recorded, open
+/// pages of the group are told, and the people it mentions (and, for a
+/// reply, the topic's author) are notified. The post is stored already, so
+/// a failure here is logged rather than returned, and the author does not
+/// send the post again.
+pub async fn after_post(
+    state: &AppState,
+    group: &community_group::Model,
+    topic: uuid::Uuid,
+    author: UserId,
+    body: &str,
+    topic_author: Option<UserId>,
+) {
+    announce(state, group.id, topic).await;
+    let result = async {
+        state
+            .store
+            .touch_community_member(author, Utc::now())
+            .await?;
+        let mentions = mentioned(state, group, author, body).await?;
+        notify(state, &mentions, Template::CommunityMention).await;
+        // A topic's author hears of replies, unless they wrote this one or
+        // were just notified of a mention in it.
+        if let Some(opener) = topic_author
+            && opener != author
+            && !mentions.contains(&opener)
+            && state
+                .store
+                .community_group_readable_by(group.id, opener)
+                .await?
+        {
+            notify(state, &[opener], Template::CommunityReply).await;
+        }
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(
+            topic = %topic,
+            error = %kinlink_actors::Causes(&error),
+            "recording or notifying a stored community post failed"
+        );
+    }
 }
 
 /// Finds a member by the community id that community answers name them

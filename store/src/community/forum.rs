@@ -346,23 +346,6 @@ impl Store {
             .ok_or(StoreError::NotFound { what: "post" })
     }
 
-    /// Returns when a person wrote each post since a time, oldest first.
-    pub async fn community_post_times_since(
-        &self,
-        author: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        Ok(community_post::Entity::find()
-            .select_only()
-            .column(community_post::Column::CreatedAt)
-            .filter(community_post::Column::AuthorId.eq(author.0))
-            .filter(community_post::Column::CreatedAt.gt(since))
-            .order_by_asc(community_post::Column::CreatedAt)
-            .into_tuple()
-            .all(&self.db)
-            .await?)
-    }
-
     /// Opens a topic with its first post, in one transaction.
     pub async fn open_community_topic(
         &self,

@@ -7,17 +7,15 @@ use kinlink_core::UserId;
 use kinlink_core::community::{
     BODY_MAX_CHARS, PostState, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS, check_line, check_text,
 };
-use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
 use kinlink_store::community::{NewPost, NewTopic, Posting};
-use kinlink_store::entity::community_topic;
+use kinlink_store::entity::{community_group, community_topic};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::auth::SignedIn;
 use crate::community::{
-    Author, Authors, PostView, Standing, announce, mentioned, notify, post_view, posting_limit,
-    throttled,
+    Author, Authors, PostView, Standing, after_post, post_view, posting_limit, throttled,
 };
 use crate::error::ApiError;
 use crate::letterbox::invalid;
@@ -98,7 +96,7 @@ pub async fn open(
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let group = standing.group(&state, id, Action::PostInCommunity).await?;
     let now = Utc::now();
-    standing.require_may_write(&state, now, true).await?;
+    standing.require_may_write(now)?;
     let title = check_line("title", &body.title, TITLE_MAX_CHARS)?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
     let posted = state
@@ -122,13 +120,7 @@ pub async fn open(
         Posting::Stored(stored) => stored,
         Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
     };
-    state
-        .store
-        .touch_community_member(user.user_id, now)
-        .await?;
-    announce(&state, group.id, topic.id).await;
-    let mentions = mentioned(&state, &group, user.user_id, &body.body).await?;
-    notify(&state, &mentions, Template::CommunityMention).await;
+    after_post(&state, &group, topic.id, user.user_id, &body.body, None).await;
     let mut authors = Authors::default();
     let first = post_view(&state, &mut authors, &standing, post).await?;
     Ok(HttpResponse::Created().json(TopicView {
@@ -141,17 +133,18 @@ pub async fn open(
     }))
 }
 
-/// Loads a topic whose group the person may take `action` in.
+/// Loads a topic, with its group, whose group the person may take `action`
+/// in.
 async fn topic_for(
     state: &AppState,
     standing: &Standing,
     id: uuid::Uuid,
     action: Action,
-) -> Result<community_topic::Model, ApiError> {
+) -> Result<(community_topic::Model, community_group::Model), ApiError> {
     standing.require_inside()?;
     let topic = state.store.community_topic(id).await?;
-    standing.group(state, topic.group_id, action).await?;
-    Ok(topic)
+    let group = standing.group(state, topic.group_id, action).await?;
+    Ok((topic, group))
 }
 
 /// Reads a topic with its posts.
@@ -163,7 +156,7 @@ pub async fn get(
 ) -> Result<web::Json<TopicView>, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
-    let topic = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
+    let (topic, _) = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
     let mut authors = Authors::default();
     let mut posts = Vec::new();
     for post in state.store.community_posts(topic.id).await? {
@@ -195,10 +188,9 @@ pub async fn reply(
 ) -> Result<HttpResponse, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
-    let topic = topic_for(&state, &standing, id, Action::PostInCommunity).await?;
-    let group = state.store.community_group(topic.group_id).await?;
+    let (topic, group) = topic_for(&state, &standing, id, Action::PostInCommunity).await?;
     let now = Utc::now();
-    standing.require_may_write(&state, now, true).await?;
+    standing.require_may_write(now)?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
     let posted = state
         .store
@@ -217,25 +209,15 @@ pub async fn reply(
         Posting::Stored(post) => post,
         Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
     };
-    state
-        .store
-        .touch_community_member(user.user_id, now)
-        .await?;
-    announce(&state, topic.group_id, topic.id).await;
-    let mentions = mentioned(&state, &group, user.user_id, &body.body).await?;
-    notify(&state, &mentions, Template::CommunityMention).await;
-    // The topic's author hears of replies, unless they wrote this one or
-    // were just told of a mention in it.
-    if let Some(author) = topic.author_id.map(UserId)
-        && author != user.user_id
-        && !mentions.contains(&author)
-        && state
-            .store
-            .community_group_readable_by(group.id, author)
-            .await?
-    {
-        notify(&state, &[author], Template::CommunityReply).await;
-    }
+    after_post(
+        &state,
+        &group,
+        topic.id,
+        user.user_id,
+        &body.body,
+        topic.author_id.map(UserId),
+    )
+    .await;
     let mut authors = Authors::default();
     let view = post_view(&state, &mut authors, &standing, post).await?;
     Ok(HttpResponse::Created().json(view))
@@ -259,13 +241,13 @@ pub async fn report(
     standing.require_inside()?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let post = state.store.community_post(id).await?;
-    let topic = topic_for(&state, &standing, post.topic_id, Action::ReportPost).await?;
+    let (topic, _) = topic_for(&state, &standing, post.topic_id, Action::ReportPost).await?;
     // A post hidden from the reporter is not theirs to see, let alone report.
     if post.state != PostState::Visible.as_str() && post.author_id != Some(user.user_id.0) {
         return Err(ApiError::NotFound);
     }
     let now = Utc::now();
-    standing.require_may_write(&state, now, false).await?;
+    standing.require_may_write(now)?;
     if post.author_id == Some(user.user_id.0) {
         return Err(invalid("post", "you cannot report your own post"));
     }
