@@ -47,6 +47,9 @@ pub enum Template {
     /// A moderator decided something about the user's application, posts
     /// or membership, or answered their appeal.
     CommunityDecision,
+    /// A community moderator passed a safeguarding concern to the user's
+    /// organisation.
+    SafeguardingConcern,
     /// A live call was arranged in one of the user's conversations.
     CallScheduled,
     /// A live call arranged in one of the user's conversations was
@@ -82,6 +85,7 @@ impl Template {
             Template::CommunityReply => "community_reply",
             Template::CommunityMention => "community_mention",
             Template::CommunityDecision => "community_decision",
+            Template::SafeguardingConcern => "safeguarding_concern",
             Template::CallScheduled => "call_scheduled",
             Template::CallCancelled => "call_cancelled",
             Template::News => "news",
@@ -106,6 +110,7 @@ impl Template {
             "community_reply" => Some(Template::CommunityReply),
             "community_mention" => Some(Template::CommunityMention),
             "community_decision" => Some(Template::CommunityDecision),
+            "safeguarding_concern" => Some(Template::SafeguardingConcern),
             "call_scheduled" => Some(Template::CallScheduled),
             "call_cancelled" => Some(Template::CallCancelled),
             "news" => Some(Template::News),
@@ -132,6 +137,9 @@ impl Template {
             Template::CommunityMention => "You were mentioned in the KinLink community",
             Template::CommunityDecision => {
                 "A moderator's decision is waiting in the KinLink community"
+            }
+            Template::SafeguardingConcern => {
+                "A safeguarding concern is waiting for your organisation in KinLink"
             }
             Template::CallScheduled => "A video session has been arranged in KinLink",
             Template::CallCancelled => "A video session in KinLink has been cancelled",
@@ -206,6 +214,9 @@ impl Template {
             Template::CommunityMention => "Someone mentioned you in a post in the community.",
             Template::CommunityDecision => {
                 "A moderator has made a decision that concerns you in the community."
+            }
+            Template::SafeguardingConcern => {
+                "A community moderator has passed a safeguarding concern to your organisation."
             }
             Template::CallScheduled => "A video session has been arranged for you.",
             Template::CallCancelled => "A video session arranged for you has been cancelled.",
@@ -466,6 +477,7 @@ mod tests {
             Template::CommunityReply,
             Template::CommunityMention,
             Template::CommunityDecision,
+            Template::SafeguardingConcern,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));
         }

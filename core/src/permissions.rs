@@ -164,6 +164,11 @@ pub enum Action {
     ManageGroups,
     /// Verify or turn down applications to the community.
     VerifyMembers,
+    /// Pass a safeguarding concern about a community post to an
+    /// organisation: the one way community data reaches one.
+    RaiseSafeguardingConcern,
+    /// Read the safeguarding concerns passed to the organisation.
+    ReadSafeguardingConcerns,
 }
 
 /// How the actor relates to the subject of the request.
@@ -328,6 +333,8 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Moderator, ModerateCommunity, CommunityModerator),
     (Moderator, ManageGroups, CommunityModerator),
     (Moderator, VerifyMembers, PartnerModerator),
+    (Moderator, RaiseSafeguardingConcern, CommunityModerator),
+    (Manager, ReadSafeguardingConcerns, OwningOrganisationStaff),
     (Moderator, InviteWorker, OwningOrganisationStaff),
     (Moderator, ApproveWorker, OwningOrganisationStaff),
     (Moderator, DisableAccount, OwningOrganisationStaff),
@@ -520,6 +527,7 @@ mod tests {
             PostInCommunity,
             ModerateCommunity,
             VerifyMembers,
+            RaiseSafeguardingConcern,
         ] {
             for role in [Manager, Practitioner, PlatformAdmin, Adopter] {
                 assert!(

@@ -34,6 +34,7 @@ mod m20261205_000024_case_media;
 mod m20261205_000025_family_accounts;
 mod m20261205_000026_community;
 mod m20261205_000027_community_search;
+mod m20261206_000028_community_images;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_family_accounts::Migration),
             Box::new(m20261205_000026_community::Migration),
             Box::new(m20261205_000027_community_search::Migration),
+            Box::new(m20261206_000028_community_images::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
+use crate::routes::community::images::{ImageView, image_view};
 use crate::state::AppState;
 
 /// A signed-in person's place in the community.
@@ -261,6 +262,8 @@ pub struct PostView {
     pub author: Author,
     /// Absent to others when hidden, and to everyone when removed.
     pub body: Option<String>,
+    /// The images the post shows, to those who see its text.
+    pub images: Vec<ImageView>,
     pub created_at: DateTime<Utc>,
     pub state: String,
     pub mine: bool,
@@ -268,27 +271,51 @@ pub struct PostView {
     pub reason: Option<String>,
 }
 
-/// Shows a post to a reader: a hidden post's text and every moderator's
-/// reason go only to its author and to moderators.
+/// Shows a post to a reader: a hidden post's text and images, and every
+/// moderator's reason, go only to its author and to moderators.
 pub async fn post_view(
     state: &AppState,
     authors: &mut Authors,
     standing: &Standing,
     post: community_post::Model,
 ) -> Result<PostView, ApiError> {
-    let mine = post.author_id == Some(standing.user_id.0);
-    let privileged = mine || standing.is_moderator();
-    let shown = post.state == PostState::Visible.as_str() || privileged;
-    Ok(PostView {
-        id: post.id,
-        topic_id: post.topic_id,
-        author: authors.get(state, post.author_id).await?,
-        body: if shown { post.body } else { None },
-        created_at: post.created_at,
-        state: post.state,
-        mine,
-        reason: if privileged { post.reason } else { None },
-    })
+    let mut views = post_views(state, authors, standing, vec![post]).await?;
+    views.pop().ok_or(ApiError::NotFound)
+}
+
+/// Shows posts to a reader, as [`post_view`] does, reading their images at
+/// once.
+pub async fn post_views(
+    state: &AppState,
+    authors: &mut Authors,
+    standing: &Standing,
+    posts: Vec<community_post::Model>,
+) -> Result<Vec<PostView>, ApiError> {
+    let ids: Vec<uuid::Uuid> = posts.iter().map(|post| post.id).collect();
+    let mut images = state.store.community_post_images(&ids).await?;
+    let mut views = Vec::with_capacity(posts.len());
+    for post in posts {
+        let mine = post.author_id == Some(standing.user_id.0);
+        let privileged = mine || standing.is_moderator();
+        let shown = post.state == PostState::Visible.as_str() || privileged;
+        let own_images = images.remove(&post.id).unwrap_or_default();
+        views.push(PostView {
+            id: post.id,
+            topic_id: post.topic_id,
+            author: authors.get(state, post.author_id).await?,
+            images: if shown && post.body.is_some() {
+                own_images.into_iter().map(image_view).collect()
+            } else {
+                Vec::new()
+            },
+            body: if shown { post.body } else { None },
+            created_at: post.created_at,
+            state: post.state,
+            mine,
+            reason: if privileged { post.reason } else { None },
+        });
+    }
+    Ok(views)
 }
 
 /// Tells the pages following a group that something in it changed.

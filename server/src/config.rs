@@ -35,6 +35,24 @@ pub struct Config {
     pub log: LogConfig,
     pub calls: CallsConfig,
     pub family_finding: FamilyFindingConfig,
+    pub community: CommunityConfig,
+}
+
+/// The community support network.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommunityConfig {
+    /// The largest image accepted into a post or as a profile picture, in
+    /// bytes; at most `media.max_file_bytes`.
+    pub max_image_bytes: u64,
+}
+
+impl Default for CommunityConfig {
+    fn default() -> Self {
+        Self {
+            max_image_bytes: 25 * 1024 * 1024,
+        }
+    }
 }
 
 /// Family finding.
@@ -317,6 +335,7 @@ impl Default for Config {
             log: LogConfig::default(),
             calls: CallsConfig::default(),
             family_finding: FamilyFindingConfig::default(),
+            community: CommunityConfig::default(),
         }
     }
 }
@@ -528,6 +547,13 @@ impl Config {
         {
             anyhow::bail!(
                 "family_finding.max_photo_bytes and family_finding.max_video_bytes must not exceed media.max_file_bytes"
+            );
+        }
+        if self.community.max_image_bytes == 0
+            || self.community.max_image_bytes > self.media.max_file_bytes
+        {
+            anyhow::bail!(
+                "community.max_image_bytes must be 1 or more and at most media.max_file_bytes"
             );
         }
         if self.family_finding.max_open_interests == 0 {

@@ -410,6 +410,8 @@ async fn seed_community(
                 legal_status_visible: false,
                 interests: "Life story work, walking".to_owned(),
                 interests_visible: true,
+                picture_id: None,
+                picture_visible: false,
                 updated_at: now,
             },
         )

@@ -39,7 +39,7 @@ use kinlink_media::kind::{Category, Kind};
 use kinlink_media::pool::{Busy, Pool};
 use kinlink_media::transcode::Settings;
 use kinlink_media::worker::{Finished, Limits, Worker};
-use kinlink_store::entity::{case_media_rendition, file_rendition};
+use kinlink_store::entity::{case_media_rendition, community_image_rendition, file_rendition};
 use kinlink_store::files::FileStatus;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
@@ -86,6 +86,9 @@ pub enum Owner {
     /// A photo or video in a family-finding profile: recorded in
     /// `case_media`; the case page polls its state.
     Case(uuid::Uuid),
+    /// An image for a community post or profile: recorded in
+    /// `community_images`; the page polls its state.
+    CommunityImage,
 }
 
 /// A file to process.
@@ -422,6 +425,9 @@ pub fn supervise(state: AppState, reports: Reports) {
             if let Err(cause) = heartbeat.store.touch_case_media(&ids, now).await {
                 warn!(files = ids.len(), error = %kinlink_actors::Causes(&cause), "refreshing profile media in processing failed");
             }
+            if let Err(cause) = heartbeat.store.touch_community_images(&ids, now).await {
+                warn!(files = ids.len(), error = %kinlink_actors::Causes(&cause), "refreshing community images in processing failed");
+            }
         }
     });
     actix_web::rt::spawn(async move {
@@ -442,10 +448,10 @@ pub fn supervise(state: AppState, reports: Reports) {
                     )
                     .await;
                 }
-                // The case page polls an item's state, so its progress is
-                // not published.
+                // The case and community pages poll an item's state, so its
+                // progress is not published.
                 Report::Progress {
-                    owner: Owner::Case(_),
+                    owner: Owner::Case(_) | Owner::CommunityImage,
                     ..
                 } => {}
                 Report::Done {
@@ -461,6 +467,9 @@ pub fn supervise(state: AppState, reports: Reports) {
                         }
                         Owner::Case(case_id) => {
                             record_case_media(&state, case_id, file_id, outcome).await
+                        }
+                        Owner::CommunityImage => {
+                            record_community_image(&state, file_id, outcome).await
                         }
                     };
                     if let Err(cause) = recorded {
@@ -546,6 +555,62 @@ async fn record_case_media(
             }
         }
         Err(code) => fail_case_media(state, media_id, code).await?,
+    }
+    Ok(())
+}
+
+/// Records the outcome of a community image's processing. Only the
+/// renditions are kept, without the upload's metadata.
+async fn record_community_image(
+    state: &AppState,
+    image_id: uuid::Uuid,
+    outcome: Result<Vec<file_rendition::Model>, &'static str>,
+) -> anyhow::Result<()> {
+    match outcome {
+        Ok(renditions) => {
+            let ids: Vec<uuid::Uuid> = renditions.iter().map(|r| r.id).collect();
+            let rows = renditions
+                .into_iter()
+                .map(|rendition| community_image_rendition::Model {
+                    id: rendition.id,
+                    image_id,
+                    role: rendition.role,
+                    mime: rendition.mime,
+                    size: rendition.size,
+                    width: rendition.width,
+                    height: rendition.height,
+                })
+                .collect();
+            if state
+                .store
+                .finish_community_image(image_id, rows, Utc::now())
+                .await?
+            {
+                delete_blobs(state, vec![image_id]).await?;
+                info!(image = %image_id, "community image ready");
+            } else {
+                info!(image = %image_id, "community image went away while it was processed");
+                delete_blobs(state, ids).await?;
+            }
+        }
+        Err(code) => fail_community_image(state, image_id, code).await?,
+    }
+    Ok(())
+}
+
+/// Marks a community image failed with `code` and deletes its upload.
+pub async fn fail_community_image(
+    state: &AppState,
+    image_id: uuid::Uuid,
+    code: &'static str,
+) -> anyhow::Result<()> {
+    if state
+        .store
+        .fail_community_image(image_id, code, Utc::now())
+        .await?
+    {
+        delete_blobs(state, vec![image_id]).await?;
+        info!(image = %image_id, code, "community image failed");
     }
     Ok(())
 }

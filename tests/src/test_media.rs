@@ -29,3 +29,24 @@ fn make() -> anyhow::Result<PathBuf> {
     anyhow::ensure!(status.success(), "{} failed", script.display());
     Ok(folder)
 }
+
+/// Lists a file's metadata as exiftool reads it, one lowercase line per
+/// tag, without the file system's own lines.
+pub fn metadata_lines(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let exif = Command::new("exiftool")
+        .args(["-a", "-G1", "-s"])
+        .arg(path)
+        .output()?;
+    anyhow::ensure!(
+        exif.status.success(),
+        "exiftool failed on {}",
+        path.display()
+    );
+    Ok(String::from_utf8_lossy(&exif.stdout)
+        .to_lowercase()
+        .lines()
+        // The file system's own lines are not the file's metadata.
+        .filter(|line| !line.starts_with("[system]"))
+        .map(str::to_owned)
+        .collect())
+}

@@ -3,7 +3,6 @@
 //! Range to the organisations the profile is published to. Its GPS tags
 //! are removed, and an anonymous profile hides it with its names.
 
-use std::process::Command;
 use std::time::Duration;
 
 use kinlink_tests::app::TestApp;
@@ -74,25 +73,6 @@ fn media_ids(view: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn metadata_lines(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let exif = Command::new("exiftool")
-        .args(["-a", "-G1", "-s"])
-        .arg(path)
-        .output()?;
-    anyhow::ensure!(
-        exif.status.success(),
-        "exiftool failed on {}",
-        path.display()
-    );
-    Ok(String::from_utf8_lossy(&exif.stdout)
-        .to_lowercase()
-        .lines()
-        // The file system's own lines are not the file's metadata.
-        .filter(|line| !line.starts_with("[system]"))
-        .map(str::to_owned)
-        .collect())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_photo_and_video_reach_other_organisations() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
@@ -128,7 +108,7 @@ async fn profile_photo_and_video_reach_other_organisations() -> anyhow::Result<(
         assert_eq!(served.headers()["cache-control"], "no-store");
         let file = dir.path().join(format!("{role}.jpg"));
         std::fs::write(&file, served.bytes().await?)?;
-        let lines = metadata_lines(&file)?;
+        let lines = test_media::metadata_lines(&file)?;
         assert!(
             !lines.iter().any(|line| line.contains("gps")),
             "GPS left in the {role}: {lines:?}"

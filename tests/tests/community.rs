@@ -1005,3 +1005,451 @@ async fn a_decision_is_appealed_once_and_overturned() -> anyhow::Result<()> {
     assert_eq!(remaining.as_array().map(Vec::len), Some(0));
     Ok(())
 }
+
+/// Sends an image and waits until it is processed; returns its view.
+async fn ready_image(client: &Client, name: &str) -> anyhow::Result<Value> {
+    let bytes = std::fs::read(kinlink_tests::test_media::path(name)?)?;
+    let (status, image) =
+        status_and_json(client.post_bytes("/api/v1/community/images", bytes).await?).await?;
+    anyhow::ensure!(status == 202, "image upload answered {status}: {image}");
+    let id = text(&image["id"])?.to_owned();
+    for _ in 0..240 {
+        let image = client
+            .get_json(&format!("/api/v1/community/images/{id}"))
+            .await?;
+        match image["status"].as_str() {
+            Some("ready") => return Ok(image),
+            Some("failed") => anyhow::bail!("image failed: {image}"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+        }
+    }
+    anyhow::bail!("image {id} was not ready within a minute")
+}
+
+/// Fetches a rendition of an image; returns its status and bytes.
+async fn image_content(client: &Client, id: &str, role: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+    let response = client
+        .get(&format!("/api/v1/community/images/{id}/{role}"))
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.bytes().await?.to_vec()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_in_a_post_reaches_its_readers_without_metadata() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let outsider = app.sign_in("la_practitioner").await?;
+    let (reader, membership) = apply(
+        &app,
+        &catcher,
+        &address("tide.reader"),
+        json!({ "display_name": "Tide Reader" }),
+    )
+    .await?;
+    verify(&moderator, &membership["user_id"]).await?;
+    let group = group_id(&member, "New adopters").await?;
+
+    let image = ready_image(&member, "photo.jpg").await?;
+    let image_id = text(&image["id"])?.to_owned();
+    let mut roles: Vec<&str> = image["renditions"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|r| r["role"].as_str()).collect())
+        .unwrap_or_default();
+    roles.sort_unstable();
+    assert_eq!(roles, ["main", "thumbnail"], "{image}");
+    // Nobody else sees an image that no post shows yet.
+    assert_eq!(image_content(&moderator, &image_id, "main").await?.0, 404);
+
+    // The moderator cannot post the member's image as their own.
+    let (status, body) = status_and_json(
+        moderator
+            .post(
+                &format!("/api/v1/community/groups/{group}/topics"),
+                &json!({
+                    "title": "Borrowed",
+                    "body": "Not mine",
+                    "images": [{ "id": image_id }],
+                }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["field"]), (400, &json!("images")), "{body}");
+
+    let response = member
+        .post(
+            &format!("/api/v1/community/groups/{group}/topics"),
+            &json!({
+                "title": "Our first walk together",
+                "body": "The beach on Sunday",
+                "images": [{ "id": image_id, "description": "Footprints in wet sand" }],
+            }),
+        )
+        .await?;
+    let (status, topic) = status_and_json(response).await?;
+    assert_eq!(status, 201, "{topic}");
+    assert_eq!(topic["posts"][0]["images"][0]["id"], json!(image_id));
+    assert_eq!(
+        topic["posts"][0]["images"][0]["description"],
+        "Footprints in wet sand"
+    );
+    let topic_id = text(&topic["id"])?.to_owned();
+    let post_id = text(&topic["posts"][0]["id"])?.to_owned();
+
+    // Readers get both renditions, with no GPS or camera tags left.
+    let read = reader
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    assert_eq!(read["posts"][0]["images"][0]["id"], json!(image_id));
+    let dir = tempfile::tempdir()?;
+    for role in ["main", "thumbnail"] {
+        let (status, bytes) = image_content(&reader, &image_id, role).await?;
+        assert_eq!(status, 200, "{role}");
+        let file = dir.path().join(format!("{role}.jpg"));
+        std::fs::write(&file, bytes)?;
+        let lines = kinlink_tests::test_media::metadata_lines(&file)?;
+        assert!(
+            !lines
+                .iter()
+                .any(|line| line.contains("gps") || line.contains("[ifd0]")),
+            "metadata left in the {role}: {lines:?}"
+        );
+    }
+    // A worker outside the community gets nothing.
+    assert!(matches!(
+        image_content(&outsider, &image_id, "main").await?.0,
+        403 | 404
+    ));
+
+    // The image cannot go in a second post, nor be deleted from this one.
+    let (status, body) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/topics/{topic_id}/posts"),
+                &json!({ "body": "Again", "images": [{ "id": image_id }] }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["field"]), (400, &json!("images")), "{body}");
+    let response = member
+        .delete(&format!("/api/v1/community/images/{image_id}"))
+        .await?;
+    assert_eq!(response.status(), 404);
+
+    // A hidden post's images go with its text; its author keeps seeing them.
+    let response = moderator
+        .post(
+            &format!("/api/v1/community/posts/{post_id}/moderation"),
+            &json!({ "action": "hide", "reason": "A face shows in the water" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    let hidden = reader
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    assert_eq!(hidden["posts"][0]["images"], json!([]));
+    assert_eq!(image_content(&reader, &image_id, "main").await?.0, 404);
+    assert_eq!(image_content(&member, &image_id, "main").await?.0, 200);
+    assert_eq!(image_content(&moderator, &image_id, "main").await?.0, 200);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_checked_before_any_work() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let outsider = app.sign_in("la_practitioner").await?;
+    for (bytes, expected) in [
+        (b"%PDF-1.7\n%not an image".to_vec(), "not accepted"),
+        (b"plain words, no picture".to_vec(), "unsupported file type"),
+        (Vec::new(), "empty"),
+    ] {
+        let (status, body) =
+            status_and_json(member.post_bytes("/api/v1/community/images", bytes).await?).await?;
+        assert_eq!((status, &body["field"]), (400, &json!("body")), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|message| message.contains(expected)),
+            "{body}"
+        );
+    }
+    let bytes = std::fs::read(kinlink_tests::test_media::path("photo.jpg")?)?;
+    let (status, _) = status_and_json(
+        outsider
+            .post_bytes("/api/v1/community/images", bytes)
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_is_shown_only_when_its_member_shows_it() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let me = member.get_json("/api/v1/community/membership").await?;
+    let profile_path = format!("/api/v1/community/members/{}", text(&me["user_id"])?);
+    let picture = ready_image(&member, "photo.heic").await?;
+    let picture_id = text(&picture["id"])?.to_owned();
+    let profile = |visible: bool, picture: Value| {
+        json!({
+            "display_name": "Calm Harbour",
+            "family_makeup": { "value": "Two mums and a daughter", "visible": true },
+            "legal_status": { "value": "adoption_order", "visible": false },
+            "interests": { "value": "Walking", "visible": true },
+            "picture": { "value": picture, "visible": visible },
+        })
+    };
+
+    // Hidden: not in the profile others read, and not served to them.
+    let response = member
+        .put(
+            "/api/v1/community/profile",
+            &profile(false, json!(picture_id)),
+        )
+        .await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
+    let seen = moderator.get_json(&profile_path).await?;
+    assert!(seen["fields"].get("picture").is_none(), "{seen}");
+    assert_eq!(
+        image_content(&moderator, &picture_id, "thumbnail").await?.0,
+        404
+    );
+
+    // Shown: both.
+    let response = member
+        .put(
+            "/api/v1/community/profile",
+            &profile(true, json!(picture_id)),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    let seen = moderator.get_json(&profile_path).await?;
+    assert_eq!(seen["fields"]["picture"], json!(picture_id));
+    assert_eq!(
+        image_content(&moderator, &picture_id, "thumbnail").await?.0,
+        200
+    );
+    // A picture cannot go in a post as well.
+    let group = group_id(&member, "New adopters").await?;
+    let (status, body) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/groups/{group}/topics"),
+                &json!({ "title": "Me", "body": "My face", "images": [{ "id": picture_id }] }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["field"]), (400, &json!("images")), "{body}");
+
+    // An id that is not the member's ready image is refused, naming the
+    // field, and the stored profile stays.
+    let (status, body) = status_and_json(
+        member
+            .put(
+                "/api/v1/community/profile",
+                &profile(true, json!(uuid::Uuid::new_v4())),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, &body["field"]), (400, &json!("picture")), "{body}");
+    let mine = member.get_json("/api/v1/community/profile").await?;
+    assert_eq!(mine["picture"]["value"], json!(picture_id));
+
+    // Deleting the profile deletes the picture.
+    let response = member.delete("/api/v1/community/profile").await?;
+    assert_eq!(response.status(), 204);
+    let (status, _) = status_and_json(
+        member
+            .get(&format!("/api/v1/community/images/{picture_id}"))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_safeguarding_concern_reaches_only_the_named_organisation() -> anyhow::Result<()> {
+    let catcher = Catcher::shared()?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let council = app.sign_in("la_manager").await?;
+    let agency = app.sign_in("va_manager").await?;
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let worry = "Nobody checks on the little one at night";
+    let topic = open_topic(&member, &group, "Nights", worry).await?;
+    let post_id = text(&topic["posts"][0]["id"])?.to_owned();
+    let organisation_of = |me: &Value| -> anyhow::Result<String> {
+        Ok(text(&me["user"]["organisation_id"])?.to_owned())
+    };
+    let council_id = organisation_of(&council.get_json("/api/v1/me").await?)?;
+    let agency_id = organisation_of(&agency.get_json("/api/v1/me").await?)?;
+    let partner_id = organisation_of(&moderator.get_json("/api/v1/me").await?)?;
+    let concerns = format!("/api/v1/community/posts/{post_id}/concerns");
+
+    // The list offers placing organisations only.
+    let offered = moderator
+        .get_json("/api/v1/community/concern-organisations")
+        .await?;
+    let offered: Vec<&str> = offered
+        .as_array()
+        .map(|all| all.iter().filter_map(|o| o["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(offered.contains(&council_id.as_str()) && !offered.contains(&partner_id.as_str()));
+
+    // Bad requests name their field and store nothing.
+    for (request, field) in [
+        (
+            json!({ "organisation_id": council_id, "reason": "Risk at night", "tell_member": false }),
+            "not_told_because",
+        ),
+        (
+            json!({ "organisation_id": partner_id, "reason": "Risk at night", "tell_member": true }),
+            "organisation_id",
+        ),
+        (
+            json!({ "organisation_id": council_id, "reason": " ", "tell_member": true }),
+            "reason",
+        ),
+    ] {
+        let (status, body) = status_and_json(moderator.post(&concerns, &request).await?).await?;
+        assert_eq!((status, &body["field"]), (400, &json!(field)), "{body}");
+    }
+    // Members and workers cannot raise one.
+    let request = json!({ "organisation_id": council_id, "reason": "Risk", "tell_member": true });
+    assert_eq!(member.post(&concerns, &request).await?.status(), 403);
+    assert!(matches!(
+        practitioner
+            .post(&concerns, &request)
+            .await?
+            .status()
+            .as_u16(),
+        403 | 404
+    ));
+    assert_eq!(
+        council
+            .get_json(&format!(
+                "/api/v1/organisations/{council_id}/community-concerns"
+            ))
+            .await?,
+        json!([])
+    );
+
+    let (status, raised) = status_and_json(
+        moderator
+            .post(
+                &concerns,
+                &json!({
+                    "organisation_id": council_id,
+                    "reason": "Risk at night",
+                    "tell_member": false,
+                    "not_told_because": "The carer may be the risk",
+                }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{raised}");
+    let (status, _) = status_and_json(
+        moderator
+            .post(
+                &concerns,
+                &json!({ "organisation_id": council_id, "reason": "Again", "tell_member": true }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 409);
+
+    // The council's manager reads it, with the account to act on; the
+    // council's practitioner and the other organisation do not.
+    let listed = council
+        .get_json(&format!(
+            "/api/v1/organisations/{council_id}/community-concerns"
+        ))
+        .await?;
+    assert_eq!(listed[0]["post_body"], worry, "{listed}");
+    assert_eq!(listed[0]["account"]["email"], "member@community.example");
+    assert_eq!(listed[0]["member_told"], false);
+    let (status, _) = status_and_json(
+        practitioner
+            .get(&format!(
+                "/api/v1/organisations/{council_id}/community-concerns"
+            ))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    let (status, _) = status_and_json(
+        agency
+            .get(&format!(
+                "/api/v1/organisations/{council_id}/community-concerns"
+            ))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 404);
+    assert_eq!(
+        agency
+            .get_json(&format!(
+                "/api/v1/organisations/{agency_id}/community-concerns"
+            ))
+            .await?,
+        json!([])
+    );
+    // The council's managers are emailed, with no content.
+    let email = email_with_subject(
+        &catcher,
+        "manager@northshire.example",
+        "A safeguarding concern is waiting for your organisation in KinLink",
+    )
+    .await?;
+    assert!(!email.contains("little one"), "{email}");
+    assert!(!email.contains("Risk at night"), "{email}");
+    // The member was not told.
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    assert!(!notices.to_string().contains("concern_raised"), "{notices}");
+
+    // Told, the member gets a notice they cannot appeal.
+    let (status, _) = status_and_json(
+        moderator
+            .post(
+                &concerns,
+                &json!({ "organisation_id": agency_id, "reason": "Worth a visit", "tell_member": true }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201);
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    let told = notices
+        .as_array()
+        .and_then(|all| all.iter().find(|n| n["kind"] == "concern_raised"))
+        .with_context(|| format!("no concern notice in {notices}"))?;
+    assert_eq!(told["appealable"], false);
+    assert!(
+        told["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("Worth a visit"))
+    );
+
+    // The council's audit trail records what it received.
+    let trail = council.get_json("/api/v1/audit").await?;
+    assert!(
+        trail.to_string().contains("community.concern_received"),
+        "{trail}"
+    );
+    Ok(())
+}

@@ -127,6 +127,7 @@ codes! {
         PostHidden => "post_hidden",
         PostRemoved => "post_removed",
         PostRestored => "post_restored",
+        ConcernRaised => "concern_raised",
     }
 }
 

@@ -42,6 +42,12 @@ pub fn erased_post_text(body: &str, keep_text_agreed: bool) -> Option<String> {
     keep_text_agreed.then(|| body.to_owned())
 }
 
+/// Returns whether an erased member's images in posts stay. They go with
+/// the text: a photo says as much about a family as words do.
+pub fn erased_post_images_kept(keep_text_agreed: bool) -> bool {
+    keep_text_agreed
+}
+
 /// The author name an erased member's posts are shown with.
 pub const FORMER_MEMBER: &str = "former member";
 
@@ -83,5 +89,12 @@ mod tests {
             Some("thanks all")
         );
         assert_eq!(erased_post_text("thanks all", false), None);
+    }
+
+    #[test]
+    fn images_of_an_erased_post_follow_its_text() {
+        assert!(erased_post_images_kept(true));
+        assert!(!erased_post_images_kept(false));
+        assert_eq!(erased_post_text("Our day out", false), None);
     }
 }

@@ -132,6 +132,13 @@ pub fn case_media_key(case: uuid::Uuid, media: uuid::Uuid) -> AssociatedData {
     data
 }
 
+/// Binds a community image's key to the image.
+pub fn community_image_key(image: uuid::Uuid) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink community image key v1");
+    data.push(image.as_bytes());
+    data
+}
+
 /// Binds a case note's text to its link, id and author.
 pub fn case_note(conversation: ConversationId, note: uuid::Uuid, author: UserId) -> AssociatedData {
     let mut data = AssociatedData::new("kinlink case note v1");

@@ -46,7 +46,7 @@ const SEGMENTS_PER_WRITE: usize = 16;
 /// An item still `uploading` this long after its last change lost its
 /// request (the server stopped during it), and fails. A request that is
 /// still sending refreshes the item every [`TOUCH_EVERY`].
-const UPLOAD_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+pub(crate) const UPLOAD_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
 
 /// How often an upload in progress refreshes its item.
 const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -332,7 +332,16 @@ pub async fn upload(
             slot.as_str()
         )));
     }
-    let received = match receive(&state, id, &key, payload, slot, max_bytes).await {
+    let received = match receive(
+        &state,
+        Upload::CaseMedia(id),
+        &key,
+        payload,
+        max_bytes,
+        &|| too_large(slot, max_bytes),
+    )
+    .await
+    {
         Ok(received) => received,
         Err(error) => {
             discard(&state, id, "upload.rejected").await;
@@ -440,16 +449,45 @@ fn too_large(slot: Slot, max_bytes: u64) -> ApiError {
     )
 }
 
-/// Seals the request body into the item's blob as it arrives; returns the
-/// number of bytes stored.
-async fn receive(
+/// An upload whose body is arriving, which names the row that shows it
+/// is still alive.
+#[derive(Clone, Copy)]
+pub(crate) enum Upload {
+    CaseMedia(uuid::Uuid),
+    CommunityImage(uuid::Uuid),
+}
+
+impl Upload {
+    fn id(self) -> uuid::Uuid {
+        match self {
+            Upload::CaseMedia(id) | Upload::CommunityImage(id) => id,
+        }
+    }
+
+    /// Refreshes the row; false once it is no longer uploading.
+    async fn touch(self, state: &AppState) -> Result<bool, ApiError> {
+        let now = Utc::now();
+        Ok(match self {
+            Upload::CaseMedia(id) => state.store.touch_uploading_media(id, now).await?,
+            Upload::CommunityImage(id) => {
+                state.store.touch_uploading_community_image(id, now).await?
+            }
+        })
+    }
+}
+
+/// Seals a request body into the upload's blob as it arrives; returns the
+/// number of bytes stored. More than `max_bytes` is refused with
+/// `too_large`.
+pub(crate) async fn receive(
     state: &AppState,
-    id: uuid::Uuid,
+    upload: Upload,
     key: &SecretKey,
     mut payload: web::Payload,
-    slot: Slot,
     max_bytes: u64,
+    too_large: &dyn Fn() -> ApiError,
 ) -> Result<u64, ApiError> {
+    let id = upload.id();
     let mut writer = SegmentWriter::new(key.clone(), id, 0);
     let mut pending: Vec<Vec<u8>> = Vec::new();
     let mut written: u64 = 0;
@@ -457,19 +495,19 @@ async fn receive(
     let mut last_touch = std::time::Instant::now();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
-            warn!(media = %id, error = %error, "profile upload interrupted");
+            warn!(media = %id, error = %error, "upload interrupted");
             invalid("body", "it was cut short; send the file again")
         })?;
         received += chunk.len() as u64;
         if received > max_bytes {
-            return Err(too_large(slot, max_bytes));
+            return Err(too_large());
         }
         pending.extend(writer.push(&chunk)?);
         if pending.len() >= SEGMENTS_PER_WRITE {
             written = write(state, id, written, std::mem::take(&mut pending)).await?;
             if last_touch.elapsed() >= TOUCH_EVERY {
                 last_touch = std::time::Instant::now();
-                if !state.store.touch_uploading_media(id, Utc::now()).await? {
+                if !upload.touch(state).await? {
                     // Removed while its bytes were arriving.
                     return Err(ApiError::Conflict(
                         "the item was removed while it was being sent".to_owned(),
@@ -629,7 +667,7 @@ pub async fn content(
     serve(&state, key, stored, &name, Disposition::Inline, &request)
 }
 
-fn extension(mime: &str) -> &'static str {
+pub(crate) fn extension(mime: &str) -> &'static str {
     match mime {
         "image/jpeg" => "jpg",
         "image/png" => "png",

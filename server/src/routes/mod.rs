@@ -217,7 +217,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// Registers the community's routes.
 fn community_routes(config: &mut web::ServiceConfig) {
-    use community::{groups, membership, membership_list, moderation, profile, search, topics};
+    use community::{
+        concerns, groups, images, membership, membership_list, moderation, profile, search, topics,
+    };
     config
         .route("/community/partners", web::get().to(membership::partners))
         .route(
@@ -299,7 +301,26 @@ fn community_routes(config: &mut web::ServiceConfig) {
             web::post().to(moderation::decide_appeal),
         )
         .route("/community/appeals", web::get().to(moderation::appeals))
-        .route("/community/search", web::get().to(search::search));
+        .route("/community/search", web::get().to(search::search))
+        .route("/community/images", web::post().to(images::upload))
+        .route("/community/images/{id}", web::get().to(images::get))
+        .route("/community/images/{id}", web::delete().to(images::remove))
+        .route(
+            "/community/images/{id}/{role}",
+            web::get().to(images::content),
+        )
+        .route(
+            "/community/concern-organisations",
+            web::get().to(concerns::organisations),
+        )
+        .route(
+            "/community/posts/{id}/concerns",
+            web::post().to(concerns::raise),
+        )
+        .route(
+            "/organisations/{id}/community-concerns",
+            web::get().to(concerns::list),
+        );
 }
 
 fn query_config() -> web::QueryConfig {

@@ -8,6 +8,7 @@ use kinlink_core::community::{GroupJoin, GroupMembership, PostState};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::images;
 use crate::entity::{
     community_group, community_group_member, community_member, community_post, community_topic,
 };
@@ -41,6 +42,9 @@ pub enum Posting<T> {
     /// Nothing was stored: the author's posts since the limit's start, oldest
     /// first, fill it.
     OverLimit(Vec<DateTime<Utc>>),
+    /// Nothing was stored: this image is not one of the author's ready,
+    /// unused images.
+    ImageUnavailable(uuid::Uuid),
 }
 
 /// Locks the author's membership row and returns their posts' times since
@@ -74,6 +78,8 @@ pub struct NewPost {
     pub id: uuid::Uuid,
     pub author: UserId,
     pub body: String,
+    /// The author's images the post shows, each with its description.
+    pub images: Vec<(uuid::Uuid, Option<String>)>,
     pub at: DateTime<Utc>,
 }
 
@@ -362,6 +368,7 @@ impl Store {
             reply_count: 0,
         };
         let author = topic.post.author;
+        let images = topic.post.images.clone();
         let post = post_row(topic.id, topic.post);
         let transaction = self.begin_write().await?;
         if let Some(times) = over_limit(&transaction, author, limit).await? {
@@ -374,6 +381,10 @@ impl Store {
         community_post::Entity::insert(community_post::ActiveModel::from(post.clone()))
             .exec_without_returning(&*transaction)
             .await?;
+        if let Some(image) = images::attach(&*transaction, post.id, author, &images).await? {
+            transaction.rollback().await?;
+            return Ok(Posting::ImageUnavailable(image));
+        }
         transaction.commit().await?;
         Ok(Posting::Stored((topic_row, post)))
     }
@@ -386,6 +397,7 @@ impl Store {
         limit: PostingLimit,
     ) -> Result<Posting<community_post::Model>, StoreError> {
         let author = post.author;
+        let images = post.images.clone();
         let row = post_row(topic, post);
         let transaction = self.begin_write().await?;
         if let Some(times) = over_limit(&transaction, author, limit).await? {
@@ -411,6 +423,10 @@ impl Store {
         community_post::Entity::insert(community_post::ActiveModel::from(row.clone()))
             .exec_without_returning(&*transaction)
             .await?;
+        if let Some(image) = images::attach(&*transaction, row.id, author, &images).await? {
+            transaction.rollback().await?;
+            return Ok(Posting::ImageUnavailable(image));
+        }
         transaction.commit().await?;
         Ok(Posting::Stored(row))
     }

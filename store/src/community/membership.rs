@@ -577,11 +577,13 @@ impl Store {
     }
 
     /// Replaces a member's display name and profile in one transaction.
+    /// The picture must be one of the member's ready images that no post
+    /// shows. Returns the blobs of the picture it replaced, to delete.
     pub async fn put_community_profile(
         &self,
         display_name: (String, String),
         profile: community_profile::Model,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<uuid::Uuid>, StoreError> {
         let user = UserId(profile.user_id);
         let transaction = self.begin_write().await?;
         let (name, comparable) = display_name;
@@ -604,21 +606,46 @@ impl Store {
             .filter(community_member::Column::UserId.eq(user.0))
             .exec(&*transaction)
             .await?;
+        if let Some(picture) = profile.picture_id
+            && !super::images::usable_as_picture(&*transaction, user, picture).await?
+        {
+            transaction.rollback().await?;
+            return Err(StoreError::NotFound { what: "image" });
+        }
+        let replaced = community_profile::Entity::find_by_id(user.0)
+            .one(&*transaction)
+            .await?
+            .and_then(|old| old.picture_id)
+            .filter(|old| Some(*old) != profile.picture_id);
         community_profile::Entity::delete_by_id(user.0)
             .exec(&*transaction)
             .await?;
+        let blobs =
+            super::images::delete_images(&*transaction, replaced.into_iter().collect()).await?;
         community_profile::Entity::insert(community_profile::ActiveModel::from(profile))
             .exec_without_returning(&*transaction)
             .await?;
         transaction.commit().await?;
-        Ok(())
+        Ok(blobs)
     }
 
-    /// Deletes a member's profile.
-    pub async fn delete_community_profile(&self, user: UserId) -> Result<(), StoreError> {
+    /// Deletes a member's profile with its picture; returns the picture's
+    /// blobs, to delete.
+    pub async fn delete_community_profile(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<uuid::Uuid>, StoreError> {
+        let transaction = self.begin_write().await?;
+        let picture = community_profile::Entity::find_by_id(user.0)
+            .one(&*transaction)
+            .await?
+            .and_then(|profile| profile.picture_id);
         community_profile::Entity::delete_by_id(user.0)
-            .exec(&self.db)
+            .exec(&*transaction)
             .await?;
-        Ok(())
+        let blobs =
+            super::images::delete_images(&*transaction, picture.into_iter().collect()).await?;
+        transaction.commit().await?;
+        Ok(blobs)
     }
 }

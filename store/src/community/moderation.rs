@@ -27,7 +27,7 @@ pub struct NewNotice {
     pub at: DateTime<Utc>,
 }
 
-fn notice_row(notice: NewNotice) -> community_notice::Model {
+pub(crate) fn notice_row(notice: NewNotice) -> community_notice::Model {
     community_notice::Model {
         id: uuid::Uuid::now_v7(),
         user_id: notice.user.0,

@@ -15,6 +15,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub interests: String,
     pub interests_visible: bool,
+    /// The image shown as the member's picture.
+    pub picture_id: Option<Uuid>,
+    pub picture_visible: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -2,7 +2,9 @@
 //! rules they share (who may do what, how posts are shown) are in
 //! `crate::community`.
 
+pub mod concerns;
 pub mod groups;
+pub mod images;
 pub mod membership;
 pub mod membership_list;
 pub mod moderation;

@@ -18,6 +18,7 @@ use crate::auth::SignedIn;
 use crate::community::{Standing, member_by_id};
 use crate::error::ApiError;
 use crate::letterbox::invalid;
+use crate::processing;
 use crate::routes::JsonBody;
 use crate::state::AppState;
 
@@ -35,6 +36,8 @@ pub struct OwnProfile {
     family_makeup: Field<String>,
     legal_status: Field<Option<String>>,
     interests: Field<String>,
+    /// The id of my picture, an image of mine.
+    picture: Field<Option<uuid::Uuid>>,
     updated_at: Option<DateTime<Utc>>,
 }
 
@@ -45,6 +48,9 @@ pub struct ProfileBody {
     family_makeup: Field<String>,
     legal_status: Field<Option<String>>,
     interests: Field<String>,
+    /// One of my ready images that no post shows; absent for no picture.
+    #[serde(default)]
+    picture: Option<Field<Option<uuid::Uuid>>>,
 }
 
 async fn own_member(
@@ -68,6 +74,8 @@ fn own_view(
         legal_status_visible: false,
         interests: String::new(),
         interests_visible: false,
+        picture_id: None,
+        picture_visible: false,
         updated_at: member.applied_at,
     });
     let stored = profile.updated_at != member.applied_at;
@@ -84,6 +92,10 @@ fn own_view(
         interests: Field {
             value: profile.interests,
             visible: profile.interests_visible,
+        },
+        picture: Field {
+            value: profile.picture_id,
+            visible: profile.picture_visible,
         },
         updated_at: stored.then_some(profile.updated_at),
     }
@@ -139,10 +151,13 @@ pub async fn put(
         legal_status_visible: body.legal_status.visible,
         interests: check_profile_text("interests", &body.interests.value)?,
         interests_visible: body.interests.visible,
+        picture_id: body.picture.as_ref().and_then(|picture| picture.value),
+        picture_visible: body.picture.as_ref().is_some_and(|picture| picture.visible),
         updated_at: Utc::now(),
     };
+    let picture = profile.picture_id;
     let comparable = comparable_display_name(&display_name);
-    state
+    let replaced = state
         .store
         .put_community_profile((display_name, comparable), profile)
         .await
@@ -151,8 +166,18 @@ pub async fn put(
                 "display_name",
                 "another member has this name, or one that reads the same; choose another",
             ),
+            StoreError::NotFound { .. } => invalid(
+                "picture",
+                format!(
+                    "{} is not one of your images ready to use: wait until it is processed, or send it again",
+                    picture.unwrap_or_default()
+                ),
+            ),
             other => other.into(),
         })?;
+    processing::delete_blobs(&state, replaced)
+        .await
+        .map_err(ApiError::Internal)?;
     let member = own_member(&state, &user).await?;
     let profile = state.store.community_profile(user.user_id).await?;
     Ok(web::Json(own_view(member, profile)))
@@ -162,7 +187,10 @@ pub async fn put(
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn delete(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     own_member(&state, &user).await?;
-    state.store.delete_community_profile(user.user_id).await?;
+    let picture = state.store.delete_community_profile(user.user_id).await?;
+    processing::delete_blobs(&state, picture)
+        .await
+        .map_err(ApiError::Internal)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,6 +240,11 @@ pub async fn member(
         }
         if profile.interests_visible && !profile.interests.is_empty() {
             fields.insert("interests".into(), profile.interests.into());
+        }
+        if profile.picture_visible
+            && let Some(picture) = profile.picture_id
+        {
+            fields.insert("picture".into(), picture.to_string().into());
         }
     }
     Ok(web::Json(PublicProfile {

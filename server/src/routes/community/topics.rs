@@ -15,7 +15,8 @@ use tracing::instrument;
 
 use crate::auth::SignedIn;
 use crate::community::{
-    Author, Authors, PostView, Standing, after_post, post_view, posting_limit, throttled,
+    Author, Authors, PostView, Standing, after_post, post_view, post_views, posting_limit,
+    throttled,
 };
 use crate::error::ApiError;
 use crate::letterbox::invalid;
@@ -82,6 +83,58 @@ pub struct TopicView {
 pub struct TopicBody {
     title: String,
     body: String,
+    #[serde(default)]
+    images: Vec<ImageRef>,
+}
+
+/// One of my uploaded images, for a post to show.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageRef {
+    id: uuid::Uuid,
+    /// What the image shows, for those who cannot see it.
+    #[serde(default)]
+    description: String,
+}
+
+/// Most images one post shows.
+const IMAGES_PER_POST: usize = 4;
+
+/// Checks the images a post names: at most [`IMAGES_PER_POST`], none
+/// twice, each description a line of text.
+fn checked_images(images: &[ImageRef]) -> Result<Vec<(uuid::Uuid, Option<String>)>, ApiError> {
+    if images.len() > IMAGES_PER_POST {
+        return Err(invalid(
+            "images",
+            format!("a post shows at most {IMAGES_PER_POST} images"),
+        ));
+    }
+    let mut checked: Vec<(uuid::Uuid, Option<String>)> = Vec::with_capacity(images.len());
+    for image in images {
+        if checked.iter().any(|(id, _)| *id == image.id) {
+            return Err(invalid("images", format!("{} is named twice", image.id)));
+        }
+        let description = if image.description.trim().is_empty() {
+            None
+        } else {
+            Some(check_line(
+                "images.description",
+                &image.description,
+                SHORT_TEXT_MAX_CHARS,
+            )?)
+        };
+        checked.push((image.id, description));
+    }
+    Ok(checked)
+}
+
+fn image_unavailable(id: uuid::Uuid) -> ApiError {
+    invalid(
+        "images",
+        format!(
+            "{id} is not one of your images ready to post: wait until it is processed, or send it again"
+        ),
+    )
 }
 
 /// Opens a topic in a group.
@@ -99,6 +152,7 @@ pub async fn open(
     standing.require_may_write(now)?;
     let title = check_line("title", &body.title, TITLE_MAX_CHARS)?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
+    let images = checked_images(&body.images)?;
     let posted = state
         .store
         .open_community_topic(
@@ -110,6 +164,7 @@ pub async fn open(
                     id: uuid::Uuid::now_v7(),
                     author: user.user_id,
                     body: text,
+                    images,
                     at: now,
                 },
             },
@@ -119,6 +174,7 @@ pub async fn open(
     let (topic, post) = match posted {
         Posting::Stored(stored) => stored,
         Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
+        Posting::ImageUnavailable(id) => return Err(image_unavailable(id)),
     };
     after_post(&state, &group, topic.id, user.user_id, &body.body, None).await;
     let mut authors = Authors::default();
@@ -158,10 +214,13 @@ pub async fn get(
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let (topic, _) = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
     let mut authors = Authors::default();
-    let mut posts = Vec::new();
-    for post in state.store.community_posts(topic.id).await? {
-        posts.push(post_view(&state, &mut authors, &standing, post).await?);
-    }
+    let posts = post_views(
+        &state,
+        &mut authors,
+        &standing,
+        state.store.community_posts(topic.id).await?,
+    )
+    .await?;
     Ok(web::Json(TopicView {
         author: authors.get(&state, topic.author_id).await?,
         id: topic.id,
@@ -176,6 +235,8 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
     body: String,
+    #[serde(default)]
+    images: Vec<ImageRef>,
 }
 
 /// Replies in a topic.
@@ -192,6 +253,7 @@ pub async fn reply(
     let now = Utc::now();
     standing.require_may_write(now)?;
     let text = check_text("body", &body.body, BODY_MAX_CHARS)?;
+    let images = checked_images(&body.images)?;
     let posted = state
         .store
         .add_community_post(
@@ -200,6 +262,7 @@ pub async fn reply(
                 id: uuid::Uuid::now_v7(),
                 author: user.user_id,
                 body: text,
+                images,
                 at: now,
             },
             posting_limit(now),
@@ -208,6 +271,7 @@ pub async fn reply(
     let post = match posted {
         Posting::Stored(post) => post,
         Posting::OverLimit(recent) => return Err(throttled(&recent, now)),
+        Posting::ImageUnavailable(id) => return Err(image_unavailable(id)),
     };
     after_post(
         &state,
