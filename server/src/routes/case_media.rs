@@ -13,43 +13,31 @@
 //! An anonymous profile hides its photos and video with its names until a
 //! discussion about it involves the reader.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use kinlink_core::OrganisationId;
-use kinlink_core::crypto::segments::{Layout, SegmentWriter};
+use kinlink_core::crypto::segments::Layout;
 use kinlink_core::crypto::{SecretKey, aead, bindings};
 use kinlink_core::permissions::Action;
 use kinlink_core::profiles::CaseKind;
-use kinlink_media::MediaError;
 use kinlink_media::disposition::Disposition;
 use kinlink_media::kind::Category;
-use kinlink_store::case_media::{NewCaseMedia, PROCESSING, READY, UPLOADING};
+use kinlink_store::case_media::{NewCaseMedia, READY};
 use kinlink_store::entity::{case_media, case_media_rendition};
 use serde::{Deserialize, Serialize};
-use tracing::{info, instrument, warn};
+use tracing::{info, instrument};
 
 use super::cases::{names_hidden, require_family_may_edit};
-use super::files::{Stored, check, kind_name, serve, served};
+use super::files::{Stored, serve, served};
+use super::sealed_upload::{
+    self, Progress, Upload, checked_kind, discard, queue, receive, rejected,
+};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::family_finding::{CaseAccess, audit_case, case_access};
 use crate::letterbox::invalid;
-use crate::processing::{self, Owner};
+use crate::processing;
 use crate::state::AppState;
-
-/// Sealed segments written together: 1 MiB of content.
-const SEGMENTS_PER_WRITE: usize = 16;
-
-/// An item still `uploading` this long after its last change lost its
-/// request (the server stopped during it), and fails. A request that is
-/// still sending refreshes the item every [`TOUCH_EVERY`].
-pub(crate) const UPLOAD_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
-
-/// How often an upload in progress refreshes its item.
-const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The place an item takes in a profile: a photo or the video.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,44 +194,27 @@ pub async fn views(
 /// Fails an upload abandoned by its request, and resumes processing that
 /// no node has in hand, for a limited number of attempts.
 async fn settle(state: &AppState, item: case_media::Model) -> Result<case_media::Model, ApiError> {
-    let now = Utc::now();
-    let idle = now - item.updated_at;
-    let stalled = match item.status.as_str() {
-        UPLOADING => idle > UPLOAD_ABANDONED_AFTER,
-        PROCESSING => {
-            idle > chrono::Duration::from_std(processing::STALLED_AFTER)
-                .unwrap_or(chrono::Duration::MAX)
-        }
-        _ => false,
-    };
-    if !stalled {
-        return Ok(item);
-    }
-    if item.status == UPLOADING {
-        processing::fail_case_media(state, item.id, "upload.interrupted")
-            .await
-            .map_err(ApiError::Internal)?;
-    } else if !state.processing.is_active(item.id) {
-        let key = open_key(state, &item)?;
-        let layout = Layout {
-            plaintext_len: u64::try_from(item.size).unwrap_or(0),
-        };
-        let slot = Slot::parse(&item.slot).unwrap_or(Slot::Photo);
-        match checked_kind(state, item.id, &key, layout, slot).await {
-            Ok(kind) => {
-                if let Err(error) = queue(state, &item, kind, key, layout).await {
-                    warn!(media = %item.id, error = %error, "resuming a profile item's processing failed");
-                }
-            }
-            Err(error) => {
-                warn!(media = %item.id, error = %kinlink_actors::Causes(&error), "a stalled profile item no longer passes its checks");
-                processing::fail_case_media(state, item.id, error.code())
-                    .await
-                    .map_err(ApiError::Internal)?;
-            }
-        }
-    }
+    let slot = Slot::parse(&item.slot).unwrap_or(Slot::Photo);
+    sealed_upload::settle(
+        state,
+        upload_of(&item),
+        Progress {
+            status: &item.status,
+            updated_at: item.updated_at,
+            size: item.size,
+        },
+        || open_key(state, &item),
+        slot.category().as_str(),
+    )
+    .await?;
     Ok(state.store.case_media_item(item.id).await?.unwrap_or(item))
+}
+
+fn upload_of(item: &case_media::Model) -> Upload {
+    Upload::CaseMedia {
+        id: item.id,
+        case_id: item.case_id,
+    }
 }
 
 fn seal_key(
@@ -334,7 +305,7 @@ pub async fn upload(
     }
     let received = match receive(
         &state,
-        Upload::CaseMedia(id),
+        Upload::CaseMedia { id, case_id },
         &key,
         payload,
         max_bytes,
@@ -344,7 +315,7 @@ pub async fn upload(
     {
         Ok(received) => received,
         Err(error) => {
-            discard(&state, id, "upload.rejected").await;
+            discard(&state, Upload::CaseMedia { id, case_id }, "upload.rejected").await;
             return Err(error);
         }
     };
@@ -354,24 +325,19 @@ pub async fn upload(
     // Access may have ended while the bytes arrived (the family's access
     // removed, families no longer allowed to edit, the case transferred).
     if let Err(error) = editable_case(&state, &user, case_id).await {
-        discard(&state, id, "upload.rejected").await;
+        discard(&state, Upload::CaseMedia { id, case_id }, "upload.rejected").await;
         return Err(error);
     }
-    let checked = checked_kind(&state, id, &key, layout, slot).await;
+    let checked = checked_kind(&state, id, &key, layout, slot.category().as_str()).await;
     let media_kind = match checked {
         Ok(media_kind) => media_kind,
         Err(error) => {
-            discard(&state, id, error.code()).await;
-            return Err(match error {
-                MediaError::Io(_) | MediaError::Crypto(_) => {
-                    ApiError::Internal(anyhow::Error::new(error))
-                }
-                error => invalid("body", error.to_string()),
-            });
+            discard(&state, Upload::CaseMedia { id, case_id }, error.code()).await;
+            return Err(rejected(error));
         }
     };
     let Some(item) = state.store.case_media_item(id).await? else {
-        discard(&state, id, "upload.rejected").await;
+        discard(&state, Upload::CaseMedia { id, case_id }, "upload.rejected").await;
         return Err(ApiError::Conflict(
             "the item was removed while it was being sent".to_owned(),
         ));
@@ -380,7 +346,7 @@ pub async fn upload(
         size: i64::try_from(received).unwrap_or(i64::MAX),
         ..item
     };
-    if let Err(error) = queue(&state, &item, media_kind, key, layout).await {
+    if let Err(error) = queue(&state, upload_of(&item), media_kind, item.size, key, layout).await {
         // Nothing is kept of an item that could not be queued, so it does
         // not take a place in the profile.
         if let Some(blobs) = state
@@ -413,32 +379,6 @@ pub async fn upload(
     Ok(HttpResponse::Accepted().json(media_view(item, renditions)))
 }
 
-/// Runs the checks every upload gets on a stored item: its kind from its
-/// bytes, which must suit the slot, and the pixel limit from its header.
-async fn checked_kind(
-    state: &AppState,
-    id: uuid::Uuid,
-    key: &SecretKey,
-    layout: Layout,
-    slot: Slot,
-) -> Result<kinlink_media::kind::Kind, MediaError> {
-    let blobs = Arc::clone(&state.blobs);
-    let limits = state.config.media.clone();
-    let key = key.clone();
-    web::block(move || {
-        check(
-            blobs.as_ref(),
-            &key,
-            id,
-            layout,
-            &limits,
-            slot.category().as_str(),
-        )
-    })
-    .await
-    .unwrap_or_else(|blocking| Err(MediaError::Io(std::io::Error::other(blocking.to_string()))))
-}
-
 fn too_large(slot: Slot, max_bytes: u64) -> ApiError {
     invalid(
         "body",
@@ -447,152 +387,6 @@ fn too_large(slot: Slot, max_bytes: u64) -> ApiError {
             slot.as_str()
         ),
     )
-}
-
-/// An upload whose body is arriving, which names the row that shows it
-/// is still alive.
-#[derive(Clone, Copy)]
-pub(crate) enum Upload {
-    CaseMedia(uuid::Uuid),
-    CommunityImage(uuid::Uuid),
-}
-
-impl Upload {
-    fn id(self) -> uuid::Uuid {
-        match self {
-            Upload::CaseMedia(id) | Upload::CommunityImage(id) => id,
-        }
-    }
-
-    /// Refreshes the row; false once it is no longer uploading.
-    async fn touch(self, state: &AppState) -> Result<bool, ApiError> {
-        let now = Utc::now();
-        Ok(match self {
-            Upload::CaseMedia(id) => state.store.touch_uploading_media(id, now).await?,
-            Upload::CommunityImage(id) => {
-                state.store.touch_uploading_community_image(id, now).await?
-            }
-        })
-    }
-}
-
-/// Seals a request body into the upload's blob as it arrives; returns the
-/// number of bytes stored. More than `max_bytes` is refused with
-/// `too_large`.
-pub(crate) async fn receive(
-    state: &AppState,
-    upload: Upload,
-    key: &SecretKey,
-    mut payload: web::Payload,
-    max_bytes: u64,
-    too_large: &dyn Fn() -> ApiError,
-) -> Result<u64, ApiError> {
-    let id = upload.id();
-    let mut writer = SegmentWriter::new(key.clone(), id, 0);
-    let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut written: u64 = 0;
-    let mut received: u64 = 0;
-    let mut last_touch = std::time::Instant::now();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| {
-            warn!(media = %id, error = %error, "upload interrupted");
-            invalid("body", "it was cut short; send the file again")
-        })?;
-        received += chunk.len() as u64;
-        if received > max_bytes {
-            return Err(too_large());
-        }
-        pending.extend(writer.push(&chunk)?);
-        if pending.len() >= SEGMENTS_PER_WRITE {
-            written = write(state, id, written, std::mem::take(&mut pending)).await?;
-            if last_touch.elapsed() >= TOUCH_EVERY {
-                last_touch = std::time::Instant::now();
-                if !upload.touch(state).await? {
-                    // Removed while its bytes were arriving.
-                    return Err(ApiError::Conflict(
-                        "the item was removed while it was being sent".to_owned(),
-                    ));
-                }
-            }
-        }
-    }
-    if received == 0 {
-        return Err(invalid("body", "the file is empty"));
-    }
-    pending.push(writer.finish()?);
-    write(state, id, written, pending).await?;
-    Ok(received)
-}
-
-/// Writes sealed segments from index `from` on a blocking thread; returns
-/// the index after them.
-async fn write(
-    state: &AppState,
-    id: uuid::Uuid,
-    from: u64,
-    segments: Vec<Vec<u8>>,
-) -> Result<u64, ApiError> {
-    let next = from + segments.len() as u64;
-    let blobs = Arc::clone(&state.blobs);
-    web::block(move || blobs.write_segments(id, from, &segments))
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    Ok(next)
-}
-
-/// Fails an item whose upload or checks went wrong, and deletes its bytes,
-/// also when the item itself was removed meanwhile.
-async fn discard(state: &AppState, id: uuid::Uuid, code: &'static str) {
-    let outcome = match processing::fail_case_media(state, id, code).await {
-        Ok(()) => processing::delete_blobs(state, vec![id]).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = outcome {
-        warn!(media = %id, error = %kinlink_actors::Causes(error.as_ref()), "discarding a rejected profile item failed");
-    }
-}
-
-/// Moves a checked item to `processing` and queues its job; an item whose
-/// processing keeps being cut off fails instead.
-async fn queue(
-    state: &AppState,
-    item: &case_media::Model,
-    kind: kinlink_media::kind::Kind,
-    key: SecretKey,
-    layout: Layout,
-) -> Result<(), ApiError> {
-    let Some(attempts) = state
-        .store
-        .start_case_media_processing(item.id, kind_name(kind), item.size, Utc::now())
-        .await?
-    else {
-        return Ok(());
-    };
-    if attempts > processing::MAX_ATTEMPTS {
-        warn!(media = %item.id, attempts, "processing was cut off too often; the profile item fails");
-        return processing::fail_case_media(state, item.id, "media.failed")
-            .await
-            .map_err(ApiError::Internal);
-    }
-    let job = processing::Job {
-        file_id: item.id,
-        owner: Owner::Case(item.case_id),
-        kind,
-        layout,
-        key,
-    };
-    if state
-        .processing
-        .submit(job, Arc::clone(&state.blobs))
-        .is_err()
-    {
-        warn!(media = %item.id, "processing queue full; the profile item is not kept and its sender is asked to try again");
-        return Err(ApiError::Busy {
-            retry_after_seconds: 30,
-        });
-    }
-    Ok(())
 }
 
 /// Removes a photo or video from a case's profile, with its renditions.

@@ -19,6 +19,7 @@ mod json_body;
 pub mod letters;
 pub mod notifications;
 pub mod organisations;
+pub mod sealed_upload;
 pub mod search;
 pub mod sessions;
 pub mod statistics;

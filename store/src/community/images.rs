@@ -19,11 +19,8 @@ use sea_orm::{
 use crate::entity::{community_image, community_image_rendition, community_profile};
 use crate::{Store, StoreError};
 
-/// Stored statuses of an image.
-pub const UPLOADING: &str = "uploading";
-pub const PROCESSING: &str = "processing";
-pub const READY: &str = "ready";
-pub const FAILED: &str = "failed";
+/// Stored statuses of an image: those of a profile's photos and videos.
+pub use crate::case_media::{FAILED, PROCESSING, READY, UPLOADING};
 
 /// Images a member may hold that no post shows, in progress or ready.
 pub const MAX_UNUSED: u64 = 20;

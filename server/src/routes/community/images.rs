@@ -12,8 +12,6 @@
 //! Others see an image only through what shows it: a visible post in a
 //! group they may read, or a profile whose picture its member shows.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use kinlink_core::UserId;
@@ -21,22 +19,24 @@ use kinlink_core::community::{MembershipState, PostState};
 use kinlink_core::crypto::segments::Layout;
 use kinlink_core::crypto::{SecretKey, aead, bindings};
 use kinlink_core::permissions::{Action, Relationship};
-use kinlink_media::MediaError;
 use kinlink_media::disposition::Disposition;
 use kinlink_media::kind::Category;
-use kinlink_store::community::images::{MAX_UNUSED, PROCESSING, READY, UPLOADING};
+use kinlink_store::community::images::{MAX_UNUSED, READY};
 use kinlink_store::community::{CommunityImage, NewImage};
 use kinlink_store::entity::community_image;
 use serde::Serialize;
-use tracing::{info, instrument, warn};
+use tracing::{info, instrument};
 
 use crate::auth::SignedIn;
 use crate::community::Standing;
 use crate::error::ApiError;
 use crate::letterbox::invalid;
-use crate::processing::{self, Owner};
-use crate::routes::case_media::{UPLOAD_ABANDONED_AFTER, Upload, extension, receive};
-use crate::routes::files::{Stored, check, kind_name, serve, served};
+use crate::processing;
+use crate::routes::case_media::extension;
+use crate::routes::files::{Stored, serve, served};
+use crate::routes::sealed_upload::{
+    self, Progress, Upload, checked_kind, discard, queue, receive, rejected,
+};
 use crate::state::AppState;
 
 /// An image as its reader sees it.
@@ -174,27 +174,22 @@ pub async fn upload(
     {
         Ok(received) => received,
         Err(error) => {
-            discard(&state, id, "upload.rejected").await;
+            discard(&state, Upload::CommunityImage(id), "upload.rejected").await;
             return Err(error);
         }
     };
     let layout = Layout {
         plaintext_len: received,
     };
-    let kind = match checked_kind(&state, id, &key, layout).await {
+    let kind = match checked_kind(&state, id, &key, layout, Category::Image.as_str()).await {
         Ok(kind) => kind,
         Err(error) => {
-            discard(&state, id, error.code()).await;
-            return Err(match error {
-                MediaError::Io(_) | MediaError::Crypto(_) => {
-                    ApiError::Internal(anyhow::Error::new(error))
-                }
-                error => invalid("body", error.to_string()),
-            });
+            discard(&state, Upload::CommunityImage(id), error.code()).await;
+            return Err(rejected(error));
         }
     };
     let size = i64::try_from(received).unwrap_or(i64::MAX);
-    if let Err(error) = queue(&state, id, kind, size, key, layout).await {
+    if let Err(error) = queue(&state, Upload::CommunityImage(id), kind, size, key, layout).await {
         // An image that could not be queued is not kept.
         if let Some(blobs) = state.store.remove_community_image(user.user_id, id).await? {
             processing::delete_blobs(&state, blobs)
@@ -212,124 +207,22 @@ pub async fn upload(
     Ok(HttpResponse::Accepted().json(image_view(image)))
 }
 
-/// Runs the checks every upload gets: the kind from its bytes, which must
-/// be an image, and the pixel limit from its header.
-async fn checked_kind(
-    state: &AppState,
-    id: uuid::Uuid,
-    key: &SecretKey,
-    layout: Layout,
-) -> Result<kinlink_media::kind::Kind, MediaError> {
-    let blobs = Arc::clone(&state.blobs);
-    let limits = state.config.media.clone();
-    let key = key.clone();
-    web::block(move || {
-        check(
-            blobs.as_ref(),
-            &key,
-            id,
-            layout,
-            &limits,
-            Category::Image.as_str(),
-        )
-    })
-    .await
-    .unwrap_or_else(|blocking| Err(MediaError::Io(std::io::Error::other(blocking.to_string()))))
-}
-
-/// Moves a checked image to `processing` and queues its job; an image
-/// whose processing keeps being cut off fails instead.
-async fn queue(
-    state: &AppState,
-    id: uuid::Uuid,
-    kind: kinlink_media::kind::Kind,
-    size: i64,
-    key: SecretKey,
-    layout: Layout,
-) -> Result<(), ApiError> {
-    let Some(attempts) = state
-        .store
-        .start_community_image_processing(id, kind_name(kind), size, Utc::now())
-        .await?
-    else {
-        return Ok(());
-    };
-    if attempts > processing::MAX_ATTEMPTS {
-        warn!(image = %id, attempts, "processing was cut off too often; the image fails");
-        return processing::fail_community_image(state, id, "media.failed")
-            .await
-            .map_err(ApiError::Internal);
-    }
-    let job = processing::Job {
-        file_id: id,
-        owner: Owner::CommunityImage,
-        kind,
-        layout,
-        key,
-    };
-    if state
-        .processing
-        .submit(job, Arc::clone(&state.blobs))
-        .is_err()
-    {
-        warn!(image = %id, "processing queue full; the image is not kept and its sender is asked to try again");
-        return Err(ApiError::Busy {
-            retry_after_seconds: 30,
-        });
-    }
-    Ok(())
-}
-
-/// Fails an image whose upload or checks went wrong, and deletes its bytes.
-async fn discard(state: &AppState, id: uuid::Uuid, code: &'static str) {
-    let outcome = match processing::fail_community_image(state, id, code).await {
-        Ok(()) => processing::delete_blobs(state, vec![id]).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = outcome {
-        warn!(image = %id, error = %kinlink_actors::Causes(error.as_ref()), "discarding a rejected community image failed");
-    }
-}
-
 /// Fails an upload abandoned by its request, and resumes processing that
 /// no node has in hand.
 async fn settle(state: &AppState, image: CommunityImage) -> Result<CommunityImage, ApiError> {
     let (row, _) = &image;
-    let idle = Utc::now() - row.updated_at;
-    let stalled = match row.status.as_str() {
-        UPLOADING => idle > UPLOAD_ABANDONED_AFTER,
-        PROCESSING => {
-            idle > chrono::Duration::from_std(processing::STALLED_AFTER)
-                .unwrap_or(chrono::Duration::MAX)
-        }
-        _ => false,
-    };
-    if !stalled {
-        return Ok(image);
-    }
-    if row.status == UPLOADING {
-        processing::fail_community_image(state, row.id, "upload.interrupted")
-            .await
-            .map_err(ApiError::Internal)?;
-    } else if !state.processing.is_active(row.id) {
-        let key = open_key(state, row)?;
-        let layout = Layout {
-            plaintext_len: u64::try_from(row.size).unwrap_or(0),
-        };
-        match checked_kind(state, row.id, &key, layout).await {
-            Ok(kind) => {
-                if let Err(error) = queue(state, row.id, kind, row.size, key, layout).await {
-                    warn!(image = %row.id, error = %error, "resuming a community image's processing failed");
-                }
-            }
-            Err(error) => {
-                warn!(image = %row.id, error = %kinlink_actors::Causes(&error), "a stalled community image no longer passes its checks");
-                processing::fail_community_image(state, row.id, error.code())
-                    .await
-                    .map_err(ApiError::Internal)?;
-            }
-        }
-    }
+    sealed_upload::settle(
+        state,
+        Upload::CommunityImage(row.id),
+        Progress {
+            status: &row.status,
+            updated_at: row.updated_at,
+            size: row.size,
+        },
+        || open_key(state, row),
+        Category::Image.as_str(),
+    )
+    .await?;
     let id = row.id;
     Ok(state.store.community_image(id).await?.unwrap_or(image))
 }
