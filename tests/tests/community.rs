@@ -1453,3 +1453,46 @@ async fn a_safeguarding_concern_reaches_only_the_named_organisation() -> anyhow:
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_hidden_post_shown_again_leaves_nothing_to_appeal() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Birthdays", "Cake with a name on it").await?;
+    let post = text(&topic["posts"][0]["id"])?.to_owned();
+    let path = format!("/api/v1/community/posts/{post}/moderation");
+    let moderate = |action: &'static str| {
+        let body = json!({ "action": action, "reason": "Names on cakes identify children" });
+        let path = path.clone();
+        let moderator = &moderator;
+        async move { moderator.post(&path, &body).await }
+    };
+    assert_eq!(moderate("hide").await?.status(), 200);
+    let hidden = |notices: &Value| {
+        notices
+            .as_array()
+            .and_then(|all| all.iter().find(|n| n["kind"] == "post_hidden"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    assert_eq!(hidden(&notices)["appealable"], true, "{notices}");
+
+    assert_eq!(moderate("restore").await?.status(), 200);
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    let notice = hidden(&notices);
+    assert_eq!(notice["appealable"], false, "{notices}");
+    let (status, body) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/notices/{}/appeal", text(&notice["id"])?),
+                &json!({ "text": "It was a made-up name" }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 409, "{body}");
+    Ok(())
+}

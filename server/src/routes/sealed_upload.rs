@@ -183,8 +183,8 @@ pub(crate) async fn checked_kind(
         .unwrap_or_else(|blocking| Err(MediaError::Io(std::io::Error::other(blocking.to_string()))))
 }
 
-/// Answers an upload that failed its checks: its fault, named, unless the
-/// check itself broke.
+/// Returns the error for an upload that failed its checks: the fault,
+/// named, unless the check itself broke.
 pub(crate) fn rejected(error: MediaError) -> ApiError {
     match error {
         MediaError::Io(_) | MediaError::Crypto(_) => ApiError::Internal(anyhow::Error::new(error)),
@@ -246,7 +246,7 @@ pub(crate) async fn queue(
     Ok(())
 }
 
-/// What [`settle`] reads of an upload's row.
+/// The facts of an upload's row that [`settle`] reads.
 pub(crate) struct Progress<'a> {
     pub(crate) status: &'a str,
     pub(crate) updated_at: DateTime<Utc>,

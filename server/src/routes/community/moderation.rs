@@ -185,7 +185,24 @@ fn is_appealable(kind: &str) -> bool {
     )
 }
 
-fn notice_view(row: community_notice::Model) -> NoticeView {
+/// Returns whether the decision a notice records still stands: a hidden
+/// post shown again, by a moderator or on another's appeal, leaves nothing
+/// to appeal.
+async fn in_force(state: &AppState, row: &community_notice::Model) -> Result<bool, ApiError> {
+    if NoticeKind::parse(&row.kind) != Some(NoticeKind::PostHidden) {
+        return Ok(true);
+    }
+    let Some(post) = row.post_id else {
+        return Ok(true);
+    };
+    match state.store.community_post(post).await {
+        Ok(post) => Ok(post.state == PostState::Hidden.as_str()),
+        Err(kinlink_store::StoreError::NotFound { .. }) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn notice_view(row: community_notice::Model, in_force: bool) -> NoticeView {
     let appeal = match (row.appeal_text, row.appealed_at) {
         (Some(text), Some(appealed_at)) => Some(AppealView {
             text,
@@ -197,7 +214,7 @@ fn notice_view(row: community_notice::Model) -> NoticeView {
         _ => None,
     };
     NoticeView {
-        appealable: appeal.is_none() && is_appealable(&row.kind),
+        appealable: appeal.is_none() && in_force && is_appealable(&row.kind),
         id: row.id,
         kind: row.kind,
         reason: row.reason,
@@ -289,7 +306,7 @@ pub async fn moderate_member(
     )
     .await?;
     notify(&state, &[subject], Template::CommunityDecision).await;
-    Ok(web::Json(notice_view(notice)))
+    Ok(web::Json(notice_view(notice, true)))
 }
 
 /// Lists my notices, newest first.
@@ -300,15 +317,12 @@ pub async fn notices(
 ) -> Result<web::Json<Vec<NoticeView>>, ApiError> {
     let standing = Standing::of(&state, &user).await?;
     standing.require_inside()?;
-    Ok(web::Json(
-        state
-            .store
-            .community_notices(user.user_id)
-            .await?
-            .into_iter()
-            .map(notice_view)
-            .collect(),
-    ))
+    let mut views = Vec::new();
+    for notice in state.store.community_notices(user.user_id).await? {
+        let in_force = in_force(&state, &notice).await?;
+        views.push(notice_view(notice, in_force));
+    }
+    Ok(web::Json(views))
 }
 
 #[derive(Deserialize)]
@@ -338,6 +352,11 @@ pub async fn appeal(
             notice.kind
         )));
     }
+    if !in_force(&state, &notice).await? {
+        return Err(ApiError::Conflict(
+            "the post is shown again, so there is nothing to appeal".to_owned(),
+        ));
+    }
     let text = check_text("text", &body.text, SHORT_TEXT_MAX_CHARS)?;
     let appealed = state
         .store
@@ -358,7 +377,7 @@ pub async fn appeal(
         serde_json::json!({ "kind": appealed.kind }),
     )
     .await?;
-    Ok(web::Json(notice_view(appealed)))
+    Ok(web::Json(notice_view(appealed, true)))
 }
 
 /// An appeal waiting for a moderator.
@@ -381,7 +400,7 @@ pub async fn appeals(
     for notice in state.store.open_community_appeals().await? {
         views.push(OpenAppealView {
             member: authors.get(&state, Some(notice.user_id)).await?,
-            notice: notice_view(notice),
+            notice: notice_view(notice, true),
         });
     }
     Ok(web::Json(views))
@@ -494,5 +513,5 @@ pub async fn decide_appeal(
     )
     .await?;
     notify(&state, &[member], Template::CommunityDecision).await;
-    Ok(web::Json(notice_view(decided)))
+    Ok(web::Json(notice_view(decided, true)))
 }
