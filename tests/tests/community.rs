@@ -1496,3 +1496,47 @@ async fn a_hidden_post_shown_again_leaves_nothing_to_appeal() -> anyhow::Result<
     assert_eq!(status, 409, "{body}");
     Ok(())
 }
+
+#[tokio::test]
+async fn long_listings_are_read_in_pages() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Paging", "First words").await?;
+    let topic_id = text(&topic["id"])?.to_owned();
+    let (status, _) = reply(&moderator, &topic_id, "Second words").await?;
+    assert_eq!(status, 201);
+
+    let whole = member
+        .get_json(&format!("/api/v1/community/topics/{topic_id}"))
+        .await?;
+    assert_eq!(whole["posts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(whole["more_posts"], false);
+    let rest = member
+        .get_json(&format!("/api/v1/community/topics/{topic_id}?offset=1"))
+        .await?;
+    assert_eq!(rest["posts"].as_array().map(Vec::len), Some(1), "{rest}");
+    assert_eq!(rest["posts"][0]["body"], "Second words");
+
+    let topics = member
+        .get_json(&format!("/api/v1/community/groups/{group}/topics"))
+        .await?;
+    let count = topics.as_array().map_or(0, Vec::len);
+    let past = member
+        .get_json(&format!(
+            "/api/v1/community/groups/{group}/topics?offset={count}"
+        ))
+        .await?;
+    assert_eq!(past, json!([]));
+    for bad in ["-1", "1000001", "many"] {
+        let (status, body) = status_and_json(
+            member
+                .get(&format!("/api/v1/community/topics/{topic_id}?offset={bad}"))
+                .await?,
+        )
+        .await?;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    Ok(())
+}

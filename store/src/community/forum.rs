@@ -14,10 +14,12 @@ use crate::entity::{
 };
 use crate::{Store, StoreError};
 
-/// Most topics one listing of a group returns.
+/// Most topics one listing of a group returns; the next listing starts
+/// at an offset.
 const TOPICS_LISTED: u64 = 200;
-/// Most posts one reading of a topic returns.
-const POSTS_LISTED: u64 = 1_000;
+/// Most posts one reading of a topic returns; the next reading starts at
+/// an offset.
+pub const POSTS_LISTED: u64 = 1_000;
 
 /// A topic to open, with its first post.
 pub struct NewTopic {
@@ -302,15 +304,17 @@ impl Store {
         Ok(())
     }
 
-    /// Lists a group's topics, newest activity first.
+    /// Lists a group's topics, newest activity first, from the `offset`th.
     pub async fn community_topics(
         &self,
         group: uuid::Uuid,
+        offset: u64,
     ) -> Result<Vec<community_topic::Model>, StoreError> {
         Ok(community_topic::Entity::find()
             .filter(community_topic::Column::GroupId.eq(group))
             .order_by_desc(community_topic::Column::LastPostAt)
             .order_by_desc(community_topic::Column::Id)
+            .offset(offset)
             .limit(TOPICS_LISTED)
             .all(&self.db)
             .await?)
@@ -327,15 +331,17 @@ impl Store {
             .ok_or(StoreError::NotFound { what: "topic" })
     }
 
-    /// Lists a topic's posts, oldest first.
+    /// Lists a topic's posts, oldest first, from the `offset`th.
     pub async fn community_posts(
         &self,
         topic: uuid::Uuid,
+        offset: u64,
     ) -> Result<Vec<community_post::Model>, StoreError> {
         Ok(community_post::Entity::find()
             .filter(community_post::Column::TopicId.eq(topic))
             .order_by_asc(community_post::Column::CreatedAt)
             .order_by_asc(community_post::Column::Id)
+            .offset(offset)
             .limit(POSTS_LISTED)
             .all(&self.db)
             .await?)

@@ -9,7 +9,7 @@ mod membership;
 mod moderation;
 mod search;
 
-pub use forum::{NewPost, NewTopic, Posting, PostingLimit};
+pub use forum::{NewPost, NewTopic, POSTS_LISTED, Posting, PostingLimit};
 pub use images::{AddedImage, CommunityImage, NewImage};
 pub use membership::{Application, ListImport, NewCommunityMember};
 pub use moderation::{NewNotice, PostModeration};

@@ -8,7 +8,7 @@ use kinlink_core::community::{
     BODY_MAX_CHARS, PostState, SHORT_TEXT_MAX_CHARS, TITLE_MAX_CHARS, check_line, check_text,
 };
 use kinlink_core::permissions::Action;
-use kinlink_store::community::{NewPost, NewTopic, Posting};
+use kinlink_store::community::{NewPost, NewTopic, POSTS_LISTED, Posting};
 use kinlink_store::entity::{community_group, community_topic};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -50,19 +50,42 @@ async fn summary(
     })
 }
 
-/// Lists a group's topics, newest activity first.
+/// Where a listing starts.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// How many items of the listing to pass over.
+    #[serde(default)]
+    offset: u64,
+}
+
+/// The most items a listing may pass over.
+const MAX_OFFSET: u64 = 1_000_000;
+
+impl Page {
+    fn offset(&self) -> Result<u64, ApiError> {
+        if self.offset > MAX_OFFSET {
+            return Err(invalid("offset", format!("must be from 0 to {MAX_OFFSET}")));
+        }
+        Ok(self.offset)
+    }
+}
+
+/// Lists a group's topics, newest activity first, 200 at a time.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn list(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
+    page: web::Query<Page>,
 ) -> Result<web::Json<Vec<TopicSummary>>, ApiError> {
+    let offset = page.offset()?;
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let group = standing.group(&state, id, Action::ReadCommunity).await?;
     let mut authors = Authors::default();
     let mut views = Vec::new();
-    for topic in state.store.community_topics(group.id).await? {
+    for topic in state.store.community_topics(group.id, offset).await? {
         views.push(summary(&state, &mut authors, topic).await?);
     }
     Ok(web::Json(views))
@@ -76,6 +99,8 @@ pub struct TopicView {
     author: Author,
     created_at: DateTime<Utc>,
     posts: Vec<PostView>,
+    /// Whether more posts follow: read them with `offset`.
+    more_posts: bool,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +211,7 @@ pub async fn open(
         author: first.author.clone(),
         created_at: topic.created_at,
         posts: vec![first],
+        more_posts: false,
     }))
 }
 
@@ -203,13 +229,15 @@ async fn topic_for(
     Ok((topic, group))
 }
 
-/// Reads a topic with its posts.
+/// Reads a topic with its posts, 1,000 at a time.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn get(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<String>,
+    page: web::Query<Page>,
 ) -> Result<web::Json<TopicView>, ApiError> {
+    let offset = page.offset()?;
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let (topic, _) = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
@@ -218,7 +246,7 @@ pub async fn get(
         &state,
         &mut authors,
         &standing,
-        state.store.community_posts(topic.id).await?,
+        state.store.community_posts(topic.id, offset).await?,
     )
     .await?;
     Ok(web::Json(TopicView {
@@ -227,6 +255,7 @@ pub async fn get(
         group_id: topic.group_id,
         title: topic.title,
         created_at: topic.created_at,
+        more_posts: posts.len() as u64 >= POSTS_LISTED,
         posts,
     }))
 }
