@@ -141,6 +141,7 @@ describe('accessibility', () => {
       await page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
       await page.locator('.community-post').first().waitFor();
       await check(page, 'community topic');
+      const topicUrl = page.url();
       await sectionLink(page, 'community.nav.groups').click();
       await heading(page, 'community.title').waitFor();
       // The words of the topic's first post, to have a result to check.
@@ -165,7 +166,8 @@ describe('accessibility', () => {
       await page.locator('.case-list > li').first().waitFor();
       await check(page, 'community notices');
 
-      // A moderator: the community page with the new group form, applications,
+      // A moderator: the community page with the new group form, a topic with
+      // the form that passes a post to an organisation, applications,
       // reports, appeals, requests to join and the membership list.
       const moderator = await openPage(env, `community moderator (${size})`, { viewport });
       await signIn(env, moderator, env.server.users.community_moderator, { landing: 'community' });
@@ -174,6 +176,21 @@ describe('accessibility', () => {
         .getByRole('form', { name: text('community.new_group.heading') })
         .waitFor();
       await check(moderator.page, 'community for a moderator');
+      await moderator.page.goto(topicUrl);
+      await moderator.page
+        .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+        .waitFor();
+      await moderator.page
+        .getByRole('button', { name: new RegExp(`^${text('community.concern.open')}`) })
+        .first()
+        .click();
+      await moderator.page
+        .getByLabel(text('community.concern.tell_label'), { exact: true })
+        .uncheck();
+      await moderator.page
+        .getByLabel(text('community.concern.not_told_label'), { exact: true })
+        .waitFor();
+      await check(moderator.page, 'community topic with the concern form');
       for (const [navKey, titleKey, loaded] of [
         ['community.nav.applications', 'community.applications.title', '.worker-list > li'],
         ['community.nav.reports', 'community.reports.title', '.worker-list > li'],
@@ -192,7 +209,7 @@ describe('accessibility', () => {
       }
     });
 
-    e2eTest(env, `Workers page passes axe at ${size} width`, async () => {
+    e2eTest(env, `manager pages pass axe at ${size} width`, async () => {
       const record = await openPage(env, `la_manager (${size})`, { viewport });
       const { page } = record;
       await signIn(env, record, env.server.users.la_manager);
@@ -201,6 +218,11 @@ describe('accessibility', () => {
       await page.locator('.worker-list > li').first().waitFor();
       await expectNoViolations(page, `workers (${size})`);
       if (viewport === PHONE) await expectNoHorizontalScroll(page, 'workers');
+      await page.getByRole('link', { name: text('nav.concerns'), exact: true }).click();
+      await heading(page, 'community.concerns.title').waitFor();
+      await page.locator('.worker-list > li').first().waitFor();
+      await expectNoViolations(page, `safeguarding concerns (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'safeguarding concerns');
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
   }

@@ -2,26 +2,38 @@
 // Someone new requests a link from the sign-in page, takes it from the
 // email in the server's outbox, and applies with a display name and a
 // password. The demo moderator verifies them by hand. The new member fills
-// in their profile with one detail hidden, accepts the rules, and starts a
-// topic in "New adopters". The demo member watches the group page in
-// another browser, where the topic and then a reply appear without a
-// reload. The demo member reports the reply, the moderator hides it with a
-// reason, and its author sees that reason while the demo member sees only
-// that it was hidden. A reply written as HTML shows as text and runs
-// nothing, and the hidden profile detail never reaches the demo member's
-// browser in any response. The moderator then warns the new member, who
-// finds the warning among their notices.
+// in their profile with a picture and one detail hidden, accepts the
+// rules, and starts a topic in "New adopters" with a photo that carries
+// GPS tags. The demo member watches the group page in another browser,
+// where the topic appears without a reload, and opens it to find the
+// photo, whose served bytes hold no Exif or GPS data. A reply with a
+// photo then appears there without a reload. The demo member reports the
+// reply, the moderator hides it with a reason, and its author sees that
+// reason and the photo while the demo member sees only that it was
+// hidden, and can no longer load its photo. A reply written as HTML shows
+// as text and runs nothing, and the hidden profile detail never reaches
+// the demo member's browser in any response. The moderator then warns the
+// new member, who finds the warning among their notices.
 // Other tests cover a request to join a closed group, which a moderator
 // approves, and a worker who applies from the community page and is turned
 // down with a reason, and the membership list upload: a list with a
 // repeated number is rejected with its line, and a good list is stored.
-// The last covers search, appeals and new groups: a new member finds the
+// Another covers search, appeals and new groups: a new member finds the
 // demo member's topic by a word in it, a moderator hides its post, the demo
 // member appeals, and the moderator overturns the decision, which shows
 // the post again. A moderator then creates a group from the community page.
+// The last covers safeguarding concerns: a moderator passes a post to the
+// council without telling its author, who finds no notice of it, while
+// the council's manager reads it. Passed to the agency with the author
+// told, it shows among the author's notices.
 
 import assert from 'node:assert/strict';
-import { describe } from 'node:test';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
+import { promisify } from 'node:util';
 
 import {
   e2eTest,
@@ -36,10 +48,83 @@ import {
   useServerAndBrowser,
 } from './harness.mjs';
 
+const run = promisify(execFile);
+
 /** How long the server may take to write the application email into its outbox. */
 const EMAIL_TIMEOUT_MS = 30_000;
+/** How long the server may take to process an image, with the ffmpeg tool on one worker. */
+const PROCESSING_TIMEOUT_MS = 90_000;
 const GROUP = 'New adopters';
 const PARTNER = 'Adoption Support Network';
+/** Organisations that place children, which a moderator may pass a post to. */
+const COUNCIL = 'Northshire Council';
+const AGENCY = 'Harbour Adoption Agency';
+
+/** The start of a JPEG's Exif block (APP1), which holds camera details and GPS tags. */
+const EXIF_HEADER = Buffer.from('Exif\0\0', 'binary');
+
+/**
+ * Writes a 1200 × 900 JPEG photo named `name` into `folder`, with GPS tags
+ * as a phone camera stores them, and returns its path.
+ */
+async function makePhoto(folder, name) {
+  const photo = path.join(folder, name);
+  await run('ffmpeg', [
+    '-nostdin', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=size=1200x900', '-frames:v', '1', photo,
+  ]);
+  await run('exiftool', [
+    '-q', '-overwrite_original',
+    '-GPSLatitude=51.4816', '-GPSLatitudeRef=N', '-GPSLongitude=3.1791', '-GPSLongitudeRef=W',
+    photo,
+  ]);
+  return photo;
+}
+
+/** Returns the GPS tags that exiftool reads in the image file `file`, by name. */
+async function gpsTags(file) {
+  const { stdout } = await run('exiftool', ['-j', '-n', '-GPS:all', file]);
+  const [tags] = JSON.parse(stdout);
+  return Object.keys(tags).filter((name) => name.startsWith('GPS'));
+}
+
+/** Writes `bytes` into `folder` and returns the GPS tags that exiftool reads in them. */
+async function gpsTagsOfBytes(folder, name, bytes) {
+  const file = path.join(folder, name);
+  await writeFile(file, bytes);
+  return gpsTags(file);
+}
+
+/** Waits until `image` has loaded a picture, and returns its natural width. */
+async function loadedWidth(image, reader) {
+  await image.waitFor({ timeout: PROCESSING_TIMEOUT_MS });
+  return eventually(async () => {
+    const width = await image.evaluate((element) => element.complete && element.naturalWidth);
+    assert.ok(width > 0, `image width for ${reader}: ${width}`);
+    return width;
+  });
+}
+
+/** Fetches `href` with the page's session and returns the response. */
+async function fetchFromPage(page, href) {
+  return page.request.get(new URL(href, page.url()).href);
+}
+
+/**
+ * In the form `scope`, adds the photo at `file` as an image, waits until
+ * it is processed, and gives it `description`.
+ */
+async function addImage(scope, file, description) {
+  await scope.getByLabel(text('community.image.file_label'), { exact: true }).setInputFiles(file);
+  await scope
+    .getByText(text('community.image.ready'), { exact: true })
+    .waitFor({ timeout: PROCESSING_TIMEOUT_MS });
+  await scope
+    .getByLabel(text('community.image.description_label', { name: path.basename(file) }), {
+      exact: true,
+    })
+    .fill(description);
+}
 
 /** Returns a new applicant whose address and display name no earlier run used. */
 function newApplicant() {
@@ -142,13 +227,30 @@ async function submitApplication(page, applicant) {
   await page.getByRole('button', { name: text('community.apply.submit'), exact: true }).click();
 }
 
-/** Fills in the profile with the interests hidden from other members, and saves it. */
+/**
+ * Fills in the profile with a visible picture and the interests hidden
+ * from other members, and saves it.
+ */
 async function fillProfile(page, profile) {
   await navLink(page, 'community.nav.profile').click();
   await heading(page, 'community.profile.title').waitFor();
   const form = page.getByRole('form', { name: text('community.profile.form_heading') });
   const group = (key) => form.getByRole('group', { name: text(key), exact: true });
   const visible = text('community.profile.visible');
+
+  const picture = group('community.profile.field.picture');
+  await picture.getByText(text('community.profile.picture_none'), { exact: true }).waitFor();
+  await picture
+    .getByLabel(text('community.profile.picture_file'), { exact: true })
+    .setInputFiles(profile.picture);
+  await picture
+    .getByText(text('community.profile.picture_ready'), { exact: true })
+    .waitFor({ timeout: PROCESSING_TIMEOUT_MS });
+  await loadedWidth(
+    picture.getByRole('img', { name: text('community.profile.picture_alt'), exact: true }),
+    'its owner',
+  );
+  await picture.getByLabel(visible, { exact: true }).check();
 
   const makeup = group('community.profile.field.family_makeup');
   await makeup.getByRole('textbox').fill(profile.family_makeup);
@@ -182,8 +284,13 @@ async function openGroup(page, name) {
   await page.getByRole('heading', { level: 2, name: text('community.group.topics') }).waitFor();
 }
 
-async function reply(page, body) {
+/** Replies with `body` and, when `image` (`{ file, description }`) is given, a photo. */
+async function reply(page, body, image = null) {
   await page.getByLabel(text('community.reply.label'), { exact: true }).fill(body);
+  if (image) {
+    const form = page.getByRole('form', { name: text('community.reply.heading'), exact: true });
+    await addImage(form, image.file, image.description);
+  }
   await page.getByRole('button', { name: text('community.reply.submit'), exact: true }).click();
   await page.getByText(text('community.reply.sent'), { exact: true }).waitFor();
 }
@@ -252,18 +359,44 @@ function distinctiveWord() {
 
 describe('community support network', () => {
   const env = useServerAndBrowser();
+  let folder;
+  let photos;
+
+  before(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'kinlink-e2e-community-'));
+    photos = {
+      garden: await makePhoto(folder, 'garden.jpg'),
+      beach: await makePhoto(folder, 'beach.jpg'),
+      portrait: await makePhoto(folder, 'portrait.jpg'),
+    };
+  });
+  after(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
 
   e2eTest(env, 'applicant joins, posts and is moderated', async () => {
     const applicantData = newApplicant();
     const profile = {
       family_makeup: 'Two mums and a daughter aged 4',
       interests: uniqueBody('Hidden interest: sensory play and sleep'),
+      picture: photos.portrait,
     };
     const topicTitle = uniqueBody('First weeks at home');
     const openingBody = uniqueBody('How did you manage the first weeks?');
+    const imageDescription = uniqueBody('A drawing of our garden');
     const replyBody = uniqueBody('Our nights are easier now');
+    const replyImageDescription = uniqueBody('The beach at dawn');
     const hideReason = uniqueBody('Please keep nights out of the public groups');
     const markup = '<img src=x onerror="window.__pwned=1">';
+
+    // The photos carry an Exif block with GPS tags, which processing must strip.
+    const source = await readFile(photos.garden);
+    assert.ok(source.includes(EXIF_HEADER), 'Exif block in the photo before upload');
+    assert.deepEqual(
+      (await gpsTags(photos.garden)).sort(),
+      ['GPSLatitude', 'GPSLatitudeRef', 'GPSLongitude', 'GPSLongitudeRef', 'GPSVersionID'],
+      'GPS tags in the photo before upload',
+    );
 
     // The applicant requests a link and applies with it.
     const applicant = await openPage(env, 'applicant');
@@ -331,34 +464,93 @@ describe('community support network', () => {
     await expectNoViolations(member.page, 'group page');
     const memberLoads = member.loads;
 
-    // The applicant starts a topic.
+    // The applicant starts a topic with a photo, which shows once it is processed.
     await openGroup(applicant.page, GROUP);
-    await applicant.page
+    const topicForm = applicant.page.getByRole('form', {
+      name: text('community.topic.new_heading'),
+      exact: true,
+    });
+    await topicForm
       .getByLabel(text('community.topic.title_label'), { exact: true })
       .fill(topicTitle);
-    await applicant.page
+    await topicForm
       .getByLabel(text('community.topic.body_label'), { exact: true })
       .fill(openingBody);
-    await applicant.page
+    await addImage(topicForm, photos.garden, imageDescription);
+    await loadedWidth(
+      topicForm.getByRole('img', {
+        name: text('community.image.preview_alt', { name: 'garden.jpg' }),
+        exact: true,
+      }),
+      'its author before posting',
+    );
+    await expectNoViolations(applicant.page, 'new topic with an image');
+    await topicForm
       .getByRole('button', { name: text('community.topic.start'), exact: true })
       .click();
     await applicant.page
       .getByRole('heading', { level: 1, name: topicTitle, exact: true })
       .waitFor();
     await postsWithBody(applicant.page, openingBody).waitFor();
+    await loadedWidth(
+      postsWithBody(applicant.page, openingBody).getByRole('img', {
+        name: imageDescription,
+        exact: true,
+      }),
+      'its author',
+    );
 
-    // The topic appears on the member's group page without a reload.
+    // The topic appears on the member's group page without a reload, and
+    // its page shows the photo, described, with a link to the whole picture.
     const topicLink = member.page.getByRole('link', { name: topicTitle, exact: true });
     await topicLink.waitFor();
     assert.equal(member.loads, memberLoads, 'the group page reloaded');
     await topicLink.click();
     await member.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
-    await postsWithBody(member.page, openingBody).waitFor();
+    const openingPost = postsWithBody(member.page, openingBody);
+    await openingPost.waitFor();
+    const photo = openingPost.getByRole('img', { name: imageDescription, exact: true });
+    const thumbnailWidth = await loadedWidth(photo, 'the member');
+    assert.ok(thumbnailWidth < 1200, `thumbnail width: ${thumbnailWidth}`);
+    const photoLink = openingPost.locator('.community-post__image-link');
+    assert.equal(await photoLink.getAttribute('target'), '_blank', 'photo link target');
+    const wholeHref = await photoLink.getAttribute('href');
+    assert.match(wholeHref, /\/community\/images\/[0-9a-f-]+\/main$/, 'photo link');
+    const thumbnailHref = await photo.getAttribute('src');
+    assert.match(thumbnailHref, /\/community\/images\/[0-9a-f-]+\/thumbnail$/, 'photo source');
 
-    // The applicant replies, and the reply appears on the member's topic page.
-    await reply(applicant.page, replyBody);
+    // What the server serves to the member holds no Exif block and no GPS tags.
+    for (const [role, href] of [
+      ['main', wholeHref],
+      ['thumbnail', thumbnailHref],
+    ]) {
+      const response = await fetchFromPage(member.page, href);
+      assert.equal(response.status(), 200, `${role} status`);
+      assert.match(response.headers()['content-type'], /^image\//, `${role} type`);
+      const served = await response.body();
+      assert.ok(served.length > 0, `${role} is empty`);
+      assert.equal(served.includes(EXIF_HEADER), false, `Exif block in the served ${role}`);
+      assert.deepEqual(
+        await gpsTagsOfBytes(folder, `served-${role}`, served),
+        [],
+        `GPS tags in the served ${role}`,
+      );
+    }
+
+    // The applicant replies with a photo, and the reply appears with it on
+    // the member's topic page.
+    await reply(applicant.page, replyBody, {
+      file: photos.beach,
+      description: replyImageDescription,
+    });
     const replyOnMemberPage = postsWithBody(member.page, replyBody);
     await replyOnMemberPage.waitFor();
+    const replyPhoto = replyOnMemberPage.getByRole('img', {
+      name: replyImageDescription,
+      exact: true,
+    });
+    await loadedWidth(replyPhoto, 'the member');
+    const replyPhotoHref = await replyPhoto.getAttribute('src');
     assert.equal(member.loads, memberLoads, 'the topic page reloaded');
     await expectNoViolations(member.page, 'topic page');
 
@@ -396,14 +588,33 @@ describe('community support network', () => {
       .getByText(text('community.moderate.done.hide'), { exact: true })
       .waitFor();
 
-    // Its author is shown the reason next to the text, and the member only that it was hidden.
+    // Its author is shown the reason next to the text and photo, and the
+    // member only that it was hidden, without the photo, which the server
+    // no longer serves to them.
     const hiddenForAuthor = text('community.post.hidden_reason', { reason: hideReason });
     await applicant.page.getByText(hiddenForAuthor, { exact: true }).waitFor();
     await postsWithBody(applicant.page, replyBody).waitFor();
+    await loadedWidth(
+      postsWithBody(applicant.page, replyBody).getByRole('img', {
+        name: replyImageDescription,
+        exact: true,
+      }),
+      'the author of a hidden post',
+    );
     await member.page.getByText(text('community.post.hidden'), { exact: true }).waitFor();
     await eventually(async () => {
       assert.equal(await postsWithBody(member.page, replyBody).count(), 0, 'hidden reply text');
     });
+    assert.equal(
+      await member.page.getByRole('img', { name: replyImageDescription }).count(),
+      0,
+      'photo of the hidden reply shown to the member',
+    );
+    assert.equal(
+      (await fetchFromPage(member.page, replyPhotoHref)).status(),
+      404,
+      'photo of the hidden reply served to the member',
+    );
     assert.equal(
       await member.page.getByText(hideReason).count(),
       0,
@@ -431,10 +642,12 @@ describe('community support network', () => {
       .filter({ hasText: markup });
     await markupOnMemberPage.waitFor();
     assert.equal(await markupOnMemberPage.innerText(), markup, 'the reply as the member sees it');
+    const markupPost = member.page.locator('.community-post').filter({ has: markupOnMemberPage });
+    assert.equal(await markupPost.locator('img').count(), 0, 'an image made from the reply');
     assert.equal(
       await member.page.locator('.community-posts img').count(),
-      0,
-      'an image made from the reply',
+      1,
+      'images in the topic other than the opening photo',
     );
     for (const [label, page] of [
       ['member', member.page],
@@ -443,7 +656,8 @@ describe('community support network', () => {
       assert.equal(await page.evaluate(() => window.__pwned), undefined, `script ran (${label})`);
     }
 
-    // The member opens the author's page, which shows the visible details only.
+    // The member opens the author's page, which shows the picture and the
+    // visible details only.
     await member.page
       .locator('.community-post')
       .filter({ hasText: openingBody })
@@ -452,6 +666,13 @@ describe('community support network', () => {
     await member.page
       .getByRole('heading', { level: 1, name: applicantData.display_name, exact: true })
       .waitFor();
+    await loadedWidth(
+      member.page.getByRole('img', {
+        name: text('community.member.picture_alt', { name: applicantData.display_name }),
+        exact: true,
+      }),
+      'the member',
+    );
     await member.page.getByText(profile.family_makeup, { exact: true }).waitFor();
     await member.page
       .getByText(text('community.legal_status.adoption_order'), { exact: true })
@@ -831,5 +1052,153 @@ describe('community support network', () => {
     await card.getByRole('link', { name: groupName, exact: true }).waitFor();
     await card.getByText(groupDescription, { exact: true }).waitFor();
     await card.getByText(text('community.group.join.open'), { exact: true }).waitFor();
+  });
+
+  e2eTest(env, 'moderator passes a post to an organisation', async () => {
+    const topicTitle = uniqueBody('Evenings are hard');
+    const openingBody = uniqueBody('Some nights I am frightened of what happens at home');
+    const councilReason = uniqueBody('The post suggests a child may be at risk at home');
+    const notToldBecause = uniqueBody('Telling the member could put the child at more risk');
+    const agencyReason = uniqueBody('The family may need support from their agency');
+    const member = env.server.users.community_member;
+
+    // The demo member starts a topic.
+    const author = await openSignedIn(env, 'community_member', { landing: 'community' });
+    await openGroup(author.page, GROUP);
+    await author.page
+      .getByLabel(text('community.topic.title_label'), { exact: true })
+      .fill(topicTitle);
+    await author.page
+      .getByLabel(text('community.topic.body_label'), { exact: true })
+      .fill(openingBody);
+    await author.page
+      .getByRole('button', { name: text('community.topic.start'), exact: true })
+      .click();
+    await author.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    await postsWithBody(author.page, openingBody).waitFor();
+    const topicUrl = author.page.url();
+
+    // The moderator opens the form under the post, which offers the
+    // organisations that place children.
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    const { page } = moderator;
+    await page.goto(topicUrl);
+    await page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    const post = postsWithBody(page, openingBody);
+    const openName = contextName(
+      'community.concern.open',
+      text('community.post.context', { name: member.display_name }),
+    );
+    await post.getByRole('button', { name: openName }).click();
+    const form = post.getByRole('form', {
+      name: text('community.concern.form_label', { name: member.display_name }),
+      exact: true,
+    });
+    const organisation = form.getByLabel(text('community.concern.organisation_label'), {
+      exact: true,
+    });
+    await organisation.locator('option', { hasText: COUNCIL }).waitFor({ state: 'attached' });
+    const offered = await organisation.locator('option').allInnerTexts();
+    assert.ok(offered.includes(COUNCIL), `council offered: ${offered}`);
+    assert.ok(offered.includes(AGENCY), `agency offered: ${offered}`);
+    assert.equal(offered.includes(PARTNER), false, `community partner offered: ${offered}`);
+    const tell = form.getByLabel(text('community.concern.tell_label'), { exact: true });
+    assert.equal(await tell.isChecked(), true, 'Tell the member ticked at first');
+    const whyNot = form.getByLabel(text('community.concern.not_told_label'), { exact: true });
+    assert.equal(await whyNot.isVisible(), false, 'reason for not telling shown at first');
+    const submit = form.getByRole('button', {
+      name: text('community.concern.submit'),
+      exact: true,
+    });
+
+    // Without telling the member, the form needs the reason why not.
+    await organisation.selectOption({ label: COUNCIL });
+    await form
+      .getByLabel(text('community.concern.reason_label'), { exact: true })
+      .fill(councilReason);
+    await tell.uncheck();
+    await whyNot.waitFor();
+    await submit.click();
+    await form
+      .getByText(text('community.concern.not_told_invalid', { max: 500 }), { exact: true })
+      .waitFor();
+    assert.equal(await whyNot.getAttribute('aria-invalid'), 'true', 'reason field marked invalid');
+    assert.ok(
+      await whyNot.evaluate((element) => element === document.activeElement),
+      'focus moves to the reason for not telling',
+    );
+    await expectNoViolations(page, 'concern form with an error');
+    await whyNot.fill(notToldBecause);
+    await submit.click();
+    const passedToCouncil = text('community.concern.done.not_told', { organisation: COUNCIL });
+    await post.getByText(passedToCouncil, { exact: true }).waitFor();
+    assert.equal(await form.isVisible(), false, 'form shown after passing the post on');
+
+    // The same post cannot go to the council twice.
+    await post.getByRole('button', { name: openName }).click();
+    await organisation.selectOption({ label: COUNCIL });
+    await form
+      .getByLabel(text('community.concern.reason_label'), { exact: true })
+      .fill(councilReason);
+    await submit.click();
+    await form
+      .getByText(text('community.concern.already', { organisation: COUNCIL }), { exact: true })
+      .waitFor();
+    await form.getByRole('button', { name: text('community.cancel'), exact: true }).click();
+
+    // The council's manager reads the concern, with the account that wrote
+    // the post and why the member was not told.
+    const manager = await openSignedIn(env, 'la_manager');
+    await manager.page
+      .getByRole('navigation', { name: text('nav.label'), exact: true })
+      .getByRole('link', { name: text('nav.concerns'), exact: true })
+      .click();
+    await heading(manager.page, 'community.concerns.title').waitFor();
+    const concern = manager.page.locator('.community-concern').filter({ hasText: openingBody });
+    await concern.waitFor();
+    assert.equal(await concern.count(), 1, 'concerns about the post for the council');
+    await concern.getByRole('heading', { level: 2, name: topicTitle, exact: true }).waitFor();
+    await concern.getByText(councilReason, { exact: true }).waitFor();
+    await concern.getByText(notToldBecause, { exact: true }).waitFor();
+    await concern.getByRole('link', { name: member.email, exact: true }).waitFor();
+    await concern.getByText(text('community.concerns.told_no'), { exact: true }).waitFor();
+    await expectNoViolations(manager.page, 'safeguarding concerns');
+
+    // The author finds no notice of it.
+    await navLink(author.page, 'community.nav.notices').click();
+    await heading(author.page, 'community.notices.title').waitFor();
+    await author.page.locator('.case-list > li').first().waitFor();
+    const concernNotices = author.page.locator('.community-notice[data-kind="concern_raised"]');
+    assert.equal(await concernNotices.count(), 0, 'notices of a concern the author is not told of');
+    assert.equal(await author.page.getByText(councilReason).count(), 0, 'council reason shown');
+    assert.equal(await author.page.getByText(notToldBecause).count(), 0, 'why not shown');
+
+    // Passed to the agency with the author told, the post gives the author a
+    // notice, which cannot be appealed.
+    await post.getByRole('button', { name: openName }).click();
+    await organisation.selectOption({ label: AGENCY });
+    await form
+      .getByLabel(text('community.concern.reason_label'), { exact: true })
+      .fill(agencyReason);
+    assert.equal(await tell.isChecked(), true, 'Tell the member ticked again');
+    await submit.click();
+    await post
+      .getByText(text('community.concern.done.told', { organisation: AGENCY }), { exact: true })
+      .waitFor();
+
+    await author.page.reload();
+    await heading(author.page, 'community.notices.title').waitFor();
+    const notice = concernNotices.filter({ hasText: agencyReason });
+    await notice.waitFor();
+    await notice
+      .getByRole('heading', { name: text('community.notice.kind.concern_raised'), exact: true })
+      .waitFor();
+    assert.equal(await concernNotices.count(), 1, 'notices of concerns');
+    const appealButton = notice.getByRole('button', {
+      name: new RegExp(`^${text('community.appeal.open')}`),
+    });
+    assert.equal(await appealButton.count(), 0, 'Appeal button on a concern notice');
+    assert.equal(await author.page.getByText(notToldBecause).count(), 0, 'why not shown');
+    await expectNoViolations(author.page, 'notices with a concern');
   });
 });

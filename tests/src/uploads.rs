@@ -136,3 +136,25 @@ pub async fn share(client: &Client, conversation: &str, file: &str) -> anyhow::R
     anyhow::ensure!(answer["type"] == "ack", "sharing {file} failed: {answer}");
     Ok(())
 }
+
+/// Sends one of the test media files as a community image and waits until
+/// it is processed; returns its view.
+pub async fn community_image(client: &Client, name: &str) -> anyhow::Result<Value> {
+    let bytes = std::fs::read(crate::test_media::path(name)?)?;
+    let (status, image) =
+        crate::client::status_and_json(client.post_bytes("/api/v1/community/images", bytes).await?)
+            .await?;
+    anyhow::ensure!(status == 202, "image upload answered {status}: {image}");
+    let id = image["id"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..240 {
+        let image = client
+            .get_json(&format!("/api/v1/community/images/{id}"))
+            .await?;
+        match image["status"].as_str() {
+            Some("ready") => return Ok(image),
+            Some("failed") => anyhow::bail!("image failed: {image}"),
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    anyhow::bail!("image {id} was not ready within a minute")
+}

@@ -8,6 +8,7 @@ use anyhow::Context;
 use kinlink_tests::app::TestApp;
 use kinlink_tests::client::{Client, status_and_json};
 use kinlink_tests::mail::Catcher;
+use kinlink_tests::uploads::community_image;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long community passphrase 7";
@@ -1006,26 +1007,6 @@ async fn a_decision_is_appealed_once_and_overturned() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends an image and waits until it is processed; returns its view.
-async fn ready_image(client: &Client, name: &str) -> anyhow::Result<Value> {
-    let bytes = std::fs::read(kinlink_tests::test_media::path(name)?)?;
-    let (status, image) =
-        status_and_json(client.post_bytes("/api/v1/community/images", bytes).await?).await?;
-    anyhow::ensure!(status == 202, "image upload answered {status}: {image}");
-    let id = text(&image["id"])?.to_owned();
-    for _ in 0..240 {
-        let image = client
-            .get_json(&format!("/api/v1/community/images/{id}"))
-            .await?;
-        match image["status"].as_str() {
-            Some("ready") => return Ok(image),
-            Some("failed") => anyhow::bail!("image failed: {image}"),
-            _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
-        }
-    }
-    anyhow::bail!("image {id} was not ready within a minute")
-}
-
 /// Fetches a rendition of an image; returns its status and bytes.
 async fn image_content(client: &Client, id: &str, role: &str) -> anyhow::Result<(u16, Vec<u8>)> {
     let response = client
@@ -1052,7 +1033,7 @@ async fn an_image_in_a_post_reaches_its_readers_without_metadata() -> anyhow::Re
     verify(&moderator, &membership["user_id"]).await?;
     let group = group_id(&member, "New adopters").await?;
 
-    let image = ready_image(&member, "photo.jpg").await?;
+    let image = community_image(&member, "photo.jpg").await?;
     let image_id = text(&image["id"])?.to_owned();
     let mut roles: Vec<&str> = image["renditions"]
         .as_array()
@@ -1196,7 +1177,7 @@ async fn a_picture_is_shown_only_when_its_member_shows_it() -> anyhow::Result<()
     let member = app.sign_in("community_member").await?;
     let me = member.get_json("/api/v1/community/membership").await?;
     let profile_path = format!("/api/v1/community/members/{}", text(&me["user_id"])?);
-    let picture = ready_image(&member, "photo.heic").await?;
+    let picture = community_image(&member, "photo.heic").await?;
     let picture_id = text(&picture["id"])?.to_owned();
     let profile = |visible: bool, picture: Value| {
         json!({

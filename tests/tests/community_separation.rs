@@ -7,6 +7,7 @@
 use anyhow::Context;
 use kinlink_tests::app::TestApp;
 use kinlink_tests::client::{Client, status_and_json};
+use kinlink_tests::uploads::community_image;
 use serde_json::{Value, json};
 
 /// Written into every community field, so any leak shows.
@@ -45,6 +46,7 @@ fn text(value: &Value) -> anyhow::Result<String> {
 async fn community_activity(app: &TestApp) -> anyhow::Result<Vec<String>> {
     let member = app.sign_in("community_member").await?;
     let moderator = app.sign_in("community_moderator").await?;
+    let picture = text(&community_image(&member, "photo.jpg").await?["id"])?;
     let response = member
         .put(
             "/api/v1/community/profile",
@@ -53,10 +55,12 @@ async fn community_activity(app: &TestApp) -> anyhow::Result<Vec<String>> {
                 "family_makeup": { "value": format!("hidden {MARK}"), "visible": false },
                 "legal_status": { "value": "adoption_order", "visible": true },
                 "interests": { "value": format!("shown {MARK}"), "visible": true },
+                "picture": { "value": picture, "visible": true },
             }),
         )
         .await?;
     anyhow::ensure!(response.status() == 200, "{}", response.text().await?);
+    let image = text(&community_image(&member, "photo.heic").await?["id"])?;
     let groups = member.get_json("/api/v1/community/groups").await?;
     let open = groups
         .as_array()
@@ -67,7 +71,11 @@ async fn community_activity(app: &TestApp) -> anyhow::Result<Vec<String>> {
         member
             .post(
                 &format!("/api/v1/community/groups/{group}/topics"),
-                &json!({ "title": format!("Title {MARK}"), "body": format!("Body {MARK}") }),
+                &json!({
+                    "title": format!("Title {MARK}"),
+                    "body": format!("Body {MARK}"),
+                    "images": [{ "id": image, "description": format!("Image {MARK}") }],
+                }),
             )
             .await?,
     )
@@ -91,6 +99,8 @@ async fn community_activity(app: &TestApp) -> anyhow::Result<Vec<String>> {
         group,
         topic_id,
         post_id,
+        picture,
+        image,
         text(&me["user_id"])?,
         text(&moderator_me["user"]["id"])?,
     ])
