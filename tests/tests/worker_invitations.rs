@@ -604,3 +604,69 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
     assert_eq!(takeover.status(), 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_confirmed_moderator_has_their_name_in_the_community_at_once() -> anyhow::Result<()> {
+    let catcher = Catcher::start(Duration::from_secs(30))?;
+    let app = catcher.app_sending_here().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let partner = organisation_of(&moderator).await?;
+    let email = "rowan.vale@support.example";
+    let (status, created) = status_and_json(
+        moderator
+            .post(
+                &format!("/api/v1/organisations/{partner}/invitations"),
+                &json!({"email": email, "display_name": "Rowan Vale", "role": "moderator"}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{created}");
+    let (token, _) = catcher.invitation_token(email).await?;
+    let anonymous = Client::new(&app.address)?;
+    let enrolled = anonymous
+        .post("/api/v1/invitations/enrol", &json!({"token": token}))
+        .await?
+        .json::<Value>()
+        .await?;
+    let secret = enrolled["secret"].as_str().unwrap_or_default().to_owned();
+    let (status, accepted) = status_and_json(
+        anonymous
+            .post(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": PASSWORD, "totp_code": code_now(&secret)}),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{accepted}");
+    let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
+    let response = moderator
+        .post(&format!("/api/v1/users/{user_id}/confirm"), &json!({}))
+        .await?;
+    assert_eq!(response.status(), 204);
+
+    // The new moderator has not visited the community, yet a member cannot
+    // take their name.
+    let member = app.sign_in("community_member").await?;
+    let (status, body) = status_and_json(
+        member
+            .put(
+                "/api/v1/community/profile",
+                &json!({
+                    "display_name": "Rowan  VALE",
+                    "family_makeup": { "value": "", "visible": false },
+                    "legal_status": { "value": null, "visible": false },
+                    "interests": { "value": "", "visible": false },
+                }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(
+        (status, &body["field"]),
+        (400, &json!("display_name")),
+        "{body}"
+    );
+    Ok(())
+}

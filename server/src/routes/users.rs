@@ -139,6 +139,19 @@ pub async fn confirm(
         .store
         .confirm_user(target_id, actor.user_id, Utc::now())
         .await?;
+    // A moderator's name is theirs in the community from now on, before
+    // their first visit, so no member can take it meanwhile.
+    if let Some(grant) = grants.iter().find(|grant| grant.role == Role::Moderator) {
+        state
+            .store
+            .ensure_moderator_member(
+                target_id,
+                &target.display_name,
+                grant.organisation_id.0,
+                Utc::now(),
+            )
+            .await?;
+    }
     let organisation = grants.first().map(|grant| grant.organisation_id);
     if let (true, Some(organisation)) = (is_worker, organisation) {
         let info = bindings::organisation_key_info(organisation);
