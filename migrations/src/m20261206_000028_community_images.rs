@@ -49,6 +49,7 @@ enum CommunityImages {
     Id,
     OwnerId,
     PostId,
+    Position,
     Description,
     Kind,
     Status,
@@ -100,6 +101,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(CommunityImages::Id).primary_key())
                     .col(uuid(CommunityImages::OwnerId))
                     .col(uuid_null(CommunityImages::PostId))
+                    .col(integer_null(CommunityImages::Position))
                     .col(string_len_null(CommunityImages::Description, 400))
                     .col(string_len_null(CommunityImages::Kind, 20))
                     .col(string_len(CommunityImages::Status, 20))

@@ -1121,6 +1121,25 @@ async fn an_image_in_a_post_reaches_its_readers_without_metadata() -> anyhow::Re
         .await?;
     assert_eq!(response.status(), 404);
 
+    // A post keeps its images in the order it gave, not the order sent.
+    let earlier = text(&community_image(&member, "photo.jpg").await?["id"])?.to_owned();
+    let later = text(&community_image(&member, "photo.heic").await?["id"])?.to_owned();
+    let (status, ordered) = status_and_json(
+        member
+            .post(
+                &format!("/api/v1/community/topics/{topic_id}/posts"),
+                &json!({ "body": "Two views", "images": [{ "id": later }, { "id": earlier }] }),
+            )
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{ordered}");
+    let ids: Vec<&str> = ordered["images"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|i| i["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [later.as_str(), earlier.as_str()]);
+
     // A hidden post's images go with its text; its author keeps seeing them.
     let response = moderator
         .post(

@@ -101,12 +101,13 @@ pub(crate) async fn attach<C: ConnectionTrait>(
         return Ok(None);
     }
     let picture = picture_of(connection, owner).await?;
-    for (id, description) in images {
+    for (position, (id, description)) in (0_i32..).zip(images) {
         if picture == Some(*id) {
             return Ok(Some(*id));
         }
         let changed = community_image::Entity::update_many()
             .col_expr(community_image::Column::PostId, Expr::value(post))
+            .col_expr(community_image::Column::Position, Expr::value(position))
             .col_expr(
                 community_image::Column::Description,
                 Expr::value(description.clone()),
@@ -177,6 +178,7 @@ impl Store {
             id: Set(new.id),
             owner_id: Set(new.owner.0),
             post_id: Set(None),
+            position: Set(None),
             description: Set(None),
             kind: Set(None),
             status: Set(UPLOADING.to_owned()),
@@ -215,8 +217,8 @@ impl Store {
         Ok(Some((image, renditions)))
     }
 
-    /// Lists the images each of `posts` shows, oldest first, with their
-    /// renditions.
+    /// Lists the images each of `posts` shows, in the order the post gave,
+    /// with their renditions.
     pub async fn community_post_images(
         &self,
         posts: &[uuid::Uuid],
@@ -227,7 +229,7 @@ impl Store {
         }
         let images = community_image::Entity::find()
             .filter(community_image::Column::PostId.is_in(posts.iter().copied()))
-            .order_by_asc(community_image::Column::CreatedAt)
+            .order_by_asc(community_image::Column::Position)
             .order_by_asc(community_image::Column::Id)
             .all(&self.db)
             .await?;
@@ -393,6 +395,10 @@ impl Store {
             .col_expr(
                 community_profile::Column::PictureId,
                 Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .col_expr(
+                community_profile::Column::PictureVisible,
+                Expr::value(false),
             )
             .filter(community_profile::Column::UserId.eq(owner.0))
             .filter(community_profile::Column::PictureId.eq(id))

@@ -13,6 +13,8 @@ pub struct Model {
     pub owner_id: Uuid,
     /// The post that shows it, once one does.
     pub post_id: Option<Uuid>,
+    /// Its place among the post's images, from 0.
+    pub position: Option<i32>,
     /// The text shown in its place to those who cannot see it.
     pub description: Option<String>,
     /// The kind read from the upload's first bytes, once checked.
