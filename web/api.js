@@ -503,23 +503,21 @@ export function publishCase(caseId, visibility, organisations, anonymous, versio
 }
 
 /**
- * Uploads `file` (a Blob) as a photo or video of a case's profile, `slot`
- * being `photo` or `video`, and returns the new item, whose status is
- * `processing`. `onProgress` receives the fraction of the file sent so
- * far, from 0 to 1. Aborting `signal` cancels the upload and rejects with
- * an AbortError.
+ * Sends `file` (a Blob) as the body of a POST to `path` under /api/v1 and
+ * returns the parsed JSON response. `onProgress` receives the fraction of
+ * the file sent so far, from 0 to 1. Aborting `signal` cancels the upload
+ * and rejects with an AbortError. Other failures reject with an ApiError.
  *
  * This uses XMLHttpRequest, because fetch reports no upload progress.
  */
-export function addCaseMedia(caseId, slot, file, { onProgress, signal } = {}) {
+export function postFile(path, file, { onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const query = new URLSearchParams({ slot });
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${API_ROOT}/cases/${encodeURIComponent(caseId)}/media?${query}`);
+    xhr.open('POST', API_ROOT + path);
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     const onAbort = () => xhr.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -539,14 +537,30 @@ export function addCaseMedia(caseId, slot, file, { onProgress, signal } = {}) {
     });
     xhr.addEventListener('error', () => {
       settle();
-      reject(new ApiError({ status: 0, code: NETWORK_ERROR, detail: 'media upload request failed' }));
+      const detail = 'file upload request failed';
+      reject(new ApiError({ status: 0, code: NETWORK_ERROR, detail }));
     });
     xhr.addEventListener('abort', () => {
       settle();
-      reject(signal?.reason ?? new DOMException('media upload request aborted', 'AbortError'));
+      reject(signal?.reason ?? new DOMException('file upload request aborted', 'AbortError'));
     });
     xhr.send(file);
   });
+}
+
+/** Returns the address of `path` under /api/v1, for links and `src` attributes. */
+export function apiUrl(path) {
+  return API_ROOT + path;
+}
+
+/**
+ * Uploads `file` (a Blob) as a photo or video of a case's profile, `slot`
+ * being `photo` or `video`, and returns the new item, whose status is
+ * `processing`. `options` are those of postFile.
+ */
+export function addCaseMedia(caseId, slot, file, options = {}) {
+  const query = new URLSearchParams({ slot });
+  return postFile(`/cases/${encodeURIComponent(caseId)}/media?${query}`, file, options);
 }
 
 /** Returns a case's photos and video without recording a view of the profile. */

@@ -6,6 +6,7 @@
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
 //   #/statistics, #/audit, the operator's #/admin/organisations,
+//   the managers' #/safeguarding-concerns,
 //   #/my-profile for a family who keeps its own profile, and the
 //   community: #/community, #/community/join, #/community/groups/<id>,
 //   #/community/topics/<id>, #/community/search[?q=words],
@@ -31,6 +32,7 @@ import * as caseEditView from './views/case-edit.js';
 import * as casesView from './views/cases.js';
 import * as communityView from './views/community.js';
 import * as communityAppealsView from './views/community-appeals.js';
+import * as communityConcernsView from './views/community-concerns.js';
 import * as communityApplicationsView from './views/community-applications.js';
 import * as communityApplyView from './views/community-apply.js';
 import * as communityGroupView from './views/community-group.js';
@@ -75,7 +77,10 @@ const TOKEN_PAGES = new Map([
 
 /** Roles whose holders may supervise contact links, and so review letters. */
 const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
-/** The role whose holders invite, approve and disable their organisation's workers. */
+/**
+ * The role whose holders invite, approve and disable their organisation's
+ * workers, and read the safeguarding concerns community moderators pass to it.
+ */
 const MANAGER_ROLE = 'manager';
 /** Roles whose holders work on family-finding cases. */
 const CASE_ROLES = REVIEWER_ROLES;
@@ -113,6 +118,11 @@ const ROUTES = [
   { pattern: new RegExp(`^#/letters/${UUID}$`), view: letterView, nav: '#/conversations' },
   { pattern: /^#\/review-queue$/, view: reviewQueueView, nav: '#/review-queue' },
   { pattern: /^#\/workers$/, view: workersView, nav: '#/workers' },
+  {
+    pattern: /^#\/safeguarding-concerns$/,
+    view: communityConcernsView,
+    nav: '#/safeguarding-concerns',
+  },
   { pattern: /^#\/notifications$/, view: notificationsView, nav: '#/notifications' },
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
   { pattern: /^#\/cases$/, view: casesView, nav: FAMILY_FINDING_NAV },
@@ -185,6 +195,7 @@ const elements = {
   nav: document.getElementById('site-nav'),
   reviewQueueItem: document.getElementById('nav-review-queue'),
   workersItem: document.getElementById('nav-workers'),
+  concernsItem: document.getElementById('nav-concerns'),
   familyFindingItem: document.getElementById('nav-family-finding'),
   organisationsItem: document.getElementById('nav-organisations'),
   familyProfileItem: document.getElementById('nav-family-profile'),
@@ -307,6 +318,7 @@ function updateNavigation(activeHash) {
   const roles = signedIn ? (user.roles ?? []) : [];
   elements.reviewQueueItem.hidden = !roles.some((role) => REVIEWER_ROLES.has(role));
   elements.workersItem.hidden = !roles.includes(MANAGER_ROLE);
+  elements.concernsItem.hidden = !roles.includes(MANAGER_ROLE);
   elements.familyFindingItem.hidden = !roles.some((role) => CASE_ROLES.has(role));
   elements.organisationsItem.hidden = !roles.includes(OPERATOR_ROLE);
   const family = signedIn && isFamilyAccount(user);

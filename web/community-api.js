@@ -1,7 +1,7 @@
 // HTTP client for the community support network under /api/v1/community.
 // Failures are ApiErrors, as in api.js.
 
-import { request, requestText } from './api.js';
+import { apiUrl, postFile, request, requestText } from './api.js';
 
 const id = encodeURIComponent;
 
@@ -67,12 +67,17 @@ export function fetchMyProfile() {
   return request('GET', '/community/profile');
 }
 
-/** Replaces my profile: `{ display_name, family_makeup, legal_status, interests }`. */
+/**
+ * Replaces my profile: `{ display_name, family_makeup, legal_status,
+ * interests, picture }`, each field but the name `{ value, visible }`.
+ * The picture's value is an image id or null, and a profile sent without
+ * it has no picture.
+ */
 export function saveMyProfile(profile) {
   return request('PUT', '/community/profile', profile);
 }
 
-/** Removes every field of my profile; the display name stays. */
+/** Removes every field of my profile and deletes my picture; the display name stays. */
 export function deleteMyProfile() {
   return request('DELETE', '/community/profile');
 }
@@ -116,8 +121,9 @@ export function fetchTopics(groupId) {
   return request('GET', `/community/groups/${id(groupId)}/topics`);
 }
 
-export function startTopic(groupId, title, body) {
-  return request('POST', `/community/groups/${id(groupId)}/topics`, { title, body });
+/** Opens a topic whose first post shows `images`, `[{ id, description }]` of my ready images. */
+export function startTopic(groupId, title, body, images = []) {
+  return request('POST', `/community/groups/${id(groupId)}/topics`, { title, body, images });
 }
 
 /** Returns `{ id, group_id, title, posts }`, the opening post first. */
@@ -125,8 +131,9 @@ export function fetchTopic(topicId) {
   return request('GET', `/community/topics/${id(topicId)}`);
 }
 
-export function replyToTopic(topicId, body) {
-  return request('POST', `/community/topics/${id(topicId)}/posts`, { body });
+/** Replies with `body` and `images`, as startTopic takes them. */
+export function replyToTopic(topicId, body, images = []) {
+  return request('POST', `/community/topics/${id(topicId)}/posts`, { body, images });
 }
 
 export function reportPost(postId, reason) {
@@ -183,4 +190,48 @@ export function searchCommunity(query) {
  */
 export function createGroup(group) {
   return request('POST', '/community/groups', group);
+}
+
+/**
+ * Uploads `file` (a Blob) as an image for a post or my picture, and
+ * returns its view, whose status is `processing`. `options` are those of
+ * postFile in api.js: `onProgress` and `signal`.
+ */
+export function uploadImage(file, options = {}) {
+  return postFile('/community/images', file, options);
+}
+
+/** Returns an image's view: `{ id, status, failure?, description?, renditions, created_at }`. */
+export function fetchImage(imageId) {
+  return request('GET', `/community/images/${id(imageId)}`);
+}
+
+/** Deletes one of my images that no post shows; my picture goes from my profile with it. */
+export function deleteImage(imageId) {
+  return request('DELETE', `/community/images/${id(imageId)}`);
+}
+
+/** Returns the address of a ready image's `main` rendition (the whole picture) or `thumbnail`. */
+export function imageUrl(imageId, role) {
+  return apiUrl(`/community/images/${id(imageId)}/${id(role)}`);
+}
+
+/** Returns the organisations a moderator may pass a post to, `[{ id, name, kind }]`. */
+export function fetchConcernOrganisations() {
+  return request('GET', '/community/concern-organisations');
+}
+
+/**
+ * Passes a post to an organisation as a safeguarding concern, for
+ * moderators. `concern` is `{ organisation_id, reason, tell_member,
+ * not_told_because? }`, the last required when the member is not told.
+ * Returns the concern.
+ */
+export function raiseConcern(postId, concern) {
+  return request('POST', `/community/posts/${id(postId)}/concerns`, concern);
+}
+
+/** Returns the safeguarding concerns passed to an organisation, newest first, for its managers. */
+export function fetchOrganisationConcerns(organisationId) {
+  return request('GET', `/organisations/${id(organisationId)}/community-concerns`);
 }

@@ -1,8 +1,9 @@
 // One community group (#/community/groups/<id>): its topics, newest
-// activity first, and a form that starts a topic. The list follows the
-// group live: each `community` frame of the group loads it again. Starting
-// a topic needs the rules accepted and no suspension running. When either
-// is missing, the page explains it in place of the form.
+// activity first, and a form that starts a topic, whose first post may
+// show up to four images. The list follows the group live: each
+// `community` frame of the group loads it again. Starting a topic needs
+// the rules accepted and no suspension running. When either is missing,
+// the page explains it in place of the form.
 
 import { fetchGroups, fetchTopics, startTopic } from '../community-api.js';
 import { focusElement, h } from '../dom.js';
@@ -21,6 +22,7 @@ import {
   TITLE_MAX_CHARS,
   topicHref,
 } from './community-parts.js';
+import { ImagePicker } from './community-image-picker.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 import { clearFieldError, field, showFieldError } from './fields.js';
 
@@ -75,6 +77,7 @@ function topicForm(ctx, groupId, membership, onStarted) {
     hint: t('community.post.body_hint', { max: BODY_MAX_CHARS.toLocaleString('en-GB') }),
   });
   bodyField.input.rows = 6;
+  const images = new ImagePicker(ctx, { id: 'community-topic-images', membership });
   const submit = h('button', { type: 'submit', class: 'button', text: t('community.topic.start') });
   const form = h(
     'form',
@@ -82,6 +85,7 @@ function topicForm(ctx, groupId, membership, onStarted) {
     alert,
     titleField.wrapper,
     bodyField.wrapper,
+    images.element,
     h('div', { class: 'actions' }, submit),
   );
 
@@ -115,12 +119,13 @@ function topicForm(ctx, groupId, membership, onStarted) {
     alert.textContent = '';
     const title = titleField.input.value.trim();
     const body = bodyField.input.value;
-    if (!check(title, body)) return;
+    if (!check(title, body) || !images.check()) return;
     busy = true;
     submit.disabled = true;
     try {
-      const topic = await startTopic(groupId, title, body);
+      const topic = await startTopic(groupId, title, body, images.values());
       if (ctx.signal.aborted) return;
+      images.posted();
       form.reset();
       onStarted(topic);
     } catch (error) {
@@ -129,7 +134,7 @@ function topicForm(ctx, groupId, membership, onStarted) {
         showTitleError();
       } else if (error.code === 'request.invalid_field' && error.field === 'body') {
         showBodyError();
-      } else {
+      } else if (!images.showServerError(error)) {
         alert.textContent = describeCommunityError(error, membership);
         focusElement(alert);
       }

@@ -1,10 +1,11 @@
 // A member's page in the community (#/community/members/<id>): their
-// display name and the profile fields they show to members. The server
-// leaves hidden fields out of its response. A moderator also gets a form
-// that warns the member, suspends them for a number of days, or lifts a
-// suspension, each with a reason the member reads in their notices.
+// display name, their picture and the profile fields they show to members.
+// The server leaves hidden fields, and a hidden picture, out of its
+// response. A moderator also gets a form that warns the member, suspends
+// them for a number of days, or lifts a suspension, each with a reason the
+// member reads in their notices.
 
-import { fetchMember, moderateMember } from '../community-api.js';
+import { fetchMember, imageUrl, moderateMember } from '../community-api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import {
@@ -24,6 +25,21 @@ function fieldValue(name, entry) {
   const value = entry !== null && typeof entry === 'object' ? entry.value : entry;
   if (value === null || value === undefined || value === '') return null;
   return name === 'legal_status' ? legalStatusLabel(value) : String(value);
+}
+
+/** Creates the member's picture, or returns null when they show none. */
+function pictureElement(member) {
+  const imageId = fieldValue('picture', member.fields?.picture);
+  if (imageId === null) return null;
+  return h(
+    'p',
+    { class: 'community-picture' },
+    h('img', {
+      src: imageUrl(imageId, 'thumbnail'),
+      alt: t('community.member.picture_alt', { name: member.display_name }),
+      decoding: 'async',
+    }),
+  );
 }
 
 function profileDetails(member) {
@@ -119,6 +135,8 @@ export async function mount(main, ctx, [userId]) {
       h('p', {}, h('a', { href: '#/community/profile', text: t('community.member.edit_link') })),
     );
   }
+  const picture = pictureElement(member);
+  if (picture) panel.append(picture);
   panel.append(profileDetails(member));
   if (membership.moderator && !mine && !member.moderator) {
     panel.append(moderationSection(ctx, member, membership));

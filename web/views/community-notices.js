@@ -1,7 +1,8 @@
 // "Notices" in the community (#/community/notices): what moderators sent
 // me, newest first. A warning, a suspension and its end, and each post of
-// mine that was hidden, removed or restored, with the moderator's reason,
-// the end of a suspension, and a link to the topic of a post.
+// mine that was hidden, removed, restored or passed to an organisation as
+// a safeguarding concern, with the moderator's reason, the end of a
+// suspension, and a link to the topic of a post.
 // A decision against me (a warning, a suspension, a hidden or removed
 // post) may be appealed once: its Appeal button opens a form for my
 // reasons. An appealed notice shows what I wrote and, once a moderator has

@@ -17,6 +17,7 @@ import {
   memberHref,
   SHORT_TEXT_MAX_CHARS,
 } from './community-parts.js';
+import { pictureField } from './community-profile-picture.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 import { clearFieldError, field, selectField, showFieldError } from './fields.js';
 
@@ -201,18 +202,21 @@ export async function mount(main, ctx) {
     hint: t('community.apply.display_name_hint', { max: DISPLAY_NAME_MAX_CHARS }),
     attrs: { autocomplete: 'off', maxlength: DISPLAY_NAME_MAX_CHARS },
   });
+  const picture = pictureField(ctx, membership);
   const fields = PROFILE_FIELDS.map((spec) => ({ spec, ...profileField(spec) }));
   const save = h('button', { type: 'submit', class: 'button', text: t('community.profile.save') });
   const form = h(
     'form',
     { class: 'form', noValidate: true, attrs: { 'aria-labelledby': 'community-profile-form' } },
     nameField.wrapper,
+    picture.wrapper,
     fields.map((each) => each.wrapper),
     h('div', { class: 'actions' }, save),
   );
 
   function fill(profile) {
     nameField.input.value = profile?.display_name ?? membership.display_name ?? '';
+    picture.fill(profile?.picture);
     for (const each of fields) each.fill(profile?.[each.spec.name]);
   }
 
@@ -250,6 +254,10 @@ export async function mount(main, ctx) {
       showNameError();
       return true;
     }
+    if (error.field === 'picture') {
+      picture.showError();
+      return true;
+    }
     const rejected = fields.find((each) => each.spec.name === error.field);
     if (!rejected) return false;
     const text = t('community.profile.field_invalid', { max: SHORT_TEXT_MAX_CHARS });
@@ -278,7 +286,9 @@ export async function mount(main, ctx) {
       showRejected({ code: 'request.invalid_field', field: tooLong.spec.name });
       return;
     }
-    const profile = { display_name: displayName };
+    if (!picture.check()) return;
+    // The server replaces the whole profile, so the picture to keep is sent too.
+    const profile = { display_name: displayName, picture: picture.entry() };
     for (const each of fields) profile[each.spec.name] = each.entry();
 
     busy = true;

@@ -1,12 +1,14 @@
 // "Reports" (#/community/moderation/reports), for moderators: the open
 // reports, oldest first. Each shows the reported post with its topic, who
-// reported it and why, and the form that hides or removes the post with a
-// reason. Acting on a post closes every open report of it, so the list
-// loads again afterwards.
+// reported it and why, the form that hides or removes the post with a
+// reason, and the button that passes it to an organisation as a
+// safeguarding concern. Acting on a post closes every open report of it,
+// so the list loads again afterwards.
 
 import { fetchReports } from '../community-api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
+import { concernTools, organisationLoader } from './community-concern-form.js';
 import {
   authorElement,
   communityPage,
@@ -18,8 +20,12 @@ import { postModerationForm } from './community-post-moderation.js';
 import { postContent } from './community-topic.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 
-function reportItem(report, membership, onModerated) {
+function reportItem(ctx, report, membership, organisations, onModerated) {
   const post = report.post ?? {};
+  const concern =
+    post.id && post.state !== 'removed'
+      ? concernTools({ ctx, post, membership, id: `report-${report.id}-concern`, organisations })
+      : null;
   const form = post.id
     ? postModerationForm({
         post,
@@ -64,6 +70,9 @@ function reportItem(report, membership, onModerated) {
       ...postContent(post),
     ),
     form?.element,
+    concern ? h('div', { class: 'actions' }, concern.open) : null,
+    concern?.form,
+    concern?.status,
   );
 }
 
@@ -83,13 +92,16 @@ export async function mount(main, ctx) {
     attrs: { 'aria-label': t('community.reports.title') },
   });
   panel.append(h('p', { text: t('community.reports.intro') }), loading, notice, alert, list);
+  const organisations = organisationLoader();
 
   async function load() {
     loading.textContent = t('app.loading');
     try {
       const reports = await fetchReports();
       if (ctx.signal.aborted) return;
-      list.replaceChildren(...reports.map((each) => reportItem(each, membership, moderated)));
+      list.replaceChildren(
+        ...reports.map((each) => reportItem(ctx, each, membership, organisations, moderated)),
+      );
       if (reports.length === 0) {
         list.append(h('li', { class: 'empty', text: t('community.reports.empty') }));
       }

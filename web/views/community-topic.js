@@ -1,17 +1,21 @@
 // One community topic (#/community/topics/<id>): its posts, the opening
-// one first, and a reply form. Each post other than my own has a Report
-// button that opens a form for the reason. A moderator gets a Moderate
-// button instead, to hide, remove or restore the post with a reason.
-// A hidden post shows its author the moderator's reason next to the text,
-// and everyone else only that a moderator hid it. The page follows the
-// topic's group live and loads the topic again after each `community`
-// frame about it.
+// one first, each with its images, and a reply form that can add images.
+// Each post other than my own has a Report button that opens a form for
+// the reason. A moderator gets a Moderate button instead, to hide, remove
+// or restore the post with a reason, and a button that passes the post to
+// an organisation as a safeguarding concern. A hidden post shows its
+// author the moderator's reason next to the text, and everyone else only
+// that a moderator hid it. The page follows the topic's group live and
+// loads the topic again after each `community` frame about it.
 //
 // Bodies are plain text and go into the page as text, never as markup.
 
 import { fetchGroups, fetchTopic, replyToTopic, reportPost } from '../community-api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
+import { concernTools, organisationLoader } from './community-concern-form.js';
+import { ImagePicker } from './community-image-picker.js';
+import { postImages } from './community-images.js';
 import { postModerationForm } from './community-post-moderation.js';
 import {
   authorElement,
@@ -30,7 +34,7 @@ import { reasonForm } from './community-reason-form.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 import { clearFieldError, field, showFieldError } from './fields.js';
 
-/** Creates the text of a post that fits its state and what I may see of it. */
+/** Creates the text and images of a post that fit its state and what I may see of it. */
 export function postContent(post) {
   const notice = (text) => h('p', { class: 'community-post__notice', text });
   const body = (text) => h('p', { class: 'community-post__body', text });
@@ -41,11 +45,11 @@ export function postContent(post) {
     const reason = post.reason
       ? t('community.post.hidden_reason', { reason: post.reason })
       : t('community.post.hidden');
-    const parts = [notice(reason), body(post.body)];
+    const parts = [notice(reason), body(post.body), postImages(post)];
     if (post.mine) {
       parts.push(h('p', { class: 'field__hint', text: t('community.post.hidden_mine') }));
     }
-    return parts;
+    return parts.filter(Boolean);
   }
   if (post.state === 'removed') {
     const text = post.reason
@@ -53,7 +57,7 @@ export function postContent(post) {
       : t('community.post.removed');
     return [notice(text)];
   }
-  return [body(post.body ?? '')];
+  return [body(post.body ?? ''), postImages(post)].filter(Boolean);
 }
 
 /** Returns the words that tell one post from another in a button's accessible name. */
@@ -71,6 +75,7 @@ class PostList {
     this.ctx = ctx;
     this.membership = membership;
     this.onModerated = onModerated;
+    this.organisations = organisationLoader();
     /** Per post id: `{ element, content, tools, post, toolsState, reported }`. */
     this.entries = new Map();
     this.list = h('ol', {
@@ -210,7 +215,15 @@ class PostList {
     });
     if (!form) return [];
     form.element.hidden = true;
-    return [open, form.element];
+    const concern = concernTools({
+      ctx: this.ctx,
+      post,
+      membership: this.membership,
+      id: `post-${post.id}-concern`,
+      organisations: this.organisations,
+    });
+    const buttons = h('div', { class: 'actions' }, open, concern.open);
+    return [buttons, form.element, concern.form, concern.status];
   }
 }
 
@@ -226,6 +239,7 @@ function replyForm(ctx, topicId, membership, onReplied) {
     hint: t('community.post.body_hint', { max: BODY_MAX_CHARS.toLocaleString('en-GB') }),
   });
   bodyField.input.rows = 4;
+  const images = new ImagePicker(ctx, { id: 'community-reply-images', membership });
   const submit = h('button', {
     type: 'submit',
     class: 'button',
@@ -236,6 +250,7 @@ function replyForm(ctx, topicId, membership, onReplied) {
     { class: 'form', noValidate: true, attrs: { 'aria-labelledby': 'community-reply-heading' } },
     alert,
     bodyField.wrapper,
+    images.element,
     h('div', { class: 'actions' }, submit),
     notice,
   );
@@ -257,19 +272,21 @@ function replyForm(ctx, topicId, membership, onReplied) {
       showBodyError();
       return;
     }
+    if (!images.check()) return;
     busy = true;
     submit.disabled = true;
     try {
-      await replyToTopic(topicId, body);
+      await replyToTopic(topicId, body, images.values());
       if (ctx.signal.aborted) return;
       bodyField.input.value = '';
+      images.posted();
       notice.textContent = t('community.reply.sent');
       onReplied();
     } catch (error) {
       if (ctx.signal.aborted) return;
       if (error.code === 'request.invalid_field' && error.field === 'body') {
         showBodyError();
-      } else {
+      } else if (!images.showServerError(error)) {
         alert.textContent = describeCommunityError(error, membership);
         focusElement(alert);
       }
