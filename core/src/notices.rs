@@ -68,6 +68,12 @@ impl Template {
         self == Template::News
     }
 
+    /// Returns whether the email goes out at once even to a user who chose
+    /// the daily digest: a safeguarding concern cannot wait a day.
+    pub fn is_urgent(self) -> bool {
+        self == Template::SafeguardingConcern
+    }
+
     /// Returns the stable name stored with a queued email.
     pub fn code(self) -> &'static str {
         match self {
@@ -482,6 +488,13 @@ mod tests {
             assert_eq!(Template::from_code(template.code()), Some(template));
         }
         assert_eq!(Template::from_code("unknown"), None);
+    }
+
+    #[test]
+    fn only_a_safeguarding_concern_skips_the_digest() {
+        assert!(Template::SafeguardingConcern.is_urgent());
+        assert!(!Template::CommunityDecision.is_urgent());
+        assert!(!Template::NewMessage.is_urgent());
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(CommunityImages::OwnerId))
                     .col(uuid_null(CommunityImages::PostId))
                     .col(integer_null(CommunityImages::Position))
-                    .col(string_len_null(CommunityImages::Description, 400))
+                    .col(text_null(CommunityImages::Description))
                     .col(string_len_null(CommunityImages::Kind, 20))
                     .col(string_len(CommunityImages::Status, 20))
                     .col(string_len_null(CommunityImages::Failure, 60))
@@ -228,6 +228,19 @@ impl MigrationTrait for Migration {
                     .table(CommunityConcerns::Table)
                     .col(CommunityConcerns::OrganisationId)
                     .col(CommunityConcerns::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        // A post goes to an organisation once, however many moderators
+        // raise it at the same moment.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_community_concerns_post_organisation")
+                    .table(CommunityConcerns::Table)
+                    .col(CommunityConcerns::PostId)
+                    .col(CommunityConcerns::OrganisationId)
+                    .unique()
                     .to_owned(),
             )
             .await

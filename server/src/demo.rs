@@ -222,6 +222,18 @@ pub async fn seed(
             )
             .await?;
         }
+        // A moderator's community name is theirs from the start, as it is
+        // for one whose account a colleague confirms.
+        if role == Role::Moderator {
+            store
+                .ensure_moderator_member(
+                    secrets.user_id,
+                    display_name,
+                    organisation.0,
+                    chrono::Utc::now(),
+                )
+                .await?;
+        }
         created.push((user, secrets));
     }
 

@@ -54,7 +54,7 @@ pub(crate) async fn notify_on<C: ConnectionTrait>(
         .await?
         .ok_or(StoreError::NotFound { what: "user" })?;
     let id = uuid::Uuid::now_v7();
-    if stored_preferences(&row)?.delivery == Delivery::Immediate {
+    if template.is_urgent() || stored_preferences(&row)?.delivery == Delivery::Immediate {
         let email = NewEmail {
             id,
             user_id,

@@ -700,10 +700,8 @@ async fn parallel_posts_keep_the_limit() -> anyhow::Result<()> {
 #[tokio::test]
 async fn names_cannot_pass_for_others() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
-    let moderator = app.sign_in("community_moderator").await?;
     let member = app.sign_in("community_member").await?;
-    // The moderator's name is theirs in the community.
-    moderator.get_json("/api/v1/community/membership").await?;
+    // The moderator's name is theirs in the community, before they visit.
     for name in [
         "Lee Carter",
         "Lee  CARTER",
@@ -1128,7 +1126,10 @@ async fn an_image_in_a_post_reaches_its_readers_without_metadata() -> anyhow::Re
         member
             .post(
                 &format!("/api/v1/community/topics/{topic_id}/posts"),
-                &json!({ "body": "Two views", "images": [{ "id": later }, { "id": earlier }] }),
+                &json!({
+                    "body": "Two views",
+                    "images": [{ "id": later, "description": "d".repeat(500) }, { "id": earlier }],
+                }),
             )
             .await?,
     )
@@ -1139,6 +1140,26 @@ async fn an_image_in_a_post_reaches_its_readers_without_metadata() -> anyhow::Re
         .map(|all| all.iter().filter_map(|i| i["id"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(ids, [later.as_str(), earlier.as_str()]);
+    // Removing a post deletes its images, for its author too.
+    let response = moderator
+        .post(
+            &format!(
+                "/api/v1/community/posts/{}/moderation",
+                text(&ordered["id"])?
+            ),
+            &json!({ "action": "remove", "reason": "A school uniform shows" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    for id in [&later, &earlier] {
+        let (status, _) = status_and_json(
+            member
+                .get(&format!("/api/v1/community/images/{id}"))
+                .await?,
+        )
+        .await?;
+        assert_eq!(status, 404);
+    }
 
     // A hidden post's images go with its text; its author keeps seeing them.
     let response = moderator
@@ -1287,6 +1308,15 @@ async fn a_safeguarding_concern_reaches_only_the_named_organisation() -> anyhow:
     let council = app.sign_in("la_manager").await?;
     let agency = app.sign_in("va_manager").await?;
     let practitioner = app.sign_in("la_practitioner").await?;
+    let family = app.sign_in("adoptive_parent").await?;
+    // A safeguarding concern reaches a manager at once, digest or not.
+    let response = council
+        .put(
+            "/api/v1/me/notifications",
+            &json!({ "delivery": "digest", "digest_hour": 3, "time_zone": "Pacific/Kiritimati" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
     let group = group_id(&member, "New adopters").await?;
     let worry = "Nobody checks on the little one at night";
     let topic = open_topic(&member, &group, "Nights", worry).await?;
@@ -1392,15 +1422,17 @@ async fn a_safeguarding_concern_reaches_only_the_named_organisation() -> anyhow:
     )
     .await?;
     assert_eq!(status, 403);
-    let (status, _) = status_and_json(
-        agency
-            .get(&format!(
-                "/api/v1/organisations/{council_id}/community-concerns"
-            ))
-            .await?,
-    )
-    .await?;
-    assert_eq!(status, 404);
+    for outsider in [&agency, &family] {
+        let (status, _) = status_and_json(
+            outsider
+                .get(&format!(
+                    "/api/v1/organisations/{council_id}/community-concerns"
+                ))
+                .await?,
+        )
+        .await?;
+        assert_eq!(status, 404);
+    }
     assert_eq!(
         agency
             .get_json(&format!(
@@ -1444,6 +1476,22 @@ async fn a_safeguarding_concern_reaches_only_the_named_organisation() -> anyhow:
             .as_str()
             .is_some_and(|r| r.contains("Worth a visit"))
     );
+
+    // Moderators raising the same concern at once store it once.
+    let second = open_topic(&member, &group, "Evenings", "Out until late again").await?;
+    let second = format!(
+        "/api/v1/community/posts/{}/concerns",
+        text(&second["posts"][0]["id"])?
+    );
+    let request = json!({ "organisation_id": council_id, "reason": "Late", "tell_member": true });
+    let attempts =
+        futures_util::future::join_all((0..3).map(|_| moderator.post(&second, &request))).await;
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt?.status().as_u16());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409]);
 
     // The council's audit trail records what it received.
     let trail = council.get_json("/api/v1/audit").await?;
@@ -1494,6 +1542,35 @@ async fn a_hidden_post_shown_again_leaves_nothing_to_appeal() -> anyhow::Result<
     )
     .await?;
     assert_eq!(status, 409, "{body}");
+
+    // Hidden again: only the new decision may be appealed. Shown again
+    // while that appeal waits, the appeal is answered as overturned and
+    // leaves the moderators' queue.
+    assert_eq!(moderate("hide").await?.status(), 200);
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    let appealable: Vec<&Value> = notices
+        .as_array()
+        .map(|all| all.iter().filter(|n| n["appealable"] == true).collect())
+        .unwrap_or_default();
+    assert_eq!(appealable.len(), 1, "{notices}");
+    let latest = text(&appealable[0]["id"])?.to_owned();
+    assert_ne!(latest, text(&notice["id"])?);
+    let response = member
+        .post(
+            &format!("/api/v1/community/notices/{latest}/appeal"),
+            &json!({ "text": "Still a made-up name" }),
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    assert_eq!(moderate("restore").await?.status(), 200);
+    let queue = moderator.get_json("/api/v1/community/appeals").await?;
+    assert!(!queue.to_string().contains(&latest), "{queue}");
+    let notices = member.get_json("/api/v1/community/notices").await?;
+    let answered = notices
+        .as_array()
+        .and_then(|all| all.iter().find(|n| n["id"] == latest.as_str()))
+        .with_context(|| format!("no notice {latest} in {notices}"))?;
+    assert_eq!(answered["appeal"]["outcome"], "overturned", "{answered}");
     Ok(())
 }
 
@@ -1529,14 +1606,27 @@ async fn long_listings_are_read_in_pages() -> anyhow::Result<()> {
         ))
         .await?;
     assert_eq!(past, json!([]));
-    for bad in ["-1", "1000001", "many"] {
+    for bad in ["-1", "1000001", "many", "1.5", "%2B1", ""] {
         let (status, body) = status_and_json(
             member
                 .get(&format!("/api/v1/community/topics/{topic_id}?offset={bad}"))
                 .await?,
         )
         .await?;
-        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(
+            (status, &body["field"]),
+            (400, &json!("offset")),
+            "{bad}: {body}"
+        );
     }
+    // Someone who may not read the topic learns nothing from the offset.
+    let outsider = app.sign_in("la_practitioner").await?;
+    let (status, _) = status_and_json(
+        outsider
+            .get(&format!("/api/v1/community/topics/{topic_id}?offset=-5"))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 403);
     Ok(())
 }

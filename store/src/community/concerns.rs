@@ -20,9 +20,19 @@ impl Store {
         notice: Option<NewNotice>,
     ) -> Result<(), StoreError> {
         let transaction = self.begin_write().await?;
-        community_concern::Entity::insert(community_concern::ActiveModel::from(concern))
-            .exec_without_returning(&*transaction)
-            .await?;
+        if let Err(error) =
+            community_concern::Entity::insert(community_concern::ActiveModel::from(concern))
+                .exec_without_returning(&*transaction)
+                .await
+        {
+            transaction.rollback().await?;
+            if crate::error::is_unique_violation(&error) {
+                return Err(StoreError::Conflict {
+                    what: "safeguarding concern",
+                });
+            }
+            return Err(error.into());
+        }
         if let Some(notice) = notice {
             community_notice::Entity::insert(community_notice::ActiveModel::from(notice_row(
                 notice,

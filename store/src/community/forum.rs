@@ -331,7 +331,8 @@ impl Store {
             .ok_or(StoreError::NotFound { what: "topic" })
     }
 
-    /// Lists a topic's posts, oldest first, from the `offset`th.
+    /// Lists a topic's posts, oldest first, from the `offset`th: at most
+    /// [`POSTS_LISTED`], and one more when more follow.
     pub async fn community_posts(
         &self,
         topic: uuid::Uuid,
@@ -342,7 +343,7 @@ impl Store {
             .order_by_asc(community_post::Column::CreatedAt)
             .order_by_asc(community_post::Column::Id)
             .offset(offset)
-            .limit(POSTS_LISTED)
+            .limit(POSTS_LISTED + 1)
             .all(&self.db)
             .await?)
     }

@@ -13,10 +13,12 @@ use kinlink_core::UserId;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
-use crate::entity::{community_image, community_image_rendition, community_profile};
+use crate::entity::{
+    community_image, community_image_rendition, community_member, community_profile,
+};
 use crate::{Store, StoreError};
 
 /// Stored statuses of an image: those of a profile's photos and videos.
@@ -42,7 +44,7 @@ pub struct NewImage {
     pub at: DateTime<Utc>,
 }
 
-/// What recording a new image did.
+/// The outcome of recording a new image.
 pub struct AddedImage {
     /// False when the member holds [`MAX_UNUSED`] unused images already.
     pub added: bool,
@@ -147,6 +149,15 @@ impl Store {
     /// member's failed ones go first.
     pub async fn add_community_image(&self, new: NewImage) -> Result<AddedImage, StoreError> {
         let transaction = self.begin_write().await?;
+        // On PostgreSQL the member's row lock makes a second upload by the
+        // same member wait here, so parallel uploads cannot pass the limit
+        // together; SQLite runs one write transaction at a time anyway.
+        if transaction.get_database_backend() == sea_orm::DbBackend::Postgres {
+            community_member::Entity::find_by_id(new.owner.0)
+                .lock_exclusive()
+                .one(&*transaction)
+                .await?;
+        }
         let picture = picture_of(&*transaction, new.owner).await?;
         let stale: Vec<uuid::Uuid> = community_image::Entity::find()
             .filter(community_image::Column::OwnerId.eq(new.owner.0))

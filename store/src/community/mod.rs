@@ -6,7 +6,7 @@ mod concerns;
 mod forum;
 pub mod images;
 mod membership;
-mod moderation;
+pub mod moderation;
 mod search;
 
 pub use forum::{NewPost, NewTopic, POSTS_LISTED, Posting, PostingLimit};

@@ -5,10 +5,14 @@ use chrono::{DateTime, Utc};
 use kinlink_core::UserId;
 use kinlink_core::community::{NoticeKind, PostState};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::entity::{community_notice, community_post, community_report};
+use crate::entity::{community_image, community_notice, community_post, community_report};
 use crate::{Store, StoreError};
+
+/// The `what` of the `Conflict` [`Store::appeal_community_notice`] returns
+/// when the decision appealed no longer stands.
+pub const DECISION_GONE: &str = "decision that no longer stands";
 
 /// Most notices one listing returns.
 const NOTICES_LISTED: u64 = 200;
@@ -125,12 +129,14 @@ impl Store {
     }
 
     /// Applies a moderator's decision to a post in one transaction: its
-    /// state and reason (a removed post loses its text), its open reports
-    /// closed, and the author's notice.
+    /// state and reason, its open reports closed, and the author's notice.
+    /// A removed post loses its text and its images; returns the images'
+    /// blobs with the post, to delete. A post shown again answers the
+    /// appeals still waiting against hiding it, as overturned.
     pub async fn moderate_community_post(
         &self,
         decision: PostModeration,
-    ) -> Result<community_post::Model, StoreError> {
+    ) -> Result<(community_post::Model, Vec<uuid::Uuid>), StoreError> {
         let transaction = self.begin_write().await?;
         let mut update = community_post::Entity::update_many()
             .col_expr(
@@ -152,10 +158,10 @@ impl Store {
             .filter(community_post::Column::Id.eq(decision.post));
         if decision.state == PostState::Removed {
             update = update.col_expr(community_post::Column::Body, Expr::value(None::<String>));
-        } else {
-            // A removed post's text is gone: it cannot come back.
-            update = update.filter(community_post::Column::State.ne(PostState::Removed.as_str()));
         }
+        // A removed post's text is gone: it cannot come back, nor be
+        // removed again.
+        update = update.filter(community_post::Column::State.ne(PostState::Removed.as_str()));
         let changed = update.exec(&*transaction).await?;
         if changed.rows_affected != 1 {
             transaction.rollback().await?;
@@ -183,12 +189,48 @@ impl Store {
             .exec_without_returning(&*transaction)
             .await?;
         }
+        let mut blobs = Vec::new();
+        if decision.state == PostState::Removed {
+            let images: Vec<uuid::Uuid> = community_image::Entity::find()
+                .filter(community_image::Column::PostId.eq(decision.post))
+                .all(&*transaction)
+                .await?
+                .into_iter()
+                .map(|image| image.id)
+                .collect();
+            blobs = super::images::delete_images(&*transaction, images).await?;
+        }
+        if decision.state == PostState::Visible {
+            community_notice::Entity::update_many()
+                .col_expr(
+                    community_notice::Column::AppealDecidedAt,
+                    Expr::value(Some(decision.at)),
+                )
+                .col_expr(
+                    community_notice::Column::AppealDecidedBy,
+                    Expr::value(Some(decision.moderator.0)),
+                )
+                .col_expr(
+                    community_notice::Column::AppealOutcome,
+                    Expr::value(Some("overturned")),
+                )
+                .col_expr(
+                    community_notice::Column::AppealReason,
+                    Expr::value(Some(decision.reason.clone())),
+                )
+                .filter(community_notice::Column::PostId.eq(decision.post))
+                .filter(community_notice::Column::Kind.eq(NoticeKind::PostHidden.as_str()))
+                .filter(community_notice::Column::AppealedAt.is_not_null())
+                .filter(community_notice::Column::AppealDecidedAt.is_null())
+                .exec(&*transaction)
+                .await?;
+        }
         let row = community_post::Entity::find_by_id(decision.post)
             .one(&*transaction)
             .await?
             .ok_or(StoreError::NotFound { what: "post" })?;
         transaction.commit().await?;
-        Ok(row)
+        Ok((row, blobs))
     }
 
     /// Stores a notice to a member.
@@ -236,6 +278,34 @@ impl Store {
         text: String,
         at: DateTime<Utc>,
     ) -> Result<community_notice::Model, StoreError> {
+        let transaction = self.begin_write().await?;
+        let notice = community_notice::Entity::find_by_id(id)
+            .one(&*transaction)
+            .await?
+            .ok_or(StoreError::NotFound { what: "notice" })?;
+        // A decision about a post stands only while the post is as it left
+        // it; the post's row is read under lock, so a restore running at
+        // the same time either comes first and is seen, or waits.
+        let kept = match NoticeKind::parse(&notice.kind) {
+            Some(NoticeKind::PostHidden) => Some(PostState::Hidden),
+            Some(NoticeKind::PostRemoved) => Some(PostState::Removed),
+            _ => None,
+        };
+        if let (Some(kept), Some(post)) = (kept, notice.post_id) {
+            let mut find = community_post::Entity::find_by_id(post);
+            if transaction.get_database_backend() == sea_orm::DbBackend::Postgres {
+                find = find.lock_exclusive();
+            }
+            let stands = find.one(&*transaction).await?.is_some_and(|post| {
+                post.state == kept.as_str() && post.moderated_at == Some(notice.created_at)
+            });
+            if !stands {
+                transaction.rollback().await?;
+                return Err(StoreError::Conflict {
+                    what: DECISION_GONE,
+                });
+            }
+        }
         let changed = community_notice::Entity::update_many()
             .col_expr(
                 community_notice::Column::AppealText,
@@ -245,13 +315,15 @@ impl Store {
             .filter(community_notice::Column::Id.eq(id))
             .filter(community_notice::Column::UserId.eq(user.0))
             .filter(community_notice::Column::AppealedAt.is_null())
-            .exec(&self.db)
+            .exec(&*transaction)
             .await?;
         if changed.rows_affected != 1 {
+            transaction.rollback().await?;
             return Err(StoreError::Conflict {
                 what: "appeal of this notice",
             });
         }
+        transaction.commit().await?;
         self.community_notice(id).await
     }
 

@@ -16,6 +16,7 @@ pub struct Model {
     /// Its place among the post's images, from 0.
     pub position: Option<i32>,
     /// The text shown in its place to those who cannot see it.
+    #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
     /// The kind read from the upload's first bytes, once checked.
     pub kind: Option<String>,

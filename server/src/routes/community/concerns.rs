@@ -134,6 +134,10 @@ async fn notify_managers(state: &AppState, organisation: OrganisationId) -> Resu
     Ok(())
 }
 
+fn already_raised() -> ApiError {
+    ApiError::Conflict("this post has been passed to this organisation already".to_owned())
+}
+
 /// Passes a post to an organisation as a safeguarding concern
 /// (moderators).
 #[instrument(skip_all, fields(user = %user.user_id))]
@@ -176,9 +180,7 @@ pub async fn raise(
         .community_concern_exists(post.id, OrganisationId(organisation.id))
         .await?
     {
-        return Err(ApiError::Conflict(
-            "this post has been passed to this organisation already".to_owned(),
-        ));
+        return Err(already_raised());
     }
     let mut authors = Authors::default();
     let author = authors.get(&state, post.author_id).await?;
@@ -219,7 +221,11 @@ pub async fn raise(
     state
         .store
         .raise_community_concern(concern.clone(), notice)
-        .await?;
+        .await
+        .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { .. } => already_raised(),
+            other => other.into(),
+        })?;
     let detail = serde_json::json!({
         "post": post.id,
         "organisation": organisation.id,
@@ -302,7 +308,8 @@ pub async fn list(
         .filter(|grant| grant.organisation_id == organisation)
         .map(|grant| grant.role)
         .collect();
-    if roles.is_empty() {
+    // Only the organisation's workers learn that the list exists.
+    if !roles.iter().any(|role| role.is_worker()) {
         return Err(ApiError::NotFound);
     }
     permissions::check(

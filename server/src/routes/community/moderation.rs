@@ -12,6 +12,7 @@ use kinlink_core::community::{
 };
 use kinlink_core::notices::Template;
 use kinlink_core::permissions::Action;
+use kinlink_store::community::moderation::DECISION_GONE;
 use kinlink_store::community::{NewNotice, PostModeration};
 use kinlink_store::entity::community_notice;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ use crate::community::{
 };
 use crate::error::ApiError;
 use crate::letterbox::invalid;
+use crate::processing;
 use crate::routes::JsonBody;
 use crate::state::AppState;
 
@@ -106,7 +108,7 @@ pub async fn moderate_post(
         moderator: user.user_id,
         at: now,
     });
-    let moderated = state
+    let (moderated, removed_images) = state
         .store
         .moderate_community_post(PostModeration {
             post: post.id,
@@ -119,10 +121,13 @@ pub async fn moderate_post(
         .await
         .map_err(|error| match error {
             kinlink_store::StoreError::Conflict { .. } => ApiError::Conflict(
-                "the post was removed: its text is gone and it cannot be restored".to_owned(),
+                "the post was removed: its text is gone, so nothing more can change".to_owned(),
             ),
             other => other.into(),
         })?;
+    processing::delete_blobs(&state, removed_images)
+        .await
+        .map_err(ApiError::Internal)?;
     audit(
         &state,
         user.user_id,
@@ -185,22 +190,28 @@ fn is_appealable(kind: &str) -> bool {
     )
 }
 
-/// Returns whether the decision a notice records still stands: a hidden
-/// post shown again, by a moderator or on another's appeal, leaves nothing
-/// to appeal.
+/// Returns whether the decision a notice records about a post still
+/// stands: it is the post's last moderation, and the post is still in the
+/// state it left it in. A hidden post shown again, or moderated since,
+/// leaves nothing to appeal. Other notices stand.
 async fn in_force(state: &AppState, row: &community_notice::Model) -> Result<bool, ApiError> {
-    if NoticeKind::parse(&row.kind) != Some(NoticeKind::PostHidden) {
-        return Ok(true);
-    }
+    let kept = match NoticeKind::parse(&row.kind) {
+        Some(NoticeKind::PostHidden) => PostState::Hidden,
+        Some(NoticeKind::PostRemoved) => PostState::Removed,
+        _ => return Ok(true),
+    };
     let Some(post) = row.post_id else {
         return Ok(true);
     };
     match state.store.community_post(post).await {
-        Ok(post) => Ok(post.state == PostState::Hidden.as_str()),
+        Ok(post) => Ok(post.state == kept.as_str() && post.moderated_at == Some(row.created_at)),
         Err(kinlink_store::StoreError::NotFound { .. }) => Ok(false),
         Err(other) => Err(other.into()),
     }
 }
+
+const NO_LONGER_STANDS: &str =
+    "the decision no longer stands: the post was shown again or moderated since";
 
 fn notice_view(row: community_notice::Model, in_force: bool) -> NoticeView {
     let appeal = match (row.appeal_text, row.appealed_at) {
@@ -352,17 +363,15 @@ pub async fn appeal(
             notice.kind
         )));
     }
-    if !in_force(&state, &notice).await? {
-        return Err(ApiError::Conflict(
-            "the post is shown again, so there is nothing to appeal".to_owned(),
-        ));
-    }
     let text = check_text("text", &body.text, SHORT_TEXT_MAX_CHARS)?;
     let appealed = state
         .store
         .appeal_community_notice(id, user.user_id, text, Utc::now())
         .await
         .map_err(|error| match error {
+            kinlink_store::StoreError::Conflict { what } if what == DECISION_GONE => {
+                ApiError::Conflict(NO_LONGER_STANDS.to_owned())
+            }
             kinlink_store::StoreError::Conflict { .. } => {
                 ApiError::Conflict("you have appealed this decision already".to_owned())
             }
@@ -398,6 +407,11 @@ pub async fn appeals(
     let mut authors = Authors::default();
     let mut views = Vec::new();
     for notice in state.store.open_community_appeals().await? {
+        // An appeal against a decision that no longer stands has nothing
+        // left to answer.
+        if !in_force(&state, &notice).await? {
+            continue;
+        }
         views.push(OpenAppealView {
             member: authors.get(&state, Some(notice.user_id)).await?,
             notice: notice_view(notice, true),
@@ -441,6 +455,9 @@ pub async fn decide_appeal(
     if notice.appealed_at.is_none() {
         return Err(ApiError::NotFound);
     }
+    if !in_force(&state, &notice).await? {
+        return Err(ApiError::Conflict(NO_LONGER_STANDS.to_owned()));
+    }
     let now = Utc::now();
     let decided = state
         .store
@@ -475,7 +492,7 @@ pub async fn decide_appeal(
                         })
                         .await;
                     match restored {
-                        Ok(row) => {
+                        Ok((row, _)) => {
                             let topic = state.store.community_topic(row.topic_id).await?;
                             announce(&state, topic.group_id, topic.id).await;
                         }

@@ -50,13 +50,15 @@ async fn summary(
     })
 }
 
-/// Where a listing starts.
+/// The start of a listing.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    /// How many items of the listing to pass over.
+    /// How many items of the listing to pass over, as written: it is read
+    /// after the access check, so a caller who may not read the listing
+    /// learns nothing from it.
     #[serde(default)]
-    offset: u64,
+    offset: Option<String>,
 }
 
 /// The most items a listing may pass over.
@@ -64,10 +66,20 @@ const MAX_OFFSET: u64 = 1_000_000;
 
 impl Page {
     fn offset(&self) -> Result<u64, ApiError> {
-        if self.offset > MAX_OFFSET {
-            return Err(invalid("offset", format!("must be from 0 to {MAX_OFFSET}")));
-        }
-        Ok(self.offset)
+        let Some(text) = self.offset.as_deref() else {
+            return Ok(0);
+        };
+        text.bytes()
+            .all(|byte| byte.is_ascii_digit())
+            .then(|| text.parse::<u64>().ok())
+            .flatten()
+            .filter(|offset| *offset <= MAX_OFFSET)
+            .ok_or_else(|| {
+                invalid(
+                    "offset",
+                    format!("must be a whole number from 0 to {MAX_OFFSET}"),
+                )
+            })
     }
 }
 
@@ -79,10 +91,10 @@ pub async fn list(
     path: web::Path<String>,
     page: web::Query<Page>,
 ) -> Result<web::Json<Vec<TopicSummary>>, ApiError> {
-    let offset = page.offset()?;
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let group = standing.group(&state, id, Action::ReadCommunity).await?;
+    let offset = page.offset()?;
     let mut authors = Authors::default();
     let mut views = Vec::new();
     for topic in state.store.community_topics(group.id, offset).await? {
@@ -117,7 +129,7 @@ pub struct TopicBody {
 #[serde(deny_unknown_fields)]
 pub struct ImageRef {
     id: uuid::Uuid,
-    /// What the image shows, for those who cannot see it.
+    /// A description of the image, for those who cannot see it.
     #[serde(default)]
     description: String,
 }
@@ -237,25 +249,22 @@ pub async fn get(
     path: web::Path<String>,
     page: web::Query<Page>,
 ) -> Result<web::Json<TopicView>, ApiError> {
-    let offset = page.offset()?;
     let standing = Standing::of(&state, &user).await?;
     let id: uuid::Uuid = crate::routes::parse_id(&path)?;
     let (topic, _) = topic_for(&state, &standing, id, Action::ReadCommunity).await?;
+    let offset = page.offset()?;
+    let mut rows = state.store.community_posts(topic.id, offset).await?;
+    let more_posts = rows.len() as u64 > POSTS_LISTED;
+    rows.truncate(usize::try_from(POSTS_LISTED).unwrap_or(usize::MAX));
     let mut authors = Authors::default();
-    let posts = post_views(
-        &state,
-        &mut authors,
-        &standing,
-        state.store.community_posts(topic.id, offset).await?,
-    )
-    .await?;
+    let posts = post_views(&state, &mut authors, &standing, rows).await?;
     Ok(web::Json(TopicView {
         author: authors.get(&state, topic.author_id).await?,
         id: topic.id,
         group_id: topic.group_id,
         title: topic.title,
         created_at: topic.created_at,
-        more_posts: posts.len() as u64 >= POSTS_LISTED,
+        more_posts,
         posts,
     }))
 }
