@@ -116,9 +116,15 @@ export function decideJoinRequest(groupId, userId, decision) {
   return request('POST', `/community/groups/${id(groupId)}/requests/${id(userId)}`, { decision });
 }
 
-/** Returns a group's topics, newest activity first. */
-export function fetchTopics(groupId) {
-  return request('GET', `/community/groups/${id(groupId)}/topics`);
+/** Maximum topics in one page of a group's listing, as the server lists them. */
+export const TOPICS_PAGE_SIZE = 200;
+
+/**
+ * Returns up to TOPICS_PAGE_SIZE of a group's topics, newest activity
+ * first, from the `offset`th. A full page means that more may follow.
+ */
+export function fetchTopics(groupId, offset = 0) {
+  return request('GET', `/community/groups/${id(groupId)}/topics?offset=${offset}`);
 }
 
 /** Opens a topic whose first post shows `images`, `[{ id, description }]` of my ready images. */
@@ -126,9 +132,13 @@ export function startTopic(groupId, title, body, images = []) {
   return request('POST', `/community/groups/${id(groupId)}/topics`, { title, body, images });
 }
 
-/** Returns `{ id, group_id, title, posts }`, the opening post first. */
-export function fetchTopic(topicId) {
-  return request('GET', `/community/topics/${id(topicId)}`);
+/**
+ * Returns `{ id, group_id, title, posts, more_posts }` with up to 1,000
+ * posts, oldest first, from the `offset`th. The opening post is the 0th,
+ * and `more_posts` is true when more posts may follow.
+ */
+export function fetchTopic(topicId, offset = 0) {
+  return request('GET', `/community/topics/${id(topicId)}?offset=${offset}`);
 }
 
 /** Replies with `body` and `images`, as startTopic takes them. */

@@ -26,6 +26,11 @@
 // council without telling its author, who finds no notice of it, while
 // the council's manager reads it. Passed to the agency with the author
 // told, it shows among the author's notices.
+// The paging test answers the group's and the topic's listings from the
+// server's real answers padded with made-up topics and posts, because the
+// posting limit makes 200 real topics too slow to write: the buttons load
+// the next page, append it once, and go when the last page is short or
+// adds nothing.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -295,6 +300,14 @@ async function reply(page, body, image = null) {
   await page.getByText(text('community.reply.sent'), { exact: true }).waitFor();
 }
 
+/** On a group page, starts a topic and waits for its page. */
+async function startTopicFromGroup(page, title, body) {
+  await page.getByLabel(text('community.topic.title_label'), { exact: true }).fill(title);
+  await page.getByLabel(text('community.topic.body_label'), { exact: true }).fill(body);
+  await page.getByRole('button', { name: text('community.topic.start'), exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
+}
+
 /**
  * Has a new applicant apply by email and the moderator on `moderatorPage`
  * verify them, and returns the applicant's page, showing the community
@@ -346,6 +359,135 @@ async function search(page, words) {
 function hitsFor(page, title) {
   return page.locator('.community-hit').filter({
     has: page.getByRole('link', { name: title, exact: true }),
+  });
+}
+
+/** Maximum topics in one page of a group's listing, and posts in one page of a topic. */
+const TOPICS_PAGE_SIZE = 200;
+const POSTS_PAGE_SIZE = 1_000;
+/** Made-up topics and posts after the first page, so that the second page is short. */
+const OLDER_ITEMS = 3;
+
+/**
+ * Routes the GET requests of `page` whose address matches `matches` to
+ * `respond(route, url)`. Other methods go to the server. A failing
+ * `respond` is logged and aborts its request, because a route handler's
+ * exception reaches no test.
+ */
+async function routeGets(page, matches, respond) {
+  await page.route(matches, async (route, request) => {
+    if (request.method() !== 'GET') return route.fallback();
+    try {
+      await respond(route, new URL(request.url()));
+    } catch (error) {
+      console.error(`mocking the response to ${request.url()} failed:`, error);
+      await route.abort('failed');
+    }
+  });
+}
+
+/** Returns a made-up UUID whose last group is `n`, for a padding topic or post. */
+function paddingId(n) {
+  return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+/**
+ * Fulfils the GET requests of `page` for a group's topics from the
+ * server's real first page followed by made-up older topics, enough to
+ * fill the first page and leave `olderItems` for the second. A later page
+ * starts with the last topic of the page before it, as it does when one
+ * topic moves to the front between two loads. Returns `offsets`, the
+ * `offset` query of each request in order, and `listing()`, every topic
+ * of the last response's listing in order.
+ */
+async function routeTopicPages(page, olderItems = OLDER_ITEMS) {
+  const offsets = [];
+  let padding = null;
+  let listing = [];
+  const isTopics = (url) => /^\/api\/v1\/community\/groups\/[^/]+\/topics$/.test(url.pathname);
+  await routeGets(page, isTopics, async (route, url) => {
+    const offset = Number(url.searchParams.get('offset') ?? '0');
+    offsets.push(url.searchParams.get('offset'));
+    url.searchParams.set('offset', '0');
+    const response = await route.fetch({ url: url.href });
+    const real = await response.json();
+    assert.ok(real.length > 0, 'no real topic in the group to copy');
+    assert.ok(real.length < TOPICS_PAGE_SIZE, `real topics in the group: ${real.length}`);
+    // The padding is made once, so a live reload that finds a new real
+    // topic pushes the last padding topic into the second page.
+    const paddingCount = TOPICS_PAGE_SIZE - real.length + olderItems;
+    padding ??= Array.from({ length: paddingCount }, (_, i) => ({
+      ...real[0],
+      id: paddingId(i + 1),
+      title: `Earlier topic ${i + 1}`,
+      reply_count: 0,
+      created_at: '2020-01-01T00:00:00Z',
+      last_post_at: '2020-01-01T00:00:00Z',
+    }));
+    listing = [...real, ...padding];
+    const start = offset === 0 ? 0 : offset - 1;
+    const json = listing.slice(start, offset + TOPICS_PAGE_SIZE);
+    await route.fulfill({ response, json });
+  });
+  return { offsets, listing: () => listing };
+}
+
+/**
+ * Fulfils the GET requests of `page` for a topic from the server's real
+ * response, with made-up replies after the opening post. They fill the
+ * first page and leave `olderItems` for the second, and the topic's real
+ * replies come last, where new replies go. `more_posts` is set when a post
+ * follows the page, or with `moreOnFullPage` on every full page. Returns
+ * `offsets` and `listing()` as routeTopicPages does, for posts.
+ */
+async function routePostPages(page, { olderItems = OLDER_ITEMS, moreOnFullPage = false } = {}) {
+  const offsets = [];
+  let padding = null;
+  let listing = [];
+  const isTopic = (url) => /^\/api\/v1\/community\/topics\/[^/]+$/.test(url.pathname);
+  await routeGets(page, isTopic, async (route, url) => {
+    const offset = Number(url.searchParams.get('offset') ?? '0');
+    offsets.push(url.searchParams.get('offset'));
+    url.searchParams.set('offset', '0');
+    const response = await route.fetch({ url: url.href });
+    const real = await response.json();
+    assert.equal(real.more_posts, false, 'real topic longer than one page');
+    const [opening, ...replies] = real.posts;
+    // The padding is made once, so a live reply goes after it.
+    const paddingCount = POSTS_PAGE_SIZE - real.posts.length + olderItems;
+    padding ??= Array.from({ length: paddingCount }, (_, i) => ({
+      ...opening,
+      id: paddingId(i + 1),
+      body: `Earlier reply ${i + 1}`,
+      images: [],
+      mine: false,
+    }));
+    listing = [opening, ...padding, ...replies];
+    const posts = listing.slice(offset, offset + POSTS_PAGE_SIZE);
+    const morePosts = moreOnFullPage
+      ? posts.length >= POSTS_PAGE_SIZE
+      : listing.length > offset + POSTS_PAGE_SIZE;
+    const json = { ...real, posts, more_posts: morePosts };
+    await route.fulfill({ response, json });
+  });
+  return { offsets, listing: () => listing };
+}
+
+/** Returns the `data-*` id of each element that `locator` matches, in document order. */
+function shownIds(locator, key) {
+  return locator.evaluateAll((elements, name) => elements.map((e) => e.dataset[name]), key);
+}
+
+/** Returns the `data-*` id `key` of the list item that contains the focused element. */
+function focusedItemId(page, key) {
+  return page.evaluate((name) => document.activeElement?.closest('li')?.dataset[name], key);
+}
+
+/** Returns the text of the focused element when it is a status region, or null. */
+function focusedStatus(page) {
+  return page.evaluate(() => {
+    const active = document.activeElement;
+    return active?.getAttribute('role') === 'status' ? active.textContent : null;
   });
 }
 
@@ -443,7 +585,10 @@ describe('community support network', () => {
         { exact: true },
       )
       .waitFor();
-    assert.equal(await application.count(), 0, 'verified application still listed');
+    // The page shows the outcome before it has loaded the list again.
+    await eventually(async () =>
+      assert.equal(await application.count(), 0, 'verified application still listed'),
+    );
 
     // Now active, the applicant fills in the profile and accepts the rules.
     await applicant.page.reload();
@@ -996,7 +1141,10 @@ describe('community support network', () => {
     await moderator.page
       .getByText(text('community.appeals.done.overturn', { name: memberName }), { exact: true })
       .waitFor();
-    assert.equal(await appeal.count(), 0, 'answered appeal still listed');
+    // The page shows the outcome before it has loaded the list again.
+    await eventually(async () =>
+      assert.equal(await appeal.count(), 0, 'answered appeal still listed'),
+    );
 
     // The demo member reads the outcome and sees the post shown again.
     await member.page.reload();
@@ -1200,5 +1348,196 @@ describe('community support network', () => {
     assert.equal(await appealButton.count(), 0, 'Appeal button on a concern notice');
     assert.equal(await author.page.getByText(notToldBecause).count(), 0, 'why not shown');
     await expectNoViolations(author.page, 'notices with a concern');
+  });
+
+  e2eTest(env, 'long group and topic load in pages', async () => {
+    const topicTitle = uniqueBody('A long topic');
+    const openingBody = uniqueBody('The opening post of a long topic');
+    const liveTitle = uniqueBody('A topic that arrives live');
+    const liveBody = uniqueBody('The opening post of a live topic');
+    const replyBody = uniqueBody('A reply that arrives live');
+
+    // The moderator starts the topic to read in pages. The padding copies it.
+    const moderator = await openSignedIn(env, 'community_moderator', { landing: 'community' });
+    await openGroup(moderator.page, GROUP);
+    await startTopicFromGroup(moderator.page, topicTitle, openingBody);
+    const topicUrl = moderator.page.url();
+    await moderator.page
+      .getByRole('link', { name: text('community.topic.back', { name: GROUP }), exact: true })
+      .click();
+    await moderator.page.getByRole('heading', { level: 1, name: GROUP, exact: true }).waitFor();
+
+    const member = await openSignedIn(env, 'community_member', { landing: 'community' });
+    const { page } = member;
+    const topicRequests = await routeTopicPages(page);
+    const postRequests = await routePostPages(page);
+    const topicItems = page.locator('.community-topic');
+    const postItems = page.locator('.community-post');
+
+    // The first page is full, so the group page offers older topics.
+    await openGroup(page, GROUP);
+    await eventually(async () => assert.equal(await topicItems.count(), TOPICS_PAGE_SIZE));
+    const older = page.getByRole('button', { name: text('community.group.older'), exact: true });
+    await older.waitFor();
+    assert.deepEqual(
+      [...new Set(topicRequests.offsets)],
+      ['0'],
+      'offsets requested before Show older topics',
+    );
+
+    // The next page comes from offset 200. Its first topic is shown
+    // already, so only the older ones are appended.
+    const beforeOlder = topicRequests.offsets.length;
+    await older.focus();
+    await page.keyboard.press('Enter');
+    await eventually(async () =>
+      assert.equal(await topicItems.count(), TOPICS_PAGE_SIZE + OLDER_ITEMS),
+    );
+    // A live reload of the first page (offset 0) may run meanwhile.
+    assert.deepEqual(
+      topicRequests.offsets.slice(beforeOlder).filter((offset) => offset !== '0'),
+      [String(TOPICS_PAGE_SIZE)],
+      'offsets requested by Show older topics',
+    );
+    let listing = topicRequests.listing();
+    assert.deepEqual(
+      await shownIds(topicItems, 'topicId'),
+      listing.map((topic) => topic.id),
+      'topics shown after Show older topics',
+    );
+    const firstOlder = listing[TOPICS_PAGE_SIZE];
+    assert.equal(await focusedItemId(page, 'topicId'), firstOlder.id, 'focused topic');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.textContent),
+      firstOlder.title,
+      'focused link',
+    );
+    await older.waitFor({ state: 'hidden' });
+    await expectNoViolations(page, 'group page with older topics');
+
+    // A new topic arrives live: the first page loads again, the new topic
+    // comes first, and the older topics stay in order.
+    const beforeLive = topicRequests.offsets.length;
+    await startTopicFromGroup(moderator.page, liveTitle, liveBody);
+    await page.getByRole('link', { name: liveTitle, exact: true }).waitFor();
+    await eventually(async () => {
+      listing = topicRequests.listing();
+      assert.equal(listing[0].title, liveTitle, 'newest topic in the listing');
+      assert.deepEqual(
+        await shownIds(topicItems, 'topicId'),
+        listing.map((topic) => topic.id),
+        'topics shown after a live update',
+      );
+    });
+    assert.equal(listing.length, TOPICS_PAGE_SIZE + OLDER_ITEMS + 1, 'topics in the listing');
+    assert.deepEqual(
+      [...new Set(topicRequests.offsets.slice(beforeLive))],
+      ['0'],
+      'offsets requested by the live update',
+    );
+    assert.equal(await older.isVisible(), false, 'Show older topics after a live update');
+
+    // The topic's first page is full, so the topic page offers more posts.
+    await page.getByRole('link', { name: topicTitle, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    await eventually(async () => assert.equal(await postItems.count(), POSTS_PAGE_SIZE));
+    const more = page.getByRole('button', {
+      name: text('community.topic.more_posts'),
+      exact: true,
+    });
+    await more.waitFor();
+    assert.deepEqual(
+      [...new Set(postRequests.offsets)],
+      ['0'],
+      'offsets requested before Show more posts',
+    );
+
+    // The next posts come from offset 1,000, and focus moves to the first of them.
+    const beforeMore = postRequests.offsets.length;
+    await more.focus();
+    await page.keyboard.press('Enter');
+    await eventually(async () =>
+      assert.equal(await postItems.count(), POSTS_PAGE_SIZE + OLDER_ITEMS),
+    );
+    assert.deepEqual(
+      postRequests.offsets.slice(beforeMore).filter((offset) => offset !== '0'),
+      [String(POSTS_PAGE_SIZE)],
+      'offsets requested by Show more posts',
+    );
+    let posts = postRequests.listing();
+    assert.deepEqual(
+      await shownIds(postItems, 'postId'),
+      posts.map((post) => post.id),
+      'posts shown after Show more posts',
+    );
+    assert.equal(
+      await focusedItemId(page, 'postId'),
+      posts[POSTS_PAGE_SIZE].id,
+      'focused post',
+    );
+    await more.waitFor({ state: 'hidden' });
+
+    // A reply arrives live at the end of the topic: every page shown loads
+    // again, and the reply follows the posts loaded before.
+    const beforeReply = postRequests.offsets.length;
+    await moderator.page.goto(topicUrl);
+    await moderator.page
+      .getByRole('heading', { level: 1, name: topicTitle, exact: true })
+      .waitFor();
+    await reply(moderator.page, replyBody);
+    await postsWithBody(page, replyBody).waitFor();
+    await eventually(async () => {
+      posts = postRequests.listing();
+      assert.deepEqual(
+        await shownIds(postItems, 'postId'),
+        posts.map((post) => post.id),
+        'posts shown after a live reply',
+      );
+    });
+    assert.equal(posts.length, POSTS_PAGE_SIZE + OLDER_ITEMS + 1, 'posts in the listing');
+    const reloaded = postRequests.offsets.slice(beforeReply);
+    assert.ok(reloaded.includes('0'), `offsets requested by the live reply: ${reloaded}`);
+    assert.ok(
+      reloaded.includes(String(POSTS_PAGE_SIZE)),
+      `offsets requested by the live reply: ${reloaded}`,
+    );
+    assert.equal(await more.isVisible(), false, 'Show more posts after a live reply');
+
+    // When the topics end with a full page, or a full page of posts sets
+    // `more_posts` with no post after it, the next page adds nothing: the
+    // button goes, and focus moves to the status that reports it. A
+    // member's page is used, because a moderator's 1,000 posts, each with
+    // its hidden forms, make role queries too slow.
+    const reader = await openSignedIn(env, 'community_member', { landing: 'community' });
+    const exactTopics = await routeTopicPages(reader.page, 0);
+    const exactPosts = await routePostPages(reader.page, { olderItems: 0, moreOnFullPage: true });
+    await openGroup(reader.page, GROUP);
+    const readerTopics = reader.page.locator('.community-topic');
+    await eventually(async () => assert.equal(await readerTopics.count(), TOPICS_PAGE_SIZE));
+    const noOlder = reader.page.getByRole('button', {
+      name: text('community.group.older'),
+      exact: true,
+    });
+    await noOlder.press('Enter');
+    await reader.page.getByText(text('community.group.no_older'), { exact: true }).waitFor();
+    assert.equal(await focusedStatus(reader.page), text('community.group.no_older'));
+    await noOlder.waitFor({ state: 'hidden' });
+    assert.equal(await readerTopics.count(), TOPICS_PAGE_SIZE, 'topics after the last page');
+    assert.equal(exactTopics.offsets.at(-1), String(TOPICS_PAGE_SIZE), 'last topics offset');
+
+    await reader.page.getByRole('link', { name: topicTitle, exact: true }).click();
+    await reader.page.getByRole('heading', { level: 1, name: topicTitle, exact: true }).waitFor();
+    const readerPosts = reader.page.locator('.community-post');
+    await eventually(async () => assert.equal(await readerPosts.count(), POSTS_PAGE_SIZE));
+    const noMore = reader.page.getByRole('button', {
+      name: text('community.topic.more_posts'),
+      exact: true,
+    });
+    await noMore.press('Enter');
+    await reader.page.getByText(text('community.topic.no_more_posts'), { exact: true }).waitFor();
+    assert.equal(await focusedStatus(reader.page), text('community.topic.no_more_posts'));
+    await noMore.waitFor({ state: 'hidden' });
+    assert.equal(await readerPosts.count(), POSTS_PAGE_SIZE, 'posts after the last page');
+    assert.equal(exactPosts.offsets.at(-1), String(POSTS_PAGE_SIZE), 'last posts offset');
   });
 });

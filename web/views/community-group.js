@@ -1,11 +1,13 @@
 // One community group (#/community/groups/<id>): its topics, newest
 // activity first, and a form that starts a topic, whose first post may
-// show up to four images. The list follows the group live: each
-// `community` frame of the group loads it again. Starting a topic needs
-// the rules accepted and no suspension running. When either is missing,
-// the page explains it in place of the form.
+// show up to four images. The server lists topics a page at a time, and a
+// "Show older topics" button appends the next page while the last one was
+// full. The list follows the group live: each `community` frame of the
+// group loads the first page again and keeps the older pages shown.
+// Starting a topic needs the rules accepted and no suspension running.
+// When either is missing, the page explains it in place of the form.
 
-import { fetchGroups, fetchTopics, startTopic } from '../community-api.js';
+import { fetchGroups, fetchTopics, startTopic, TOPICS_PAGE_SIZE } from '../community-api.js';
 import { focusElement, h } from '../dom.js';
 import { t, tPlural } from '../i18n.js';
 import {
@@ -26,10 +28,9 @@ import { ImagePicker } from './community-image-picker.js';
 import { alertRegion, describeError, statusRegion } from './common.js';
 import { clearFieldError, field, showFieldError } from './fields.js';
 
-function topicItem(topic) {
-  return h(
-    'li',
-    { class: 'case-card community-topic', dataset: { topicId: topic.id } },
+/** Creates the title link and the details of a topic's list item. */
+function topicDetails(topic) {
+  return [
     h(
       'h3',
       { class: 'case-card__title' },
@@ -53,7 +54,71 @@ function topicItem(topic) {
       ' ',
       timeElement(topic.last_post_at ?? topic.created_at),
     ),
-  );
+  ];
+}
+
+/**
+ * The topics shown, each kept in one list item across reloads, so that
+ * keyboard focus on a topic's link survives a live update.
+ */
+class TopicList {
+  constructor(labelledBy) {
+    /** Per topic id: `{ element, topic }`. */
+    this.entries = new Map();
+    this.empty = h('li', { class: 'empty', text: t('community.group.no_topics') });
+    this.list = h('ul', { class: 'case-list', attrs: { 'aria-labelledby': labelledBy } });
+  }
+
+  /** Shows `topics` in their order, updating the topics already shown and removing the rest. */
+  show(topics) {
+    const focusedId = this.#focusedTopicId();
+    const seen = new Set();
+    let previous = null;
+    for (const topic of topics) {
+      seen.add(topic.id);
+      const element = this.#update(topic);
+      const expected = previous ? previous.nextElementSibling : this.list.firstElementChild;
+      if (expected !== element) this.list.insertBefore(element, expected);
+      previous = element;
+    }
+    for (const [topicId, entry] of this.entries) {
+      if (seen.has(topicId)) continue;
+      entry.element.remove();
+      this.entries.delete(topicId);
+    }
+    if (topics.length === 0) this.list.append(this.empty);
+    else this.empty.remove();
+    // Moving an item or rebuilding its link takes the focus away, so it goes back.
+    if (focusedId && !this.list.contains(document.activeElement)) this.focus(focusedId);
+  }
+
+  /** Moves keyboard focus to the title link of the topic `topicId`, when it is shown. */
+  focus(topicId) {
+    focusElement(this.entries.get(topicId)?.element.querySelector('a'));
+  }
+
+  #focusedTopicId() {
+    const active = document.activeElement;
+    if (!active || !this.list.contains(active)) return null;
+    return active.closest('li')?.dataset.topicId ?? null;
+  }
+
+  #update(topic) {
+    let entry = this.entries.get(topic.id);
+    if (!entry) {
+      const element = h('li', {
+        class: 'case-card community-topic',
+        dataset: { topicId: topic.id },
+      });
+      entry = { element, topic: null };
+      this.entries.set(topic.id, entry);
+    }
+    if (JSON.stringify(entry.topic) !== JSON.stringify(topic)) {
+      entry.topic = topic;
+      entry.element.replaceChildren(...topicDetails(topic));
+    }
+    return entry.element;
+  }
 }
 
 /**
@@ -187,7 +252,14 @@ export async function mount(main, ctx, [groupId]) {
 
   const topicsHeading = h('h2', { id: 'community-topics', text: t('community.group.topics') });
   const topicsAlert = alertRegion();
-  const list = h('ul', { class: 'case-list', attrs: { 'aria-labelledby': topicsHeading.id } });
+  const topics = new TopicList(topicsHeading.id);
+  const olderStatus = statusRegion();
+  const older = h('button', {
+    type: 'button',
+    class: 'button button--secondary',
+    text: t('community.group.older'),
+    hidden: true,
+  });
   const newTopicSection = h(
     'section',
     { class: 'community__section', attrs: { 'aria-labelledby': 'community-new-topic' } },
@@ -199,24 +271,90 @@ export async function mount(main, ctx, [groupId]) {
       { class: 'community__section', attrs: { 'aria-labelledby': topicsHeading.id } },
       topicsHeading,
       topicsAlert,
-      list,
+      topics.list,
+      olderStatus,
+      h('div', { class: 'actions' }, older),
     ),
     newTopicSection,
   );
 
+  /** The topics shown, in their order: the first page, then the older pages loaded after it. */
+  let shownTopics = [];
+  /** Whether a page shorter than TOPICS_PAGE_SIZE has arrived, so no older topic is missing. */
+  let reachedEnd = false;
+  let loadingOlder = false;
+
+  const showTopics = (list) => {
+    shownTopics = list;
+    topics.show(list);
+    older.hidden = reachedEnd;
+  };
+
+  // Loads the first page again and keeps the older topics shown after it.
+  // Those are not loaded again, but a new post moves its topic to the
+  // front, into the first page, where it is updated.
   async function loadTopics() {
     try {
-      const topics = await fetchTopics(groupId);
+      const first = await fetchTopics(groupId);
       if (ctx.signal.aborted) return;
       topicsAlert.textContent = '';
-      list.replaceChildren(...topics.map(topicItem));
-      if (topics.length === 0) {
-        list.append(h('li', { class: 'empty', text: t('community.group.no_topics') }));
+      const firstIds = new Set(first.map((topic) => topic.id));
+      let keptTopics = shownTopics.filter((topic) => !firstIds.has(topic.id));
+      if (first.length < TOPICS_PAGE_SIZE) {
+        // A short first page lists every topic of the group.
+        reachedEnd = true;
+        keptTopics = [];
+      } else if (keptTopics.length === shownTopics.length && shownTopics.length > 0) {
+        // A full page of newer activity since the last load, for example
+        // while the connection was down, may leave a gap between it and the
+        // topics shown, so paging starts again after the first page.
+        reachedEnd = false;
+        keptTopics = [];
       }
+      showTopics([...first, ...keptTopics]);
     } catch (error) {
       if (!ctx.signal.aborted) topicsAlert.textContent = describeError(error);
     }
   }
+
+  // Appends the next page. Newer activity moves topics to the front and
+  // shifts the pages, so a topic shown already may come again and is
+  // left out.
+  async function loadOlderTopics() {
+    if (loadingOlder) return;
+    loadingOlder = true;
+    // aria-disabled rather than disabled, which would take the focus from the button.
+    older.setAttribute('aria-disabled', 'true');
+    olderStatus.textContent = t('app.loading');
+    try {
+      const page = await fetchTopics(groupId, shownTopics.length);
+      if (ctx.signal.aborted) return;
+      topicsAlert.textContent = '';
+      if (page.length < TOPICS_PAGE_SIZE) reachedEnd = true;
+      const shownIds = new Set(shownTopics.map((topic) => topic.id));
+      const added = page.filter((topic) => !shownIds.has(topic.id));
+      showTopics([...shownTopics, ...added]);
+      if (added.length > 0) {
+        olderStatus.textContent = '';
+        topics.focus(added[0].id);
+      } else if (reachedEnd) {
+        // The button is gone, so focus goes to the status that explains why.
+        olderStatus.textContent = t('community.group.no_older');
+        focusElement(olderStatus);
+      } else {
+        olderStatus.textContent = '';
+      }
+    } catch (error) {
+      if (!ctx.signal.aborted) {
+        olderStatus.textContent = '';
+        topicsAlert.textContent = describeError(error);
+      }
+    } finally {
+      loadingOlder = false;
+      older.removeAttribute('aria-disabled');
+    }
+  }
+  older.addEventListener('click', loadOlderTopics);
 
   const openTopic = (topic) => {
     location.hash = topicHref(topic.id);

@@ -5,8 +5,10 @@
 // or restore the post with a reason, and a button that passes the post to
 // an organisation as a safeguarding concern. A hidden post shows its
 // author the moderator's reason next to the text, and everyone else only
-// that a moderator hid it. The page follows the topic's group live and
-// loads the topic again after each `community` frame about it.
+// that a moderator hid it. The server lists posts a page at a time, and a
+// "Show more posts" button appends the next page while more follow. The
+// page follows the topic's group live and loads the pages shown again
+// after each `community` frame about the topic.
 //
 // Bodies are plain text and go into the page as text, never as markup.
 
@@ -100,6 +102,11 @@ class PostList {
       entry.element.remove();
       this.entries.delete(postId);
     }
+  }
+
+  /** Moves keyboard focus to the post `postId`, when it is shown. */
+  focus(postId) {
+    focusElement(this.entries.get(postId)?.element);
   }
 
   #update(post) {
@@ -337,18 +344,89 @@ export async function mount(main, ctx, [topicId]) {
     moderationNotice.textContent = text;
   });
   const postsAlert = alertRegion();
-  posts.show(topic.posts ?? []);
+  const moreStatus = statusRegion();
+  const more = h('button', {
+    type: 'button',
+    class: 'button button--secondary',
+    text: t('community.topic.more_posts'),
+    hidden: true,
+  });
+  /** The posts shown, oldest first: every page loaded so far. */
+  let shownPosts = [];
+  let loadingMore = false;
 
+  const showPosts = (list, morePosts) => {
+    shownPosts = list;
+    posts.show(list);
+    more.hidden = !morePosts;
+  };
+  showPosts(topic.posts ?? [], Boolean(topic.more_posts));
+
+  // Loads again every page shown, from the first, so that new replies and
+  // moderators' decisions appear wherever they are. A post keeps its
+  // offset, because the server lists posts oldest first and deletes them
+  // only with their topic. Posts appended while this ran stay after the
+  // posts loaded here.
   async function reload() {
+    const shownCount = shownPosts.length;
+    const fresh = [];
+    let morePosts = false;
     try {
-      const fresh = await fetchTopic(topicId);
-      if (ctx.signal.aborted) return;
-      postsAlert.textContent = '';
-      posts.show(fresh.posts ?? []);
+      do {
+        const page = await fetchTopic(topicId, fresh.length);
+        if (ctx.signal.aborted) return;
+        const pagePosts = page.posts ?? [];
+        fresh.push(...pagePosts);
+        morePosts = Boolean(page.more_posts) && pagePosts.length > 0;
+      } while (morePosts && fresh.length < shownCount);
     } catch (error) {
       if (!ctx.signal.aborted) postsAlert.textContent = describeError(error);
+      return;
+    }
+    postsAlert.textContent = '';
+    const freshIds = new Set(fresh.map((post) => post.id));
+    const keptPosts = shownPosts.filter((post) => !freshIds.has(post.id));
+    // When posts were appended meanwhile, the button keeps the state that their page gave it.
+    showPosts([...fresh, ...keptPosts], keptPosts.length > 0 ? !more.hidden : morePosts);
+  }
+
+  async function loadMorePosts() {
+    if (loadingMore) return;
+    loadingMore = true;
+    // aria-disabled rather than disabled, which would take the focus from the button.
+    more.setAttribute('aria-disabled', 'true');
+    moreStatus.textContent = t('app.loading');
+    try {
+      const page = await fetchTopic(topicId, shownPosts.length);
+      if (ctx.signal.aborted) return;
+      postsAlert.textContent = '';
+      const pagePosts = page.posts ?? [];
+      const morePosts = Boolean(page.more_posts) && pagePosts.length > 0;
+      const shownIds = new Set(shownPosts.map((post) => post.id));
+      const added = pagePosts.filter((post) => !shownIds.has(post.id));
+      showPosts([...shownPosts, ...added], morePosts);
+      if (added.length > 0) {
+        moreStatus.textContent = '';
+        posts.focus(added[0].id);
+      } else if (!morePosts) {
+        // The last page set `more_posts`, but this one is empty. The button
+        // is gone, so focus goes to the status that explains why.
+        moreStatus.textContent = t('community.topic.no_more_posts');
+        focusElement(moreStatus);
+      } else {
+        moreStatus.textContent = '';
+      }
+    } catch (error) {
+      if (!ctx.signal.aborted) {
+        moreStatus.textContent = '';
+        postsAlert.textContent = describeError(error);
+      }
+    } finally {
+      loadingMore = false;
+      more.removeAttribute('aria-disabled');
     }
   }
+  more.addEventListener('click', loadMorePosts);
 
   const replyHeading = h('h2', {
     id: 'community-reply-heading',
@@ -363,6 +441,8 @@ export async function mount(main, ctx, [topicId]) {
       moderationNotice,
       postsAlert,
       posts.list,
+      moreStatus,
+      h('div', { class: 'actions' }, more),
     ),
     h(
       'section',
