@@ -1630,3 +1630,49 @@ async fn long_listings_are_read_in_pages() -> anyhow::Result<()> {
     assert_eq!(status, 403);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_overturn_never_undoes_a_later_decision() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let group = group_id(&member, "New adopters").await?;
+    let topic = open_topic(&member, &group, "Holidays", "Our caravan by the lake").await?;
+    let post: uuid::Uuid = text(&topic["posts"][0]["id"])?.parse()?;
+    let hide = |reason: &'static str| {
+        let path = format!("/api/v1/community/posts/{post}/moderation");
+        let moderator = &moderator;
+        async move {
+            moderator
+                .post(&path, &json!({ "action": "hide", "reason": reason }))
+                .await
+        }
+    };
+    assert_eq!(hide("The lake is named").await?.status(), 200);
+    let store = app.store().await?;
+    let first = store.community_post(post).await?.moderated_at;
+    assert_eq!(hide("The caravan site is named").await?.status(), 200);
+
+    // An overturn of the first decision that reaches the store after the
+    // second changes nothing: the store checks the post's last decision
+    // in the same statement that would show it again.
+    let overturn = store
+        .moderate_community_post(kinlink_store::community::PostModeration {
+            post,
+            state: kinlink_core::community::PostState::Visible,
+            reason: "Overturned on appeal".to_owned(),
+            moderator: kinlink_core::UserId(uuid::Uuid::nil()),
+            at: chrono::Utc::now(),
+            notice: None,
+            only_after: first,
+        })
+        .await;
+    assert!(
+        matches!(overturn, Err(kinlink_store::StoreError::Conflict { .. })),
+        "{overturn:?}"
+    );
+    let now = store.community_post(post).await?;
+    assert_eq!(now.state, "hidden");
+    assert_eq!(now.reason.as_deref(), Some("The caravan site is named"));
+    Ok(())
+}

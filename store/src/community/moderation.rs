@@ -60,6 +60,10 @@ pub struct PostModeration {
     pub at: DateTime<Utc>,
     /// The notice to its author, when it has one.
     pub notice: Option<NewNotice>,
+    /// Applies the decision only while the post's last moderation is the
+    /// one made at this time: an appeal overturns its own decision, never
+    /// one made since.
+    pub only_after: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -162,6 +166,9 @@ impl Store {
         // A removed post's text is gone: it cannot come back, nor be
         // removed again.
         update = update.filter(community_post::Column::State.ne(PostState::Removed.as_str()));
+        if let Some(last) = decision.only_after {
+            update = update.filter(community_post::Column::ModeratedAt.eq(last));
+        }
         let changed = update.exec(&*transaction).await?;
         if changed.rows_affected != 1 {
             transaction.rollback().await?;

@@ -117,6 +117,7 @@ pub async fn moderate_post(
             moderator: user.user_id,
             at: now,
             notice,
+            only_after: None,
         })
         .await
         .map_err(|error| match error {
@@ -489,6 +490,7 @@ pub async fn decide_appeal(
                             moderator: user.user_id,
                             at: now,
                             notice: None,
+                            only_after: Some(notice.created_at),
                         })
                         .await;
                     match restored {
@@ -496,7 +498,8 @@ pub async fn decide_appeal(
                             let topic = state.store.community_topic(row.topic_id).await?;
                             announce(&state, topic.group_id, topic.id).await;
                         }
-                        // Removed since: its text is gone.
+                        // Removed or moderated again since: the later
+                        // decision stands, with its own notice to appeal.
                         Err(kinlink_store::StoreError::Conflict { .. }) => {}
                         Err(other) => return Err(other.into()),
                     }
