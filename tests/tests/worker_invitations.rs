@@ -606,7 +606,7 @@ async fn operator_invites_first_manager_of_new_organisation() -> anyhow::Result<
 }
 
 #[tokio::test]
-async fn a_confirmed_moderator_has_their_name_in_the_community_at_once() -> anyhow::Result<()> {
+async fn moderator_name_reserved_at_confirmation() -> anyhow::Result<()> {
     let catcher = Catcher::start(Duration::from_secs(30))?;
     let app = catcher.app_sending_here().await?;
     let moderator = app.sign_in("community_moderator").await?;

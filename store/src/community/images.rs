@@ -46,13 +46,13 @@ pub struct NewImage {
 
 /// The outcome of recording a new image.
 pub struct AddedImage {
-    /// False when the member holds [`MAX_UNUSED`] unused images already.
+    /// False when the member has [`MAX_UNUSED`] unused images already.
     pub added: bool,
     /// Blobs of stale unused images removed meanwhile, to delete.
     pub removed_blobs: Vec<uuid::Uuid>,
 }
 
-/// The member's picture, as their profile names it.
+/// Returns the id of the member's picture, as their profile names it.
 async fn picture_of<C: ConnectionTrait>(
     connection: &C,
     owner: UserId,
@@ -144,7 +144,7 @@ pub(crate) async fn usable_as_picture<C: ConnectionTrait>(
 }
 
 impl Store {
-    /// Records a new image as `uploading`, unless the member holds too many
+    /// Records a new image as `uploading`, unless the member has too many
     /// unused ones. Unused images older than [`UNUSED_KEPT_FOR`] and the
     /// member's failed ones go first.
     pub async fn add_community_image(&self, new: NewImage) -> Result<AddedImage, StoreError> {

@@ -11,8 +11,8 @@ use crate::entity::{community_image, community_notice, community_post, community
 use crate::{Store, StoreError};
 
 /// The `what` of the `Conflict` [`Store::appeal_community_notice`] returns
-/// when the decision appealed no longer stands.
-pub const DECISION_GONE: &str = "decision that no longer stands";
+/// when the appealed decision is no longer in force.
+pub const DECISION_GONE: &str = "decision no longer in force";
 
 /// Most notices one listing returns.
 const NOTICES_LISTED: u64 = 200;
@@ -290,23 +290,23 @@ impl Store {
             .one(&*transaction)
             .await?
             .ok_or(StoreError::NotFound { what: "notice" })?;
-        // A decision about a post stands only while the post is as it left
-        // it; the post's row is read under lock, so a restore running at
-        // the same time either comes first and is seen, or waits.
-        let kept = match NoticeKind::parse(&notice.kind) {
+        // A decision about a post is in force only while the post is as it
+        // left it. The post's row is read under lock, so a restore running
+        // at the same time either commits first and is seen, or waits.
+        let expected = match NoticeKind::parse(&notice.kind) {
             Some(NoticeKind::PostHidden) => Some(PostState::Hidden),
             Some(NoticeKind::PostRemoved) => Some(PostState::Removed),
             _ => None,
         };
-        if let (Some(kept), Some(post)) = (kept, notice.post_id) {
+        if let (Some(expected), Some(post)) = (expected, notice.post_id) {
             let mut find = community_post::Entity::find_by_id(post);
             if transaction.get_database_backend() == sea_orm::DbBackend::Postgres {
                 find = find.lock_exclusive();
             }
-            let stands = find.one(&*transaction).await?.is_some_and(|post| {
-                post.state == kept.as_str() && post.moderated_at == Some(notice.created_at)
+            let in_force = find.one(&*transaction).await?.is_some_and(|post| {
+                post.state == expected.as_str() && post.moderated_at == Some(notice.created_at)
             });
-            if !stands {
+            if !in_force {
                 transaction.rollback().await?;
                 return Err(StoreError::Conflict {
                     what: DECISION_GONE,

@@ -191,12 +191,11 @@ fn is_appealable(kind: &str) -> bool {
     )
 }
 
-/// Returns whether the decision a notice records about a post still
-/// stands: it is the post's last moderation, and the post is still in the
-/// state it left it in. A hidden post shown again, or moderated since,
-/// leaves nothing to appeal. Other notices stand.
+/// Returns whether the decision a notice records about a post is still in
+/// force: it is the post's last moderation, and the post is still in the
+/// state it left it in. Notices of other kinds are always in force.
 async fn in_force(state: &AppState, row: &community_notice::Model) -> Result<bool, ApiError> {
-    let kept = match NoticeKind::parse(&row.kind) {
+    let expected = match NoticeKind::parse(&row.kind) {
         Some(NoticeKind::PostHidden) => PostState::Hidden,
         Some(NoticeKind::PostRemoved) => PostState::Removed,
         _ => return Ok(true),
@@ -205,14 +204,16 @@ async fn in_force(state: &AppState, row: &community_notice::Model) -> Result<boo
         return Ok(true);
     };
     match state.store.community_post(post).await {
-        Ok(post) => Ok(post.state == kept.as_str() && post.moderated_at == Some(row.created_at)),
+        Ok(post) => {
+            Ok(post.state == expected.as_str() && post.moderated_at == Some(row.created_at))
+        }
         Err(kinlink_store::StoreError::NotFound { .. }) => Ok(false),
         Err(other) => Err(other.into()),
     }
 }
 
 const NO_LONGER_STANDS: &str =
-    "the decision no longer stands: the post was shown again or moderated since";
+    "the decision is no longer in force: the post was shown again or moderated since";
 
 fn notice_view(row: community_notice::Model, in_force: bool) -> NoticeView {
     let appeal = match (row.appeal_text, row.appealed_at) {
@@ -408,8 +409,8 @@ pub async fn appeals(
     let mut authors = Authors::default();
     let mut views = Vec::new();
     for notice in state.store.open_community_appeals().await? {
-        // An appeal against a decision that no longer stands has nothing
-        // left to answer.
+        // An appeal against a decision no longer in force has nothing left
+        // to decide.
         if !in_force(&state, &notice).await? {
             continue;
         }
@@ -498,8 +499,8 @@ pub async fn decide_appeal(
                             let topic = state.store.community_topic(row.topic_id).await?;
                             announce(&state, topic.group_id, topic.id).await;
                         }
-                        // Removed or moderated again since: the later
-                        // decision stands, with its own notice to appeal.
+                        // Removed or moderated again since, so the later
+                        // decision is kept, with its own notice to appeal.
                         Err(kinlink_store::StoreError::Conflict { .. }) => {}
                         Err(other) => return Err(other.into()),
                     }
