@@ -24,6 +24,7 @@ pub mod notices;
 pub mod organisations;
 pub mod permissions;
 pub mod profiles;
+pub mod recovery;
 pub mod reminders;
 pub mod sufficiency;
 pub mod values;

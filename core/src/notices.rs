@@ -55,6 +55,13 @@ pub enum Template {
     /// A live call arranged in one of the user's conversations was
     /// cancelled.
     CallCancelled,
+    /// Two platform admins were asked to restore the user's access after
+    /// a lost password.
+    RecoveryRequested,
+    /// Someone tried to recover the user's account and was rejected.
+    RecoveryRejected,
+    /// The one-time link to choose a new password after a recovery.
+    RecoveryLink,
     /// News about KinLink, for users who opted in to marketing email.
     News,
     /// The daily digest: several things wait.
@@ -69,9 +76,15 @@ impl Template {
     }
 
     /// Returns whether the email goes out at once even to a user who chose
-    /// the daily digest: a safeguarding concern cannot wait a day.
+    /// the daily digest: a safeguarding concern cannot wait a day, nor can
+    /// word that someone is recovering the user's account.
     pub fn is_urgent(self) -> bool {
-        self == Template::SafeguardingConcern
+        matches!(
+            self,
+            Template::SafeguardingConcern
+                | Template::RecoveryRequested
+                | Template::RecoveryRejected
+        )
     }
 
     /// Returns the stable name stored with a queued email.
@@ -94,6 +107,9 @@ impl Template {
             Template::SafeguardingConcern => "safeguarding_concern",
             Template::CallScheduled => "call_scheduled",
             Template::CallCancelled => "call_cancelled",
+            Template::RecoveryRequested => "recovery_requested",
+            Template::RecoveryRejected => "recovery_rejected",
+            Template::RecoveryLink => "recovery_link",
             Template::News => "news",
             Template::Digest => "digest",
         }
@@ -119,6 +135,9 @@ impl Template {
             "safeguarding_concern" => Some(Template::SafeguardingConcern),
             "call_scheduled" => Some(Template::CallScheduled),
             "call_cancelled" => Some(Template::CallCancelled),
+            "recovery_requested" => Some(Template::RecoveryRequested),
+            "recovery_rejected" => Some(Template::RecoveryRejected),
+            "recovery_link" => Some(Template::RecoveryLink),
             "news" => Some(Template::News),
             "digest" => Some(Template::Digest),
             _ => None,
@@ -149,6 +168,9 @@ impl Template {
             }
             Template::CallScheduled => "A video session has been arranged in KinLink",
             Template::CallCancelled => "A video session in KinLink has been cancelled",
+            Template::RecoveryRequested => "A recovery of your KinLink account was asked for",
+            Template::RecoveryRejected => "An attempt to recover your KinLink account was rejected",
+            Template::RecoveryLink => "Choose a new password for KinLink",
             Template::News => "News from KinLink",
             Template::Digest => "Your daily KinLink summary: new things are waiting",
         }
@@ -202,6 +224,16 @@ impl Template {
                  can ignore it.\r\n"
             );
         }
+        if self == Template::RecoveryLink {
+            return format!(
+                "Hello,\r\n\r\nYou asked your organisation for help because you lost your \
+                 KinLink password. Two administrators have approved it.\r\n\r\nOpen this link \
+                 to choose a new password; everything you could read before stays readable. \
+                 It works once, for 24 hours:\r\n{link}\r\n\r\nEvery place where you were \
+                 signed in has been signed out. If you did not ask for this, tell your \
+                 organisation at once.\r\n"
+            );
+        }
         let waiting = match self {
             Template::NewMessage => "There is something new for you to read in KinLink.",
             Template::LetterToReview => "A letter has been submitted and waits for your review.",
@@ -215,7 +247,8 @@ impl Template {
             | Template::WorkerInvitation
             | Template::FamilyInvitation
             | Template::CommunityApplication
-            | Template::CommunityAccountExists => "",
+            | Template::CommunityAccountExists
+            | Template::RecoveryLink => "",
             Template::CommunityReply => "Someone replied in a topic you started in the community.",
             Template::CommunityMention => "Someone mentioned you in a post in the community.",
             Template::CommunityDecision => {
@@ -226,6 +259,16 @@ impl Template {
             }
             Template::CallScheduled => "A video session has been arranged for you.",
             Template::CallCancelled => "A video session arranged for you has been cancelled.",
+            Template::RecoveryRequested => {
+                "A KinLink administrator has asked to restore access to your account because \
+                 its password was lost. A second administrator must approve it before you get a \
+                 link to choose a new password. If you did not lose your password, tell your \
+                 organisation at once."
+            }
+            Template::RecoveryRejected => {
+                "Someone tried to start or approve a recovery of your KinLink account and was \
+                 rejected. Nothing changed. If you did not expect this, tell your organisation."
+            }
             Template::News => "There is news about KinLink for you to read.",
             Template::Digest => {
                 "Since your last summary, new things have arrived for you in KinLink."
@@ -484,6 +527,11 @@ mod tests {
             Template::CommunityMention,
             Template::CommunityDecision,
             Template::SafeguardingConcern,
+            Template::CallScheduled,
+            Template::CallCancelled,
+            Template::RecoveryRequested,
+            Template::RecoveryRejected,
+            Template::RecoveryLink,
         ] {
             assert_eq!(Template::from_code(template.code()), Some(template));
         }
@@ -491,10 +539,20 @@ mod tests {
     }
 
     #[test]
-    fn only_a_safeguarding_concern_skips_the_digest() {
+    fn safeguarding_and_recovery_notices_skip_the_digest() {
         assert!(Template::SafeguardingConcern.is_urgent());
+        assert!(Template::RecoveryRequested.is_urgent());
+        assert!(Template::RecoveryRejected.is_urgent());
         assert!(!Template::CommunityDecision.is_urgent());
         assert!(!Template::NewMessage.is_urgent());
+    }
+
+    #[test]
+    fn recovery_link_body_holds_the_link() {
+        let link = "https://kinlink.example.org/recover#abc";
+        let body = Template::RecoveryLink.body(link);
+        assert!(body.lines().any(|line| line == link));
+        assert!(body.contains("24 hours"));
     }
 
     #[test]

@@ -169,6 +169,11 @@ pub enum Action {
     RaiseSafeguardingConcern,
     /// Read the safeguarding concerns passed to the organisation.
     ReadSafeguardingConcerns,
+    /// Ask for, list and cancel recoveries of accounts whose owners lost
+    /// their password.
+    RequestKeyRecovery,
+    /// Approve a recovery another admin asked for.
+    ApproveKeyRecovery,
 }
 
 /// How the actor relates to the subject of the request.
@@ -260,6 +265,9 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, ConfirmFamilyMember, Inviter),
     (Manager, DisableAccount, OwningOrganisationStaff),
     (PlatformAdmin, DisableAccount, Platform),
+    // Key recovery: one operator asks, a second approves.
+    (PlatformAdmin, RequestKeyRecovery, Platform),
+    (PlatformAdmin, ApproveKeyRecovery, Platform),
     (Manager, ReadAuditTrail, OwningOrganisationStaff),
     // Letterbox: the supervisor sets the agreement and reviews; the
     // families write. Which side a family member writes for is the

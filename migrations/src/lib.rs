@@ -35,6 +35,7 @@ mod m20261205_000025_family_accounts;
 mod m20261205_000026_community;
 mod m20261205_000027_community_search;
 mod m20261206_000028_community_images;
+mod m20261206_000029_key_recoveries;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000026_community::Migration),
             Box::new(m20261205_000027_community_search::Migration),
             Box::new(m20261206_000028_community_images::Migration),
+            Box::new(m20261206_000029_key_recoveries::Migration),
         ]
     }
 }

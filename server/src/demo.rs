@@ -1,7 +1,7 @@
 //! Demo data for a first run: two organisations, their practitioners and
 //! managers, an adoptive parent and a birth parent in a supervised contact
 //! link with its agreement, a discussion between the organisations,
-//! family-finding cases, a platform operator, and a community partner with
+//! family-finding cases, two platform operators, and a community partner with
 //! its moderator, two groups and a verified member. Passwords are generated
 //! and written to an owner-only file, never to a log.
 
@@ -103,7 +103,7 @@ pub async fn seed(
 
     // Each person's employer: 0 the council, 1 the agency, 2 the operator,
     // 3 the community partner.
-    let people: [(&str, &str, &str, Role, usize); 10] = [
+    let people: [(&str, &str, &str, Role, usize); 11] = [
         (
             "la_manager",
             "manager@northshire.example",
@@ -164,6 +164,13 @@ pub async fn seed(
             "platform_admin",
             "operator@kinlink.example",
             "Kai Morgan",
+            Role::PlatformAdmin,
+            2,
+        ),
+        (
+            "second_platform_admin",
+            "second.operator@kinlink.example",
+            "Ari Walsh",
             Role::PlatformAdmin,
             2,
         ),

@@ -54,6 +54,12 @@ pub enum ApiError {
     Invitation(kinlink_store::invitations::InvitationProblem),
     #[error("{}", community_link_message(*.0))]
     CommunityLink(kinlink_store::invitations::InvitationProblem),
+    #[error("{}", recovery_link_message(*.0))]
+    RecoveryLink(kinlink_store::invitations::InvitationProblem),
+    /// A key recovery step rejected by the rule that one admin alone cannot
+    /// recover an account.
+    #[error("{0}")]
+    RecoveryRejected(String),
     #[error("{}", unsubscribe_message(*.0))]
     Unsubscribe(kinlink_store::marketing::Unsubscribed),
     #[error("join the community, and wait for a moderator to verify you, first")]
@@ -94,6 +100,18 @@ fn community_link_message(problem: InvitationProblem) -> &'static str {
         InvitationProblem::Used => "this link was used already: sign in instead",
         InvitationProblem::Expired => {
             "this link has expired: it worked for 24 hours; ask for a new one"
+        }
+    }
+}
+
+fn recovery_link_message(problem: InvitationProblem) -> &'static str {
+    match problem {
+        InvitationProblem::Unknown => {
+            "this recovery link is not known: it may be mistyped, or a newer email replaced it"
+        }
+        InvitationProblem::Used => "this recovery link was used already: sign in instead",
+        InvitationProblem::Expired => {
+            "this recovery link has expired: it worked for 24 hours; ask your organisation again"
         }
     }
 }
@@ -143,6 +161,10 @@ impl ApiError {
             ApiError::CommunityLink(InvitationProblem::Unknown) => "invitation.unknown",
             ApiError::CommunityLink(InvitationProblem::Used) => "invitation.used",
             ApiError::CommunityLink(InvitationProblem::Expired) => "invitation.expired",
+            ApiError::RecoveryLink(InvitationProblem::Unknown) => "recovery.unknown",
+            ApiError::RecoveryLink(InvitationProblem::Used) => "recovery.used",
+            ApiError::RecoveryLink(InvitationProblem::Expired) => "recovery.expired",
+            ApiError::RecoveryRejected(_) => "recovery.rejected",
             ApiError::Unsubscribe(Unsubscribed::Expired) => "unsubscribe.expired",
             ApiError::Unsubscribe(_) => "unsubscribe.unknown",
             ApiError::CommunityNotMember => "community.not_member",
@@ -213,6 +235,9 @@ impl ResponseError for ApiError {
             ApiError::Invitation(_) => StatusCode::GONE,
             ApiError::CommunityLink(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
             ApiError::CommunityLink(_) => StatusCode::GONE,
+            ApiError::RecoveryLink(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::RecoveryLink(_) => StatusCode::GONE,
+            ApiError::RecoveryRejected(_) => StatusCode::FORBIDDEN,
             ApiError::Unsubscribe(Unsubscribed::Expired) => StatusCode::GONE,
             ApiError::Unsubscribe(_) => StatusCode::NOT_FOUND,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -19,6 +19,7 @@ mod node;
 mod processing;
 mod profile_key;
 mod recovery;
+mod recovery_command;
 mod routes;
 mod state;
 mod telemetry;
@@ -101,6 +102,9 @@ enum Command {
         #[arg(long, value_name = "UUID")]
         organisation: Option<uuid::Uuid>,
     },
+    /// Key recovery for users who lost their password.
+    #[command(subcommand)]
+    Recovery(RecoveryCommand),
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -115,6 +119,27 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum RecoveryCommand {
+    /// Make the recovery key pair: write the private key to a new file and
+    /// print the public key to pin in configuration.
+    Keygen {
+        /// The file to create for the private key; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Finish a recovery approved by two platform admins: seal the user's
+    /// key for a one-time link, end their sessions and email them the link.
+    SendLink {
+        /// The recovery's id, from the admins' list.
+        #[arg(long, value_name = "UUID")]
+        request: uuid::Uuid,
+        /// The recovery private key file made by `recovery keygen`.
+        #[arg(long)]
+        private_key: PathBuf,
+    },
+}
+
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     if matches!(cli.command, Command::MediaJob) {
@@ -122,6 +147,10 @@ fn main() -> anyhow::Result<ExitCode> {
         // standard output carries its results.
         kinlink_media::worker::child_main()?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Recovery(RecoveryCommand::Keygen { out }) = &cli.command {
+        // Needs no configuration, database or server.
+        return recovery_command::keygen(out);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(&config.log.format);
@@ -156,6 +185,14 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::AuditVerify { organisation } => {
                 let store = connect(&config).await?;
                 audit_verify::run(&store, organisation).await
+            }
+            Command::Recovery(RecoveryCommand::Keygen { out }) => recovery_command::keygen(&out),
+            Command::Recovery(RecoveryCommand::SendLink {
+                request,
+                private_key,
+            }) => {
+                let store = connect(&config).await?;
+                recovery_command::send_link(&store, &config, request, &private_key).await
             }
             Command::SeedLoad {
                 users,

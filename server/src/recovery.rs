@@ -11,7 +11,8 @@ use kinlink_core::crypto::keys::{KeyPair, PublicKey};
 use kinlink_store::Store;
 use tracing::warn;
 
-const SETTING: &str = "recovery_public_key";
+/// The platform setting that pins the recovery public key.
+pub const SETTING: &str = "recovery_public_key";
 const DEVELOPMENT_KEY_FILE: &str = "recovery-private-key.development";
 
 /// Returns the recovery public key, refusing a database whose pinned key

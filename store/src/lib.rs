@@ -18,6 +18,7 @@ pub mod error;
 pub mod files;
 pub mod interests;
 pub mod invitations;
+pub mod key_recoveries;
 pub mod letterbox;
 pub mod marketing;
 pub mod notifications;

@@ -8,6 +8,7 @@ use kinlink_core::crypto::{SecretKey, aead, bindings, password};
 use kinlink_core::{ConversationId, UserId};
 use kinlink_store::Store;
 use kinlink_store::conversations::KeyRecipient;
+use sea_orm::ConnectionTrait;
 
 /// One secret, named for the failure message.
 pub struct Secret {
@@ -72,6 +73,55 @@ pub fn encodings(bytes: &[u8]) -> Vec<String> {
         }
     }
     found
+}
+
+/// Returns every byte of the app's database: the SQLite files with their
+/// write-ahead log, or every row of every PostgreSQL table as JSON.
+pub async fn database_bytes(app: &crate::TestApp) -> anyhow::Result<Vec<u8>> {
+    match &app.database {
+        crate::Database::Sqlite => {
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                let path = app.data_dir.path().join(format!("kinlink.db{suffix}"));
+                if let Ok(content) = std::fs::read(&path) {
+                    bytes.extend_from_slice(&content);
+                }
+            }
+            anyhow::ensure!(!bytes.is_empty(), "no SQLite file found");
+            Ok(bytes)
+        }
+        crate::Database::Postgres(_) => {
+            let store = app.store().await?;
+            let tables = store
+                .db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                ))
+                .await?;
+            let mut text = String::new();
+            for row in tables {
+                let table: String = row.try_get_by_index(0)?;
+                let rows = store
+                    .db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        format!("SELECT row_to_json(t)::text FROM \"{table}\" t"),
+                    ))
+                    .await?;
+                for row in rows {
+                    let json: String = row.try_get_by_index(0)?;
+                    text.push_str(&json);
+                    text.push('\n');
+                }
+            }
+            anyhow::ensure!(
+                text.contains("messages") || text.len() > 1000,
+                "dump looks empty"
+            );
+            Ok(text.into_bytes())
+        }
+    }
 }
 
 /// Returns the names of the secrets found in `haystack`, raw or encoded.

@@ -14,13 +14,14 @@ use serde_json::{Value, json};
 const MARK: &str = "qx7-community-only";
 
 /// The demo users outside the community: every organisation's workers,
-/// the operator and the families.
-const OUTSIDERS: [&str; 9] = [
+/// the operators and the families.
+const OUTSIDERS: [&str; 10] = [
     "la_manager",
     "la_practitioner",
     "va_practitioner",
     "va_manager",
     "platform_admin",
+    "second_platform_admin",
     "adoptive_parent",
     "birth_parent",
     "second_adoptive_parent",

@@ -2,8 +2,8 @@
 //! message text, password, key or session token.
 
 use kinlink_core::{ConversationId, UserId};
-use kinlink_tests::secrets::{Secret, conversation_key, find_in, user_keys};
-use kinlink_tests::{AppOptions, Database, TestApp};
+use kinlink_tests::secrets::{Secret, conversation_key, database_bytes, find_in, user_keys};
+use kinlink_tests::{AppOptions, TestApp};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -174,53 +174,6 @@ async fn write_letterbox(
         bytes: text.into_bytes(),
     })
     .collect())
-}
-
-async fn database_bytes(app: &TestApp) -> anyhow::Result<Vec<u8>> {
-    match &app.database {
-        Database::Sqlite => {
-            let mut bytes = Vec::new();
-            for suffix in ["", "-wal", "-shm"] {
-                let path = app.data_dir.path().join(format!("kinlink.db{suffix}"));
-                if let Ok(content) = std::fs::read(&path) {
-                    bytes.extend_from_slice(&content);
-                }
-            }
-            anyhow::ensure!(!bytes.is_empty(), "no SQLite file found");
-            Ok(bytes)
-        }
-        Database::Postgres(_) => {
-            let store = app.store().await?;
-            let tables = store
-                .db
-                .query_all_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Postgres,
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
-                ))
-                .await?;
-            let mut text = String::new();
-            for row in tables {
-                let table: String = row.try_get_by_index(0)?;
-                let rows = store
-                    .db
-                    .query_all_raw(sea_orm::Statement::from_string(
-                        sea_orm::DbBackend::Postgres,
-                        format!("SELECT row_to_json(t)::text FROM \"{table}\" t"),
-                    ))
-                    .await?;
-                for row in rows {
-                    let json: String = row.try_get_by_index(0)?;
-                    text.push_str(&json);
-                    text.push('\n');
-                }
-            }
-            anyhow::ensure!(
-                text.contains("messages") || text.len() > 1000,
-                "dump looks empty"
-            );
-            Ok(text.into_bytes())
-        }
-    }
 }
 
 #[tokio::test]

@@ -182,3 +182,12 @@ pub fn recovery_escrow_info(user: UserId) -> Vec<u8> {
     data.push(user.as_bytes());
     data.as_bytes().to_vec()
 }
+
+/// Associated data of a user's private key sealed for a key recovery's
+/// one-time link.
+pub fn recovered_private_key(recovery: uuid::Uuid, user: UserId) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink recovered private key v1");
+    data.push(recovery.as_bytes());
+    data.push(user.as_bytes());
+    data
+}

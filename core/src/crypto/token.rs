@@ -50,6 +50,12 @@ impl Token {
         self.derive(b"kinlink enrolment v1", b"enrolment key")
     }
 
+    /// Derives the key that seals a user's private key for a key recovery,
+    /// until the user chooses a new password through the emailed link.
+    pub fn recovery_key(&self) -> Result<SecretKey, CryptoError> {
+        self.derive(b"kinlink recovery v1", b"recovery key")
+    }
+
     fn derive(&self, salt: &[u8], info: &[u8]) -> Result<SecretKey, CryptoError> {
         let hkdf = Hkdf::<Sha256>::new(Some(salt), &self.0);
         let mut key = Zeroizing::new([0u8; 32]);

@@ -203,7 +203,7 @@ pub async fn list(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
-    token: String,
+    pub(crate) token: String,
 }
 
 /// An open invitation found by its link token.
@@ -293,6 +293,63 @@ pub struct EnrolmentView {
     issuer: &'static str,
 }
 
+/// A new second-factor secret offered through a link, with its copy
+/// sealed under a key derived from the link's token for the store.
+pub(crate) struct OfferedSecret {
+    pub view: EnrolmentView,
+    pub sealed: Vec<u8>,
+}
+
+/// Makes a second-factor secret to offer through the link with `token`,
+/// bound to the link's record `binding`.
+pub(crate) fn offer_secret(
+    token: &Token,
+    binding: uuid::Uuid,
+    account_name: String,
+) -> Result<OfferedSecret, ApiError> {
+    let secret = Zeroizing::new(totp::new_secret()?);
+    let sealed = aead::seal(
+        &token.enrolment_key()?,
+        secret.as_slice(),
+        bindings::enrolment_secret(binding).as_bytes(),
+    )?;
+    Ok(OfferedSecret {
+        view: EnrolmentView {
+            secret: totp::secret_base32(secret.as_slice()),
+            account_name,
+            issuer: "KinLink",
+        },
+        sealed,
+    })
+}
+
+/// Opens the secret offered through the link with `token` and checks the
+/// authenticator's `code` against it. Returns the secret and the code's
+/// time step.
+pub(crate) fn enrolled_secret(
+    token: &Token,
+    binding: uuid::Uuid,
+    sealed: &[u8],
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<([u8; totp::SECRET_LEN], i64), ApiError> {
+    let opened = Zeroizing::new(aead::open(
+        &token.enrolment_key()?,
+        sealed,
+        bindings::enrolment_secret(binding).as_bytes(),
+    )?);
+    let secret: [u8; totp::SECRET_LEN] = opened.as_slice().try_into().map_err(|_length| {
+        ApiError::Internal(anyhow::anyhow!("stored enrolment key has the wrong length"))
+    })?;
+    let step = totp::matching_step(&secret, code, now.timestamp().max(0) as u64).ok_or_else(|| {
+        invalid(
+            "totp_code",
+            "the code does not match the authenticator key: check the key was typed whole and the device's clock is right",
+        )
+    })?;
+    Ok((secret, i64::try_from(step).unwrap_or(i64::MAX)))
+}
+
 /// Offers a worker invitation's second-factor key. Each call offers a new
 /// key and the previous one stops working, so a page reloaded half way
 /// starts the set-up again.
@@ -311,25 +368,16 @@ pub async fn enrol(
             "this invitation needs no authenticator: accept it with a password only".to_owned(),
         ));
     };
-    let secret = Zeroizing::new(totp::new_secret()?);
-    let sealed = aead::seal(
-        &token.enrolment_key()?,
-        secret.as_slice(),
-        bindings::enrolment_secret(invitation.id).as_bytes(),
-    )?;
+    let offered = offer_secret(&token, invitation.id, invitation.email)?;
     if !state
         .store
-        .offer_enrolment(invitation.id, &token.hash(), sealed, now)
+        .offer_enrolment(invitation.id, &token.hash(), offered.sealed, now)
         .await?
     {
         return Err(ApiError::Invitation(InvitationProblem::Used));
     }
     info!(invitation = %invitation.id, "second-factor key offered");
-    Ok(web::Json(EnrolmentView {
-        secret: totp::secret_base32(secret.as_slice()),
-        account_name: invitation.email,
-        issuer: "KinLink",
-    }))
+    Ok(web::Json(offered.view))
 }
 
 #[derive(Deserialize)]
@@ -546,20 +594,7 @@ async fn accept_worker(
                     .to_owned(),
             )
         })?;
-    let opened = aead::open(
-        &token.enrolment_key()?,
-        sealed,
-        bindings::enrolment_secret(invitation.id).as_bytes(),
-    )?;
-    let secret: [u8; totp::SECRET_LEN] = opened.as_slice().try_into().map_err(|_length| {
-        ApiError::Internal(anyhow::anyhow!("stored enrolment key has the wrong length"))
-    })?;
-    let step = totp::matching_step(&secret, code, now.timestamp().max(0) as u64).ok_or_else(|| {
-        invalid(
-            "totp_code",
-            "the code does not match the authenticator key: check the key was typed whole and the device's clock is right",
-        )
-    })?;
+    let (secret, step) = enrolled_secret(&token, invitation.id, sealed, code, now)?;
     let role = Role::parse(&invitation.role).ok_or(ApiError::Internal(anyhow::anyhow!(
         "stored worker invitation role is invalid"
     )))?;
@@ -587,7 +622,7 @@ async fn accept_worker(
             .iter()
             .map(|code| totp::recovery_code_hash(code))
             .collect(),
-        totp_step: i64::try_from(step).unwrap_or(i64::MAX),
+        totp_step: step,
     };
     take_invitation(state, &invitation, &token, accepted, now).await?;
     state

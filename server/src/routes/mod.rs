@@ -16,6 +16,7 @@ pub mod health;
 pub mod interests;
 pub mod invitations;
 mod json_body;
+pub mod key_recoveries;
 pub mod letters;
 pub mod notifications;
 pub mod organisations;
@@ -110,6 +111,27 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(
                     "/unsubscribe/{token}",
                     web::post().to(unsubscribe::one_click),
+                )
+                .route(
+                    "/account-recovery/open",
+                    web::post().to(key_recoveries::open),
+                )
+                .route(
+                    "/account-recovery/complete",
+                    web::post().to(key_recoveries::complete),
+                )
+                .route("/admin/key-recoveries", web::get().to(key_recoveries::list))
+                .route(
+                    "/admin/key-recoveries",
+                    web::post().to(key_recoveries::request),
+                )
+                .route(
+                    "/admin/key-recoveries/{id}/approve",
+                    web::post().to(key_recoveries::approve),
+                )
+                .route(
+                    "/admin/key-recoveries/{id}/cancel",
+                    web::post().to(key_recoveries::cancel),
                 )
                 .route("/invitations/enrol", web::post().to(invitations::enrol))
                 .route("/invitations/accept", web::post().to(invitations::accept))

@@ -34,6 +34,7 @@ pub mod file;
 pub mod file_rendition;
 pub mod interest;
 pub mod invitation;
+pub mod key_recovery;
 pub mod letter;
 pub mod letter_event;
 pub mod letter_version;
