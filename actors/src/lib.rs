@@ -23,6 +23,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod notifier;
 pub mod reminders;
+pub mod retention;
 pub mod session;
 
 /// Failures inside the actors, as facts of the domain.

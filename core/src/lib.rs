@@ -26,6 +26,7 @@ pub mod permissions;
 pub mod profiles;
 pub mod recovery;
 pub mod reminders;
+pub mod retention;
 pub mod sufficiency;
 pub mod values;
 

@@ -27,6 +27,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub email: EmailConfig,
     pub reminders: RemindersConfig,
+    pub retention: RetentionConfig,
     pub session: SessionConfig,
     pub websocket: WebsocketConfig,
     pub conversation: ConversationConfig,
@@ -252,25 +253,63 @@ pub struct RemindersConfig {
 }
 
 impl RemindersConfig {
-    /// Returns the local time of day, or an error naming the setting. An
-    /// environment value such as `09:00` reaches here as `09:00:00`,
-    /// because environment values are read as TOML, where it is a time.
+    /// Returns the local time of day, or an error naming the setting.
     pub fn time_of_day(&self) -> anyhow::Result<chrono::NaiveTime> {
-        use chrono::Timelike;
-        let text = self.local_time.trim();
-        chrono::NaiveTime::parse_from_str(text, "%H:%M")
-            .ok()
-            .or_else(|| {
-                chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
-                    .ok()
-                    .filter(|time| time.second() == 0)
-            })
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "invalid reminders.local_time {:?}: expected HH:MM, such as 09:00",
-                    self.local_time
-                )
-            })
+        local_time_of_day(&self.local_time, "reminders.local_time", "09:00")
+    }
+}
+
+/// Parses a local time of day set as `HH:MM`, or returns an error naming
+/// `setting` with `example`. An environment value such as `09:00` reaches
+/// here as `09:00:00`, because environment values are read as TOML, where
+/// it is a time.
+fn local_time_of_day(
+    value: &str,
+    setting: &str,
+    example: &str,
+) -> anyhow::Result<chrono::NaiveTime> {
+    use chrono::Timelike;
+    let text = value.trim();
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .ok()
+        .or_else(|| {
+            chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+                .ok()
+                .filter(|time| time.second() == 0)
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!("invalid {setting} {value:?}: expected HH:MM, such as {example}")
+        })
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// The local time in Europe/London, `HH:MM`, of the daily retention
+    /// sweep.
+    pub local_time: String,
+    /// How often each node checks whether the day's sweep is due.
+    pub poll_seconds: u64,
+    /// The maximum number of rows of one kind a sweep deletes in one
+    /// statement.
+    pub batch_size: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            local_time: "01:30".to_owned(),
+            poll_seconds: 60,
+            batch_size: 1000,
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// Returns the local time of day of the sweep, or an error naming the
+    /// setting.
+    pub fn time_of_day(&self) -> anyhow::Result<chrono::NaiveTime> {
+        local_time_of_day(&self.local_time, "retention.local_time", "01:30")
     }
 }
 
@@ -327,6 +366,7 @@ impl Default for Config {
             redis: RedisConfig::default(),
             email: EmailConfig::default(),
             reminders: RemindersConfig::default(),
+            retention: RetentionConfig::default(),
             session: SessionConfig::default(),
             websocket: WebsocketConfig::default(),
             conversation: ConversationConfig::default(),
@@ -482,6 +522,12 @@ impl Config {
         self.reminders.time_of_day()?;
         if self.reminders.poll_seconds == 0 {
             anyhow::bail!("invalid reminders.poll_seconds 0: expected at least 1");
+        }
+        self.retention.time_of_day()?;
+        if self.retention.poll_seconds == 0 || self.retention.batch_size == 0 {
+            anyhow::bail!(
+                "invalid retention.poll_seconds or retention.batch_size: both must be at least 1"
+            );
         }
         if self.media.job_memory_mib < 128 {
             anyhow::bail!(

@@ -314,7 +314,7 @@ async fn serve(
         .context("opening the media folder")?;
     let (processing, processing_reports) =
         processing::Processing::start(&config).context("starting media processing")?;
-    let calls = start_calls(&config, &store, &broker, node_id)?;
+    let calls = start_calls(&config, &store, &broker, node_id.clone())?;
     let state = AppState {
         calls,
         blobs: Arc::new(blobs),
@@ -340,6 +340,16 @@ async fn serve(
         state.store.clone(),
         state.config.reminders.time_of_day()?,
         Duration::from_secs(state.config.reminders.poll_seconds),
+    );
+    kinlink_actors::retention::RetentionSupervisor::start(
+        state.store.clone(),
+        Arc::new(kinlink_actors::retention::SystemClock),
+        kinlink_actors::retention::SweepSettings {
+            time: state.config.retention.time_of_day()?,
+            node_id: node_id.clone(),
+            batch_size: state.config.retention.batch_size,
+        },
+        Duration::from_secs(state.config.retention.poll_seconds),
     );
     upload_expiry::start(state.clone());
     processing::supervise(state.clone(), processing_reports);

@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod outbox;
 pub mod reminders;
+pub mod retention;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

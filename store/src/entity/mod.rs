@@ -47,6 +47,7 @@ pub mod platform_setting;
 pub mod read_receipt;
 pub mod recovery_code;
 pub mod reminder;
+pub mod retention_sweep;
 pub mod revoked_session;
 pub mod scheduled_call;
 pub mod session;

@@ -1,0 +1,169 @@
+//! The retention sweep's ledger, and the deletions of the retention rules.
+//!
+//! Each deletion works in batches of a bounded size, and each batch is one
+//! statement, so a sweep stopped half way leaves whole rows behind, never
+//! part of one, and the next sweep goes on from there.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::entity::{
+    email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
+};
+use crate::{Store, StoreError};
+
+/// The rows of technical data one batch deleted, per kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TechnicalDeleted {
+    /// Counts of failed sign-ins per account or address.
+    pub sign_in_failures: u64,
+    /// Hashes of tokens of sessions ended by disabling an account.
+    pub revoked_sessions: u64,
+    /// Sent or abandoned notification emails, with their unsubscribe links.
+    pub emails: u64,
+    /// Ended key recoveries.
+    pub key_recoveries: u64,
+}
+
+impl TechnicalDeleted {
+    /// Returns the rows deleted in all.
+    pub fn total(&self) -> u64 {
+        self.sign_in_failures + self.revoked_sessions + self.emails + self.key_recoveries
+    }
+
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: TechnicalDeleted) {
+        self.sign_in_failures += other.sign_in_failures;
+        self.revoked_sessions += other.revoked_sessions;
+        self.emails += other.emails;
+        self.key_recoveries += other.key_recoveries;
+    }
+}
+
+impl Store {
+    /// Claims the sweep of the local date `day` for `node_id`. Returns false
+    /// when a node claimed it before, so each day is swept once.
+    pub async fn claim_sweep(
+        &self,
+        day: NaiveDate,
+        due_at: DateTime<Utc>,
+        node_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = retention_sweep::Entity::insert(retention_sweep::ActiveModel {
+            sweep_day: Set(day.to_string()),
+            due_at: Set(due_at),
+            node_id: Set(node_id.to_owned()),
+            started_at: Set(now),
+            finished_at: Set(None),
+            report: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(error) if crate::error::is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Records that the sweep of `day` finished, with its report.
+    pub async fn finish_sweep(
+        &self,
+        day: NaiveDate,
+        report: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        retention_sweep::Entity::update_many()
+            .col_expr(retention_sweep::Column::FinishedAt, Expr::value(now))
+            .col_expr(retention_sweep::Column::Report, Expr::value(report))
+            .filter(retention_sweep::Column::SweepDay.eq(day.to_string()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes up to `batch` rows of each kind of technical data collected
+    /// before `cutoff`.
+    pub async fn delete_technical_batch(
+        &self,
+        cutoff: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<TechnicalDeleted, StoreError> {
+        let subjects: Vec<String> = sign_in_failure::Entity::find()
+            .select_only()
+            .column(sign_in_failure::Column::Subject)
+            .filter(sign_in_failure::Column::WindowStartedAt.lt(cutoff))
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let sign_in_failures = sign_in_failure::Entity::delete_many()
+            .filter(sign_in_failure::Column::Subject.is_in(subjects))
+            .filter(sign_in_failure::Column::WindowStartedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+
+        let hashes: Vec<Vec<u8>> = revoked_session::Entity::find()
+            .select_only()
+            .column(revoked_session::Column::TokenHash)
+            .filter(revoked_session::Column::RevokedAt.lt(cutoff))
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let revoked_sessions = revoked_session::Entity::delete_many()
+            .filter(revoked_session::Column::TokenHash.is_in(hashes))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+
+        let emails: Vec<uuid::Uuid> = email_outbox::Entity::find()
+            .select_only()
+            .column(email_outbox::Column::Id)
+            .filter(email_outbox::Column::FinishedAt.lt(cutoff))
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let emails = if emails.is_empty() {
+            0
+        } else {
+            let transaction = self.begin_write().await?;
+            unsubscribe_link::Entity::delete_many()
+                .filter(unsubscribe_link::Column::EmailId.is_in(emails.clone()))
+                .exec(&*transaction)
+                .await?;
+            let deleted = email_outbox::Entity::delete_many()
+                .filter(email_outbox::Column::Id.is_in(emails))
+                .exec(&*transaction)
+                .await?
+                .rows_affected;
+            transaction.commit().await?;
+            deleted
+        };
+
+        let recoveries: Vec<uuid::Uuid> = key_recovery::Entity::find()
+            .select_only()
+            .column(key_recovery::Column::Id)
+            .filter(key_recovery::Column::EndedAt.lt(cutoff))
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let key_recoveries = key_recovery::Entity::delete_many()
+            .filter(key_recovery::Column::Id.is_in(recoveries))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+
+        Ok(TechnicalDeleted {
+            sign_in_failures,
+            revoked_sessions,
+            emails,
+            key_recoveries,
+        })
+    }
+}
