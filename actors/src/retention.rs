@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, NaiveTime, Utc};
-use kinlink_core::retention::{latest_sweep, technical_deletion_cutoff};
+use kinlink_core::UserId;
+use kinlink_core::community::retention::inactive_cutoff;
+use kinlink_core::retention::{FINAL_STEP_AFTER, latest_sweep, technical_deletion_cutoff};
+use kinlink_media::blob::BlobStore;
 use kinlink_store::audit::AuditRecord;
 use kinlink_store::retention::TechnicalDeleted;
 use kinlink_store::{Store, StoreError};
@@ -54,27 +57,148 @@ pub struct SweepSettings {
 pub struct SweepReport {
     /// Technical and usage data deleted a year after it was collected.
     pub technical: TechnicalDeleted,
+    /// Community profiles of members who have not interacted for three
+    /// years.
+    pub profiles: MarkCounts,
+}
+
+/// The counts of the records a two-step rule marked, unmarked and deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarkCounts {
+    pub marked: usize,
+    /// Marked before, and no longer due: the member interacted again.
+    pub unmarked: usize,
+    pub deleted: usize,
 }
 
 impl SweepReport {
     /// Returns the report as JSON, for the ledger and the audit trail.
     pub fn to_json(&self) -> serde_json::Value {
         let technical = &self.technical;
+        let profiles = &self.profiles;
         serde_json::json!({
             "technical_data": {
                 "sign_in_failures": technical.sign_in_failures,
                 "revoked_sessions": technical.revoked_sessions,
                 "emails": technical.emails,
                 "key_recoveries": technical.key_recoveries,
+            },
+            "social_profile": {
+                "marked": profiles.marked,
+                "unmarked": profiles.unmarked,
+                "deleted": profiles.deleted,
             }
         })
     }
 }
 
+/// Writes one audit row of a retention action on the platform's trail.
+async fn audit(
+    store: &Store,
+    action: &'static str,
+    subject_kind: &'static str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store
+        .audit(AuditRecord {
+            actor_id: None,
+            organisation_id: None,
+            action,
+            subject_kind,
+            subject_id: None,
+            detail,
+            at: now,
+        })
+        .await
+}
+
+/// Applies the social profile rule: a profile is marked three years after
+/// its member's last interaction, unmarked if the member interacts again,
+/// and deleted with its picture 14 days after the marking. Each batch is
+/// audited with the members' ids.
+async fn sweep_profiles(
+    store: &Store,
+    blobs: &Arc<dyn BlobStore>,
+    batch_size: u64,
+    now: DateTime<Utc>,
+) -> Result<MarkCounts, StoreError> {
+    let cutoff = inactive_cutoff(now);
+    let mut counts = MarkCounts::default();
+    loop {
+        let unmarked = store.unmark_active_profiles(cutoff, batch_size).await?;
+        if unmarked.is_empty() {
+            break;
+        }
+        counts.unmarked += unmarked.len();
+        let detail = serde_json::json!({ "rule": "social_profile", "members": unmarked });
+        audit(
+            store,
+            "retention.unmarked",
+            "community_profile",
+            detail,
+            now,
+        )
+        .await?;
+    }
+    loop {
+        let marked = store.mark_idle_profiles(cutoff, now, batch_size).await?;
+        if marked.is_empty() {
+            break;
+        }
+        counts.marked += marked.len();
+        let detail = serde_json::json!({
+            "rule": "social_profile",
+            "members": marked,
+            "final_step_after": now + FINAL_STEP_AFTER,
+        });
+        audit(store, "retention.marked", "community_profile", detail, now).await?;
+    }
+    let marked_before = now - FINAL_STEP_AFTER;
+    loop {
+        let due = store
+            .profiles_marked_before(marked_before, batch_size)
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        let mut deleted: Vec<UserId> = Vec::new();
+        for member in due {
+            let Some(pictures) = store.delete_marked_profile(member, marked_before).await? else {
+                continue;
+            };
+            delete_blobs(blobs, pictures).await;
+            deleted.push(member);
+        }
+        counts.deleted += deleted.len();
+        let detail = serde_json::json!({ "rule": "social_profile", "members": deleted });
+        audit(store, "retention.deleted", "community_profile", detail, now).await?;
+    }
+    Ok(counts)
+}
+
+/// Deletes stored files whose rows are gone. A failure is logged: the
+/// rows no longer point to them, and nothing reads them any more.
+async fn delete_blobs(blobs: &Arc<dyn BlobStore>, ids: Vec<uuid::Uuid>) {
+    let blobs = Arc::clone(blobs);
+    let deleted = actix_web::rt::task::spawn_blocking(move || {
+        ids.into_iter().try_for_each(|id| blobs.delete(id))
+    })
+    .await;
+    match deleted {
+        Ok(Ok(())) => {}
+        Ok(Err(failure)) => {
+            error!(error = %Causes(&failure), "deleting a retained file failed");
+        }
+        Err(failure) => error!(error = %failure, "deleting a retained file failed"),
+    }
+}
+
 /// Applies every retention rule as of `now`, each in batches until nothing
-/// it covers is due, and audits what it deleted.
+/// it covers is due, and audits what it marked and deleted.
 pub async fn sweep(
     store: &Store,
+    blobs: &Arc<dyn BlobStore>,
     batch_size: u64,
     now: DateTime<Utc>,
 ) -> Result<SweepReport, StoreError> {
@@ -89,29 +213,29 @@ pub async fn sweep(
             break;
         }
     }
-    let report = SweepReport { technical };
     if technical.total() > 0 {
-        let mut detail = report.to_json();
-        detail["collected_before"] = serde_json::json!(cutoff);
-        store
-            .audit(AuditRecord {
-                actor_id: None,
-                organisation_id: None,
-                action: "retention.deleted",
-                subject_kind: "technical_data",
-                subject_id: None,
-                detail,
-                at: now,
-            })
-            .await?;
+        let detail = serde_json::json!({
+            "rule": "technical_data",
+            "sign_in_failures": technical.sign_in_failures,
+            "revoked_sessions": technical.revoked_sessions,
+            "emails": technical.emails,
+            "key_recoveries": technical.key_recoveries,
+            "collected_before": cutoff,
+        });
+        audit(store, "retention.deleted", "technical_data", detail, now).await?;
     }
-    Ok(report)
+    let profiles = sweep_profiles(store, blobs, batch_size.max(1), now).await?;
+    Ok(SweepReport {
+        technical,
+        profiles,
+    })
 }
 
 /// Runs the latest sweep due at `now` unless a node has run it. Returns its
 /// report when this call swept.
 pub async fn sweep_if_due(
     store: &Store,
+    blobs: &Arc<dyn BlobStore>,
     settings: &SweepSettings,
     now: DateTime<Utc>,
 ) -> Result<Option<SweepReport>, StoreError> {
@@ -123,13 +247,15 @@ pub async fn sweep_if_due(
         return Ok(None);
     }
     info!(day = %day, "retention sweep started");
-    let report = sweep(store, settings.batch_size, now).await?;
+    let report = sweep(store, blobs, settings.batch_size, now).await?;
     store
         .finish_sweep(day, report.to_json().to_string(), now)
         .await?;
     info!(
         day = %day,
         technical_rows = report.technical.total(),
+        profiles_marked = report.profiles.marked,
+        profiles_deleted = report.profiles.deleted,
         "retention sweep finished"
     );
     Ok(Some(report))
@@ -139,6 +265,7 @@ pub async fn sweep_if_due(
 /// the store records which days were swept.
 pub struct RetentionSupervisor {
     store: Store,
+    blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     settings: SweepSettings,
     poll: Duration,
@@ -150,12 +277,14 @@ impl RetentionSupervisor {
     /// it stops.
     pub fn start(
         store: Store,
+        blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         settings: SweepSettings,
         poll: Duration,
     ) -> Addr<RetentionSupervisor> {
         Supervisor::start(move |_| RetentionSupervisor {
             store,
+            blobs,
             clock,
             settings,
             poll,
@@ -169,10 +298,11 @@ impl RetentionSupervisor {
         }
         self.busy = true;
         let store = self.store.clone();
+        let blobs = Arc::clone(&self.blobs);
         let settings = self.settings.clone();
         let now = self.clock.now();
         let pass = async move {
-            if let Err(failure) = sweep_if_due(&store, &settings, now).await {
+            if let Err(failure) = sweep_if_due(&store, &blobs, &settings, now).await {
                 warn!(
                     error = %Causes(&failure),
                     "the retention sweep failed; the next day's sweep finishes its work"

@@ -37,6 +37,7 @@ mod m20261205_000027_community_search;
 mod m20261206_000028_community_images;
 mod m20261206_000029_key_recoveries;
 mod m20261206_000030_retention_sweeps;
+mod m20261206_000031_profile_marks;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000028_community_images::Migration),
             Box::new(m20261206_000029_key_recoveries::Migration),
             Box::new(m20261206_000030_retention_sweeps::Migration),
+            Box::new(m20261206_000031_profile_marks::Migration),
         ]
     }
 }

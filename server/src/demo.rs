@@ -432,6 +432,7 @@ async fn seed_community(
                 picture_id: None,
                 picture_visible: false,
                 updated_at: now,
+                marked_at: None,
             },
         )
         .await?;

@@ -343,6 +343,7 @@ async fn serve(
     );
     kinlink_actors::retention::RetentionSupervisor::start(
         state.store.clone(),
+        Arc::clone(&state.blobs),
         Arc::new(kinlink_actors::retention::SystemClock),
         kinlink_actors::retention::SweepSettings {
             time: state.config.retention.time_of_day()?,

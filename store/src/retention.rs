@@ -1,15 +1,18 @@
-//! The retention sweep's ledger, and the deletions of the retention rules.
+//! The retention sweep's ledger, and the marks and deletions of the
+//! retention rules.
 //!
 //! Each deletion works in batches of a bounded size, and each batch is one
 //! statement, so a sweep stopped half way leaves whole rows behind, never
 //! part of one, and the next sweep goes on from there.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::Expr;
+use kinlink_core::UserId;
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entity::{
-    email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
+    community_member, community_profile, email_outbox, key_recovery, retention_sweep,
+    revoked_session, sign_in_failure, unsubscribe_link,
 };
 use crate::{Store, StoreError};
 
@@ -166,4 +169,124 @@ impl Store {
             key_recoveries,
         })
     }
+
+    /// Marks up to `batch` profiles of members whose last interaction was
+    /// at or before `cutoff`, hiding them from other members. Returns the
+    /// members whose profile it marked.
+    pub async fn mark_idle_profiles(
+        &self,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
+            .select_only()
+            .column(community_profile::Column::UserId)
+            .filter(community_profile::Column::MarkedAt.is_null())
+            .filter(
+                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, false)),
+            )
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        community_profile::Entity::update_many()
+            .col_expr(community_profile::Column::MarkedAt, Expr::value(now))
+            .filter(community_profile::Column::UserId.is_in(ids.clone()))
+            .filter(community_profile::Column::MarkedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    /// Lifts the mark of up to `batch` profiles whose member interacted
+    /// after `cutoff`. Returns the members whose profile it unmarked.
+    pub async fn unmark_active_profiles(
+        &self,
+        cutoff: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
+            .select_only()
+            .column(community_profile::Column::UserId)
+            .filter(community_profile::Column::MarkedAt.is_not_null())
+            .filter(
+                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, true)),
+            )
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        community_profile::Entity::update_many()
+            .col_expr(
+                community_profile::Column::MarkedAt,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .filter(community_profile::Column::UserId.is_in(ids.clone()))
+            .exec(&self.db)
+            .await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    /// Lists up to `batch` members whose profile was marked at or before
+    /// `marked_before`.
+    pub async fn profiles_marked_before(
+        &self,
+        marked_before: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
+            .select_only()
+            .column(community_profile::Column::UserId)
+            .filter(community_profile::Column::MarkedAt.lte(marked_before))
+            .limit(batch)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    /// Deletes a member's profile with its picture if it is still marked
+    /// at or before `marked_before`. Returns the picture's blobs to delete,
+    /// or none when the profile was kept after all.
+    pub async fn delete_marked_profile(
+        &self,
+        user: UserId,
+        marked_before: DateTime<Utc>,
+    ) -> Result<Option<Vec<uuid::Uuid>>, StoreError> {
+        let transaction = self.begin_write().await?;
+        let Some(profile) = community_profile::Entity::find_by_id(user.0)
+            .filter(community_profile::Column::MarkedAt.lte(marked_before))
+            .one(&*transaction)
+            .await?
+        else {
+            transaction.rollback().await?;
+            return Ok(None);
+        };
+        community_profile::Entity::delete_by_id(user.0)
+            .exec(&*transaction)
+            .await?;
+        let blobs = crate::community::images::delete_images(
+            &*transaction,
+            profile.picture_id.into_iter().collect(),
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(Some(blobs))
+    }
+}
+
+/// Selects the members whose last interaction was after `cutoff`, or at
+/// or before it when `after` is false.
+fn members_interacting(cutoff: DateTime<Utc>, after: bool) -> SelectStatement {
+    let column = community_member::Column::LastInteractionAt;
+    Query::select()
+        .column(community_member::Column::UserId)
+        .from(community_member::Entity)
+        .and_where(if after {
+            column.gt(cutoff)
+        } else {
+            column.lte(cutoff)
+        })
+        .to_owned()
 }

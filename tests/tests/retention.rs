@@ -3,14 +3,21 @@
 //! and the technical-data rule deletes what is a year and two weeks old,
 //! in batches, keeping what is younger.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Months, NaiveTime, Utc};
 use kinlink_actors::retention::{SweepSettings, sweep, sweep_if_due};
+use kinlink_core::UserId;
+use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::entity::{
-    audit_event, email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure,
-    unsubscribe_link,
+    audit_event, community_image_rendition, community_profile, email_outbox, key_recovery,
+    retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
 };
-use kinlink_tests::{AppOptions, TestApp};
+use kinlink_tests::uploads::community_image;
+use kinlink_tests::{AppOptions, Client, TestApp};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use serde_json::{Value, json};
 
 fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -31,6 +38,13 @@ async fn startup_sweep_done(store: &kinlink_store::Store) -> anyhow::Result<()> 
     anyhow::bail!("the server did not finish its first sweep")
 }
 
+/// Returns the app's store of encrypted files.
+fn blobs(app: &TestApp) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(Arc::new(LocalDisk::open(
+        &app.data_dir.path().join("media"),
+    )?))
+}
+
 fn node(name: &str) -> SweepSettings {
     SweepSettings {
         time: NaiveTime::from_hms_opt(1, 30, 0).expect("a valid time"),
@@ -48,6 +62,7 @@ async fn sweep_once_per_day_two_nodes() -> anyhow::Result<()> {
     .await?;
     let store = app.store().await?;
     startup_sweep_done(&store).await?;
+    let blobs = blobs(&app)?;
     let nodes = [node("node-a"), node("node-b")];
     // Clocks go forward on 28 March 2027 and back on 31 October 2027.
     for (from, until) in [
@@ -58,7 +73,7 @@ async fn sweep_once_per_day_two_nodes() -> anyhow::Result<()> {
         let mut swept = 0;
         while now < utc(until) {
             for settings in &nodes {
-                if sweep_if_due(&store, settings, now).await?.is_some() {
+                if sweep_if_due(&store, &blobs, settings, now).await?.is_some() {
                     swept += 1;
                 }
             }
@@ -260,7 +275,8 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
     assert_eq!(planted(&store, "old").await?, [3, 3, 3, 3]);
 
     // The next sweep finishes the work and keeps what is younger.
-    let report = sweep(&store, 2, now).await?;
+    let blobs = blobs(&app)?;
+    let report = sweep(&store, &blobs, 2, now).await?;
     assert_eq!(report.technical.sign_in_failures, 3);
     assert_eq!(report.technical.revoked_sessions, 3);
     assert_eq!(report.technical.emails, 3);
@@ -272,10 +288,11 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
         .all(&store.db)
         .await?;
     assert_eq!(audited.len(), 1);
-    assert_eq!(audited[0].detail["technical_data"]["emails"], 3);
+    assert_eq!(audited[0].detail["rule"], "technical_data");
+    assert_eq!(audited[0].detail["emails"], 3);
 
     // Sweeping again changes nothing and audits nothing.
-    let again = sweep(&store, 2, now).await?;
+    let again = sweep(&store, &blobs, 2, now).await?;
     assert_eq!(again.technical.total(), 0);
     assert_eq!(planted(&store, "young").await?, [2, 2, 2, 2]);
     let audited = audit_event::Entity::find()
@@ -283,5 +300,157 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
         .all(&store.db)
         .await?;
     assert_eq!(audited.len(), 1);
+    Ok(())
+}
+
+/// Returns what another member sees of a profile: its fields.
+async fn seen_fields(viewer: &Client, path: &str) -> anyhow::Result<Value> {
+    Ok(viewer.get_json(path).await?["fields"].clone())
+}
+
+async fn marked_at(
+    store: &kinlink_store::Store,
+    user: uuid::Uuid,
+) -> anyhow::Result<Option<Option<DateTime<Utc>>>> {
+    Ok(community_profile::Entity::find_by_id(user)
+        .one(&store.db)
+        .await?
+        .map(|profile| profile.marked_at))
+}
+
+async fn audited(store: &kinlink_store::Store, action: &str) -> anyhow::Result<Vec<Value>> {
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .filter(audit_event::Column::SubjectKind.eq("community_profile"))
+        .all(&store.db)
+        .await?
+        .into_iter()
+        .map(|row| row.detail)
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let store = app.store().await?;
+    startup_sweep_done(&store).await?;
+    let blobs = blobs(&app)?;
+    let moderator = app.sign_in("community_moderator").await?;
+    let member = app.sign_in("community_member").await?;
+    let me = member.get_json("/api/v1/community/membership").await?;
+    let path = format!(
+        "/api/v1/community/members/{}",
+        me["user_id"].as_str().context("user_id")?
+    );
+    let picture = community_image(&member, "photo.jpg").await?;
+    let picture_id = picture["id"].as_str().context("id")?.to_owned();
+    let profile = json!({
+        "display_name": "Calm Harbour",
+        "family_makeup": { "value": "Two mums and a daughter", "visible": true },
+        "legal_status": { "value": "adoption_order", "visible": false },
+        "interests": { "value": "Walking", "visible": true },
+        "picture": { "value": picture_id, "visible": true },
+    });
+    let saved = member.put("/api/v1/community/profile", &profile).await?;
+    assert_eq!(saved.status(), 200);
+    let renditions: Vec<uuid::Uuid> = community_image_rendition::Entity::find()
+        .filter(community_image_rendition::Column::ImageId.eq(picture_id.parse::<uuid::Uuid>()?))
+        .all(&store.db)
+        .await?
+        .into_iter()
+        .map(|rendition| rendition.id)
+        .collect();
+    assert_eq!(renditions.len(), 2);
+    for id in &renditions {
+        assert!(blobs.stored_len(*id)?.is_some(), "rendition {id} stored");
+    }
+
+    let account = store
+        .find_user_by_email(
+            app.demo_user("community_member")?["email"]
+                .as_str()
+                .context("email")?,
+        )
+        .await?
+        .context("the member's account")?
+        .id;
+    let member_row = store
+        .community_member(UserId(account))
+        .await?
+        .context("the member")?;
+    let three_years =
+        |from: DateTime<Utc>| from.checked_add_months(Months::new(36)).unwrap_or(from);
+    let due = three_years(member_row.last_interaction_at);
+
+    // A minute before three years: kept and shown.
+    sweep(&store, &blobs, 2, due - Duration::minutes(1)).await?;
+    assert_eq!(marked_at(&store, account).await?, Some(None));
+    assert_eq!(
+        seen_fields(&moderator, &path).await?["interests"],
+        "Walking"
+    );
+
+    // At three years: marked, hidden from others with its picture.
+    let report = sweep(&store, &blobs, 2, due).await?;
+    assert!(report.profiles.marked >= 1, "{report:?}");
+    assert_eq!(marked_at(&store, account).await?, Some(Some(due)));
+    assert_eq!(seen_fields(&moderator, &path).await?, json!({}));
+    let picture_path = format!("/api/v1/community/images/{picture_id}/thumbnail");
+    assert_eq!(moderator.get(&picture_path).await?.status(), 404);
+    // Its owner still sees it, and can keep it by using the community.
+    let own = member.get_json("/api/v1/community/profile").await?;
+    assert_eq!(own["interests"]["value"], "Walking", "{own}");
+
+    // An interaction a day later lifts the mark at the next sweep.
+    store
+        .touch_community_member(UserId(account), due + Duration::days(1))
+        .await?;
+    let report = sweep(&store, &blobs, 2, due + Duration::days(2)).await?;
+    assert_eq!(report.profiles.unmarked, 1);
+    assert_eq!(marked_at(&store, account).await?, Some(None));
+    assert_eq!(
+        seen_fields(&moderator, &path).await?["interests"],
+        "Walking"
+    );
+
+    // Three years after that interaction it is marked again, kept for 14
+    // days, then deleted with the picture's files.
+    let again = three_years(due + Duration::days(1));
+    sweep(&store, &blobs, 2, again).await?;
+    assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
+    let report = sweep(&store, &blobs, 2, again + Duration::days(13)).await?;
+    assert_eq!(report.profiles.deleted, 0);
+    assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
+    let report = sweep(&store, &blobs, 2, again + Duration::days(14)).await?;
+    assert!(report.profiles.deleted >= 1, "{report:?}");
+    assert_eq!(marked_at(&store, account).await?, None);
+    for id in &renditions {
+        assert!(
+            blobs.stored_len(*id)?.is_none(),
+            "rendition {id} left on disk"
+        );
+    }
+    let own = member.get_json("/api/v1/community/profile").await?;
+    assert_eq!(own["interests"]["value"], "", "{own}");
+    assert_eq!(seen_fields(&moderator, &path).await?, json!({}));
+
+    // Every action is on the audit trail with the member's account id.
+    let id = json!(account);
+    for (action, count) in [
+        ("retention.marked", 2),
+        ("retention.unmarked", 1),
+        ("retention.deleted", 1),
+    ] {
+        let naming: Vec<Value> = audited(&store, action)
+            .await?
+            .into_iter()
+            .filter(|detail| {
+                detail["members"]
+                    .as_array()
+                    .is_some_and(|m| m.contains(&id))
+            })
+            .collect();
+        assert_eq!(naming.len(), count, "{action}: {naming:?}");
+    }
     Ok(())
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, Months, Utc};
 /// interaction: three years.
 pub const INACTIVE_MONTHS: u32 = 36;
 
-fn three_years_before(now: DateTime<Utc>) -> DateTime<Utc> {
+/// Returns the instant at or before which a last interaction or sign-in
+/// is three years old at `now`.
+pub fn inactive_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
     now.checked_sub_months(Months::new(INACTIVE_MONTHS))
         .unwrap_or(now - Duration::days(3 * 365))
 }
@@ -15,7 +17,7 @@ fn three_years_before(now: DateTime<Utc>) -> DateTime<Utc> {
 /// Returns whether a social profile is due to go: three years after the
 /// member's last interaction (a post, a reply, a report or a profile change).
 pub fn profile_due(last_interaction_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    last_interaction_at <= three_years_before(now)
+    last_interaction_at <= inactive_cutoff(now)
 }
 
 /// The facts about a user that the rule reads.
@@ -32,7 +34,7 @@ pub struct CommunityUser {
 /// Returns whether a community-only user is due to go: no sign-in for
 /// three years.
 pub fn community_only_user_due(user: CommunityUser, now: DateTime<Utc>) -> bool {
-    !user.has_organisation_role && user.last_sign_in_at <= three_years_before(now)
+    !user.has_organisation_role && user.last_sign_in_at <= inactive_cutoff(now)
 }
 
 /// Returns the text an erased member's post keeps. The post is shown as

@@ -19,6 +19,9 @@ pub struct Model {
     pub picture_id: Option<Uuid>,
     pub picture_visible: bool,
     pub updated_at: DateTimeUtc,
+    /// When the retention sweep marked the profile for deletion, which
+    /// hides it from other members; none while it is kept.
+    pub marked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -262,7 +262,9 @@ async fn readable(state: &AppState, user: &SignedIn, id: &str) -> Result<Communi
         .store
         .community_profile(owner)
         .await?
-        .is_some_and(|profile| profile.picture_visible && profile.picture_id == Some(id));
+        .is_some_and(|profile| {
+            profile.picture_visible && profile.picture_id == Some(id) && profile.marked_at.is_none()
+        });
     let active = state
         .store
         .community_member(owner)

@@ -77,6 +77,7 @@ fn own_view(
         picture_id: None,
         picture_visible: false,
         updated_at: member.applied_at,
+        marked_at: None,
     });
     let stored = profile.updated_at != member.applied_at;
     OwnProfile {
@@ -154,6 +155,7 @@ pub async fn put(
         picture_id: body.picture.as_ref().and_then(|picture| picture.value),
         picture_visible: body.picture.as_ref().is_some_and(|picture| picture.visible),
         updated_at: Utc::now(),
+        marked_at: None,
     };
     let picture = profile.picture_id;
     let comparable = comparable_display_name(&display_name);
@@ -229,7 +231,9 @@ pub async fn member(
     standing.require(Action::ReadCommunity, &[Relationship::FellowMember])?;
     let mut fields = serde_json::Map::new();
     let display_name = member.display_name.clone();
-    if let Some(profile) = state.store.community_profile(subject).await? {
+    // A profile marked for deletion is hidden from everyone but its owner.
+    let profile = state.store.community_profile(subject).await?;
+    if let Some(profile) = profile.filter(|profile| profile.marked_at.is_none()) {
         if profile.family_makeup_visible && !profile.family_makeup.is_empty() {
             fields.insert("family_makeup".into(), profile.family_makeup.into());
         }
