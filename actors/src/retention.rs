@@ -157,7 +157,7 @@ async fn sweep_profiles(
     let marked_before = now - FINAL_STEP_AFTER;
     loop {
         let due = store
-            .profiles_marked_before(marked_before, batch_size)
+            .profiles_marked_before(marked_before, Some(batch_size))
             .await?;
         if due.is_empty() {
             break;
@@ -259,6 +259,87 @@ pub async fn sweep_if_due(
         "retention sweep finished"
     );
     Ok(Some(report))
+}
+
+/// What a sweep at one instant would do, rule by rule.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The instant of the sweep.
+    pub at: DateTime<Utc>,
+    /// Technical data collected before this instant goes.
+    pub technical_cutoff: DateTime<Utc>,
+    pub technical: TechnicalDeleted,
+    /// Profiles of members who last interacted at or before this instant
+    /// are marked.
+    pub profile_cutoff: DateTime<Utc>,
+    pub profiles_to_unmark: Vec<UserId>,
+    pub profiles_to_mark: Vec<UserId>,
+    pub profiles_to_delete: Vec<UserId>,
+}
+
+/// Works out what a sweep at `at` would do, changing nothing.
+pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> {
+    let technical_cutoff = technical_deletion_cutoff(at);
+    let profile_cutoff = inactive_cutoff(at);
+    let profiles_to_unmark = store.active_marked_profiles(profile_cutoff, None).await?;
+    let profiles_to_mark = store.idle_profiles(profile_cutoff, None).await?;
+    let profiles_to_delete = store
+        .profiles_marked_before(at - FINAL_STEP_AFTER, None)
+        .await?
+        .into_iter()
+        .filter(|member| !profiles_to_unmark.contains(member))
+        .collect();
+    Ok(Plan {
+        at,
+        technical_cutoff,
+        technical: store.count_technical(technical_cutoff).await?,
+        profile_cutoff,
+        profiles_to_unmark,
+        profiles_to_mark,
+        profiles_to_delete,
+    })
+}
+
+fn instant_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl Plan {
+    /// Returns the plan as lines of text: a heading, then each rule with
+    /// its counts, followed by one indented line per kind or id.
+    pub fn lines(&self) -> Vec<String> {
+        let technical = &self.technical;
+        let mut lines = vec![
+            format!(
+                "Retention plan for the sweep at {}; nothing is changed.",
+                instant_text(self.at)
+            ),
+            format!(
+                "technical_data: delete {} rows collected before {}",
+                technical.total(),
+                instant_text(self.technical_cutoff)
+            ),
+            format!("  sign_in_failures: {}", technical.sign_in_failures),
+            format!("  revoked_sessions: {}", technical.revoked_sessions),
+            format!("  emails: {}", technical.emails),
+            format!("  key_recoveries: {}", technical.key_recoveries),
+            format!(
+                "social_profile: mark {}, unmark {}, delete {}; idle since {} or earlier",
+                self.profiles_to_mark.len(),
+                self.profiles_to_unmark.len(),
+                self.profiles_to_delete.len(),
+                instant_text(self.profile_cutoff)
+            ),
+        ];
+        for (verb, members) in [
+            ("mark", &self.profiles_to_mark),
+            ("unmark", &self.profiles_to_unmark),
+            ("delete", &self.profiles_to_delete),
+        ] {
+            lines.extend(members.iter().map(|member| format!("  {verb} {member}")));
+        }
+        lines
+    }
 }
 
 /// The supervisor actor. A restart loses nothing, because the ledger in

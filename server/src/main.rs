@@ -105,6 +105,9 @@ enum Command {
     /// Key recovery for users who lost their password.
     #[command(subcommand)]
     Recovery(RecoveryCommand),
+    /// The retention sweep.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -116,6 +119,17 @@ enum Command {
         /// Path of the credentials JSON file to write.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Print what the sweep on a date would do, rule by rule, with counts
+    /// and ids, without changing anything.
+    Plan {
+        /// The local date of the sweep in Europe/London, `YYYY-MM-DD`.
+        #[arg(long, value_name = "DATE")]
+        date: chrono::NaiveDate,
     },
 }
 
@@ -187,6 +201,19 @@ fn main() -> anyhow::Result<ExitCode> {
                 audit_verify::run(&store, organisation).await
             }
             Command::Recovery(RecoveryCommand::Keygen { out }) => recovery_command::keygen(&out),
+            Command::Retention(RetentionCommand::Plan { date }) => {
+                let store = connect(&config).await?;
+                let at = kinlink_core::local_time::on_day(
+                    kinlink_core::retention::SWEEP_ZONE,
+                    date,
+                    config.retention.time_of_day()?,
+                );
+                let plan = kinlink_actors::retention::plan(&store, at).await?;
+                for line in plan.lines() {
+                    println!("{line}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Recovery(RecoveryCommand::SendLink {
                 request,
                 private_key,

@@ -8,7 +8,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use kinlink_core::UserId;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 
 use crate::entity::{
     community_member, community_profile, email_outbox, key_recovery, retention_sweep,
@@ -44,7 +47,79 @@ impl TechnicalDeleted {
     }
 }
 
+/// Limits a selection to `limit` rows when there is a limit.
+fn limited<E: EntityTrait>(select: Select<E>, limit: Option<u64>) -> Select<E> {
+    match limit {
+        Some(limit) => select.limit(limit),
+        None => select,
+    }
+}
+
 impl Store {
+    /// Counts the rows of each kind of technical data collected before
+    /// `cutoff`, without deleting anything.
+    pub async fn count_technical(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<TechnicalDeleted, StoreError> {
+        Ok(TechnicalDeleted {
+            sign_in_failures: sign_in_failure::Entity::find()
+                .filter(sign_in_failure::Column::WindowStartedAt.lt(cutoff))
+                .count(&self.db)
+                .await?,
+            revoked_sessions: revoked_session::Entity::find()
+                .filter(revoked_session::Column::RevokedAt.lt(cutoff))
+                .count(&self.db)
+                .await?,
+            emails: email_outbox::Entity::find()
+                .filter(email_outbox::Column::FinishedAt.lt(cutoff))
+                .count(&self.db)
+                .await?,
+            key_recoveries: key_recovery::Entity::find()
+                .filter(key_recovery::Column::EndedAt.lt(cutoff))
+                .count(&self.db)
+                .await?,
+        })
+    }
+
+    /// Lists up to `limit` members with a profile not marked yet whose
+    /// last interaction was at or before `cutoff`, in id order.
+    pub async fn idle_profiles(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: Option<u64>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let select = community_profile::Entity::find()
+            .select_only()
+            .column(community_profile::Column::UserId)
+            .filter(community_profile::Column::MarkedAt.is_null())
+            .filter(
+                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, false)),
+            )
+            .order_by_asc(community_profile::Column::UserId);
+        let ids: Vec<uuid::Uuid> = limited(select, limit).into_tuple().all(&self.db).await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    /// Lists up to `limit` members with a marked profile who interacted
+    /// after `cutoff`, in id order.
+    pub async fn active_marked_profiles(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: Option<u64>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let select = community_profile::Entity::find()
+            .select_only()
+            .column(community_profile::Column::UserId)
+            .filter(community_profile::Column::MarkedAt.is_not_null())
+            .filter(
+                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, true)),
+            )
+            .order_by_asc(community_profile::Column::UserId);
+        let ids: Vec<uuid::Uuid> = limited(select, limit).into_tuple().all(&self.db).await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
     /// Claims the sweep of the local date `day` for `node_id`. Returns false
     /// when a node claimed it before, so each day is swept once.
     pub async fn claim_sweep(
@@ -179,24 +254,14 @@ impl Store {
         now: DateTime<Utc>,
         batch: u64,
     ) -> Result<Vec<UserId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
-            .select_only()
-            .column(community_profile::Column::UserId)
-            .filter(community_profile::Column::MarkedAt.is_null())
-            .filter(
-                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, false)),
-            )
-            .limit(batch)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let members = self.idle_profiles(cutoff, Some(batch)).await?;
         community_profile::Entity::update_many()
             .col_expr(community_profile::Column::MarkedAt, Expr::value(now))
-            .filter(community_profile::Column::UserId.is_in(ids.clone()))
+            .filter(community_profile::Column::UserId.is_in(members.iter().map(|m| m.0)))
             .filter(community_profile::Column::MarkedAt.is_null())
             .exec(&self.db)
             .await?;
-        Ok(ids.into_iter().map(UserId).collect())
+        Ok(members)
     }
 
     /// Lifts the mark of up to `batch` profiles whose member interacted
@@ -206,43 +271,31 @@ impl Store {
         cutoff: DateTime<Utc>,
         batch: u64,
     ) -> Result<Vec<UserId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
-            .select_only()
-            .column(community_profile::Column::UserId)
-            .filter(community_profile::Column::MarkedAt.is_not_null())
-            .filter(
-                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, true)),
-            )
-            .limit(batch)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let members = self.active_marked_profiles(cutoff, Some(batch)).await?;
         community_profile::Entity::update_many()
             .col_expr(
                 community_profile::Column::MarkedAt,
                 Expr::value(None::<DateTime<Utc>>),
             )
-            .filter(community_profile::Column::UserId.is_in(ids.clone()))
+            .filter(community_profile::Column::UserId.is_in(members.iter().map(|m| m.0)))
             .exec(&self.db)
             .await?;
-        Ok(ids.into_iter().map(UserId).collect())
+        Ok(members)
     }
 
-    /// Lists up to `batch` members whose profile was marked at or before
-    /// `marked_before`.
+    /// Lists up to `limit` members whose profile was marked at or before
+    /// `marked_before`, in id order.
     pub async fn profiles_marked_before(
         &self,
         marked_before: DateTime<Utc>,
-        batch: u64,
+        limit: Option<u64>,
     ) -> Result<Vec<UserId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = community_profile::Entity::find()
+        let select = community_profile::Entity::find()
             .select_only()
             .column(community_profile::Column::UserId)
             .filter(community_profile::Column::MarkedAt.lte(marked_before))
-            .limit(batch)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+            .order_by_asc(community_profile::Column::UserId);
+        let ids: Vec<uuid::Uuid> = limited(select, limit).into_tuple().all(&self.db).await?;
         Ok(ids.into_iter().map(UserId).collect())
     }
 

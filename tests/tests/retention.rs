@@ -11,11 +11,12 @@ use kinlink_actors::retention::{SweepSettings, sweep, sweep_if_due};
 use kinlink_core::UserId;
 use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::entity::{
-    audit_event, community_image_rendition, community_profile, email_outbox, key_recovery,
-    retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
+    audit_event, community_image_rendition, community_member, community_profile, email_outbox,
+    key_recovery, retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
 };
 use kinlink_tests::uploads::community_image;
 use kinlink_tests::{AppOptions, Client, TestApp};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::{Value, json};
 
@@ -452,5 +453,138 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
             .collect();
         assert_eq!(naming.len(), count, "{action}: {naming:?}");
     }
+    Ok(())
+}
+
+/// Returns the account id of a demo user.
+async fn account_of(app: &TestApp, key: &str) -> anyhow::Result<uuid::Uuid> {
+    let store = app.store().await?;
+    let email = app.demo_user(key)?["email"].as_str().context("email")?;
+    Ok(store
+        .find_user_by_email(email)
+        .await?
+        .context("the demo account")?
+        .id)
+}
+
+/// Runs `kinlink retention plan` against the app's database and returns
+/// its standard output.
+async fn plan_output(app: &TestApp, date: &str) -> anyhow::Result<String> {
+    let output = tokio::process::Command::new(kinlink_tests::app::binary())
+        .args(["retention", "plan", "--date", date])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KINLINK__DATA_DIR", app.data_dir.path())
+        .env(
+            "KINLINK__DATABASE__URL",
+            app.database.url(app.data_dir.path()),
+        )
+        .output()
+        .await?;
+    anyhow::ensure!(
+        output.status.success(),
+        "retention plan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+#[tokio::test]
+async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let store = app.store().await?;
+    startup_sweep_done(&store).await?;
+    let user = account_of(&app, "birth_parent").await?;
+    // The sweep of 15 June 2021 runs at 01:30 BST, 00:30 UTC. Technical
+    // data collected before 1 June 2020, 00:30 UTC, goes.
+    let boundary = utc("2020-06-01T00:30:00Z");
+    for n in 0..2 {
+        plant(
+            &store,
+            user,
+            &format!("old{n}"),
+            boundary - Duration::minutes(1 + n),
+        )
+        .await?;
+    }
+    plant(&store, user, "young0", boundary).await?;
+
+    // The demo member last interacted in 2017: their profile is marked. A
+    // second member's profile was marked more than 14 days before: deleted.
+    let member = account_of(&app, "community_member").await?;
+    community_member::Entity::update_many()
+        .col_expr(
+            community_member::Column::LastInteractionAt,
+            Expr::value(utc("2017-01-01T00:00:00Z")),
+        )
+        .filter(community_member::Column::UserId.eq(member))
+        .exec(&store.db)
+        .await?;
+    let second = account_of(&app, "adoptive_parent").await?;
+    let joined = utc("2016-01-01T00:00:00Z");
+    community_member::Model {
+        user_id: second,
+        member_id: uuid::Uuid::now_v7(),
+        display_name: "Quiet Meadow".to_owned(),
+        comparable_name: "quiet meadow".to_owned(),
+        state: "active".to_owned(),
+        partner_id: None,
+        membership_number: None,
+        applied_at: joined,
+        decided_at: Some(joined),
+        decided_by: None,
+        verified_how: None,
+        decision_reason: None,
+        rules_version: None,
+        rules_accepted_at: None,
+        suspended_until: None,
+        last_interaction_at: joined,
+    }
+    .into_active_model()
+    .insert(&store.db)
+    .await?;
+    community_profile::Model {
+        user_id: second,
+        family_makeup: String::new(),
+        family_makeup_visible: false,
+        legal_status: None,
+        legal_status_visible: false,
+        interests: "Gardening".to_owned(),
+        interests_visible: true,
+        picture_id: None,
+        picture_visible: false,
+        updated_at: joined,
+        marked_at: Some(utc("2021-05-31T00:30:00Z")),
+    }
+    .into_active_model()
+    .insert(&store.db)
+    .await?;
+
+    let output = plan_output(&app, "2021-06-15").await?;
+    let expected = [
+        "Retention plan for the sweep at 2021-06-15T00:30:00Z; nothing is changed.".to_owned(),
+        "technical_data: delete 8 rows collected before 2020-06-01T00:30:00Z".to_owned(),
+        "  sign_in_failures: 2".to_owned(),
+        "  revoked_sessions: 2".to_owned(),
+        "  emails: 2".to_owned(),
+        "  key_recoveries: 2".to_owned(),
+        "social_profile: mark 1, unmark 0, delete 1; idle since 2018-06-15T00:30:00Z or earlier"
+            .to_owned(),
+        format!("  mark {member}"),
+        format!("  delete {second}"),
+    ];
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{output}");
+    for (line, want) in lines.iter().zip(&expected) {
+        assert_eq!(line, want);
+    }
+
+    // Nothing changed.
+    assert_eq!(planted(&store, "old").await?, [2, 2, 2, 2]);
+    assert_eq!(marked_at(&store, member).await?, Some(None));
+    assert_eq!(
+        marked_at(&store, second).await?,
+        Some(Some(utc("2021-05-31T00:30:00Z")))
+    );
     Ok(())
 }
