@@ -375,6 +375,28 @@ export function acceptInvitation(token, password, marketing, totpCode = null) {
   return request('POST', '/invitations/accept', body);
 }
 
+/**
+ * Returns `{ email, second_factor }` of the account an account recovery
+ * link restores; no session needed. `second_factor` is null, or a new
+ * authenticator key `{ secret, account_name, issuer }` for an account
+ * that needs one, and the key offered before stops working.
+ */
+export function openRecoveryLink(token) {
+  return request('POST', '/account-recovery/open', { token });
+}
+
+/**
+ * Sets the new password of the account a recovery link restores and
+ * returns `{ recovery_codes }`, empty for an account without a second
+ * factor. `totpCode`, the new authenticator's current code, is needed
+ * when the link offered a key and must be null otherwise.
+ */
+export function completeRecovery(token, newPassword, totpCode = null) {
+  const body = { token, new_password: newPassword };
+  if (totpCode !== null) body.totp_code = totpCode;
+  return request('POST', '/account-recovery/complete', body);
+}
+
 /** Turns news email off with the token of an unsubscribe link; no session needed. */
 export function unsubscribe(token) {
   return request('POST', '/unsubscribe', { token });
@@ -425,6 +447,29 @@ export function createOrganisation(organisation) {
 /** Replaces every term of an organisation (the body of createOrganisation without `kind`). */
 export function saveOrganisationTerms(organisationId, terms) {
   return request('PUT', `/admin/organisations/${encodeURIComponent(organisationId)}`, terms);
+}
+
+/** Returns the key recoveries, newest first, for platform admins. */
+export function fetchKeyRecoveries() {
+  return request('GET', '/admin/key-recoveries');
+}
+
+/**
+ * Requests the recovery of the account with address `email`, for `reason`,
+ * and returns the new recovery. A second platform admin must approve it.
+ */
+export function requestKeyRecovery(email, reason) {
+  return request('POST', '/admin/key-recoveries', { email, reason });
+}
+
+/** Approves a recovery that another platform admin requested and returns it. */
+export function approveKeyRecovery(recoveryId) {
+  return request('POST', `/admin/key-recoveries/${encodeURIComponent(recoveryId)}/approve`);
+}
+
+/** Cancels an open recovery, whose link stops working if sent, and returns it. */
+export function cancelKeyRecovery(recoveryId) {
+  return request('POST', `/admin/key-recoveries/${encodeURIComponent(recoveryId)}/cancel`);
 }
 
 /** Returns the other organisations a case can be published or transferred to, by name. */

@@ -5,17 +5,19 @@
 //   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
-//   #/statistics, #/audit, the operator's #/admin/organisations,
+//   #/statistics, #/audit, the operator's #/admin/organisations and
+//   #/admin/key-recoveries,
 //   the managers' #/safeguarding-concerns,
 //   #/my-profile for a family who keeps its own profile, and the
 //   community: #/community, #/community/join, #/community/groups/<id>,
 //   #/community/topics/<id>, #/community/search[?q=words],
 //   #/community/profile, #/community/members/<id>, #/community/notices and
 //   the moderators' #/community/moderation/*
-// Three pages have a path of their own, because they are the links of
+// Four pages have a path of their own, because they are the links of
 // emails and their fragment is a token, not a route: /invitation#TOKEN
-// (an invitation), /unsubscribe#TOKEN (the end of a news email) and
-// /community/apply#TOKEN (an application to the community).
+// (an invitation), /unsubscribe#TOKEN (the end of a news email),
+// /community/apply#TOKEN (an application to the community) and
+// /recover#TOKEN (a new password after an account recovery).
 //
 // The signed-in user and the conversation state live only in memory. The
 // session itself is an HttpOnly cookie, which scripts cannot read.
@@ -24,6 +26,8 @@ import { fetchMe, onUnauthorised, signOut as requestSignOut } from './api.js';
 import { Chat } from './chat.js';
 import { focusElement } from './dom.js';
 import { loadCatalogue, preferredLanguages, t, translateStaticText } from './i18n.js';
+import * as accountRecoveryView from './views/account-recovery.js';
+import * as adminKeyRecoveriesView from './views/admin-key-recoveries.js';
 import * as adminOrganisationsView from './views/admin-organisations.js';
 import * as agreementView from './views/agreement.js';
 import * as auditView from './views/audit.js';
@@ -73,6 +77,7 @@ const TOKEN_PAGES = new Map([
   ['/invitation', invitationView],
   ['/unsubscribe', unsubscribeView],
   ['/community/apply', communityApplyView],
+  ['/recover', accountRecoveryView],
 ]);
 
 /** Roles whose holders may supervise contact links, and so review letters. */
@@ -84,7 +89,7 @@ const REVIEWER_ROLES = new Set(['practitioner', 'manager']);
 const MANAGER_ROLE = 'manager';
 /** Roles whose holders work on family-finding cases. */
 const CASE_ROLES = REVIEWER_ROLES;
-/** The role of the platform operator, who manages organisations. */
+/** The role of the platform operator, who manages organisations and recovers accounts. */
 const OPERATOR_ROLE = 'platform_admin';
 /** The navigation entry of every family-finding page. */
 const FAMILY_FINDING_NAV = '#/cases';
@@ -138,6 +143,11 @@ const ROUTES = [
     pattern: /^#\/admin\/organisations$/,
     view: adminOrganisationsView,
     nav: '#/admin/organisations',
+  },
+  {
+    pattern: /^#\/admin\/key-recoveries$/,
+    view: adminKeyRecoveriesView,
+    nav: '#/admin/key-recoveries',
   },
   { pattern: /^#\/community\/join$/, view: communityJoinView, public: true, nav: COMMUNITY_ROUTE },
   { pattern: /^#\/community$/, view: communityView, nav: COMMUNITY_ROUTE },
@@ -198,6 +208,7 @@ const elements = {
   concernsItem: document.getElementById('nav-concerns'),
   familyFindingItem: document.getElementById('nav-family-finding'),
   organisationsItem: document.getElementById('nav-organisations'),
+  keyRecoveriesItem: document.getElementById('nav-key-recoveries'),
   familyProfileItem: document.getElementById('nav-family-profile'),
   userArea: document.getElementById('user-area'),
   userName: document.getElementById('user-name'),
@@ -232,9 +243,9 @@ function routeFor(hash) {
 }
 
 /**
- * Moves the token of an email link (an invitation or an unsubscribe link)
- * from the address bar into memory, so that it is not left in the
- * browser's history.
+ * Moves the token of an email link (such as an invitation or an account
+ * recovery link) from the address bar into memory, so that it is not left
+ * in the browser's history.
  */
 function takeLinkToken() {
   if (!TOKEN_PAGES.has(location.pathname)) return;
@@ -321,6 +332,7 @@ function updateNavigation(activeHash) {
   elements.concernsItem.hidden = !roles.includes(MANAGER_ROLE);
   elements.familyFindingItem.hidden = !roles.some((role) => CASE_ROLES.has(role));
   elements.organisationsItem.hidden = !roles.includes(OPERATOR_ROLE);
+  elements.keyRecoveriesItem.hidden = !roles.includes(OPERATOR_ROLE);
   const family = signedIn && isFamilyAccount(user);
   elements.familyProfileItem.hidden = !family;
   // A family reaches its case pages from its own profile list.

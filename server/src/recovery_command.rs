@@ -157,6 +157,7 @@ pub async fn send_link(
         Err(error) => return Err(error.into()),
     };
     let private = read_private_key(private_key_file)?;
+    let origin = link_origin(config)?;
     if let Err(why) = check_pinned(store, config, &private).await? {
         reject(store, &row, "key_mismatch").await?;
         bail!(
@@ -237,7 +238,7 @@ pub async fn send_link(
     info!(recovery = %row.id, sessions_ended = ended.len(), "key recovery link sealed");
 
     let link_path = Zeroizing::new(format!("recover#{}", token.to_text().as_str()));
-    let (outcome, error) = email_link(config, &account.email, &link_path).await?;
+    let (outcome, error) = email_link(config, &origin, &account.email, &link_path).await?;
     let expires = now + recovery::LINK_LIFE;
     println!(
         "Recovery {}: the account's key is sealed for a one-time link.",
@@ -263,10 +264,31 @@ pub async fn send_link(
     }
 }
 
+/// Returns the origin the emailed link starts with: the public origin, or
+/// the listening address when that is one a browser can open.
+fn link_origin(config: &Config) -> anyhow::Result<String> {
+    if !config.server.public_origin.is_empty() {
+        return Ok(config.server.public_origin.trim_end_matches('/').to_owned());
+    }
+    let listen: std::net::SocketAddr = config
+        .server
+        .listen
+        .parse()
+        .with_context(|| format!("invalid server.listen {:?}", config.server.listen))?;
+    if listen.port() == 0 || listen.ip().is_unspecified() {
+        bail!(
+            "server.listen {listen} is not an address a browser can open: set server.public_origin \
+             (KINLINK__SERVER__PUBLIC_ORIGIN) to the address users open, so the emailed link reaches the server"
+        );
+    }
+    Ok(format!("http://{listen}"))
+}
+
 /// Sends the recovery link straight through the configured mail transport,
 /// so the token is never written to the outbox table.
 async fn email_link(
     config: &Config,
+    origin: &str,
     address: &str,
     link_path: &str,
 ) -> anyhow::Result<(SendOutcome, Option<&'static str>)> {
@@ -278,12 +300,7 @@ async fn email_link(
     } else {
         Mailer::smtp(&config.email.smtp_url, 1).context("setting up email.smtp_url")?
     };
-    let origin = if config.server.public_origin.is_empty() {
-        format!("http://{}", config.server.listen)
-    } else {
-        config.server.public_origin.clone()
-    };
-    let letterhead = Letterhead::new(&config.email.from, &origin).context("reading email.from")?;
+    let letterhead = Letterhead::new(&config.email.from, origin).context("reading email.from")?;
     let message = letterhead.compose(
         uuid::Uuid::now_v7(),
         address,

@@ -3,6 +3,7 @@
 // alone.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe } from 'node:test';
 
 import {
@@ -50,12 +51,62 @@ async function expectVisibleFocus(page, description) {
   assert.ok(outline.width >= 2, `focus outline width of ${description}: ${outline.width}px`);
 }
 
+/** How long an email may take to reach the outbox. */
+const EMAIL_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits for the email that notifies the owner of `address` of the
+ * recovery request, runs the operator's command for recovery `id` and
+ * returns the link it emails.
+ */
+async function sendRecoveryLink(env, id, address) {
+  await eventually(async () => {
+    const email = await env.server.newestEmailTo(address);
+    const subject = 'A recovery of your KinLink account was asked for';
+    assert.equal(email?.headers.subject, subject, `newest email to ${address}`);
+  }, EMAIL_TIMEOUT_MS);
+  const keyFile = path.join(env.server.dataDir, 'recovery-private-key.development');
+  await env.server.runCommand(['recovery', 'send-link', '--request', id, '--private-key', keyFile]);
+  return eventually(async () => {
+    const email = await env.server.newestEmailTo(address);
+    const match = email?.body.match(/(\S+\/recover#[A-Za-z0-9_-]+)\r?\n/);
+    assert.ok(match, `no recovery link in the newest email to ${address}`);
+    return match[1];
+  }, EMAIL_TIMEOUT_MS);
+}
+
+/** Opens the Account recovery page with its list read afresh. */
+async function openRecoveriesPage(env, page) {
+  await page.goto(`${env.server.address}/#/admin/key-recoveries`);
+  await page.reload();
+  await heading(page, 'key_recoveries.title').waitFor();
+  await page
+    .getByRole('region', { name: text('key_recoveries.list_heading'), exact: true })
+    .getByRole('listitem')
+    .first()
+    .waitFor();
+}
+
 describe('accessibility', () => {
   const env = useServerAndBrowser();
+  /**
+   * The platform admins' pages, signed in once for the file, by demo key,
+   * because each sign-in needs a code from a new 30-second step.
+   */
+  const admins = {};
 
-  for (const [size, viewport, userKey] of [
-    ['desktop', DESKTOP, 'la_practitioner'],
-    ['phone', PHONE, 'va_practitioner'],
+  async function adminPage(key) {
+    if (!admins[key]) {
+      const record = await openPage(env, key);
+      await signIn(env, record, env.server.users[key], { hasConversations: false });
+      admins[key] = record;
+    }
+    return admins[key];
+  }
+
+  for (const [size, viewport, userKey, recoveredKey] of [
+    ['desktop', DESKTOP, 'la_practitioner', 'second_adoptive_parent'],
+    ['phone', PHONE, 'va_practitioner', 'va_manager'],
   ]) {
     e2eTest(env, `every page passes axe at ${size} width`, async () => {
       const user = env.server.users[userKey];
@@ -205,6 +256,79 @@ describe('accessibility', () => {
       }
 
       for (const record of [visitor, member, moderator]) {
+        assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
+      }
+    });
+
+    // The account recovered at desktop width has no second factor, and the
+    // one at phone width has one, so each form of the link's page is checked.
+    e2eTest(env, `account recovery pages pass axe at ${size} width`, async () => {
+      const check = async (page, pageName) => {
+        await expectNoViolations(page, `${pageName} (${size})`);
+        if (viewport === PHONE) await expectNoHorizontalScroll(page, pageName);
+      };
+      const account = env.server.users[recoveredKey];
+
+      const visitor = await openPage(env, `recovery link visitor (${size})`, { viewport });
+      await visitor.page.goto(`${env.server.address}/recover#NotARealRecoveryToken000`);
+      await heading(visitor.page, 'recover.unknown_title').waitFor();
+      await check(visitor.page, 'unknown recovery link');
+
+      const operator = await adminPage('platform_admin');
+      const op = operator.page;
+      await op.setViewportSize(viewport);
+      await openRecoveriesPage(env, op);
+      await check(op, 'account recovery');
+      const form = op.getByRole('region', {
+        name: text('key_recoveries.request_heading'),
+        exact: true,
+      });
+      await form
+        .getByRole('button', { name: text('key_recoveries.request_submit'), exact: true })
+        .click();
+      await form.getByText(text('key_recoveries.email_missing'), { exact: true }).waitFor();
+      await check(op, 'account recovery request with errors');
+      await form
+        .getByLabel(text('key_recoveries.email_label'), { exact: true })
+        .fill(account.email);
+      await form
+        .getByLabel(text('key_recoveries.reason_label'), { exact: true })
+        .fill('Identity checked by phone with their organisation');
+      await form
+        .getByRole('button', { name: text('key_recoveries.request_submit'), exact: true })
+        .click();
+      const requested = text('key_recoveries.requested_notice', {
+        name: account.display_name,
+        email: account.email,
+      });
+      await op.getByText(requested, { exact: true }).waitFor();
+      await check(op, 'account recovery with a request');
+
+      const second = await adminPage('second_platform_admin');
+      const sp = second.page;
+      await sp.setViewportSize(viewport);
+      await openRecoveriesPage(env, sp);
+      const card = sp
+        .locator('.key-recovery')
+        .filter({ has: sp.getByRole('heading', { name: account.display_name, exact: true }) });
+      const context = text('key_recoveries.button_context', { name: account.display_name });
+      await card
+        .getByRole('button', { name: `${text('key_recoveries.approve')} ${context}` })
+        .click();
+      await card.locator('.command-line').waitFor();
+      await check(sp, 'account recovery with an approved recovery');
+
+      const id = await card.getAttribute('data-recovery-id');
+      const link = await sendRecoveryLink(env, id, account.email);
+      const recovering = await openPage(env, `${recoveredKey} recovering (${size})`, { viewport });
+      await recovering.page.goto(link);
+      await heading(recovering.page, 'recover.heading').waitFor();
+      await recovering.page
+        .getByLabel(text('recover.password_label'), { exact: true })
+        .waitFor();
+      await check(recovering.page, 'recovery link page');
+
+      for (const record of [visitor, operator, second, recovering]) {
         assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
       }
     });

@@ -151,14 +151,17 @@ export async function newestEmailTo(outboxDir, address) {
 
 /**
  * Starts `kinlink serve --demo` and waits until it is ready. Returns
- * `{ address, users, logPath, outboxDir, logTail(), newestEmailTo(address),
- * runCommand(args), restart(signal), stop() }`, where `users` maps the demo keys
- * (la_manager, la_practitioner, va_practitioner, adoptive_parent,
- * birth_parent and others) to their credentials, and `newestEmailTo` reads
- * the outbox as the function of that name does. `runCommand` runs another
- * subcommand of the binary, such as `['queue-news']`, with the server's
- * environment, so that it uses the same database and data directory. It
- * returns the command's standard output.
+ * `{ address, users, dataDir, logPath, outboxDir, logTail(),
+ * newestEmailTo(address), runCommand(args), restart(signal), stop() }`,
+ * where `users` maps the demo keys (la_manager, la_practitioner,
+ * va_practitioner, adoptive_parent, birth_parent, platform_admin and
+ * others) to their credentials, `dataDir` is the server's data directory,
+ * and `newestEmailTo` reads the outbox as the function of that name does.
+ * `runCommand` runs another subcommand of the binary, such as
+ * `['queue-news']`, with the server's environment, so that it uses the
+ * same database and data directory. That environment also gives the
+ * address the server listens on, which the links a command emails point
+ * at. It returns the command's standard output.
  */
 export async function startServer() {
   const tempDir = await mkdtemp(path.join(tmpdir(), 'kinlink-e2e-'));
@@ -231,7 +234,6 @@ export async function startServer() {
       throw new Error(`the server did not exit within ${(STOP_GRACE_MS * 3) / 1000} s of ${signal}`);
     }
     await rm(readyFile, { force: true });
-    env.KINLINK__SERVER__LISTEN = new URL(ready.address).host;
     await spawnServer();
     await waitForReadyFile(readyFile, child);
   }
@@ -258,11 +260,16 @@ export async function startServer() {
     throw new Error(`${error.message}\n--- server log (last lines) ---\n${tail}`, { cause: error });
   }
 
+  // The server was asked for any free port. A restart reuses the port it
+  // got, and a subcommand builds the links it emails from this address.
+  env.KINLINK__SERVER__LISTEN = new URL(ready.address).host;
+
   const credentials = JSON.parse(await readFile(ready.demo_credentials, 'utf8'));
   const users = Object.fromEntries(credentials.users.map((user) => [user.key, user]));
   return {
     address: ready.address,
     users,
+    dataDir,
     logPath,
     outboxDir,
     logTail,

@@ -1,12 +1,28 @@
 // Pieces shared by the views.
 
-import { h } from '../dom.js';
+import { focusElement, h } from '../dom.js';
 import { NETWORK_ERROR } from '../api.js';
 import { errorText, t, tPlural } from '../i18n.js';
 
 /** Creates the page's h1, focusable so the router can move focus to it. */
 export function pageHeading(text, id) {
   return h('h1', { text, id, attrs: { tabindex: '-1' } });
+}
+
+/**
+ * Adds the panel of a page that an emailed link opens, labelled by its h1
+ * `headingId`, and returns `show(title, children, { focus })`, which
+ * replaces the panel's content under a new h1 and focuses it when asked.
+ */
+export function linkPanel(main, ctx, headingId, className) {
+  const section = h('section', { class: className, attrs: { 'aria-labelledby': headingId } });
+  main.append(section);
+  return function show(title, children, { focus = false } = {}) {
+    const heading = pageHeading(title, headingId);
+    ctx.setTitle(title);
+    section.replaceChildren(heading, ...children);
+    if (focus) focusElement(heading);
+  };
 }
 
 /** Creates an alert region that stays in the page, so setting its text announces it. */

@@ -13,9 +13,8 @@ import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { applicationFields, communityIntro, loadPartners } from './community-application.js';
 import { COMMUNITY_HOME } from './community-parts.js';
-import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
-import { clearFieldError, field, showFieldError } from './fields.js';
-import { passwordProblem, repeatProblem } from './invitation.js';
+import { alertRegion, describeError, linkPanel, statusRegion } from './common.js';
+import { newPasswordFields } from './new-password.js';
 
 /** Error codes of a link that cannot be used, each with a page of its own. */
 const UNUSABLE = new Set(['invitation.used', 'invitation.expired', 'invitation.unknown']);
@@ -24,58 +23,9 @@ const UNUSABLE = new Set(['invitation.used', 'invitation.expired', 'invitation.u
 const JOIN_HREF = '/#/community/join';
 const SIGN_IN_HREF = '/#/sign-in';
 
-function passwordFields() {
-  const passwordField = field({
-    id: 'community-apply-password',
-    name: 'password',
-    type: 'password',
-    label: t('invitation.password_label'),
-    hint: t('invitation.password_hint'),
-    attrs: { autocomplete: 'new-password' },
-  });
-  const repeatField = field({
-    id: 'community-apply-repeat',
-    name: 'repeat_password',
-    type: 'password',
-    label: t('invitation.repeat_label'),
-    attrs: { autocomplete: 'new-password' },
-  });
-  return {
-    wrappers: [passwordField.wrapper, repeatField.wrapper],
-    /** Shows what is wrong with the passwords and returns the password, or null. */
-    check() {
-      clearFieldError(passwordField);
-      clearFieldError(repeatField);
-      const password = passwordField.input.value;
-      const passwordKey = passwordProblem(password);
-      const repeatKey = passwordKey ? null : repeatProblem(password, repeatField.input.value);
-      if (passwordKey) showFieldError(passwordField, t(passwordKey));
-      if (repeatKey) showFieldError(repeatField, t(repeatKey));
-      if (!passwordKey && !repeatKey) return password;
-      focusElement(passwordKey ? passwordField.input : repeatField.input);
-      return null;
-    },
-    reject(error) {
-      showFieldError(passwordField, describeError(error));
-      focusElement(passwordField.input);
-    },
-  };
-}
-
 export async function mount(main, ctx, [token]) {
   ctx.setTitle(t('community.apply.title'));
-  const section = h('section', {
-    class: 'panel panel--narrow',
-    attrs: { 'aria-labelledby': 'community-apply-title' },
-  });
-  main.append(section);
-
-  function show(title, children, { focus = false } = {}) {
-    const heading = pageHeading(title, 'community-apply-title');
-    ctx.setTitle(title);
-    section.replaceChildren(heading, ...children);
-    if (focus) focusElement(heading);
-  }
+  const show = linkPanel(main, ctx, 'community-apply-title', 'panel panel--narrow');
 
   /** Shows the page of a link that is used, expired or not recognised. */
   function showUnusable(code, options) {
@@ -104,7 +54,7 @@ export async function mount(main, ctx, [token]) {
 
   const alert = alertRegion();
   const application = applicationFields('community-apply', partners);
-  const passwords = passwordFields();
+  const passwords = newPasswordFields({ idPrefix: 'community-apply' });
   const submit = h('button', {
     type: 'submit',
     class: 'button',

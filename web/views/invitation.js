@@ -19,89 +19,28 @@
 import { acceptInvitation, enrolInvitation, openInvitation } from '../api.js';
 import { focusElement, h } from '../dom.js';
 import { t } from '../i18n.js';
-import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
-import { checkboxField, clearFieldError, field, showFieldError } from './fields.js';
+import {
+  authenticatorKeyBox,
+  codeProblem,
+  recoveryCodeParts,
+  setupSteps,
+  totpCodeField,
+} from './authenticator-setup.js';
+import { alertRegion, describeError, linkPanel, statusRegion } from './common.js';
+import { checkboxField, clearFieldError, showFieldError } from './fields.js';
+import { newPasswordFields } from './new-password.js';
 
 /** Error codes of a link that cannot be used, each with a page of its own. */
 const UNUSABLE = new Set(['invitation.used', 'invitation.expired', 'invitation.unknown']);
 
-// The server's limits on a new password: at least 12 characters and at
-// most 1,024 bytes of UTF-8.
-const PASSWORD_MIN_CHARS = 12;
-const PASSWORD_MAX_BYTES = 1024;
-
-const TOTP_CODE = /^\d{6}$/;
 /** The roles a worker can be invited to, each with its own sentence. */
 const WORKER_ROLES = new Set(['practitioner', 'manager']);
 
 /** Sign-in lives on the root page, because this page's own hash routes nowhere. */
 const SIGN_IN_HREF = '/#/sign-in';
 
-/** Returns the catalogue key of what is wrong with a new password, or null. */
-export function passwordProblem(password) {
-  if (!password) return 'invitation.password_missing';
-  if ([...password].length < PASSWORD_MIN_CHARS) return 'invitation.password_too_short';
-  if (new TextEncoder().encode(password).length > PASSWORD_MAX_BYTES) {
-    return 'invitation.password_too_long';
-  }
-  return null;
-}
-
-/** Returns the catalogue key of what is wrong with the repeated password, or null. */
-export function repeatProblem(password, repeated) {
-  if (!repeated) return 'invitation.repeat_missing';
-  if (repeated !== password) return 'invitation.repeat_mismatch';
-  return null;
-}
-
-function codeProblem(code) {
-  if (!code) return 'second_factor.totp_missing';
-  if (!TOTP_CODE.test(code)) return 'second_factor.totp_format';
-  return null;
-}
-
-/** Writes an authenticator key in groups of four characters, as apps show them. */
-function groupedKey(secret) {
-  const compact = String(secret).replace(/\s+/g, '');
-  return (compact.match(/.{1,4}/g) ?? []).join(' ');
-}
-
 function signInLink() {
   return h('p', {}, h('a', { href: SIGN_IN_HREF, text: t('invitation.sign_in_link') }));
-}
-
-/** Selects the text of `element`, so that it can be copied by keyboard. */
-function selectContents(element) {
-  const range = document.createRange();
-  range.selectNodeContents(element);
-  const selection = window.getSelection();
-  selection.removeAllRanges();
-  selection.addRange(range);
-}
-
-/**
- * Creates a button that copies `text()` to the clipboard and reports the
- * outcome in `status`. Where the browser does not allow copying, the
- * button selects the text of `source` instead and reports that.
- */
-function copyButton({ label, text, source, status, copiedKey, failedKey }) {
-  return h('button', {
-    type: 'button',
-    class: 'button button--secondary',
-    text: label,
-    on: {
-      click: async () => {
-        status.textContent = '';
-        try {
-          await navigator.clipboard.writeText(text());
-          status.textContent = t(copiedKey);
-        } catch {
-          selectContents(source);
-          status.textContent = t(failedKey);
-        }
-      },
-    },
-  });
 }
 
 /**
@@ -110,66 +49,19 @@ function copyButton({ label, text, source, status, copiedKey, failedKey }) {
  * it, and returns the password, or null when it cannot be used.
  */
 function passwordFields() {
-  const passwordField = field({
-    id: 'invitation-password',
-    name: 'password',
-    type: 'password',
-    label: t('invitation.password_label'),
-    hint: t('invitation.password_hint'),
-    attrs: { autocomplete: 'new-password' },
-  });
-  const repeatField = field({
-    id: 'invitation-repeat',
-    name: 'repeat_password',
-    type: 'password',
-    label: t('invitation.repeat_label'),
-    attrs: { autocomplete: 'new-password' },
-  });
+  const passwords = newPasswordFields({ idPrefix: 'invitation' });
   const marketing = checkboxField({
     id: 'invitation-marketing',
     name: 'marketing',
     label: t('invitation.marketing_label'),
     hint: t('invitation.marketing_hint'),
   });
-  return {
-    passwordField,
-    marketing,
-    wrappers: [passwordField.wrapper, repeatField.wrapper, marketing.wrapper],
-    check() {
-      clearFieldError(passwordField);
-      clearFieldError(repeatField);
-      const password = passwordField.input.value;
-      const passwordKey = passwordProblem(password);
-      const repeatKey = passwordKey ? null : repeatProblem(password, repeatField.input.value);
-      if (passwordKey) showFieldError(passwordField, t(passwordKey));
-      if (repeatKey) showFieldError(repeatField, t(repeatKey));
-      if (!passwordKey && !repeatKey) return password;
-      focusElement(passwordKey ? passwordField.input : repeatField.input);
-      return null;
-    },
-    /** Shows the server's rejection of the password and focuses the field. */
-    reject(error) {
-      showFieldError(passwordField, describeError(error));
-      focusElement(passwordField.input);
-    },
-  };
+  return { ...passwords, marketing, wrappers: [...passwords.wrappers, marketing.wrapper] };
 }
 
 export async function mount(main, ctx, [token]) {
   ctx.setTitle(t('invitation.title'));
-  const section = h('section', {
-    class: 'panel panel--narrow invitation',
-    attrs: { 'aria-labelledby': 'invitation-title' },
-  });
-  main.append(section);
-
-  /** Replaces the page's content, with `title` as its h1, and focuses it when asked. */
-  function show(title, children, { focus = false } = {}) {
-    const heading = pageHeading(title, 'invitation-title');
-    ctx.setTitle(title);
-    section.replaceChildren(heading, ...children);
-    if (focus) focusElement(heading);
-  }
+  const show = linkPanel(main, ctx, 'invitation-title', 'panel panel--narrow invitation');
 
   /** Shows the page of a link that is used, expired or not recognised. */
   function showUnusable(code, options) {
@@ -266,20 +158,6 @@ export async function mount(main, ctx, [token]) {
 
   /** Shows the recovery codes, once, until the worker confirms that they have stored them. */
   function showRecoveryCodes(invitation, codes) {
-    const copyStatus = statusRegion();
-    const list = h(
-      'ol',
-      { class: 'recovery-codes', attrs: { 'aria-labelledby': 'recovery-codes-heading' } },
-      codes.map((code) => h('li', {}, h('code', { text: code }))),
-    );
-    const copy = copyButton({
-      label: t('invitation.recovery_copy'),
-      text: () => codes.join('\n'),
-      source: list,
-      status: copyStatus,
-      copiedKey: 'invitation.recovery_copied',
-      failedKey: 'invitation.recovery_copy_failed',
-    });
     const done = h('button', {
       type: 'button',
       class: 'button',
@@ -288,19 +166,7 @@ export async function mount(main, ctx, [token]) {
     });
     show(
       t('invitation.recovery_title'),
-      [
-        h('p', { text: t('invitation.recovery_intro') }),
-        h(
-          'div',
-          { class: 'callout callout--important' },
-          h('p', { text: t('invitation.recovery_store') }),
-        ),
-        h('h2', { id: 'recovery-codes-heading', text: t('invitation.recovery_list') }),
-        list,
-        h('div', { class: 'actions' }, copy),
-        copyStatus,
-        h('div', { class: 'actions' }, done),
-      ],
+      [...recoveryCodeParts(codes), h('div', { class: 'actions' }, done)],
       { focus: true },
     );
   }
@@ -333,47 +199,11 @@ export async function mount(main, ctx, [token]) {
       on: { click: () => requestKey({ retry: true }) },
     });
     const retryActions = h('div', { class: 'actions', hidden: true }, retryKey);
-    const keyCode = h('code', { class: 'enrolment__key' });
-    const accountLine = h('p', { class: 'enrolment__account' });
-    const copyStatus = statusRegion();
-    const copy = copyButton({
-      label: t('invitation.key_copy'),
-      text: () => enrolment?.secret ?? '',
-      source: keyCode,
-      status: copyStatus,
-      copiedKey: 'invitation.key_copied',
-      failedKey: 'invitation.key_copy_failed',
+    const keyBox = authenticatorKeyBox({
+      idPrefix: 'invitation',
+      onNewKey: () => requestKey({ replace: true }),
     });
-    const newKey = h('button', {
-      type: 'button',
-      class: 'button button--link',
-      text: t('invitation.key_new'),
-      attrs: { 'aria-describedby': 'invitation-key-new-hint' },
-      on: { click: () => requestKey({ replace: true }) },
-    });
-    const keyBox = h(
-      'div',
-      { class: 'enrolment', hidden: true },
-      h('p', { class: 'field__label', text: t('invitation.key_label') }),
-      h('p', { class: 'enrolment__key-line' }, keyCode),
-      accountLine,
-      h('div', { class: 'actions' }, copy),
-      copyStatus,
-      h('div', { class: 'actions actions--stacked' }, newKey),
-      h('p', {
-        class: 'field__hint',
-        id: 'invitation-key-new-hint',
-        text: t('invitation.key_new_hint'),
-      }),
-    );
-    const codeField = field({
-      id: 'invitation-totp',
-      name: 'totp_code',
-      label: t('invitation.totp_label'),
-      hint: t('invitation.totp_hint'),
-      attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: 'false' },
-    });
-    codeField.input.classList.add('field__input--short');
+    const codeField = totpCodeField('invitation-totp');
     const accept = h('button', { type: 'submit', class: 'button', text: t('invitation.submit') });
     const codePart = h('div', { class: 'form', hidden: true }, codeField.wrapper, accept);
     const keyStep = h(
@@ -381,17 +211,11 @@ export async function mount(main, ctx, [token]) {
       { class: 'invitation__step', hidden: true },
       keyHeading,
       h('p', { text: t('invitation.key_intro') }),
-      h(
-        'ol',
-        { class: 'invitation__steps' },
-        ['open', 'manual', 'type', 'code'].map((step) =>
-          h('li', { text: t(`invitation.key_step.${step}`) }),
-        ),
-      ),
+      setupSteps(t('invitation.key_step.code')),
       keyStatus,
       keyAlert,
       retryActions,
-      keyBox,
+      keyBox.element,
       codePart,
     );
 
@@ -421,18 +245,13 @@ export async function mount(main, ctx, [token]) {
       keyBusy = true;
       retryActions.hidden = true;
       keyAlert.textContent = '';
-      copyStatus.textContent = '';
+      keyBox.clearStatus();
       keyStatus.textContent = t('invitation.key_loading');
       try {
         const offered = await enrolInvitation(token);
         if (ctx.signal.aborted) return;
         enrolment = offered;
-        keyCode.textContent = groupedKey(offered.secret);
-        accountLine.textContent = t('invitation.key_account', {
-          issuer: offered.issuer,
-          account: offered.account_name,
-        });
-        keyBox.hidden = false;
+        keyBox.show(offered);
         codePart.hidden = false;
         keyStatus.textContent = replace ? t('invitation.key_replaced') : '';
         if (replace) {

@@ -59,8 +59,11 @@ pub struct RecoveryView {
     /// `expired`.
     state: &'static str,
     requested_by: uuid::Uuid,
+    /// The display name of the admin who requested it.
+    requested_by_name: String,
     requested_at: DateTime<Utc>,
     approved_by: Option<uuid::Uuid>,
+    approved_by_name: Option<String>,
     approved_at: Option<DateTime<Utc>>,
     link_sent_at: Option<DateTime<Utc>>,
     link_expires_at: Option<DateTime<Utc>>,
@@ -69,6 +72,15 @@ pub struct RecoveryView {
 
 async fn view(state: &AppState, row: key_recovery::Model) -> Result<RecoveryView, ApiError> {
     let account = state.store.user(UserId(row.user_id)).await?;
+    let requested_by_name = state
+        .store
+        .user(UserId(row.requested_by))
+        .await?
+        .display_name;
+    let approved_by_name = match row.approved_by {
+        Some(admin) => Some(state.store.user(UserId(admin)).await?.display_name),
+        None => None,
+    };
     Ok(RecoveryView {
         id: row.id,
         user_id: row.user_id,
@@ -77,8 +89,10 @@ async fn view(state: &AppState, row: key_recovery::Model) -> Result<RecoveryView
         state: state_of(&row, Utc::now()).as_str(),
         reason: row.reason,
         requested_by: row.requested_by,
+        requested_by_name,
         requested_at: row.requested_at,
         approved_by: row.approved_by,
+        approved_by_name,
         approved_at: row.approved_at,
         link_sent_at: row.resealed_at,
         link_expires_at: row.link_expires_at,
