@@ -60,6 +60,9 @@ pub struct SweepReport {
     /// Community profiles of members who have not interacted for three
     /// years.
     pub profiles: MarkCounts,
+    /// Key recoveries that lapsed and were closed, dropping any key sealed
+    /// for their expired link.
+    pub recoveries_expired: u64,
 }
 
 /// The counts of the records a two-step rule marked, unmarked and deleted.
@@ -87,7 +90,8 @@ impl SweepReport {
                 "marked": profiles.marked,
                 "unmarked": profiles.unmarked,
                 "deleted": profiles.deleted,
-            }
+            },
+            "key_recoveries_expired": self.recoveries_expired,
         })
     }
 }
@@ -225,14 +229,22 @@ pub async fn sweep(
         audit(store, "retention.deleted", "technical_data", detail, now).await?;
     }
     let profiles = sweep_profiles(store, blobs, batch_size.max(1), now).await?;
+    let recoveries_expired = store.expire_lapsed_recoveries(now).await?;
+    if recoveries_expired > 0 {
+        let detail = serde_json::json!({ "recoveries": recoveries_expired });
+        audit(store, "key_recovery.expired", "key_recovery", detail, now).await?;
+    }
     Ok(SweepReport {
         technical,
         profiles,
+        recoveries_expired,
     })
 }
 
 /// Runs the latest sweep due at `now` unless a node has run it. Returns its
-/// report when this call swept.
+/// report when this call swept. The rules apply as of the sweep's due
+/// instant, whenever the node gets to it, so the sweep does what the plan
+/// for its date shows.
 pub async fn sweep_if_due(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
@@ -247,9 +259,11 @@ pub async fn sweep_if_due(
         return Ok(None);
     }
     info!(day = %day, "retention sweep started");
-    let report = sweep(store, blobs, settings.batch_size, now).await?;
+    let started = std::time::Instant::now();
+    let report = sweep(store, blobs, settings.batch_size, due_at).await?;
+    let took = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     store
-        .finish_sweep(day, report.to_json().to_string(), now)
+        .finish_sweep(day, report.to_json().to_string(), now + took)
         .await?;
     info!(
         day = %day,

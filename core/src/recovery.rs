@@ -18,6 +18,11 @@ pub const REQUEST_LIFE: Duration = Duration::days(7);
 /// How long the emailed link works once the operator has sent it.
 pub const LINK_LIFE: Duration = Duration::hours(24);
 
+/// The time within which the owner of an account gets one email about
+/// rejected recovery steps, however many there are. Each step is audited,
+/// and one email alerts the owner without letting anyone flood them.
+pub const REJECTION_EMAIL_INTERVAL: Duration = Duration::hours(1);
+
 /// The maximum length of an admin's reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 

@@ -209,7 +209,18 @@ fn main() -> anyhow::Result<ExitCode> {
                     config.retention.time_of_day()?,
                 );
                 let plan = kinlink_actors::retention::plan(&store, at).await?;
-                for line in plan.lines() {
+                let mut lines = plan.lines();
+                if let Some(swept) = store.sweep_of(date).await? {
+                    lines.insert(
+                        1,
+                        format!(
+                            "The sweep of {date} ran already, from {} on node {}: the lines below are what would be left to do.",
+                            swept.started_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                            swept.node_id
+                        ),
+                    );
+                }
+                for line in lines {
                     println!("{line}");
                 }
                 Ok(ExitCode::SUCCESS)

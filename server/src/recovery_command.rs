@@ -64,8 +64,20 @@ pub fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The largest key file read: a key is 44 characters of base64 and a line
+/// break.
+const MAX_KEY_FILE_BYTES: u64 = 1024;
+
 /// Reads a recovery private key file written by [`keygen`].
 fn read_private_key(path: &Path) -> anyhow::Result<SecretKey> {
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !metadata.is_file() || metadata.len() > MAX_KEY_FILE_BYTES {
+        bail!(
+            "{} is not a key file made by `kinlink recovery keygen` (a regular file of at most {MAX_KEY_FILE_BYTES} bytes)",
+            path.display()
+        );
+    }
     let text = Zeroizing::new(
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
     );
@@ -123,8 +135,9 @@ async fn reject(store: &Store, row: &key_recovery::Model, why: &'static str) -> 
             at: now,
         })
         .await?;
+    let since = now - recovery::REJECTION_EMAIL_INTERVAL;
     store
-        .notify(UserId(row.user_id), Template::RecoveryRejected, "/", now)
+        .notify_unless_emailed_since(UserId(row.user_id), Template::RecoveryRejected, since, now)
         .await?;
     Ok(())
 }

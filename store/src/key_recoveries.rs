@@ -53,14 +53,70 @@ fn open_at(now: DateTime<Utc>) -> Condition {
         )
 }
 
+/// Condition of a recovery that lapsed by `now` without anyone ending
+/// it: its link ran out, or no link was sent within its week. Written out
+/// rather than as the negation of [`open_at`], because a missing link
+/// expiry makes that negation unknown in SQL, which matches no row.
+fn lapsed_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(key_recovery::Column::EndedAt.is_null())
+        .add(
+            Condition::any()
+                .add(key_recovery::Column::LinkExpiresAt.lte(now))
+                .add(
+                    Condition::all()
+                        .add(key_recovery::Column::LinkExpiresAt.is_null())
+                        .add(key_recovery::Column::RequestedAt.lte(now - REQUEST_LIFE)),
+                ),
+        )
+}
+
+/// Ends the recoveries that match `condition` as expired at `now`,
+/// dropping any key sealed for their link. Returns how many it ended.
+async fn expire_where<C: sea_orm::ConnectionTrait>(
+    connection: &C,
+    condition: Condition,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(key_recovery::Entity::update_many()
+        .col_expr(
+            key_recovery::Column::OpenUserId,
+            Expr::value(None::<uuid::Uuid>),
+        )
+        .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
+        .col_expr(
+            key_recovery::Column::Outcome,
+            Expr::value(Outcome::Expired.as_str()),
+        )
+        .col_expr(
+            key_recovery::Column::SealedPrivateKey,
+            Expr::value(None::<Vec<u8>>),
+        )
+        .col_expr(
+            key_recovery::Column::EnrolmentSealedSecret,
+            Expr::value(None::<Vec<u8>>),
+        )
+        .filter(condition)
+        .exec(connection)
+        .await?
+        .rows_affected)
+}
+
 impl Store {
-    /// Stores a recovery request. A request of the same account that
-    /// lapsed is closed as expired first; one still open makes this fail
-    /// with a unique violation.
-    pub async fn open_key_recovery(&self, new: NewKeyRecovery) -> Result<(), StoreError> {
-        let now = new.requested_at;
-        let transaction = self.begin_write().await?;
-        key_recovery::Entity::update_many()
+    /// Ends every recovery that lapsed by `now`, so no key sealed for an
+    /// expired link stays stored. Returns how many it ended.
+    pub async fn expire_lapsed_recoveries(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        expire_where(&self.db, lapsed_at(now), now).await
+    }
+
+    /// Ends every open recovery of `user` as cancelled, as when the account
+    /// is disabled. Returns how many it ended.
+    pub async fn cancel_recoveries_of(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(key_recovery::Entity::update_many()
             .col_expr(
                 key_recovery::Column::OpenUserId,
                 Expr::value(None::<uuid::Uuid>),
@@ -68,7 +124,7 @@ impl Store {
             .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
             .col_expr(
                 key_recovery::Column::Outcome,
-                Expr::value(Outcome::Expired.as_str()),
+                Expr::value(Outcome::Cancelled.as_str()),
             )
             .col_expr(
                 key_recovery::Column::SealedPrivateKey,
@@ -78,10 +134,21 @@ impl Store {
                 key_recovery::Column::EnrolmentSealedSecret,
                 Expr::value(None::<Vec<u8>>),
             )
-            .filter(key_recovery::Column::OpenUserId.eq(new.user_id.0))
-            .filter(open_at(now).not())
-            .exec(&*transaction)
-            .await?;
+            .filter(key_recovery::Column::UserId.eq(user.0))
+            .filter(key_recovery::Column::EndedAt.is_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+
+    /// Stores a recovery request. A request of the same account that
+    /// lapsed is closed as expired first; one still open makes this fail
+    /// with a unique violation.
+    pub async fn open_key_recovery(&self, new: NewKeyRecovery) -> Result<(), StoreError> {
+        let now = new.requested_at;
+        let transaction = self.begin_write().await?;
+        let lapsed = lapsed_at(now).add(key_recovery::Column::OpenUserId.eq(new.user_id.0));
+        expire_where(&*transaction, lapsed, now).await?;
         key_recovery::Entity::insert(key_recovery::ActiveModel {
             id: Set(new.id),
             user_id: Set(new.user_id.0),

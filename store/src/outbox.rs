@@ -94,6 +94,39 @@ pub(crate) fn outbox_row(email: NewEmail) -> email_outbox::ActiveModel {
 }
 
 impl Store {
+    /// Returns whether an email from `template` was queued for `user` at
+    /// or after `since`.
+    pub async fn emailed_since(
+        &self,
+        user: UserId,
+        template: Template,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(email_outbox::Entity::find()
+            .filter(email_outbox::Column::UserId.eq(user.0))
+            .filter(email_outbox::Column::Template.eq(template.code()))
+            .filter(email_outbox::Column::CreatedAt.gte(since))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Notifies `user` with `template` unless an email from it was queued
+    /// for them at or after `since`. Returns whether it notified.
+    pub async fn notify_unless_emailed_since(
+        &self,
+        user: UserId,
+        template: Template,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if self.emailed_since(user, template, since).await? {
+            return Ok(false);
+        }
+        self.notify(user, template, "/", now).await?;
+        Ok(true)
+    }
+
     /// Queues an email.
     pub async fn queue_email(&self, email: NewEmail) -> Result<(), StoreError> {
         email_outbox::Entity::insert(outbox_row(email))

@@ -146,6 +146,16 @@ impl Store {
         }
     }
 
+    /// Returns the ledger row of the sweep of `day`, if a node claimed it.
+    pub async fn sweep_of(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Option<retention_sweep::Model>, StoreError> {
+        Ok(retention_sweep::Entity::find_by_id(day.to_string())
+            .one(&self.db)
+            .await?)
+    }
+
     /// Records that the sweep of `day` finished, with its report.
     pub async fn finish_sweep(
         &self,
@@ -301,29 +311,35 @@ impl Store {
 
     /// Deletes a member's profile with its picture if it is still marked
     /// at or before `marked_before`. Returns the picture's blobs to delete,
-    /// or none when the profile was kept after all.
+    /// or none when the profile was kept after all. The condition is part
+    /// of the deletion itself, so a profile saved (and so unmarked) at the
+    /// same moment is never deleted.
     pub async fn delete_marked_profile(
         &self,
         user: UserId,
         marked_before: DateTime<Utc>,
     ) -> Result<Option<Vec<uuid::Uuid>>, StoreError> {
         let transaction = self.begin_write().await?;
-        let Some(profile) = community_profile::Entity::find_by_id(user.0)
-            .filter(community_profile::Column::MarkedAt.lte(marked_before))
+        let picture = community_profile::Entity::find_by_id(user.0)
             .one(&*transaction)
             .await?
-        else {
-            transaction.rollback().await?;
-            return Ok(None);
-        };
-        community_profile::Entity::delete_by_id(user.0)
+            .and_then(|profile| profile.picture_id);
+        let deleted = community_profile::Entity::delete_many()
+            .filter(community_profile::Column::UserId.eq(user.0))
+            .filter(community_profile::Column::MarkedAt.lte(marked_before))
+            .filter(match picture {
+                Some(picture) => community_profile::Column::PictureId.eq(picture),
+                None => community_profile::Column::PictureId.is_null(),
+            })
             .exec(&*transaction)
             .await?;
-        let blobs = crate::community::images::delete_images(
-            &*transaction,
-            profile.picture_id.into_iter().collect(),
-        )
-        .await?;
+        if deleted.rows_affected == 0 {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+        let blobs =
+            crate::community::images::delete_images(&*transaction, picture.into_iter().collect())
+                .await?;
         transaction.commit().await?;
         Ok(Some(blobs))
     }

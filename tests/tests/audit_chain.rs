@@ -487,8 +487,10 @@ async fn audit_chain_migration_chains_existing_rows() -> anyhow::Result<()> {
     while has_chain_columns(&store).await {
         store.migrate_down(1).await?;
         steps += 1;
+        // A bound that stops a loop that would never end; it grows as
+        // migrations after the audit chain's are added.
         anyhow::ensure!(
-            steps <= 10,
+            steps <= 40,
             "the chain columns remain after {steps} steps down"
         );
     }

@@ -586,5 +586,36 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         marked_at(&store, second).await?,
         Some(Some(utc("2021-05-31T00:30:00Z")))
     );
+
+    // A node that gets to that day's sweep hours late does what the plan
+    // showed: the rules apply as of 00:30, so the row collected exactly at
+    // the boundary stays.
+    let blobs = blobs(&app)?;
+    let late = utc("2021-06-15T09:00:00Z");
+    let report = sweep_if_due(&store, &blobs, &node("late-node"), late)
+        .await?
+        .context("the day was not swept before")?;
+    assert_eq!(report.technical.total(), 8);
+    assert_eq!(report.profiles.marked, 1);
+    assert_eq!(report.profiles.deleted, 1);
+    assert_eq!(planted(&store, "young").await?, [1, 1, 1, 1]);
+    assert_eq!(
+        marked_at(&store, member).await?,
+        Some(Some(utc("2021-06-15T00:30:00Z")))
+    );
+
+    // The plan of a day already swept says so, and what is left.
+    let output = plan_output(&app, "2021-06-15").await?;
+    let lines: Vec<&str> = output.lines().collect();
+    assert!(
+        lines[1].starts_with(
+            "The sweep of 2021-06-15 ran already, from 2021-06-15T09:00:00Z on node late-node"
+        ),
+        "{output}"
+    );
+    assert_eq!(
+        lines[2],
+        "technical_data: delete 0 rows collected before 2020-06-01T00:30:00Z"
+    );
     Ok(())
 }

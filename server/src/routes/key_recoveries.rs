@@ -22,6 +22,7 @@ use kinlink_store::audit::AuditRecord;
 use kinlink_store::entity::key_recovery;
 use kinlink_store::invitations::InvitationProblem;
 use kinlink_store::key_recoveries::{NewKeyRecovery, RecoveredAccount};
+use kinlink_store::users::AccountStatus;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument, warn};
 use zeroize::Zeroizing;
@@ -143,11 +144,24 @@ async fn reject(
         })
         .await?;
     if let Some(user) = user {
-        state
-            .store
-            .notify(user, Template::RecoveryRejected, "/", now)
-            .await?;
+        notify_rejection(state, user, now).await?;
     }
+    Ok(())
+}
+
+/// Emails the owner of `user` that a recovery step was rejected, unless
+/// such an email was queued for them within
+/// [`recovery::REJECTION_EMAIL_INTERVAL`].
+async fn notify_rejection(
+    state: &AppState,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let since = now - recovery::REJECTION_EMAIL_INTERVAL;
+    state
+        .store
+        .notify_unless_emailed_since(user, Template::RecoveryRejected, since, now)
+        .await?;
     Ok(())
 }
 
@@ -236,6 +250,15 @@ pub async fn request(
     let Some(account) = account else {
         return Err(invalid("email", "no account has this address"));
     };
+    if account.status != AccountStatus::Active.as_str() {
+        return Err(invalid(
+            "email",
+            format!(
+                "the account is {}: only an active account can be recovered",
+                account.status
+            ),
+        ));
+    }
     let target = UserId(account.id);
     if let Err(why) = recovery::check_request(target, user.user_id) {
         reject(&state, &user, Some(target), None, rejection_code(why)).await?;
@@ -375,6 +398,9 @@ async fn open_link(state: &AppState, text: &str, now: DateTime<Utc>) -> Result<O
         _ => return Err(ApiError::RecoveryLink(InvitationProblem::Expired)),
     }
     let account = state.store.user(UserId(row.user_id)).await?;
+    if account.status != AccountStatus::Active.as_str() {
+        return Err(ApiError::RecoveryLink(InvitationProblem::Expired));
+    }
     let staff = state
         .store
         .grants(UserId(row.user_id))
@@ -548,7 +574,13 @@ pub async fn complete(
         .complete_key_recovery(&opened.row, &opened.token.hash(), account, now)
         .await?
     else {
-        return Err(ApiError::RecoveryLink(InvitationProblem::Used));
+        // Another request completed or cancelled it first.
+        let latest = state.store.key_recovery(opened.row.id).await?;
+        let problem = match state_of(&latest, now) {
+            State::Completed => InvitationProblem::Used,
+            _ => InvitationProblem::Expired,
+        };
+        return Err(ApiError::RecoveryLink(problem));
     };
     end_sessions(&state, ended).await;
     state

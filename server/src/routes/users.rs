@@ -248,8 +248,9 @@ async fn join_invited_link(
     Ok(())
 }
 
-/// Disables an account: every session and live socket ends at once, and a
-/// worker loses their copy of the organisation key.
+/// Disables an account: every session and live socket ends at once, a
+/// worker loses their copy of the organisation key, and any open key
+/// recovery of the account is cancelled.
 #[instrument(skip_all, fields(user = %actor.user_id))]
 pub async fn disable(
     state: web::Data<AppState>,
@@ -281,6 +282,11 @@ pub async fn disable(
         .publish(Event::SessionsEnded { session_ids: ended })
         .await;
     state.calls.account_disabled(target_id);
+    // A recovery link must not outlive the account it restores.
+    state
+        .store
+        .cancel_recoveries_of(target_id, Utc::now())
+        .await?;
     for grant in &grants {
         state
             .store
