@@ -1,4 +1,4 @@
-//! Key recoveries: asked for by one platform admin, approved by another,
+//! Key recoveries: requested by one platform admin, approved by another,
 //! sealed for a one-time link by the operator's command, and completed by
 //! the user choosing a new password. Every step is one conditional update,
 //! so two admins or two browsers acting at once cannot both succeed.
@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use kinlink_core::recovery::{LINK_LIFE, Outcome, REQUEST_LIFE};
 use kinlink_core::{SessionId, UserId};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+};
 
 use crate::entity::{key_recovery, recovery_code, session, user};
 use crate::{Store, StoreError};
@@ -71,23 +73,23 @@ fn lapsed_at(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Ends the recoveries that match `condition` as expired at `now`,
-/// dropping any key sealed for their link. Returns how many it ended.
-async fn expire_where<C: sea_orm::ConnectionTrait>(
-    connection: &C,
-    condition: Condition,
+/// Returns the update that ends recoveries with `outcome` at `now`, by
+/// `by` when someone ended them. It frees the account for a new recovery
+/// and drops any key sealed for the link. The token's hash stays, so a
+/// late use of the link gets the reason it no longer works.
+fn ending(
+    outcome: Outcome,
+    by: Option<UserId>,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    Ok(key_recovery::Entity::update_many()
+) -> UpdateMany<key_recovery::Entity> {
+    key_recovery::Entity::update_many()
         .col_expr(
             key_recovery::Column::OpenUserId,
             Expr::value(None::<uuid::Uuid>),
         )
         .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
-        .col_expr(
-            key_recovery::Column::Outcome,
-            Expr::value(Outcome::Expired.as_str()),
-        )
+        .col_expr(key_recovery::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(key_recovery::Column::EndedBy, Expr::value(by.map(|u| u.0)))
         .col_expr(
             key_recovery::Column::SealedPrivateKey,
             Expr::value(None::<Vec<u8>>),
@@ -96,6 +98,16 @@ async fn expire_where<C: sea_orm::ConnectionTrait>(
             key_recovery::Column::EnrolmentSealedSecret,
             Expr::value(None::<Vec<u8>>),
         )
+}
+
+/// Ends the recoveries that match `condition` as expired at `now`.
+/// Returns how many it ended.
+async fn expire_where<C: sea_orm::ConnectionTrait>(
+    connection: &C,
+    condition: Condition,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(ending(Outcome::Expired, None, now)
         .filter(condition)
         .exec(connection)
         .await?
@@ -116,24 +128,7 @@ impl Store {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        Ok(key_recovery::Entity::update_many()
-            .col_expr(
-                key_recovery::Column::OpenUserId,
-                Expr::value(None::<uuid::Uuid>),
-            )
-            .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
-            .col_expr(
-                key_recovery::Column::Outcome,
-                Expr::value(Outcome::Cancelled.as_str()),
-            )
-            .col_expr(
-                key_recovery::Column::SealedPrivateKey,
-                Expr::value(None::<Vec<u8>>),
-            )
-            .col_expr(
-                key_recovery::Column::EnrolmentSealedSecret,
-                Expr::value(None::<Vec<u8>>),
-            )
+        Ok(ending(Outcome::Cancelled, None, now)
             .filter(key_recovery::Column::UserId.eq(user.0))
             .filter(key_recovery::Column::EndedAt.is_null())
             .exec(&self.db)
@@ -212,8 +207,7 @@ impl Store {
     }
 
     /// Ends an open recovery with `outcome`, dropping the key sealed for its
-    /// link; returns false when it had ended already. The token's hash
-    /// stays, so a late use of the link gets the reason it no longer works.
+    /// link. Returns false when it had ended already.
     pub async fn end_key_recovery(
         &self,
         id: uuid::Uuid,
@@ -221,22 +215,7 @@ impl Store {
         by: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = key_recovery::Entity::update_many()
-            .col_expr(
-                key_recovery::Column::OpenUserId,
-                Expr::value(None::<uuid::Uuid>),
-            )
-            .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
-            .col_expr(key_recovery::Column::Outcome, Expr::value(outcome.as_str()))
-            .col_expr(key_recovery::Column::EndedBy, Expr::value(by.map(|u| u.0)))
-            .col_expr(
-                key_recovery::Column::SealedPrivateKey,
-                Expr::value(None::<Vec<u8>>),
-            )
-            .col_expr(
-                key_recovery::Column::EnrolmentSealedSecret,
-                Expr::value(None::<Vec<u8>>),
-            )
+        let result = ending(outcome, by, now)
             .filter(key_recovery::Column::Id.eq(id))
             .filter(key_recovery::Column::EndedAt.is_null())
             .exec(&self.db)
@@ -340,25 +319,7 @@ impl Store {
     ) -> Result<Option<Vec<SessionId>>, StoreError> {
         let user_id = UserId(recovery.user_id);
         let transaction = self.begin_write().await?;
-        let ended = key_recovery::Entity::update_many()
-            .col_expr(
-                key_recovery::Column::OpenUserId,
-                Expr::value(None::<uuid::Uuid>),
-            )
-            .col_expr(key_recovery::Column::EndedAt, Expr::value(now))
-            .col_expr(
-                key_recovery::Column::Outcome,
-                Expr::value(Outcome::Completed.as_str()),
-            )
-            .col_expr(key_recovery::Column::EndedBy, Expr::value(user_id.0))
-            .col_expr(
-                key_recovery::Column::SealedPrivateKey,
-                Expr::value(None::<Vec<u8>>),
-            )
-            .col_expr(
-                key_recovery::Column::EnrolmentSealedSecret,
-                Expr::value(None::<Vec<u8>>),
-            )
+        let ended = ending(Outcome::Completed, Some(user_id), now)
             .filter(key_recovery::Column::Id.eq(recovery.id))
             .filter(key_recovery::Column::TokenHash.eq(token_hash.to_vec()))
             .filter(key_recovery::Column::EndedAt.is_null())

@@ -89,16 +89,7 @@ impl Store {
         cutoff: DateTime<Utc>,
         limit: Option<u64>,
     ) -> Result<Vec<UserId>, StoreError> {
-        let select = community_profile::Entity::find()
-            .select_only()
-            .column(community_profile::Column::UserId)
-            .filter(community_profile::Column::MarkedAt.is_null())
-            .filter(
-                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, false)),
-            )
-            .order_by_asc(community_profile::Column::UserId);
-        let ids: Vec<uuid::Uuid> = limited(select, limit).into_tuple().all(&self.db).await?;
-        Ok(ids.into_iter().map(UserId).collect())
+        self.profiles_against_cutoff(false, cutoff, limit).await
     }
 
     /// Lists up to `limit` members with a marked profile who interacted
@@ -108,12 +99,30 @@ impl Store {
         cutoff: DateTime<Utc>,
         limit: Option<u64>,
     ) -> Result<Vec<UserId>, StoreError> {
+        self.profiles_against_cutoff(true, cutoff, limit).await
+    }
+
+    /// Lists up to `limit` members, in id order, whose profile is marked
+    /// and who interacted after `cutoff` (`marked` true), or whose profile
+    /// is not marked and who last interacted at or before it (`marked`
+    /// false). These are the profiles whose mark the rule changes.
+    async fn profiles_against_cutoff(
+        &self,
+        marked: bool,
+        cutoff: DateTime<Utc>,
+        limit: Option<u64>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let mark = if marked {
+            community_profile::Column::MarkedAt.is_not_null()
+        } else {
+            community_profile::Column::MarkedAt.is_null()
+        };
         let select = community_profile::Entity::find()
             .select_only()
             .column(community_profile::Column::UserId)
-            .filter(community_profile::Column::MarkedAt.is_not_null())
+            .filter(mark)
             .filter(
-                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, true)),
+                community_profile::Column::UserId.in_subquery(members_interacting(cutoff, marked)),
             )
             .order_by_asc(community_profile::Column::UserId);
         let ids: Vec<uuid::Uuid> = limited(select, limit).into_tuple().all(&self.db).await?;

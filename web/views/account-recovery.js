@@ -22,7 +22,13 @@ import {
   setupSteps,
   totpCodeField,
 } from './authenticator-setup.js';
-import { alertRegion, describeError, linkPanel, statusRegion } from './common.js';
+import {
+  alertRegion,
+  describeError,
+  linkPanel,
+  showLinkFailure,
+  statusRegion,
+} from './common.js';
 import { clearFieldError, showFieldError } from './fields.js';
 import { newPasswordFields } from './new-password.js';
 
@@ -235,19 +241,15 @@ export async function mount(main, ctx, [token]) {
       showForm(link);
     } catch (error) {
       if (ctx.signal.aborted) return;
-      if (UNUSABLE.has(error.code)) {
-        showUnusable(error.code, { focus });
-        return;
-      }
-      const alert = alertRegion();
-      const retry = h('button', {
-        type: 'button',
-        class: 'button',
-        text: t('recover.retry'),
-        on: { click: () => load({ focus: true }) },
+      showLinkFailure(error, {
+        show,
+        showUnusable,
+        unusable: UNUSABLE,
+        title: t('recover.title'),
+        retryLabel: t('recover.retry'),
+        retry: load,
+        focus,
       });
-      show(t('recover.title'), [alert, h('div', { class: 'actions' }, retry)]);
-      alert.textContent = describeError(error);
     }
   }
 

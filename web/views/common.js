@@ -25,6 +25,31 @@ export function linkPanel(main, ctx, headingId, className) {
   };
 }
 
+/**
+ * Shows why the request of a page that an emailed link opens failed: the
+ * link's own page when `error.code` is one of `unusable`, otherwise the
+ * error under `title` with a button labelled `retryLabel` that calls
+ * `retry({ focus: true })`.
+ */
+export function showLinkFailure(
+  error,
+  { show, showUnusable, unusable, title, retryLabel, retry, focus },
+) {
+  if (unusable.has(error.code)) {
+    showUnusable(error.code, { focus });
+    return;
+  }
+  const alert = alertRegion();
+  const button = h('button', {
+    type: 'button',
+    class: 'button',
+    text: retryLabel,
+    on: { click: () => retry({ focus: true }) },
+  });
+  show(title, [alert, h('div', { class: 'actions' }, button)]);
+  alert.textContent = describeError(error);
+}
+
 /** Creates an alert region that stays in the page, so setting its text announces it. */
 export function alertRegion() {
   return h('div', { class: 'alert', attrs: { role: 'alert' } });

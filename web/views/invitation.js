@@ -26,7 +26,13 @@ import {
   setupSteps,
   totpCodeField,
 } from './authenticator-setup.js';
-import { alertRegion, describeError, linkPanel, statusRegion } from './common.js';
+import {
+  alertRegion,
+  describeError,
+  linkPanel,
+  showLinkFailure,
+  statusRegion,
+} from './common.js';
 import { checkboxField, clearFieldError, showFieldError } from './fields.js';
 import { newPasswordFields } from './new-password.js';
 
@@ -355,19 +361,15 @@ export async function mount(main, ctx, [token]) {
       else showForm(invitation);
     } catch (error) {
       if (ctx.signal.aborted) return;
-      if (UNUSABLE.has(error.code)) {
-        showUnusable(error.code, { focus });
-        return;
-      }
-      const alert = alertRegion();
-      const retry = h('button', {
-        type: 'button',
-        class: 'button',
-        text: t('invitation.retry'),
-        on: { click: () => load({ focus: true }) },
+      showLinkFailure(error, {
+        show,
+        showUnusable,
+        unusable: UNUSABLE,
+        title: t('invitation.title'),
+        retryLabel: t('invitation.retry'),
+        retry: load,
+        focus,
       });
-      show(t('invitation.title'), [alert, h('div', { class: 'actions' }, retry)]);
-      alert.textContent = describeError(error);
     }
   }
 

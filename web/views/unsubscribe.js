@@ -5,9 +5,9 @@
 // its own that explains what to do instead.
 
 import { unsubscribe } from '../api.js';
-import { focusElement, h } from '../dom.js';
+import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
+import { linkPanel, showLinkFailure, statusRegion } from './common.js';
 
 /** Error codes of a link that cannot be used, each with a page of its own. */
 const UNUSABLE = new Set(['unsubscribe.expired', 'unsubscribe.unknown']);
@@ -31,19 +31,7 @@ function settingsLink(ctx) {
 
 export async function mount(main, ctx, [token]) {
   ctx.setTitle(t('unsubscribe.title'));
-  const section = h('section', {
-    class: 'panel panel--narrow',
-    attrs: { 'aria-labelledby': 'unsubscribe-title' },
-  });
-  main.append(section);
-
-  /** Replaces the page's content, with `title` as its h1, and focuses it when asked. */
-  function show(title, children, { focus = false } = {}) {
-    const heading = pageHeading(title, 'unsubscribe-title');
-    ctx.setTitle(title);
-    section.replaceChildren(heading, ...children);
-    if (focus) focusElement(heading);
-  }
+  const show = linkPanel(main, ctx, 'unsubscribe-title', 'panel panel--narrow');
 
   /** Shows the page of a link that is too old or not recognised. */
   function showUnusable(code, options) {
@@ -69,19 +57,15 @@ export async function mount(main, ctx, [token]) {
       );
     } catch (error) {
       if (ctx.signal.aborted) return;
-      if (UNUSABLE.has(error.code)) {
-        showUnusable(error.code, { focus });
-        return;
-      }
-      const alert = alertRegion();
-      const retry = h('button', {
-        type: 'button',
-        class: 'button',
-        text: t('unsubscribe.retry'),
-        on: { click: () => send({ focus: true }) },
+      showLinkFailure(error, {
+        show,
+        showUnusable,
+        unusable: UNUSABLE,
+        title: t('unsubscribe.title'),
+        retryLabel: t('unsubscribe.retry'),
+        retry: send,
+        focus,
       });
-      show(t('unsubscribe.title'), [alert, h('div', { class: 'actions' }, retry)]);
-      alert.textContent = describeError(error);
     }
   }
 
