@@ -275,7 +275,7 @@ pub async fn sweep_if_due(
     Ok(Some(report))
 }
 
-/// What a sweep at one instant would do, rule by rule.
+/// The actions a sweep at one instant would take, rule by rule.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The instant of the sweep.

@@ -172,7 +172,7 @@ pub enum Action {
     /// Ask for, list and cancel recoveries of accounts whose owners lost
     /// their password.
     RequestKeyRecovery,
-    /// Approve a recovery another admin asked for.
+    /// Approve a recovery another admin requested.
     ApproveKeyRecovery,
 }
 
@@ -265,7 +265,7 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, ConfirmFamilyMember, Inviter),
     (Manager, DisableAccount, OwningOrganisationStaff),
     (PlatformAdmin, DisableAccount, Platform),
-    // Key recovery: one operator asks, a second approves.
+    // Key recovery: one operator requests, a second approves.
     (PlatformAdmin, RequestKeyRecovery, Platform),
     (PlatformAdmin, ApproveKeyRecovery, Platform),
     (Manager, ReadAuditTrail, OwningOrganisationStaff),

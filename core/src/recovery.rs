@@ -4,8 +4,8 @@
 //!
 //! A platform admin requests a recovery, a second platform admin approves it, an operator
 //! holding the recovery private key seals the user's key for a one-time
-//! link, and the user chooses a new password through it. Nobody on the
-//! way sees the user's key or anything it opens.
+//! link, and the user chooses a new password through it. No one involved
+//! can read the user's key or anything it opens.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -134,7 +134,7 @@ impl Rejection {
     pub fn message(self) -> String {
         match self {
             Rejection::SameAdmin => {
-                "a second platform admin must approve a recovery: the admin who asked cannot"
+                "a second platform admin must approve a recovery: the admin who requested it cannot"
                     .to_owned()
             }
             Rejection::NotApproved => {
@@ -182,7 +182,7 @@ pub fn check_approval(parties: Parties, approver: UserId, state: State) -> Resul
     Ok(())
 }
 
-/// Checks that the operator's command may seal a link for a recovery asked
+/// Checks that the operator's command may seal a link for a recovery requested
 /// for by `requested_by`, approved by `approved_by`, in `state`. A link
 /// already sent may be sent again, which replaces it.
 pub fn check_reseal(
@@ -211,7 +211,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
     }
 
-    fn asked() -> Facts {
+    fn requested() -> Facts {
         Facts {
             requested_at: at(1, 9),
             approved: false,
@@ -221,30 +221,30 @@ mod tests {
     }
 
     #[test]
-    fn a_request_waits_a_week_then_lapses() {
-        assert_eq!(state(asked(), at(8, 8)), State::Requested);
-        assert_eq!(state(asked(), at(8, 9)), State::Expired);
+    fn request_lapses_after_a_week() {
+        assert_eq!(state(requested(), at(8, 8)), State::Requested);
+        assert_eq!(state(requested(), at(8, 9)), State::Expired);
         let approved = Facts {
             approved: true,
-            ..asked()
+            ..requested()
         };
         assert_eq!(state(approved, at(2, 9)), State::Approved);
         assert_eq!(state(approved, at(8, 9)), State::Expired);
     }
 
     #[test]
-    fn a_link_works_until_it_expires_even_after_the_week() {
+    fn link_works_until_it_expires() {
         let sent = Facts {
             approved: true,
             link_expires_at: Some(at(8, 12)),
-            ..asked()
+            ..requested()
         };
         assert_eq!(state(sent, at(8, 11)), State::LinkSent);
         assert_eq!(state(sent, at(8, 12)), State::Expired);
     }
 
     #[test]
-    fn an_ending_is_final() {
+    fn ending_is_final() {
         for (outcome, expected) in [
             (Outcome::Completed, State::Completed),
             (Outcome::Cancelled, State::Cancelled),
@@ -253,7 +253,7 @@ mod tests {
             let ended = Facts {
                 outcome: Some(outcome),
                 link_expires_at: Some(at(9, 0)),
-                ..asked()
+                ..requested()
             };
             assert_eq!(state(ended, at(1, 10)), expected);
             assert!(expected.is_ended());

@@ -2,7 +2,7 @@
 //! go takes its final step. Pure functions of the facts and the time now;
 //! the retention supervisor applies them.
 //!
-//! Deletion is two steps unless a rule says otherwise: a record due to go
+//! Deletion is two steps unless a rule states otherwise: a record due to go
 //! is first marked (hidden everywhere at once), and the final step
 //! (anonymising or deleting it) comes [`FINAL_STEP_AFTER`] later, counted
 //! from the marking.
@@ -29,9 +29,9 @@ pub const FINAL_STEP_AFTER: Duration = Duration::days(14);
 pub const TECHNICAL_MONTHS: u32 = 12;
 
 /// Returns the instant of the latest sweep due at or before `now`, with
-/// the local date it belongs to: one instant per local date, also on the
-/// days the clocks change (a skipped 01:30 runs at the first minute after
-/// the gap, a repeated one at its first occurrence).
+/// the local date it belongs to. There is one instant per local date, also
+/// on the days the clocks change: a skipped 01:30 runs at the first minute
+/// after the gap, and a repeated one at its first occurrence.
 pub fn latest_sweep(time: NaiveTime, now: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
     let at = latest_daily(SWEEP_ZONE, time, now);
     (at, at.with_timezone(&SWEEP_ZONE).date_naive())

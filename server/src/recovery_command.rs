@@ -121,9 +121,13 @@ async fn check_pinned(
 }
 
 /// Audits a rejected command and emails the account's owner.
-async fn reject(store: &Store, row: &key_recovery::Model, why: &'static str) -> anyhow::Result<()> {
+async fn reject(
+    store: &Store,
+    row: &key_recovery::Model,
+    reason_code: &'static str,
+) -> anyhow::Result<()> {
     let now = Utc::now();
-    warn!(recovery = %row.id, why, "key recovery command rejected");
+    warn!(recovery = %row.id, reason_code, "key recovery command rejected");
     store
         .audit(AuditRecord {
             actor_id: None,
@@ -131,7 +135,7 @@ async fn reject(store: &Store, row: &key_recovery::Model, why: &'static str) -> 
             action: "key_recovery.rejected",
             subject_kind: "user",
             subject_id: Some(row.user_id),
-            detail: serde_json::json!({ "recovery": row.id, "why": why, "by": "command" }),
+            detail: serde_json::json!({ "recovery": row.id, "reason": reason_code, "by": "command" }),
             at: now,
         })
         .await?;
@@ -171,10 +175,10 @@ pub async fn send_link(
     };
     let private = read_private_key(private_key_file)?;
     let origin = link_origin(config)?;
-    if let Err(why) = check_pinned(store, config, &private).await? {
+    if let Err(mismatch) = check_pinned(store, config, &private).await? {
         reject(store, &row, "key_mismatch").await?;
         bail!(
-            "rejected: the private key in {} {why}",
+            "rejected: the private key in {} {mismatch}",
             private_key_file.display()
         );
     }
@@ -185,16 +189,16 @@ pub async fn send_link(
         row.approved_by.map(UserId),
         current,
     );
-    if let Err(why) = checked {
-        if !matches!(why, Rejection::WrongState(_)) {
-            let code = if why == Rejection::SameAdmin {
+    if let Err(rejection) = checked {
+        if !matches!(rejection, Rejection::WrongState(_)) {
+            let code = if rejection == Rejection::SameAdmin {
                 "same_admin"
             } else {
                 "not_approved"
             };
             reject(store, &row, code).await?;
         }
-        bail!("rejected: {}", why.message());
+        bail!("rejected: {}", rejection.message());
     }
     let admins = [Some(row.requested_by), row.approved_by];
     for admin in admins.into_iter().flatten() {

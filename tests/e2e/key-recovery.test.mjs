@@ -259,7 +259,7 @@ describe('key recovery', () => {
     assert.ok(await isFocused(emailField), 'focus moves to the rejected email');
     await expectNoViolations(op, 'recovery request with an error');
 
-    // Nobody asks for the recovery of their own account.
+    // No admin may request the recovery of their own account.
     await askForRecovery(op, users.platform_admin.email);
     await form.getByText(text('key_recoveries.request_own_account'), { exact: true }).waitFor();
 
@@ -298,13 +298,13 @@ describe('key recovery', () => {
     await askForRecovery(op, birthUser.email);
     await form.getByText(text('key_recoveries.request_conflict'), { exact: true }).waitFor();
 
-    // The second admin, on a phone, approves it and sees the operator's command.
+    // The second admin, on a phone, approves it and is shown the operator's command.
     const second = await adminPage('second_platform_admin', { viewport: PHONE });
     const sp = second.page;
     await openRecoveriesPage(sp);
     const spCard = recoveryCard(sp, birthUser.display_name);
     await spCard.getByText(text('key_recoveries.approve_hint'), { exact: true }).waitFor();
-    // The card names the admin who asked.
+    // The card names the admin who requested it.
     await spCard.getByText(/^Asked for by Kai Morgan, /).waitFor();
     await expectNoViolations(sp, 'account recovery page with a request to approve (phone)');
     await approveRecovery(sp, birthUser.display_name);

@@ -1,8 +1,9 @@
-//! Key recovery after a lost password: two platform admins agree through
-//! the API, the real `kinlink recovery` commands seal the user's key for a
-//! one-time link that a real SMTP server receives, and the user reads
-//! their history under a new password. Message text appears nowhere on
-//! the way: not in the commands' output, the server's log or the database.
+//! Key recovery after a lost password, on the real binary. Two platform
+//! admins agree through the API, and the real `kinlink recovery` commands
+//! seal the user's key for a one-time link that a real SMTP server
+//! receives. The user then reads their history under a new password.
+//! Message text appears nowhere on the way: not in the commands' output,
+//! the server's log or the database.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -248,7 +249,7 @@ async fn two_admins_recover_a_lost_password() -> anyhow::Result<()> {
     }
     drop(birth_socket);
 
-    // The first admin asks; the owner is told at once.
+    // The first admin requests it, and the owner is emailed at once.
     let first = app.sign_in("platform_admin").await?;
     let second = app.sign_in("second_platform_admin").await?;
     let (status, asked) = request(&first, &birth_email).await?;
@@ -398,13 +399,14 @@ async fn two_admins_recover_a_lost_password() -> anyhow::Result<()> {
         .one(&store.db)
         .await?
         .context("recovery row")?;
-    assert!(row.sealed_private_key.is_none() && row.enrolment_sealed_secret.is_none());
+    assert!(row.sealed_private_key.is_none());
+    assert!(row.enrolment_sealed_secret.is_none());
     assert_eq!(row.outcome.as_deref(), Some("completed"));
     Ok(())
 }
 
 #[tokio::test]
-async fn a_worker_sets_up_a_new_authenticator() -> anyhow::Result<()> {
+async fn worker_recovery_new_authenticator() -> anyhow::Result<()> {
     let setup = Setup::start().await?;
     let app = &setup.app;
     let email = setup.email_of("la_practitioner")?;
@@ -477,7 +479,7 @@ async fn only_a_second_platform_admin_may_recover() -> anyhow::Result<()> {
     let rejected_subject = "An attempt to recover your KinLink account was rejected";
 
     // A manager and a family member are not platform admins: rejected,
-    // audited, and the account's owner told.
+    // audited, and the account's owner emailed.
     for key in ["la_manager", "adoptive_parent"] {
         let low = app.sign_in(key).await?;
         let (status, answer) = request(&low, &birth_email).await?;
@@ -512,7 +514,7 @@ async fn only_a_second_platform_admin_may_recover() -> anyhow::Result<()> {
         (403, Some("recovery.rejected"))
     );
 
-    // A family member cannot approve one an admin asked for, and the
+    // A family member cannot approve one an admin requested, and the
     // request stays waiting for a real second admin.
     let (status, asked) = request(&first, &birth_email).await?;
     assert_eq!(status, 201, "{asked}");
@@ -561,7 +563,7 @@ async fn lapsed_recoveries_close_and_drop_keys() -> anyhow::Result<()> {
     let first = app.sign_in("platform_admin").await?;
     let second = app.sign_in("second_platform_admin").await?;
 
-    // A request nobody approved within its week no longer blocks a new one.
+    // A request not approved within its week no longer blocks a new one.
     let birth_email = setup.email_of("birth_parent")?;
     let (_, asked) = request(&first, &birth_email).await?;
     let lapsed: uuid::Uuid = subject_id(&asked)?.parse()?;

@@ -1,7 +1,8 @@
-//! The retention sweep on a real database: two nodes moving a simulated
-//! clock through the days the clocks change sweep each local day once,
-//! and the technical-data rule deletes what is a year and two weeks old,
-//! in batches, keeping what is younger.
+//! The retention sweep on a real database. Two nodes moving a simulated
+//! clock through the days the clocks change sweep each local day once.
+//! The technical-data rule deletes what is a year and two weeks old, in
+//! batches, and keeps what is younger. Idle community profiles are marked,
+//! hidden and deleted, and the plan command prints what a sweep would do.
 
 use std::sync::Arc;
 
@@ -304,7 +305,7 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Returns what another member sees of a profile: its fields.
+/// Returns the fields of a profile as another member is shown them.
 async fn seen_fields(viewer: &Client, path: &str) -> anyhow::Result<Value> {
     Ok(viewer.get_json(path).await?["fields"].clone())
 }
@@ -398,7 +399,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     assert_eq!(seen_fields(&moderator, &path).await?, json!({}));
     let picture_path = format!("/api/v1/community/images/{picture_id}/thumbnail");
     assert_eq!(moderator.get(&picture_path).await?.status(), 404);
-    // Its owner still sees it, and can keep it by using the community.
+    // Its owner is still shown it, and can keep it by using the community.
     let own = member.get_json("/api/v1/community/profile").await?;
     assert_eq!(own["interests"]["value"], "Walking", "{own}");
 
@@ -604,7 +605,7 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         Some(Some(utc("2021-06-15T00:30:00Z")))
     );
 
-    // The plan of a day already swept says so, and what is left.
+    // The plan of a day already swept states it, and what is left.
     let output = plan_output(&app, "2021-06-15").await?;
     let lines: Vec<&str> = output.lines().collect();
     assert!(

@@ -47,7 +47,7 @@ pub fn state_of(row: &key_recovery::Model, now: DateTime<Utc>) -> State {
     )
 }
 
-/// A recovery as the admins see it: who and why, never anything the
+/// A recovery as the admins see it: who and for what reason, never anything the
 /// user's key protects.
 #[derive(Serialize)]
 pub struct RecoveryView {
@@ -127,10 +127,10 @@ async fn reject(
     actor: &SignedIn,
     user: Option<UserId>,
     recovery: Option<uuid::Uuid>,
-    why: &'static str,
+    reason_code: &'static str,
 ) -> Result<(), ApiError> {
     let now = Utc::now();
-    warn!(actor = %actor.user_id, why, "key recovery step rejected");
+    warn!(actor = %actor.user_id, reason_code, "key recovery step rejected");
     state
         .store
         .audit(AuditRecord {
@@ -139,7 +139,7 @@ async fn reject(
             action: "key_recovery.rejected",
             subject_kind: "user",
             subject_id: user.map(|u| u.0),
-            detail: serde_json::json!({ "recovery": recovery, "why": why }),
+            detail: serde_json::json!({ "recovery": recovery, "reason": reason_code }),
             at: now,
         })
         .await?;
@@ -187,17 +187,17 @@ async fn record(
     Ok(())
 }
 
-fn rejection_error(why: Rejection) -> ApiError {
-    match why {
-        Rejection::WrongState(_) => ApiError::Conflict(why.message()),
+fn rejection_error(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::WrongState(_) => ApiError::Conflict(rejection.message()),
         Rejection::SameAdmin | Rejection::OwnAccount | Rejection::NotApproved => {
-            ApiError::RecoveryRejected(why.message())
+            ApiError::RecoveryRejected(rejection.message())
         }
     }
 }
 
-fn rejection_code(why: Rejection) -> &'static str {
-    match why {
+fn rejection_code(rejection: Rejection) -> &'static str {
+    match rejection {
         Rejection::SameAdmin => "same_admin",
         Rejection::OwnAccount => "own_account",
         Rejection::NotApproved => "not_approved",
@@ -260,9 +260,9 @@ pub async fn request(
         ));
     }
     let target = UserId(account.id);
-    if let Err(why) = recovery::check_request(target, user.user_id) {
-        reject(&state, &user, Some(target), None, rejection_code(why)).await?;
-        return Err(rejection_error(why));
+    if let Err(rejection) = recovery::check_request(target, user.user_id) {
+        reject(&state, &user, Some(target), None, rejection_code(rejection)).await?;
+        return Err(rejection_error(rejection));
     }
     let now = Utc::now();
     let id = uuid::Uuid::now_v7();
@@ -308,7 +308,7 @@ async fn recovery_in_path(
     }
 }
 
-/// Approves a recovery that another platform admin asked for.
+/// Approves a recovery that another platform admin requested.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -324,11 +324,18 @@ pub async fn approve(
         user: UserId(row.user_id),
         requested_by: UserId(row.requested_by),
     };
-    if let Err(why) = recovery::check_approval(parties, user.user_id, state_of(&row, now)) {
-        if !matches!(why, Rejection::WrongState(_)) {
-            reject(&state, &user, target, Some(row.id), rejection_code(why)).await?;
+    if let Err(rejection) = recovery::check_approval(parties, user.user_id, state_of(&row, now)) {
+        if !matches!(rejection, Rejection::WrongState(_)) {
+            reject(
+                &state,
+                &user,
+                target,
+                Some(row.id),
+                rejection_code(rejection),
+            )
+            .await?;
         }
-        return Err(rejection_error(why));
+        return Err(rejection_error(rejection));
     }
     if !state
         .store

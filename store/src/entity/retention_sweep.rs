@@ -15,7 +15,7 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     /// When it finished; none while it runs, or if its node stopped first.
     pub finished_at: Option<DateTimeUtc>,
-    /// What each rule did, as JSON counts.
+    /// The counts of each rule's actions, as JSON.
     pub report: Option<String>,
 }
 
