@@ -685,6 +685,39 @@ export function transferCase(caseId, organisationId, approvalReference, approved
   });
 }
 
+/**
+ * Requests the erasure of one of my organisation's cases, for managers.
+ * The case is hidden at once and anonymised 14 days later unless a manager
+ * keeps it. Returns the case as a marked case, or rejects with
+ * `case.legal_hold` when the case is on legal hold.
+ */
+export function eraseCase(caseId) {
+  return request('DELETE', `/cases/${encodeURIComponent(caseId)}`);
+}
+
+/**
+ * Returns my organisation's cases marked for deletion, the earliest marked
+ * first: case summaries with `marked_at`, `reason` and `final_step_at`.
+ */
+export function fetchMarkedCases() {
+  return request('GET', '/cases/marked');
+}
+
+/** Lifts the mark of a case marked for deletion, so it is visible again. */
+export function keepCase(caseId) {
+  return request('POST', `/cases/${encodeURIComponent(caseId)}/keep`);
+}
+
+/** Puts a case on legal hold with `reason` and returns the hold `{ since, by, reason }`. */
+export function holdCase(caseId, reason) {
+  return request('PUT', `/cases/${encodeURIComponent(caseId)}/hold`, { reason });
+}
+
+/** Lifts the legal hold of a case. */
+export function liftCaseHold(caseId) {
+  return request('DELETE', `/cases/${encodeURIComponent(caseId)}/hold`);
+}
+
 /** Returns how often other organisations viewed each of my organisation's cases. */
 export function fetchProfileViews() {
   return request('GET', '/statistics/profile-views');

@@ -5,8 +5,8 @@
 //   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
-//   #/statistics, #/audit, the operator's #/admin/organisations and
-//   #/admin/key-recoveries,
+//   #/statistics, the managers' #/cases/marked and #/audit, the
+//   operator's #/admin/organisations and #/admin/key-recoveries,
 //   the managers' #/safeguarding-concerns,
 //   #/my-profile for a family who keeps its own profile, and the
 //   community: #/community, #/community/join, #/community/groups/<id>,
@@ -56,6 +56,7 @@ import * as familyProfileView from './views/family-profile.js';
 import * as interestsView from './views/interests.js';
 import * as invitationView from './views/invitation.js';
 import * as letterView from './views/letter.js';
+import * as markedCasesView from './views/marked-cases.js';
 import * as notFoundView from './views/not-found.js';
 import * as notificationsView from './views/notifications.js';
 import * as reviewQueueView from './views/review-queue.js';
@@ -132,6 +133,7 @@ const ROUTES = [
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
   { pattern: /^#\/cases$/, view: casesView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/cases\/new\/(child|family)$/, view: caseEditView, nav: FAMILY_FINDING_NAV },
+  { pattern: /^#\/cases\/marked$/, view: markedCasesView, nav: FAMILY_FINDING_NAV },
   { pattern: new RegExp(`^#/cases/${UUID}$`), view: caseView, nav: FAMILY_FINDING_NAV },
   { pattern: new RegExp(`^#/cases/${UUID}/edit$`), view: caseEditView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/search(?:\?(.*))?$/, view: searchView, nav: FAMILY_FINDING_NAV },

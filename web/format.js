@@ -12,6 +12,23 @@ export function formatTime(iso) {
   return new Intl.DateTimeFormat(currentLanguage(), options).format(date);
 }
 
+/** Formats the local day of an RFC 3339 time, such as "15 September 2026". */
+export function formatDay(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'long' }).format(date);
+}
+
+/** Formats an RFC 3339 time as local time, always with the date. */
+export function formatDayAndTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(currentLanguage(), {
+    dateStyle: 'long',
+    timeStyle: 'short',
+  }).format(date);
+}
+
 /**
  * Formats a calendar date, `YYYY-MM-DD`, such as "15 September 2026". The
  * date is read and written in UTC, so no time zone moves it to another day.

@@ -15,16 +15,20 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, NaiveTime, Utc};
-use kinlink_core::UserId;
+use kinlink_core::ConversationId;
 use kinlink_core::community::retention::inactive_cutoff;
 use kinlink_core::retention::{FINAL_STEP_AFTER, latest_sweep, technical_deletion_cutoff};
+use kinlink_core::{OrganisationId, UserId};
 use kinlink_media::blob::BlobStore;
 use kinlink_store::audit::AuditRecord;
+use kinlink_store::case_retention::DueCase;
 use kinlink_store::retention::TechnicalDeleted;
 use kinlink_store::{Store, StoreError};
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::Causes;
+use crate::broker::Broker;
+use crate::events::Event;
 
 /// The source of the time now.
 pub trait Clock: Send + Sync + 'static {
@@ -60,6 +64,8 @@ pub struct SweepReport {
     /// Community profiles of members who have not interacted for three
     /// years.
     pub profiles: MarkCounts,
+    /// Family-finding cases: marked when idle, anonymised 14 days later.
+    pub cases: MarkCounts,
     /// Key recoveries that lapsed and were closed, dropping any key sealed
     /// for their expired link.
     pub recoveries_expired: u64,
@@ -71,6 +77,7 @@ pub struct MarkCounts {
     pub marked: usize,
     /// Marked before, and no longer due: the member interacted again.
     pub unmarked: usize,
+    /// Deleted, or for family-finding cases, anonymised.
     pub deleted: usize,
 }
 
@@ -90,6 +97,10 @@ impl SweepReport {
                 "marked": profiles.marked,
                 "unmarked": profiles.unmarked,
                 "deleted": profiles.deleted,
+            },
+            "family_finding_case": {
+                "marked": self.cases.marked,
+                "anonymised": self.cases.deleted,
             },
             "key_recoveries_expired": self.recoveries_expired,
         })
@@ -111,6 +122,29 @@ async fn audit(
             action,
             subject_kind,
             subject_id: None,
+            detail,
+            at: now,
+        })
+        .await
+}
+
+/// Writes one audit row of a retention action on a case, on its
+/// organisation's trail when it has one.
+async fn audit_on(
+    store: &Store,
+    organisation_id: Option<OrganisationId>,
+    subject_id: Option<uuid::Uuid>,
+    action: &'static str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store
+        .audit(AuditRecord {
+            actor_id: None,
+            organisation_id,
+            action,
+            subject_kind: "case",
+            subject_id,
             detail,
             at: now,
         })
@@ -181,6 +215,140 @@ async fn sweep_profiles(
     Ok(counts)
 }
 
+/// Tells every member of the discussions about each case that they left
+/// them, so sockets stop showing a case marked to go at once. Returns each
+/// discussion and member told, for the caller to drop them from live
+/// calls too. A failure is logged: the store hides the discussions
+/// whatever the sockets heard.
+pub async fn hide_discussions(
+    store: &Store,
+    broker: Option<&Broker>,
+    cases: &[uuid::Uuid],
+) -> Vec<(ConversationId, UserId)> {
+    let mut told = Vec::new();
+    let Some(broker) = broker else {
+        return told;
+    };
+    for case in cases {
+        let discussions = match store.case_discussions(*case).await {
+            Ok(discussions) => discussions,
+            Err(failure) => {
+                warn!(error = %Causes(&failure), %case, "listing a marked case's discussions failed");
+                continue;
+            }
+        };
+        for discussion in discussions {
+            let conversation_id = ConversationId(discussion);
+            let members = match store.member_ids(conversation_id).await {
+                Ok(members) => members,
+                Err(failure) => {
+                    warn!(error = %Causes(&failure), %case, "listing a discussion's members failed");
+                    continue;
+                }
+            };
+            for user_id in members {
+                broker
+                    .publish(Event::MemberRemoved {
+                        conversation_id,
+                        user_id,
+                    })
+                    .await;
+                told.push((conversation_id, user_id));
+            }
+        }
+    }
+    told
+}
+
+/// Applies the family-finding case rule: a case idle for its
+/// organisation's retention period, or since three months after its
+/// licence expired, is marked, which hides it and its discussions; 14
+/// days after the marking it is anonymised and everything else about it
+/// deleted, files included. Held cases are skipped. Each batch is audited
+/// with the cases' ids on their organisation's trail.
+async fn sweep_cases(
+    store: &Store,
+    blobs: &Arc<dyn BlobStore>,
+    broker: Option<&Broker>,
+    batch_size: u64,
+    now: DateTime<Utc>,
+) -> Result<MarkCounts, StoreError> {
+    let mut counts = MarkCounts::default();
+    loop {
+        let marked = store.mark_idle_cases(now, batch_size).await?;
+        if marked.is_empty() {
+            break;
+        }
+        counts.marked += marked.len();
+        for DueCase { id, reason } in &marked {
+            let detail = serde_json::json!({
+                "rule": "family_finding_case",
+                "reason": reason.as_str(),
+                "final_step_after": now + FINAL_STEP_AFTER,
+            });
+            audit_case(store, *id, "retention.marked", detail, now).await?;
+        }
+        let ids: Vec<uuid::Uuid> = marked.iter().map(|case| case.id).collect();
+        // NOTE: the sweep holds no call registry, so a live call in a
+        // discussion of a case marked here is not dropped at once.
+        hide_discussions(store, broker, &ids).await;
+    }
+    let marked_before = now - FINAL_STEP_AFTER;
+    loop {
+        let due = store
+            .cases_marked_before(marked_before, Some(batch_size))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        let mut anonymised = Vec::new();
+        for id in due {
+            let Some(case) = store.case(id).await? else {
+                continue;
+            };
+            let Some(removed) = store.anonymise_case(id, marked_before).await? else {
+                continue;
+            };
+            delete_blobs(blobs, removed.blobs).await;
+            let detail = serde_json::json!({
+                "rule": "family_finding_case",
+                "discussions_deleted": removed.discussions.len(),
+            });
+            audit_on(
+                store,
+                Some(OrganisationId(case.organisation_id)),
+                Some(id),
+                "retention.anonymised",
+                detail,
+                now,
+            )
+            .await?;
+            anonymised.push(id);
+        }
+        counts.deleted += anonymised.len();
+        if anonymised.is_empty() {
+            break;
+        }
+    }
+    Ok(counts)
+}
+
+/// Writes the audit row of a retention action on a case, on its
+/// organisation's trail.
+async fn audit_case(
+    store: &Store,
+    id: uuid::Uuid,
+    action: &'static str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let organisation = store
+        .case(id)
+        .await?
+        .map(|case| OrganisationId(case.organisation_id));
+    audit_on(store, organisation, Some(id), action, detail, now).await
+}
+
 /// Deletes stored files whose rows are gone. A failure is logged: the
 /// rows no longer point to them, and nothing reads them any more.
 async fn delete_blobs(blobs: &Arc<dyn BlobStore>, ids: Vec<uuid::Uuid>) {
@@ -203,6 +371,7 @@ async fn delete_blobs(blobs: &Arc<dyn BlobStore>, ids: Vec<uuid::Uuid>) {
 pub async fn sweep(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
+    broker: Option<&Broker>,
     batch_size: u64,
     now: DateTime<Utc>,
 ) -> Result<SweepReport, StoreError> {
@@ -229,6 +398,7 @@ pub async fn sweep(
         audit(store, "retention.deleted", "technical_data", detail, now).await?;
     }
     let profiles = sweep_profiles(store, blobs, batch_size.max(1), now).await?;
+    let cases = sweep_cases(store, blobs, broker, batch_size.max(1), now).await?;
     let recoveries_expired = store.expire_lapsed_recoveries(now).await?;
     if recoveries_expired > 0 {
         let detail = serde_json::json!({ "recoveries": recoveries_expired });
@@ -237,6 +407,7 @@ pub async fn sweep(
     Ok(SweepReport {
         technical,
         profiles,
+        cases,
         recoveries_expired,
     })
 }
@@ -248,6 +419,7 @@ pub async fn sweep(
 pub async fn sweep_if_due(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
+    broker: Option<&Broker>,
     settings: &SweepSettings,
     now: DateTime<Utc>,
 ) -> Result<Option<SweepReport>, StoreError> {
@@ -260,7 +432,7 @@ pub async fn sweep_if_due(
     }
     info!(day = %day, "retention sweep started");
     let started = std::time::Instant::now();
-    let report = sweep(store, blobs, settings.batch_size, due_at).await?;
+    let report = sweep(store, blobs, broker, settings.batch_size, due_at).await?;
     let took = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     store
         .finish_sweep(day, report.to_json().to_string(), now + took)
@@ -270,6 +442,8 @@ pub async fn sweep_if_due(
         technical_rows = report.technical.total(),
         profiles_marked = report.profiles.marked,
         profiles_deleted = report.profiles.deleted,
+        cases_marked = report.cases.marked,
+        cases_anonymised = report.cases.deleted,
         "retention sweep finished"
     );
     Ok(Some(report))
@@ -289,6 +463,11 @@ pub struct Plan {
     pub profiles_to_unmark: Vec<UserId>,
     pub profiles_to_mark: Vec<UserId>,
     pub profiles_to_delete: Vec<UserId>,
+    pub cases_to_mark: Vec<DueCase>,
+    pub cases_to_anonymise: Vec<uuid::Uuid>,
+    /// Held cases that the rule would otherwise mark. A held case is never
+    /// marked: a hold lifts the mark.
+    pub cases_held: Vec<uuid::Uuid>,
 }
 
 /// Works out what a sweep at `at` would do, changing nothing.
@@ -303,6 +482,16 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         .into_iter()
         .filter(|member| !profiles_to_unmark.contains(member))
         .collect();
+    let cases_to_mark = store.idle_cases(at, false, None).await?;
+    let cases_to_anonymise = store
+        .cases_marked_before(at - FINAL_STEP_AFTER, None)
+        .await?;
+    let cases_held = store
+        .idle_cases(at, true, None)
+        .await?
+        .into_iter()
+        .map(|case| case.id)
+        .collect();
     Ok(Plan {
         at,
         technical_cutoff,
@@ -311,6 +500,9 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         profiles_to_unmark,
         profiles_to_mark,
         profiles_to_delete,
+        cases_to_mark,
+        cases_to_anonymise,
+        cases_held,
     })
 }
 
@@ -352,6 +544,23 @@ impl Plan {
         ] {
             lines.extend(members.iter().map(|member| format!("  {verb} {member}")));
         }
+        lines.push(format!(
+            "family_finding_case: mark {}, anonymise {}, skip {} on legal hold",
+            self.cases_to_mark.len(),
+            self.cases_to_anonymise.len(),
+            self.cases_held.len()
+        ));
+        lines.extend(
+            self.cases_to_mark
+                .iter()
+                .map(|case| format!("  mark {} ({})", case.id, case.reason.as_str())),
+        );
+        lines.extend(
+            self.cases_to_anonymise
+                .iter()
+                .map(|id| format!("  anonymise {id}")),
+        );
+        lines.extend(self.cases_held.iter().map(|id| format!("  held {id}")));
         lines
     }
 }
@@ -361,6 +570,7 @@ impl Plan {
 pub struct RetentionSupervisor {
     store: Store,
     blobs: Arc<dyn BlobStore>,
+    broker: Option<Arc<Broker>>,
     clock: Arc<dyn Clock>,
     settings: SweepSettings,
     poll: Duration,
@@ -373,6 +583,7 @@ impl RetentionSupervisor {
     pub fn start(
         store: Store,
         blobs: Arc<dyn BlobStore>,
+        broker: Option<Arc<Broker>>,
         clock: Arc<dyn Clock>,
         settings: SweepSettings,
         poll: Duration,
@@ -380,6 +591,7 @@ impl RetentionSupervisor {
         Supervisor::start(move |_| RetentionSupervisor {
             store,
             blobs,
+            broker,
             clock,
             settings,
             poll,
@@ -394,10 +606,13 @@ impl RetentionSupervisor {
         self.busy = true;
         let store = self.store.clone();
         let blobs = Arc::clone(&self.blobs);
+        let broker = self.broker.clone();
         let settings = self.settings.clone();
         let now = self.clock.now();
         let pass = async move {
-            if let Err(failure) = sweep_if_due(&store, &blobs, &settings, now).await {
+            if let Err(failure) =
+                sweep_if_due(&store, &blobs, broker.as_deref(), &settings, now).await
+            {
                 warn!(
                     error = %Causes(&failure),
                     "the retention sweep failed; the next day's sweep finishes its work"

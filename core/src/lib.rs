@@ -9,6 +9,7 @@
 //! the edge where it arrived.
 
 pub mod audit_chain;
+pub mod case_retention;
 pub mod codes;
 pub mod community;
 pub mod content;

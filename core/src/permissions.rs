@@ -151,6 +151,12 @@ pub enum Action {
     ChangeInterestState,
     /// Hand a case, with its discussions, to another organisation.
     TransferCase,
+    /// Ask for a case to be erased (marked, then anonymised 14 days
+    /// later), see the organisation's marked cases, and keep one.
+    EraseCase,
+    /// Put a case on legal hold, which keeps it from every retention rule
+    /// and erasure, or lift the hold.
+    HoldCase,
     /// Read the community's groups, topics and members' profiles.
     ReadCommunity,
     /// Open a topic or reply in a group.
@@ -326,6 +332,8 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, ChangeInterestState, DiscussionParty),
     (Practitioner, ChangeInterestState, DiscussionParty),
     (Manager, TransferCase, OwningOrganisationStaff),
+    (Manager, EraseCase, OwningOrganisationStaff),
+    (Manager, HoldCase, OwningOrganisationStaff),
     (PlatformAdmin, InviteWorker, FoundingOperator),
     (PlatformAdmin, ApproveWorker, FoundingOperator),
     // The community: members read and write in the groups they may read;

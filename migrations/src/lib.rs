@@ -38,6 +38,7 @@ mod m20261206_000028_community_images;
 mod m20261206_000029_key_recoveries;
 mod m20261206_000030_retention_sweeps;
 mod m20261206_000031_profile_marks;
+mod m20261206_000032_case_retention;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000029_key_recoveries::Migration),
             Box::new(m20261206_000030_retention_sweeps::Migration),
             Box::new(m20261206_000031_profile_marks::Migration),
+            Box::new(m20261206_000032_case_retention::Migration),
         ]
     }
 }

@@ -76,6 +76,15 @@ pub enum ApiError {
         "too many application emails were asked for from this address; try again in {0} seconds"
     )]
     ApplicationsThrottled(i64),
+    /// An erasure refused because the case is on legal hold.
+    #[error(
+        "this case is on legal hold since {}: {reason}; a manager must lift the hold before it can be erased",
+        .since.format("%Y-%m-%d")
+    )]
+    LegalHold {
+        reason: String,
+        since: chrono::DateTime<chrono::Utc>,
+    },
     #[error("media processing is busy; send the request again after the Retry-After seconds")]
     Busy { retry_after_seconds: i64 },
     #[error("internal error")]
@@ -155,6 +164,7 @@ impl ApiError {
             ApiError::PreconditionFailed => "resource.changed",
             ApiError::NotFound => "resource.not_found",
             ApiError::Conflict(_) => "resource.conflict",
+            ApiError::LegalHold { .. } => "case.legal_hold",
             ApiError::Invitation(InvitationProblem::Unknown) => "invitation.unknown",
             ApiError::Invitation(InvitationProblem::Used) => "invitation.used",
             ApiError::Invitation(InvitationProblem::Expired) => "invitation.expired",
@@ -231,6 +241,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::LegalHold { .. } => StatusCode::CONFLICT,
             ApiError::Invitation(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Invitation(_) => StatusCode::GONE,
             ApiError::CommunityLink(InvitationProblem::Unknown) => StatusCode::NOT_FOUND,

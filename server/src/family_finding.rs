@@ -280,7 +280,14 @@ pub async fn case_access(
         Some(_) => Some(workplace(state, user).await?),
         None => None,
     };
-    let Some(case) = state.store.case(id).await? else {
+    // A case marked to go is hidden everywhere, from its own organisation
+    // too, which sees it only in its list of marked cases.
+    let Some(case) = state
+        .store
+        .case(id)
+        .await?
+        .filter(|case| case.marked_at.is_none())
+    else {
         return Err(ApiError::NotFound);
     };
     let mut relationships = Vec::new();

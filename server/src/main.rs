@@ -382,6 +382,7 @@ async fn serve(
     kinlink_actors::retention::RetentionSupervisor::start(
         state.store.clone(),
         Arc::clone(&state.blobs),
+        Some(Arc::clone(&state.broker)),
         Arc::new(kinlink_actors::retention::SystemClock),
         kinlink_actors::retention::SweepSettings {
             time: state.config.retention.time_of_day()?,

@@ -224,8 +224,8 @@ impl Store {
             .is_some())
     }
 
-    /// Lists an organisation's own cases of one kind, most recently active
-    /// first.
+    /// Lists an organisation's own cases of one kind that are not marked to
+    /// go, most recently active first.
     pub async fn organisation_cases(
         &self,
         organisation: OrganisationId,
@@ -234,16 +234,19 @@ impl Store {
         Ok(case::Entity::find()
             .filter(case::Column::OrganisationId.eq(organisation.0))
             .filter(case::Column::Kind.eq(kind))
+            .filter(case::Column::MarkedAt.is_null())
             .order_by_desc(case::Column::LastActivityAt)
             .order_by_desc(case::Column::Id)
             .all(&self.db)
             .await?)
     }
 
-    /// Lists the family cases whose family is the account `user`.
+    /// Lists the family cases whose family is the account `user`, leaving
+    /// out those marked to go.
     pub async fn family_cases_of(&self, user: UserId) -> Result<Vec<case::Model>, StoreError> {
         Ok(case::Entity::find()
             .filter(case::Column::FamilyUserId.eq(user.0))
+            .filter(case::Column::MarkedAt.is_null())
             .order_by_desc(case::Column::LastActivityAt)
             .all(&self.db)
             .await?)
@@ -333,6 +336,7 @@ impl Store {
             .filter(case::Column::Kind.eq("family"))
             .filter(case::Column::Status.eq("active"))
             .filter(case::Column::Visibility.ne("draft"))
+            .filter(case::Column::MarkedAt.is_null())
             .filter(case::Column::OrganisationId.in_subquery(licensed_organisations(now)))
             .group_by(case::Column::Region)
             .group_by(case::Column::Ethnicity)
@@ -353,6 +357,7 @@ impl Store {
             .filter(case::Column::Kind.eq("child"))
             .filter(case::Column::Status.eq("active"))
             .filter(case::Column::Visibility.ne("draft"))
+            .filter(case::Column::MarkedAt.is_null())
             .filter(case::Column::OrganisationId.in_subquery(licensed_organisations(now)))
             .into_tuple()
             .all(&self.db)
@@ -435,6 +440,7 @@ fn search_condition(query: &CaseQuery) -> Condition {
     let mut condition = Condition::all()
         .add(case::Column::Kind.eq(query.kind))
         .add(case::Column::Status.eq("active"))
+        .add(case::Column::MarkedAt.is_null())
         .add(case::Column::OrganisationId.in_subquery(licensed));
     if let Some(viewer) = query.viewer {
         let shared = Query::select()

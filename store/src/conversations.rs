@@ -155,16 +155,38 @@ impl Store {
             })
     }
 
-    /// Returns the user's current membership, if any.
+    /// Returns the user's current membership, if any. A discussion about
+    /// a case marked to go has no members while the mark lasts.
     pub async fn active_membership(
         &self,
         conversation_id: ConversationId,
         user_id: UserId,
     ) -> Result<Option<conversation_member::Model>, StoreError> {
-        let row = conversation_member::Entity::find_by_id((conversation_id.0, user_id.0))
+        Ok(conversation_member::Entity::find()
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
+            .filter(conversation_member::Column::UserId.eq(user_id.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .filter(
+                conversation_member::Column::ConversationId.not_in_subquery(hidden_discussions()),
+            )
             .one(&self.db)
+            .await?)
+    }
+
+    /// Lists the ids of a conversation's current members.
+    pub async fn member_ids(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::UserId)
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id.0))
+            .filter(conversation_member::Column::RemovedAt.is_null())
+            .into_tuple()
+            .all(&self.db)
             .await?;
-        Ok(row.filter(|member| member.removed_at.is_none()))
+        Ok(ids.into_iter().map(UserId).collect())
     }
 
     /// Loads the conversation key for one epoch as sealed to a recipient.
@@ -216,7 +238,7 @@ impl Store {
     }
 
     /// Lists the conversations a user is a current member of, with unread
-    /// counts.
+    /// counts, leaving out discussions about a case marked to go.
     pub async fn conversations_of(
         &self,
         user_id: UserId,
@@ -224,6 +246,9 @@ impl Store {
         let memberships = conversation_member::Entity::find()
             .filter(conversation_member::Column::UserId.eq(user_id.0))
             .filter(conversation_member::Column::RemovedAt.is_null())
+            .filter(
+                conversation_member::Column::ConversationId.not_in_subquery(hidden_discussions()),
+            )
             .all(&self.db)
             .await?;
 
@@ -667,4 +692,19 @@ pub(crate) async fn insert_conversation(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Selects the discussions about a case marked to go, on either side.
+fn hidden_discussions() -> sea_orm::sea_query::SelectStatement {
+    use crate::entity::interest;
+    use crate::interests::marked_cases;
+    sea_orm::sea_query::Query::select()
+        .column(interest::Column::ConversationId)
+        .from(interest::Entity)
+        .cond_where(
+            sea_orm::Condition::any()
+                .add(interest::Column::ChildCaseId.in_subquery(marked_cases()))
+                .add(interest::Column::FamilyCaseId.in_subquery(marked_cases())),
+        )
+        .to_owned()
 }

@@ -215,7 +215,8 @@ impl Store {
     }
 
     /// Lists the interests in cases of an organisation, on either side,
-    /// most recently changed first.
+    /// most recently changed first, leaving out those about a case marked
+    /// to go.
     pub async fn organisation_interests(
         &self,
         organisation: OrganisationId,
@@ -231,6 +232,8 @@ impl Store {
                     .add(interest::Column::ChildCaseId.in_subquery(own_cases.clone()))
                     .add(interest::Column::FamilyCaseId.in_subquery(own_cases)),
             )
+            .filter(interest::Column::ChildCaseId.not_in_subquery(marked_cases()))
+            .filter(interest::Column::FamilyCaseId.not_in_subquery(marked_cases()))
             .order_by_desc(interest::Column::UpdatedAt)
             .order_by_desc(interest::Column::Id)
             .all(&self.db)
@@ -312,6 +315,15 @@ impl Store {
             .await?;
         Ok(rows)
     }
+}
+
+/// Selects the ids of the cases marked to go.
+pub(crate) fn marked_cases() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(case::Column::Id)
+        .from(case::Entity)
+        .and_where(case::Column::MarkedAt.is_not_null())
+        .to_owned()
 }
 
 /// Selects the interests in which a case is the child's or the family's.

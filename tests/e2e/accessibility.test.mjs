@@ -347,6 +347,39 @@ describe('accessibility', () => {
       await page.locator('.worker-list > li').first().waitFor();
       await expectNoViolations(page, `safeguarding concerns (${size})`);
       if (viewport === PHONE) await expectNoHorizontalScroll(page, 'safeguarding concerns');
+
+      // An own case with its Legal hold and Erase areas and the erase
+      // confirmation open, then the empty list of cases marked for deletion.
+      await page.getByRole('link', { name: text('nav.family_finding'), exact: true }).click();
+      await heading(page, 'cases.title').waitFor();
+      await page.getByRole('link', { name: 'Maisie, Jack', exact: true }).click();
+      const erase = page.getByRole('region', {
+        name: text('case_retention.erase_title'),
+        exact: true,
+      });
+      await erase
+        .getByRole('button', { name: text('case_retention.erase_open'), exact: true })
+        .click();
+      await erase
+        .getByRole('button', { name: text('case_retention.erase_confirm'), exact: true })
+        .waitFor();
+      await page
+        .getByRole('region', { name: text('case_retention.hold_title'), exact: true })
+        .getByLabel(text('case_retention.hold_reason_label'), { exact: true })
+        .waitFor();
+      await expectNoViolations(page, `own case of a manager, asking to erase (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'own case of a manager');
+      await erase
+        .getByRole('button', { name: text('case_retention.erase_cancel'), exact: true })
+        .click();
+      await page
+        .getByRole('navigation', { name: text('nav.ff.label') })
+        .getByRole('link', { name: text('nav.ff.marked'), exact: true })
+        .click();
+      await heading(page, 'marked_cases.title').waitFor();
+      await page.getByText(text('marked_cases.empty'), { exact: true }).waitFor();
+      await expectNoViolations(page, `marked for deletion (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'marked for deletion');
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
   }

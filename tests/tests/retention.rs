@@ -2,7 +2,8 @@
 //! clock through the days the clocks change sweep each local day once.
 //! The technical-data rule deletes what is a year and two weeks old, in
 //! batches, and keeps what is younger. Idle community profiles are marked,
-//! hidden and deleted, and the plan command prints what a sweep would do.
+//! hidden and deleted, and the plan command prints what a sweep would do,
+//! rule by rule, family-finding cases included.
 
 use std::sync::Arc;
 
@@ -12,13 +13,16 @@ use kinlink_actors::retention::{SweepSettings, sweep, sweep_if_due};
 use kinlink_core::UserId;
 use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::entity::{
-    audit_event, community_image_rendition, community_member, community_profile, email_outbox,
-    key_recovery, retention_sweep, revoked_session, sign_in_failure, unsubscribe_link,
+    audit_event, case, community_image_rendition, community_member, community_profile,
+    email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure,
+    unsubscribe_link,
 };
 use kinlink_tests::uploads::community_image;
 use kinlink_tests::{AppOptions, Client, TestApp};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
 use serde_json::{Value, json};
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -75,7 +79,10 @@ async fn sweep_once_per_day_two_nodes() -> anyhow::Result<()> {
         let mut swept = 0;
         while now < utc(until) {
             for settings in &nodes {
-                if sweep_if_due(&store, &blobs, settings, now).await?.is_some() {
+                if sweep_if_due(&store, &blobs, None, settings, now)
+                    .await?
+                    .is_some()
+                {
                     swept += 1;
                 }
             }
@@ -278,7 +285,7 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
 
     // The next sweep finishes the work and keeps what is younger.
     let blobs = blobs(&app)?;
-    let report = sweep(&store, &blobs, 2, now).await?;
+    let report = sweep(&store, &blobs, None, 2, now).await?;
     assert_eq!(report.technical.sign_in_failures, 3);
     assert_eq!(report.technical.revoked_sessions, 3);
     assert_eq!(report.technical.emails, 3);
@@ -294,7 +301,7 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
     assert_eq!(audited[0].detail["emails"], 3);
 
     // Sweeping again changes nothing and audits nothing.
-    let again = sweep(&store, &blobs, 2, now).await?;
+    let again = sweep(&store, &blobs, None, 2, now).await?;
     assert_eq!(again.technical.total(), 0);
     assert_eq!(planted(&store, "young").await?, [2, 2, 2, 2]);
     let audited = audit_event::Entity::find()
@@ -385,7 +392,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     let due = three_years(member_row.last_interaction_at);
 
     // A minute before three years: kept and shown.
-    sweep(&store, &blobs, 2, due - Duration::minutes(1)).await?;
+    sweep(&store, &blobs, None, 2, due - Duration::minutes(1)).await?;
     assert_eq!(marked_at(&store, account).await?, Some(None));
     assert_eq!(
         seen_fields(&moderator, &path).await?["interests"],
@@ -393,7 +400,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     );
 
     // At three years: marked, hidden from others with its picture.
-    let report = sweep(&store, &blobs, 2, due).await?;
+    let report = sweep(&store, &blobs, None, 2, due).await?;
     assert!(report.profiles.marked >= 1, "{report:?}");
     assert_eq!(marked_at(&store, account).await?, Some(Some(due)));
     assert_eq!(seen_fields(&moderator, &path).await?, json!({}));
@@ -407,7 +414,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     store
         .touch_community_member(UserId(account), due + Duration::days(1))
         .await?;
-    let report = sweep(&store, &blobs, 2, due + Duration::days(2)).await?;
+    let report = sweep(&store, &blobs, None, 2, due + Duration::days(2)).await?;
     assert_eq!(report.profiles.unmarked, 1);
     assert_eq!(marked_at(&store, account).await?, Some(None));
     assert_eq!(
@@ -418,12 +425,12 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     // Three years after that interaction it is marked again, kept for 14
     // days, then deleted with the picture's files.
     let again = three_years(due + Duration::days(1));
-    sweep(&store, &blobs, 2, again).await?;
+    sweep(&store, &blobs, None, 2, again).await?;
     assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
-    let report = sweep(&store, &blobs, 2, again + Duration::days(13)).await?;
+    let report = sweep(&store, &blobs, None, 2, again + Duration::days(13)).await?;
     assert_eq!(report.profiles.deleted, 0);
     assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
-    let report = sweep(&store, &blobs, 2, again + Duration::days(14)).await?;
+    let report = sweep(&store, &blobs, None, 2, again + Duration::days(14)).await?;
     assert!(report.profiles.deleted >= 1, "{report:?}");
     assert_eq!(marked_at(&store, account).await?, None);
     for id in &renditions {
@@ -561,6 +568,42 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     .insert(&store.db)
     .await?;
 
+    // Of the demo's cases, one was idle since 2017 (marked), one was
+    // marked more than 14 days before (anonymised), and one idle since
+    // 2017 is on legal hold (skipped).
+    let cases: Vec<uuid::Uuid> = case::Entity::find()
+        .order_by_asc(case::Column::Id)
+        .all(&store.db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let [idle, marked, held] = [cases[0], cases[1], cases[2]];
+    let idle_since = utc("2017-01-01T00:00:00Z");
+    case::Entity::update_many()
+        .col_expr(case::Column::LastActivityAt, Expr::value(idle_since))
+        .filter(case::Column::Id.is_in([idle, held]))
+        .exec(&store.db)
+        .await?;
+    case::Entity::update_many()
+        .col_expr(case::Column::HeldAt, Expr::value(idle_since))
+        .col_expr(case::Column::HoldReason, Expr::value("Court proceedings"))
+        .filter(case::Column::Id.eq(held))
+        .exec(&store.db)
+        .await?;
+    case::Entity::update_many()
+        .col_expr(
+            case::Column::MarkedAt,
+            Expr::value(utc("2021-05-31T00:30:00Z")),
+        )
+        .col_expr(
+            case::Column::MarkReason,
+            Expr::value("organisation_request"),
+        )
+        .filter(case::Column::Id.eq(marked))
+        .exec(&store.db)
+        .await?;
+
     let output = plan_output(&app, "2021-06-15").await?;
     let expected = [
         "Retention plan for the sweep at 2021-06-15T00:30:00Z; nothing is changed.".to_owned(),
@@ -573,6 +616,10 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
             .to_owned(),
         format!("  mark {member}"),
         format!("  delete {second}"),
+        "family_finding_case: mark 1, anonymise 1, skip 1 on legal hold".to_owned(),
+        format!("  mark {idle} (inactive)"),
+        format!("  anonymise {marked}"),
+        format!("  held {held}"),
     ];
     let lines: Vec<&str> = output.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{output}");
@@ -593,12 +640,25 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     // the boundary stays.
     let blobs = blobs(&app)?;
     let late = utc("2021-06-15T09:00:00Z");
-    let report = sweep_if_due(&store, &blobs, &node("late-node"), late)
+    let report = sweep_if_due(&store, &blobs, None, &node("late-node"), late)
         .await?
         .context("the day was not swept before")?;
     assert_eq!(report.technical.total(), 8);
     assert_eq!(report.profiles.marked, 1);
     assert_eq!(report.profiles.deleted, 1);
+    assert_eq!((report.cases.marked, report.cases.deleted), (1, 1));
+    let left: Vec<(uuid::Uuid, Option<DateTime<Utc>>)> = case::Entity::find()
+        .filter(case::Column::Id.is_in([idle, marked, held]))
+        .order_by_asc(case::Column::Id)
+        .all(&store.db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.marked_at))
+        .collect();
+    assert_eq!(
+        left,
+        [(idle, Some(utc("2021-06-15T00:30:00Z"))), (held, None)]
+    );
     assert_eq!(planted(&store, "young").await?, [1, 1, 1, 1]);
     assert_eq!(
         marked_at(&store, member).await?,

@@ -1,10 +1,11 @@
 // One case (#/cases/<id>): its profile with its photos and video, and for
-// my organisation's own case its publication, suggested matches and, for
-// managers, the transfer to another organisation. A child case also has
-// the form that expresses a family's interest, and a family case of
-// another organisation shows how it fits my child cases. Interests in the
-// case are listed last but one. A family case of my organisation also
-// shows whether the family keeps the profile itself.
+// my organisation's own case its publication and suggested matches. A
+// child case also has the form that expresses a family's interest, and a
+// family case of another organisation shows how it fits my child cases.
+// Interests in the case come next. Managers of the owning organisation
+// then find the transfer to another organisation, the legal hold and the
+// erasure. A family case of my organisation also shows whether the family
+// keeps the profile itself.
 // A family who keeps its own profile sees that profile with its photos, and
 // a link to edit it, but no other area.
 // A case that does not exist or that my organisation may not see gets a
@@ -19,6 +20,7 @@ import { fitArea, matchesArea } from './case-matches.js';
 import { mediaArea } from './case-media.js';
 import { profileList } from './case-profile.js';
 import { publicationArea } from './case-publication.js';
+import { retentionAreas } from './case-retention.js';
 import { transferArea } from './case-transfer.js';
 import { alertRegion, describeError, pageHeading, statusRegion } from './common.js';
 import {
@@ -26,6 +28,7 @@ import {
   codeLabel,
   isFamilyAccount,
   isManager,
+  MARKED_CASES_ROUTE,
   profileTitle,
 } from './family-finding.js';
 import { interestList } from './interests.js';
@@ -145,6 +148,10 @@ function areas(ctx, panel, loaded, title) {
   if (loaded.own && isManager(ctx.user)) {
     const onTransferred = (transfer) => showTransferred(panel, ctx, title, transfer);
     parts.push(transferArea(ctx, loaded, title, onTransferred).element);
+    const onErased = () => {
+      location.hash = MARKED_CASES_ROUTE;
+    };
+    parts.push(...retentionAreas(ctx, loaded, title, onErased));
   }
   return parts;
 }

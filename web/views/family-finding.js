@@ -131,6 +131,9 @@ export function visibilityText(visibility) {
   return codeLabel('visibility', visibility);
 }
 
+/** The managers' page of the cases marked for deletion. */
+export const MARKED_CASES_ROUTE = '#/cases/marked';
+
 const SECTION_PAGES = [
   ['#/cases', 'nav.ff.cases'],
   ['#/search', 'nav.ff.search'],
@@ -141,11 +144,11 @@ const SECTION_PAGES = [
 /**
  * Creates the navigation between the family-finding pages, with `current`
  * (a route such as `#/cases`) marked as the page shown. Managers also get
- * their organisation's audit trail.
+ * their organisation's cases marked for deletion and its audit trail.
  */
 export function sectionNav(ctx, current) {
   const pages = isManager(ctx.user)
-    ? [...SECTION_PAGES, ['#/audit', 'nav.ff.audit']]
+    ? [...SECTION_PAGES, [MARKED_CASES_ROUTE, 'nav.ff.marked'], ['#/audit', 'nav.ff.audit']]
     : SECTION_PAGES;
   return h(
     'nav',

@@ -66,6 +66,10 @@ pub struct CaseView {
     /// keeps its own profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     family_account: Option<family_accounts::FamilyAccount>,
+    /// For the workers of the case's organisation: the legal hold that
+    /// keeps the case, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    legal_hold: Option<super::case_retention::LegalHold>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -321,6 +325,11 @@ async fn view(
         media,
         family_account: if own && row.kind == CaseKind::Family.as_str() {
             Some(family_accounts::family_account(state, row).await?)
+        } else {
+            None
+        },
+        legal_hold: if own {
+            super::case_retention::LegalHold::of(row)
         } else {
             None
         },

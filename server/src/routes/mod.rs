@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calls;
 pub mod case_media;
 pub mod case_notes;
+pub mod case_retention;
 pub mod cases;
 pub mod community;
 pub mod conversations;
@@ -181,8 +182,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/organisations", web::get().to(organisations::directory))
                 .route("/cases", web::get().to(cases::list))
                 .route("/cases", web::post().to(cases::create))
+                .route("/cases/marked", web::get().to(case_retention::marked))
                 .route("/cases/{id}", web::get().to(cases::get))
                 .route("/cases/{id}", web::put().to(cases::update))
+                .route("/cases/{id}", web::delete().to(case_retention::erase))
+                .route("/cases/{id}/keep", web::post().to(case_retention::keep))
+                .route("/cases/{id}/hold", web::put().to(case_retention::hold))
+                .route(
+                    "/cases/{id}/hold",
+                    web::delete().to(case_retention::release),
+                )
                 .route("/cases/{id}/publication", web::put().to(cases::publish))
                 .route(
                     "/cases/{id}/family-invitation",

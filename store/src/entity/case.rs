@@ -33,6 +33,15 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_activity_at: DateTimeUtc,
+    /// When the case was marked to go: hidden everywhere until its final
+    /// step, unless its organisation keeps it.
+    pub marked_at: Option<DateTimeUtc>,
+    /// Why: `inactive`, `licence_ended` or `organisation_request`.
+    pub mark_reason: Option<String>,
+    /// When a manager put the case on legal hold, which keeps it.
+    pub held_at: Option<DateTimeUtc>,
+    pub held_by: Option<Uuid>,
+    pub hold_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

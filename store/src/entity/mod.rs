@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table.
 
 pub mod agreement_party;
+pub mod anonymous_case;
 pub mod audit_chain_head;
 pub mod audit_event;
 pub mod call;
