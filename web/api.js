@@ -737,3 +737,43 @@ export function fetchAuditTrail(limit, before = null) {
   if (before !== null) query.set('before', String(before));
   return request('GET', `/audit?${query}`);
 }
+
+/**
+ * Returns the rights requests about me: open ones first by due day, then
+ * closed ones, the most recently closed first.
+ */
+export function fetchMyRightsRequests() {
+  return request('GET', '/me/rights-requests');
+}
+
+/**
+ * Submits my own rights request of `kind` (access, correction, erasure,
+ * restriction or marketing) with optional `details`, and returns it. A
+ * `marketing` request turns marketing email off and comes back completed.
+ */
+export function submitRightsRequest(kind, details) {
+  return request('POST', '/me/rights-requests', { kind, details: details || undefined });
+}
+
+/** Returns the rights requests sent to my organisation, for its staff. */
+export function fetchRightsRequests() {
+  return request('GET', '/rights-requests');
+}
+
+/**
+ * Records a rights request of `kind` for a person without an account,
+ * known by `subject` (`{ name, contact }`), and returns it.
+ */
+export function recordRightsRequest(kind, subject, details) {
+  return request('POST', '/rights-requests', { kind, subject, details: details || undefined });
+}
+
+/**
+ * Moves a rights request to `state` (in_progress, completed or refused),
+ * for managers, and returns it. Refusing needs the legal `reason`, which
+ * the person sees.
+ */
+export function moveRightsRequest(requestId, state, reason = null) {
+  const body = reason === null ? { state } : { state, reason };
+  return request('POST', `/rights-requests/${encodeURIComponent(requestId)}/state`, body);
+}

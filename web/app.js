@@ -3,6 +3,7 @@
 //   #/sign-in, #/conversations, #/conversations/<id>,
 //   #/conversations/<id>/timeline, #/conversations/<id>/agreement,
 //   #/letters/<id>, #/review-queue, #/workers, #/notifications, #/sessions,
+//   #/rights (my data rights), the staff's #/rights-requests,
 //   family finding: #/cases, #/cases/new/child, #/cases/new/family,
 //   #/cases/<id>, #/cases/<id>/edit, #/search[?filters], #/interests,
 //   #/statistics, the managers' #/cases/marked and #/audit, the
@@ -60,6 +61,8 @@ import * as markedCasesView from './views/marked-cases.js';
 import * as notFoundView from './views/not-found.js';
 import * as notificationsView from './views/notifications.js';
 import * as reviewQueueView from './views/review-queue.js';
+import * as rightsView from './views/rights.js';
+import * as rightsRequestsView from './views/rights-requests.js';
 import * as searchView from './views/search.js';
 import * as sessionsView from './views/sessions.js';
 import * as signInView from './views/sign-in.js';
@@ -92,6 +95,11 @@ const MANAGER_ROLE = 'manager';
 const CASE_ROLES = REVIEWER_ROLES;
 /** The role of the platform operator, who manages organisations and recovers accounts. */
 const OPERATOR_ROLE = 'platform_admin';
+/**
+ * Roles whose holders record rights requests: an organisation's workers,
+ * and the platform operator for people with no organisation.
+ */
+const RIGHTS_DESK_ROLES = new Set(['practitioner', 'manager', OPERATOR_ROLE]);
 /** The navigation entry of every family-finding page. */
 const FAMILY_FINDING_NAV = '#/cases';
 /** The navigation entry of a family's own profile, whose case pages are family-finding routes. */
@@ -131,6 +139,8 @@ const ROUTES = [
   },
   { pattern: /^#\/notifications$/, view: notificationsView, nav: '#/notifications' },
   { pattern: /^#\/sessions$/, view: sessionsView, nav: '#/sessions' },
+  { pattern: /^#\/rights$/, view: rightsView, nav: '#/rights' },
+  { pattern: /^#\/rights-requests$/, view: rightsRequestsView, nav: '#/rights-requests' },
   { pattern: /^#\/cases$/, view: casesView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/cases\/new\/(child|family)$/, view: caseEditView, nav: FAMILY_FINDING_NAV },
   { pattern: /^#\/cases\/marked$/, view: markedCasesView, nav: FAMILY_FINDING_NAV },
@@ -208,6 +218,7 @@ const elements = {
   reviewQueueItem: document.getElementById('nav-review-queue'),
   workersItem: document.getElementById('nav-workers'),
   concernsItem: document.getElementById('nav-concerns'),
+  rightsRequestsItem: document.getElementById('nav-rights-requests'),
   familyFindingItem: document.getElementById('nav-family-finding'),
   organisationsItem: document.getElementById('nav-organisations'),
   keyRecoveriesItem: document.getElementById('nav-key-recoveries'),
@@ -332,6 +343,7 @@ function updateNavigation(activeHash) {
   elements.reviewQueueItem.hidden = !roles.some((role) => REVIEWER_ROLES.has(role));
   elements.workersItem.hidden = !roles.includes(MANAGER_ROLE);
   elements.concernsItem.hidden = !roles.includes(MANAGER_ROLE);
+  elements.rightsRequestsItem.hidden = !roles.some((role) => RIGHTS_DESK_ROLES.has(role));
   elements.familyFindingItem.hidden = !roles.some((role) => CASE_ROLES.has(role));
   elements.organisationsItem.hidden = !roles.includes(OPERATOR_ROLE);
   elements.keyRecoveriesItem.hidden = !roles.includes(OPERATOR_ROLE);

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod identifying;
 pub mod ids;
 pub mod interests;
+pub mod inventory;
 pub mod letterbox;
 pub mod licence;
 pub mod local_time;
@@ -28,6 +29,7 @@ pub mod profiles;
 pub mod recovery;
 pub mod reminders;
 pub mod retention;
+pub mod rights;
 pub mod sufficiency;
 pub mod values;
 

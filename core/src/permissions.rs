@@ -157,6 +157,15 @@ pub enum Action {
     /// Put a case on legal hold, which keeps it from every retention rule
     /// and erasure, or lift the hold.
     HoldCase,
+    /// Ask about one's own data: a copy, correction, erasure, restriction,
+    /// or no more marketing email; and follow one's requests.
+    AskRights,
+    /// Record a rights request for someone, and read the requests the
+    /// organisation answers.
+    RecordRightsRequest,
+    /// Move a rights request on, complete it, or refuse it with a legal
+    /// reason.
+    DecideRightsRequest,
     /// Read the community's groups, topics and members' profiles.
     ReadCommunity,
     /// Open a topic or reply in a group.
@@ -334,6 +343,22 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, TransferCase, OwningOrganisationStaff),
     (Manager, EraseCase, OwningOrganisationStaff),
     (Manager, HoldCase, OwningOrganisationStaff),
+    // Rights of the people in the data: everyone asks about themselves; an
+    // organisation's workers record requests and its managers decide them,
+    // and the platform's operator answers people with no organisation.
+    (PlatformAdmin, AskRights, Themselves),
+    (Manager, AskRights, Themselves),
+    (Practitioner, AskRights, Themselves),
+    (Adopter, AskRights, Themselves),
+    (AdoptiveFamilyMember, AskRights, Themselves),
+    (BirthFamilyMember, AskRights, Themselves),
+    (CommunityMember, AskRights, Themselves),
+    (Moderator, AskRights, Themselves),
+    (Manager, RecordRightsRequest, OwningOrganisationStaff),
+    (Practitioner, RecordRightsRequest, OwningOrganisationStaff),
+    (PlatformAdmin, RecordRightsRequest, Platform),
+    (Manager, DecideRightsRequest, OwningOrganisationStaff),
+    (PlatformAdmin, DecideRightsRequest, Platform),
     (PlatformAdmin, InviteWorker, FoundingOperator),
     (PlatformAdmin, ApproveWorker, FoundingOperator),
     // The community: members read and write in the groups they may read;

@@ -39,6 +39,7 @@ mod m20261206_000029_key_recoveries;
 mod m20261206_000030_retention_sweeps;
 mod m20261206_000031_profile_marks;
 mod m20261206_000032_case_retention;
+mod m20261206_000033_rights_requests;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_retention_sweeps::Migration),
             Box::new(m20261206_000031_profile_marks::Migration),
             Box::new(m20261206_000032_case_retention::Migration),
+            Box::new(m20261206_000033_rights_requests::Migration),
         ]
     }
 }

@@ -202,7 +202,7 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             Command::Recovery(RecoveryCommand::Keygen { out }) => recovery_command::keygen(&out),
             Command::Retention(RetentionCommand::Plan { date }) => {
-                let store = connect(&config).await?;
+                let store = connect_unchanged(&config).await?;
                 let at = kinlink_core::local_time::on_day(
                     kinlink_core::retention::SWEEP_ZONE,
                     date,
@@ -281,6 +281,29 @@ async fn connect(config: &Config) -> anyhow::Result<Store> {
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// Connects to an existing database without changing it: no file is
+/// created and no migration applied, so a command that only reads, such as
+/// the retention plan, leaves the database as it found it.
+async fn connect_unchanged(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if Store::sqlite_file_missing(&url) {
+        let path = url.split('?').next().unwrap_or_default();
+        anyhow::bail!(
+            "no SQLite database at {path}: check KINLINK__DATA_DIR or KINLINK__DATABASE__URL"
+        );
+    }
+    let store = Store::connect(&url, config.database.max_connections)
+        .await
+        .context("connecting to the database")?;
+    let pending = store.pending_migrations().await?;
+    if pending > 0 {
+        anyhow::bail!(
+            "the database lacks {pending} migrations of this build: start the server once to apply them, then run this again"
+        );
+    }
     Ok(store)
 }
 

@@ -27,12 +27,12 @@ pub struct DueCase {
 }
 
 /// The outcome of an organisation's request to erase a case.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ErasureOutcome {
     /// The case is marked and goes 14 days from now.
-    Marked,
+    Marked(case::Model),
     /// The case is marked already.
-    MarkedBefore,
+    MarkedBefore(case::Model),
     /// The case is on legal hold, and stays.
     Held {
         reason: String,
@@ -180,44 +180,49 @@ impl Store {
     ) -> Result<ErasureOutcome, StoreError> {
         let transaction = self.begin_write().await?;
         let row = owned_case(&transaction, id, owner).await?;
-        if let (Some(since), Some(reason)) = (row.held_at, row.hold_reason) {
+        if let (Some(since), Some(reason)) = (row.held_at, row.hold_reason.clone()) {
             transaction.rollback().await?;
             return Ok(ErasureOutcome::Held { reason, since });
         }
         if row.marked_at.is_some() {
             transaction.rollback().await?;
-            return Ok(ErasureOutcome::MarkedBefore);
+            return Ok(ErasureOutcome::MarkedBefore(row));
         }
         mark(&[id], MarkReason::OrganisationRequest, now)
             .exec(&*transaction)
             .await?;
+        let marked = case::Entity::find_by_id(id)
+            .one(&*transaction)
+            .await?
+            .ok_or(StoreError::NotFound { what: "case" })?;
         transaction.commit().await?;
-        Ok(ErasureOutcome::Marked)
+        Ok(ErasureOutcome::Marked(marked))
     }
 
     /// Lifts the mark of a case of `owner` and counts now as activity, so
-    /// the rule starts counting again. Returns false when it was not
-    /// marked.
+    /// the rule starts counting again. Returns the reason of the mark it
+    /// lifted, or `None` when the case was not marked.
     pub async fn keep_case(
         &self,
         id: uuid::Uuid,
         owner: OrganisationId,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let transaction = self.begin_write().await?;
         let row = owned_case(&transaction, id, owner).await?;
         if row.marked_at.is_none() {
             transaction.rollback().await?;
-            return Ok(false);
+            return Ok(None);
         }
         unmark(&*transaction, id, now).await?;
         transaction.commit().await?;
-        Ok(true)
+        Ok(Some(row.mark_reason.unwrap_or_default()))
     }
 
     /// Puts a case of `owner` on legal hold with a reason, lifting any
     /// mark: a held case is kept whole and visible until the hold ends.
-    /// Returns false when it was held already (the first reason stays).
+    /// Returns whether it lifted a mark, or `None` when the case was held
+    /// already (the first reason stays).
     pub async fn hold_case(
         &self,
         id: uuid::Uuid,
@@ -225,12 +230,12 @@ impl Store {
         by: UserId,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         let transaction = self.begin_write().await?;
         let row = owned_case(&transaction, id, owner).await?;
         if row.held_at.is_some() {
             transaction.rollback().await?;
-            return Ok(false);
+            return Ok(None);
         }
         if row.marked_at.is_some() {
             unmark(&*transaction, id, now).await?;
@@ -243,7 +248,7 @@ impl Store {
             .exec(&*transaction)
             .await?;
         transaction.commit().await?;
-        Ok(true)
+        Ok(Some(row.marked_at.is_some()))
     }
 
     /// Ends the legal hold of a case of `owner`, counting now as activity.

@@ -172,6 +172,18 @@ impl Store {
         Ok(transaction.commit().await?)
     }
 
+    /// Counts the migrations this build has that the database has not
+    /// applied yet.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        Ok(Migrator::get_pending_migrations(&self.db).await?.len())
+    }
+
+    /// Returns whether `url` names a SQLite file that does not exist yet,
+    /// which connecting would create.
+    pub fn sqlite_file_missing(url: &str) -> bool {
+        sqlite_file(url).is_some_and(|path| !path.exists())
+    }
+
     /// Reverts every migration. Used by the migration tests.
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
         Ok(Migrator::down(&self.db, None).await?)

@@ -78,15 +78,20 @@ impl Store {
         let family = lock_case(&transaction, new.family_case_id).await?;
         let current = |case: &Option<case::Model>, organisation: OrganisationId| {
             case.as_ref().is_some_and(|case| {
-                case.status == "active" && case.organisation_id == organisation.0
+                case.status == "active"
+                    && case.organisation_id == organisation.0
+                    && case.marked_at.is_none()
             })
         };
         if !current(&child, new.child_organisation) || !current(&family, new.family_organisation) {
             return Ok(Opened::CaseChanged);
         }
+        // An interest in a child case marked to go is hidden, so it does
+        // not count towards the family's limit.
         let unfinished = interest::Entity::find()
             .filter(interest::Column::FamilyCaseId.eq(new.family_case_id))
-            .filter(interest::Column::State.is_in(UNFINISHED_STATES));
+            .filter(interest::Column::State.is_in(UNFINISHED_STATES))
+            .filter(interest::Column::ChildCaseId.not_in_subquery(marked_cases()));
         let same_child = unfinished
             .clone()
             .filter(interest::Column::ChildCaseId.eq(new.child_case_id))

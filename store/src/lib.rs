@@ -28,6 +28,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod reminders;
 pub mod retention;
+pub mod rights;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

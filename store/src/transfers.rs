@@ -72,6 +72,8 @@ impl Store {
             .col_expr(case::Column::LastActivityAt, Expr::value(transfer.at))
             .filter(case::Column::Id.eq(transfer.case_id))
             .filter(case::Column::OrganisationId.eq(transfer.from.0))
+            // A case marked to go meanwhile is not found, like everywhere.
+            .filter(case::Column::MarkedAt.is_null())
             .exec(&*transaction)
             .await?;
         if moved.rows_affected == 0 {
@@ -214,7 +216,8 @@ impl Store {
         Ok(row)
     }
 
-    /// Lists the transfers into and out of an organisation, newest first.
+    /// Lists the transfers into and out of an organisation, newest first,
+    /// leaving out those of a case marked to go.
     pub async fn organisation_transfers(
         &self,
         organisation: OrganisationId,
@@ -225,6 +228,7 @@ impl Store {
                     .add(case_transfer::Column::FromOrganisationId.eq(organisation.0))
                     .add(case_transfer::Column::ToOrganisationId.eq(organisation.0)),
             )
+            .filter(case_transfer::Column::CaseId.not_in_subquery(crate::interests::marked_cases()))
             .order_by_desc(case_transfer::Column::TransferredAt)
             .order_by_desc(case_transfer::Column::Id)
             .all(&self.db)

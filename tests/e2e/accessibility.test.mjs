@@ -146,6 +146,19 @@ describe('accessibility', () => {
       await page.locator('.session-card').first().waitFor();
       await check('my sessions');
 
+      await page
+        .locator('#user-area')
+        .getByRole('link', { name: text('nav.rights'), exact: true })
+        .click();
+      await heading(page, 'rights.title').waitFor();
+      await page.locator('.rights-list > li').first().waitFor();
+      await check('your data rights');
+
+      await page.getByRole('link', { name: text('nav.rights_requests'), exact: true }).click();
+      await heading(page, 'rights_requests.title').waitFor();
+      await page.locator('.rights-list > li').first().waitFor();
+      await check('rights requests of a practitioner');
+
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
 
@@ -380,6 +393,29 @@ describe('accessibility', () => {
       await page.getByText(text('marked_cases.empty'), { exact: true }).waitFor();
       await expectNoViolations(page, `marked for deletion (${size})`);
       if (viewport === PHONE) await expectNoHorizontalScroll(page, 'marked for deletion');
+
+      // A request of my own, then the staff list with it and its refusal form open.
+      await page
+        .locator('#user-area')
+        .getByRole('link', { name: text('nav.rights'), exact: true })
+        .click();
+      await heading(page, 'rights.title').waitFor();
+      await page
+        .getByLabel(text('rights.kind_label'), { exact: true })
+        .selectOption({ label: text('rights.kind.restriction') });
+      await page.getByRole('button', { name: text('rights.submit'), exact: true }).click();
+      await page.locator('.rights-card').first().waitFor();
+      await expectNoViolations(page, `your data rights with a request (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'your data rights');
+      await page.getByRole('link', { name: text('nav.rights_requests'), exact: true }).click();
+      await heading(page, 'rights_requests.title').waitFor();
+      const request = page.locator('.rights-card').first();
+      await request
+        .getByRole('button', { name: new RegExp(`^${text('rights_requests.refuse')} `) })
+        .click();
+      await request.getByLabel(text('rights_requests.reason_label'), { exact: true }).waitFor();
+      await expectNoViolations(page, `rights requests of a manager, refusing (${size})`);
+      if (viewport === PHONE) await expectNoHorizontalScroll(page, 'rights requests of a manager');
       assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
     });
   }

@@ -680,3 +680,21 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn plan_without_database_changes_nothing() -> anyhow::Result<()> {
+    let empty = tempfile::tempdir()?;
+    let output = tokio::process::Command::new(kinlink_tests::app::binary())
+        .args(["retention", "plan", "--date", "2021-06-15"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KINLINK__DATA_DIR", empty.path())
+        .output()
+        .await?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no SQLite database at"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(empty.path())?.collect();
+    assert!(left.is_empty(), "the plan created {left:?}");
+    Ok(())
+}

@@ -124,6 +124,15 @@ pub fn case_profile(case: uuid::Uuid, kind: &str) -> AssociatedData {
     data
 }
 
+/// Binds the sealed details of a rights request (what the person asks, and
+/// the name and contact of someone without an account) to the request and
+/// the part, so neither can be moved onto another request or swapped.
+pub fn rights_request(request: uuid::Uuid, part: &str) -> AssociatedData {
+    let mut data = AssociatedData::new("kinlink rights request v1");
+    data.push(request.as_bytes()).push(part.as_bytes());
+    data
+}
+
 /// Binds the key of a photo or video in a profile to its case and item,
 /// so one item's key cannot be moved onto another.
 pub fn case_media_key(case: uuid::Uuid, media: uuid::Uuid) -> AssociatedData {

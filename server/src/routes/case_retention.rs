@@ -123,9 +123,9 @@ pub async fn erase(
                 serde_json::json!({ "held_since": since }),
             )
             .await?;
-            return Err(ApiError::LegalHold { reason, since });
+            Err(ApiError::LegalHold { reason, since })
         }
-        ErasureOutcome::Marked => {
+        ErasureOutcome::Marked(marked) => {
             audit_case(
                 &state,
                 user.user_id,
@@ -148,11 +148,12 @@ pub async fn erase(
                 state.calls.member_removed(conversation, member);
             }
             info!(case = %row.id, "case marked for erasure");
+            Ok(HttpResponse::Ok().json(marked_view(&state, &marked).await?))
         }
-        ErasureOutcome::MarkedBefore => {}
+        ErasureOutcome::MarkedBefore(marked) => {
+            Ok(HttpResponse::Ok().json(marked_view(&state, &marked).await?))
+        }
     }
-    let row = state.store.case(row.id).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(marked_view(&state, &row).await?))
 }
 
 /// Keeps a case marked to go: the mark is lifted and the case counts as
@@ -164,17 +165,17 @@ pub async fn keep(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (owner, row) = own_case(&state, &user, &path, Action::EraseCase).await?;
-    if !state.store.keep_case(row.id, owner, Utc::now()).await? {
+    let Some(reason) = state.store.keep_case(row.id, owner, Utc::now()).await? else {
         return Err(ApiError::Conflict(
             "this case is not marked to go, so there is nothing to keep".to_owned(),
         ));
-    }
+    };
     audit_case(
         &state,
         user.user_id,
         &row,
         "retention.kept",
-        serde_json::json!({ "reason": row.mark_reason }),
+        serde_json::json!({ "reason": reason }),
     )
     .await?;
     info!(case = %row.id, "marked case kept");
@@ -208,21 +209,21 @@ pub async fn hold(
     }
     kinlink_core::letterbox::free_text("reason", reason, MAX_HOLD_REASON)?;
     let now = Utc::now();
-    if !state
+    let Some(mark_lifted) = state
         .store
         .hold_case(row.id, owner, user.user_id, reason, now)
         .await?
-    {
+    else {
         return Err(ApiError::Conflict(
             "this case is on legal hold already; lift that hold to give another reason".to_owned(),
         ));
-    }
+    };
     audit_case(
         &state,
         user.user_id,
         &row,
         "case.held",
-        serde_json::json!({ "mark_lifted": row.marked_at.is_some() }),
+        serde_json::json!({ "mark_lifted": mark_lifted }),
     )
     .await?;
     info!(case = %row.id, "case put on legal hold");

@@ -21,6 +21,7 @@ pub mod key_recoveries;
 pub mod letters;
 pub mod notifications;
 pub mod organisations;
+pub mod rights;
 pub mod sealed_upload;
 pub mod search;
 pub mod sessions;
@@ -161,6 +162,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 )
                 .route("/me/notifications", web::get().to(notifications::get))
                 .route("/me/notifications", web::put().to(notifications::put))
+                .route("/me/rights-requests", web::get().to(rights::mine))
+                .route("/me/rights-requests", web::post().to(rights::ask))
+                .route("/rights-requests", web::get().to(rights::list))
+                .route("/rights-requests", web::post().to(rights::record_for))
+                .route(
+                    "/rights-requests/{id}/state",
+                    web::post().to(rights::decide),
+                )
                 .route("/organisations/{id}/workers", web::get().to(workers::list))
                 .route(
                     "/organisations/{id}/invitations",

@@ -50,6 +50,7 @@ pub mod recovery_code;
 pub mod reminder;
 pub mod retention_sweep;
 pub mod revoked_session;
+pub mod rights_request;
 pub mod scheduled_call;
 pub mod session;
 pub mod sign_in_failure;
