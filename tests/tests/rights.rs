@@ -220,3 +220,45 @@ async fn marketing_withdrawn_at_once() -> anyhow::Result<()> {
     assert_eq!(adoptive.get_json(preferences).await?["marketing"], false);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_handles_people_without_placing_organisation() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let member = app.sign_in("community_member").await?;
+    let admin = app.sign_in("platform_admin").await?;
+    let manager = app.sign_in("la_manager").await?;
+
+    // The value of a wrong kind is not repeated in the message.
+    let (status, body) = post(&member, MINE, json!({ "kind": "\u{202e}all" })).await?;
+    assert_eq!((status, field(&body)), (400, Some("kind")), "{body}");
+    assert!(!body.to_string().contains('\u{202e}'), "{body}");
+
+    for client in [&member, &admin] {
+        let (status, request) = post(client, MINE, json!({ "kind": "erasure" })).await?;
+        assert_eq!(status, 201, "{request}");
+        assert_eq!(request["organisation_id"], Value::Null, "{request}");
+    }
+    let desk = admin.get_json(DESK).await?;
+    assert_eq!(desk.as_array().map(Vec::len), Some(2), "{desk}");
+    let council = manager.get_json(DESK).await?;
+    assert!(council.as_array().is_some_and(Vec::is_empty), "{council}");
+
+    let id = desk[0]["id"].as_str().unwrap_or_default().to_owned();
+    let state_path = format!("{DESK}/{id}/state");
+    assert_eq!(
+        manager
+            .post(&state_path, &json!({ "state": "in_progress" }))
+            .await?
+            .status(),
+        404
+    );
+    // A reason given with another move is ignored, not checked.
+    let (status, moved) = post(
+        &admin,
+        &state_path,
+        json!({ "state": "completed", "reason": "x".repeat(600) }),
+    )
+    .await?;
+    assert_eq!((status, &moved["reason"]), (200, &Value::Null), "{moved}");
+    Ok(())
+}

@@ -3,9 +3,10 @@
 //! organisation's managers move each request on until it is completed or
 //! refused with a legal reason. Every step is audited.
 //!
-//! A request goes to the organisation of the person's first role grant, or
-//! to the platform's operator for someone with no organisation. Withdrawing
-//! marketing consent needs no one: it takes effect at once.
+//! A request goes to the placing organisation the person has a role in, or
+//! to the platform's operator for someone with none (the operator's own
+//! staff and community members included). Withdrawing marketing consent
+//! needs no one: it takes effect at once.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -212,15 +213,38 @@ pub struct OwnRequestBody {
     details: Option<String>,
 }
 
+/// Parses a right. The message does not repeat the value, which may be
+/// long or hold characters that change the direction of text.
 fn parse_kind(code: &str) -> Result<RightsKind, ApiError> {
     RightsKind::parse(code).ok_or_else(|| {
         invalid(
             "kind",
-            format!(
-                "`{code}` is not a right: use access, correction, erasure, restriction or marketing"
-            ),
+            "is not a right: use access, correction, erasure, restriction or marketing",
         )
     })
+}
+
+/// Returns an error unless a correction request has details.
+fn require_correction_details(kind: RightsKind, details: Option<&str>) -> Result<(), ApiError> {
+    if kind == RightsKind::Correction && details.is_none() {
+        return Err(invalid(
+            "details",
+            "is required: say what is wrong and what is right",
+        ));
+    }
+    Ok(())
+}
+
+/// Returns the placing organisation a person has a role in, whose desk
+/// handles their requests, or `None` for the platform's operator.
+async fn desk_of(state: &AppState, person: UserId) -> Result<Option<OrganisationId>, ApiError> {
+    for grant in state.store.grants(person).await? {
+        let organisation = state.store.organisation(grant.organisation_id).await?;
+        if kinlink_core::organisations::places_children(&organisation.kind) {
+            return Ok(Some(grant.organisation_id));
+        }
+    }
+    Ok(None)
 }
 
 /// Records the caller's own request. Withdrawing marketing consent takes
@@ -235,16 +259,12 @@ pub async fn ask(
         .map_err(|_denied| ApiError::Forbidden)?;
     let kind = parse_kind(&body.kind)?;
     let details = text_field("details", body.details.as_deref(), MAX_DETAILS)?;
-    if kind == RightsKind::Correction && details.is_none() {
-        return Err(invalid(
-            "details",
-            "is required: say what is wrong and what is right",
-        ));
-    }
+    require_correction_details(kind, details.as_deref())?;
+    let desk = desk_of(&state, user.user_id).await?;
     let mut row = record(
         &state,
         user.user_id,
-        user.organisation_id,
+        desk,
         Some(user.user_id),
         None,
         kind,
@@ -322,7 +342,7 @@ fn desk(user: &SignedIn, action: Action) -> Result<Option<OrganisationId>, ApiEr
     Ok(None)
 }
 
-/// Lists the requests the caller's organisation answers.
+/// Lists the requests the caller's organisation handles.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -360,23 +380,27 @@ pub async fn record_for(
     let desk = desk(&user, Action::RecordRightsRequest)?;
     let kind = parse_kind(&body.kind)?;
     let details = text_field("details", body.details.as_deref(), MAX_DETAILS)?;
+    require_correction_details(kind, details.as_deref())?;
     let (subject_user, subject) = match (&body.subject_user_id, &body.subject) {
         (Some(id), None) => {
             let person = UserId(*id);
             let grants = state.store.grants(person).await?;
-            // The operator's desk records for people with no organisation:
-            // an organisation's people go to its own desk.
+            // The operator's desk records for people with no placing
+            // organisation: the others go to their organisation's desk.
             let belongs = match desk {
                 Some(organisation) => grants
                     .iter()
                     .any(|grant| grant.organisation_id == organisation),
-                None => grants.is_empty() && state.store.user(person).await.is_ok(),
+                None => {
+                    state.store.user(person).await.is_ok()
+                        && desk_of(&state, person).await?.is_none()
+                }
             };
             if !belongs {
                 return Err(invalid(
                     "subject_user_id",
                     format!(
-                        "no person your desk handles has the id {id}: for an organisation, one with a role in it; for the operator, one with no organisation"
+                        "no person your desk handles has the id {id}: for an organisation, one with a role in it; for the operator, one with no placing organisation"
                     ),
                 ));
             }
@@ -445,13 +469,15 @@ pub async fn decide(
     let to = RightsState::parse(&body.state).ok_or_else(|| {
         invalid(
             "state",
-            format!(
-                "`{}` is not a state: use in_progress, completed or refused",
-                body.state
-            ),
+            "is not a state: use in_progress, completed or refused",
         )
     })?;
-    let reason = text_field("reason", body.reason.as_deref(), MAX_REASON)?;
+    // Only a refusal keeps a reason, so only a refusal's reason is checked.
+    let reason = if to == RightsState::Refused {
+        text_field("reason", body.reason.as_deref(), MAX_REASON)?
+    } else {
+        None
+    };
     let from = RightsState::parse(&row.state).ok_or(corrupt("state"))?;
     from.check_move(to, reason.as_deref())?;
     let now = Utc::now();
@@ -461,7 +487,7 @@ pub async fn decide(
             id,
             from,
             to,
-            reason: reason.as_deref().filter(|_| to == RightsState::Refused),
+            reason: reason.as_deref(),
             by: user.user_id,
             at: now,
         })
