@@ -215,11 +215,11 @@ async fn sweep_profiles(
     Ok(counts)
 }
 
-/// Tells every member of the discussions about each case that they left
-/// them, so sockets stop showing a case marked to go at once. Returns each
-/// discussion and member told, for the caller to drop them from live
-/// calls too. A failure is logged: the store hides the discussions
-/// whatever the sockets heard.
+/// Publishes a member removal for every member of the discussions about
+/// each case, so sockets stop showing a case marked to go at once. Returns
+/// each discussion and member notified, so the caller can drop them from
+/// live calls too. A failure is logged, because the store hides the
+/// discussions whatever the sockets received.
 pub async fn hide_discussions(
     store: &Store,
     broker: Option<&Broker>,
@@ -260,12 +260,12 @@ pub async fn hide_discussions(
     told
 }
 
-/// Applies the family-finding case rule: a case idle for its
+/// Applies the family-finding case rule. A case idle for its
 /// organisation's retention period, or since three months after its
-/// licence expired, is marked, which hides it and its discussions; 14
-/// days after the marking it is anonymised and everything else about it
-/// deleted, files included. Held cases are skipped. Each batch is audited
-/// with the cases' ids on their organisation's trail.
+/// licence expired, is marked, which hides it and its discussions.
+/// 14 days after the marking it is anonymised, and everything else about
+/// it is deleted, files included. Held cases are skipped, and each case is
+/// audited on its organisation's trail.
 async fn sweep_cases(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
@@ -289,7 +289,7 @@ async fn sweep_cases(
             audit_case(store, *id, "retention.marked", detail, now).await?;
         }
         let ids: Vec<uuid::Uuid> = marked.iter().map(|case| case.id).collect();
-        // NOTE: the sweep holds no call registry, so a live call in a
+        // NOTE: the sweep has no call registry, so a live call in a
         // discussion of a case marked here is not dropped at once.
         hide_discussions(store, broker, &ids).await;
     }

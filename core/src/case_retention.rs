@@ -28,7 +28,7 @@
 //! [`K_ANONYMITY`] records. A record in a smaller group loses its most
 //! specific field left, in the order group size, age band, year, region,
 //! outcome, kind, until its group is large enough. A record that keeps no
-//! field at all says nothing but that a case existed.
+//! field at all only records that a case existed.
 
 use std::collections::HashMap;
 

@@ -161,7 +161,7 @@ pub enum Action {
     /// or no more marketing email; and follow one's requests.
     AskRights,
     /// Record a rights request for someone, and read the requests the
-    /// organisation answers.
+    /// organisation handles.
     RecordRightsRequest,
     /// Move a rights request on, complete it, or refuse it with a legal
     /// reason.
@@ -343,9 +343,10 @@ pub const GRANTS: &[(Role, Action, Relationship)] = &[
     (Manager, TransferCase, OwningOrganisationStaff),
     (Manager, EraseCase, OwningOrganisationStaff),
     (Manager, HoldCase, OwningOrganisationStaff),
-    // Rights of the people in the data: everyone asks about themselves; an
-    // organisation's workers record requests and its managers decide them,
-    // and the platform's operator answers people with no organisation.
+    // Rights of the people in the data. Everyone submits requests about
+    // themselves. An organisation's workers record requests and its
+    // managers decide them, and the platform's operator handles people with
+    // no placing organisation.
     (PlatformAdmin, AskRights, Themselves),
     (Manager, AskRights, Themselves),
     (Practitioner, AskRights, Themselves),

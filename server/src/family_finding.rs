@@ -281,7 +281,7 @@ pub async fn case_access(
         None => None,
     };
     // A case marked to go is hidden everywhere, from its own organisation
-    // too, which sees it only in its list of marked cases.
+    // too. Its managers find it only in the list of marked cases.
     let Some(case) = state
         .store
         .case(id)

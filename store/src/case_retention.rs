@@ -40,8 +40,8 @@ pub enum ErasureOutcome {
     },
 }
 
-/// What an anonymised case held besides its row: the stored files to
-/// delete and the discussions deleted with it.
+/// The rest of an anonymised case: the stored files to delete and the
+/// discussions deleted with it.
 #[derive(Clone, Debug, Default)]
 pub struct Anonymised {
     pub blobs: Vec<uuid::Uuid>,
@@ -468,9 +468,9 @@ async fn unmark(
 /// Adds an anonymous record, then coarsens every record whose combination
 /// of kept fields is shared by fewer than five, so the table stays
 /// k-anonymous after every insert.
-// NOTE: records are added one case at a time and never regain a field, so
-// a record keeps fields only when four earlier ones kept the same
-// combination; the first records of a deployment keep none.
+// NOTE: records are added one case at a time and never regain a field. A
+// record keeps fields only when four earlier ones kept the same
+// combination, so the first records of a deployment keep none.
 async fn add_anonymous_record(
     db: &impl ConnectionTrait,
     record: AnonymousCase,

@@ -391,8 +391,9 @@ async fn legal_hold_refuses_erasure() -> anyhow::Result<()> {
     assert_eq!(report.cases.marked, 0);
     assert_eq!(council.get(&case_path).await?.status(), 200);
 
-    // With the hold lifted, the manager's request marks the case at once:
-    // a socket following its discussion is told, and the case is hidden.
+    // With the hold lifted, the manager's request marks the case at once.
+    // A socket following its discussion receives `removed`, and the case
+    // is hidden.
     assert_eq!(manager.delete(&hold_path).await?.status(), 204);
     assert_eq!(manager.delete(&hold_path).await?.status(), 409);
     let mut socket = agency.socket().await?;

@@ -123,7 +123,7 @@ async fn person_asks_and_manager_decides() -> anyhow::Result<()> {
     let (status, body) = post(&manager, &state_path, json!({ "state": "completed" })).await?;
     assert_eq!((status, field(&body)), (400, Some("state")), "{body}");
 
-    // The person sees the outcome and the reason.
+    // The outcome and the reason are shown to the person.
     let listed = parent.get_json(MINE).await?;
     assert_eq!(listed[0]["state"], "refused");
     assert_eq!(listed[0]["reason"], legal);

@@ -124,7 +124,7 @@ pub fn case_profile(case: uuid::Uuid, kind: &str) -> AssociatedData {
     data
 }
 
-/// Binds the sealed details of a rights request (what the person asks, and
+/// Binds the sealed details of a rights request (the request's text, and
 /// the name and contact of someone without an account) to the request and
 /// the part, so neither can be moved onto another request or swapped.
 pub fn rights_request(request: uuid::Uuid, part: &str) -> AssociatedData {

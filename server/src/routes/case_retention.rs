@@ -114,7 +114,7 @@ pub async fn erase(
     let now = Utc::now();
     match state.store.request_case_erasure(row.id, owner, now).await? {
         ErasureOutcome::Held { reason, since } => {
-            info!(case = %row.id, "erasure refused: the case is on legal hold");
+            info!(case = %row.id, "erasure rejected: the case is on legal hold");
             audit_case(
                 &state,
                 user.user_id,

@@ -448,7 +448,7 @@ pub struct MoveBody {
 }
 
 /// Moves a request of the caller's organisation to its next state. A
-/// refusal needs the legal reason, which the person then sees.
+/// refusal needs the legal reason, which is shown to the person.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn decide(
     state: web::Data<AppState>,
