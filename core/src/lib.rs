@@ -8,6 +8,7 @@
 //! these types so that an invalid value or a mixed-up id cannot travel past
 //! the edge where it arrived.
 
+pub mod access_export;
 pub mod audit_chain;
 pub mod case_retention;
 pub mod codes;

@@ -2,6 +2,7 @@
 //! and the browser client; `migrate` applies the schema and exits;
 //! `audit-verify` checks the audit trail's hash chains.
 
+mod access_export;
 mod accounts;
 mod audit_verify;
 mod auth;
@@ -24,6 +25,7 @@ mod routes;
 mod state;
 mod telemetry;
 mod upload_expiry;
+mod zip_stream;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use kinlink_core::{ConversationId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::entity::{file, file_rendition};
@@ -314,6 +315,19 @@ impl Store {
     ) -> Result<Vec<file_rendition::Model>, StoreError> {
         Ok(file_rendition::Entity::find()
             .filter(file_rendition::Column::FileId.eq(file_id))
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Lists the ready files of a conversation, oldest first.
+    pub async fn ready_files_in(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<file::Model>, StoreError> {
+        Ok(file::Entity::find()
+            .filter(file::Column::ConversationId.eq(conversation_id.0))
+            .filter(file::Column::Status.eq(FileStatus::Ready.as_str()))
+            .order_by_asc(file::Column::CreatedAt)
             .all(&self.db)
             .await?)
     }

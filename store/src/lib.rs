@@ -4,6 +4,7 @@
 //! The store is the truth. Message sequence numbers are allocated here, in
 //! the same transaction that writes the message, so two nodes never collide.
 
+pub mod access_export;
 pub mod audit;
 pub mod audit_chain;
 pub mod call_schedule;

@@ -1,6 +1,6 @@
 // Rights requests of the people in the data, at the demo council. A birth
-// family member requests a copy of their data from the user menu and sees
-// the request received with its due day. The council's practitioner sees
+// family member requests a copy of their data from the user menu, sees
+// the request received with its due day, and downloads their own copy. The council's practitioner sees
 // it on the staff page without decision buttons, and records an erasure
 // request for someone without an account. The council's manager starts
 // the family member's request and refuses it with a legal reason, which
@@ -10,6 +10,7 @@
 // the state the one before left.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe } from 'node:test';
 
 import {
@@ -141,6 +142,18 @@ describe('rights requests', () => {
       'a new request is not overdue',
     );
     await expectNoViolations(page, 'data rights with a request');
+
+    // The family member's own copy downloads at once, without a request,
+    // and includes the request's details, opened.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: text('rights.export_link'), exact: true }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^kinlink-export-\d{4}-\d{2}-\d{2}\.zip$/);
+    const archive = await readFile(await download.path());
+    assert.equal(archive.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a ZIP archive');
+    assert.ok(archive.includes(Buffer.from('"format": "kinlink-access-export"')), 'export.json');
+    assert.ok(archive.includes(Buffer.from(ACCESS_DETAILS)), 'the request details, opened');
     assert.deepEqual(cspViolations(record), [], 'Content-Security-Policy violations');
   });
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use kinlink_tests::app::TestApp;
 use kinlink_tests::client::{Client, status_and_json};
+use kinlink_tests::family::linked_household;
 use kinlink_tests::mail::Catcher;
 use kinlink_tests::test_media;
 use serde_json::{Value, json};
@@ -249,38 +250,9 @@ async fn transfer_ends_the_family_access_to_its_profile() -> anyhow::Result<()> 
     let worker = app.sign_in("va_practitioner").await?;
     let manager = app.sign_in("va_manager").await?;
     let price = worker.own_case("family", "The Price family").await?;
-    let invited = worker
-        .post(
-            &format!("/api/v1/cases/{price}/family-invitation"),
-            &json!({ "email": SECOND, "display_name": "Sam Price" }),
-        )
-        .await?;
-    assert_eq!(invited.status(), 201);
-    let (token, _) = catcher.invitation_token(SECOND).await?;
-    let anonymous = Client::new(&app.address)?;
-    let (status, accepted) = status_and_json(
-        anonymous
-            .post(
-                "/api/v1/invitations/accept",
-                &json!({ "token": token, "password": PASSWORD }),
-            )
-            .await?,
-    )
-    .await?;
-    assert_eq!(status, 201, "{accepted}");
-    let user_id = accepted["user_id"].as_str().unwrap_or_default().to_owned();
-    let confirmed = worker
-        .post(&format!("/api/v1/users/{user_id}/confirm"), &json!({}))
-        .await?;
-    assert_eq!(confirmed.status(), 204);
-    let family = Client::new(&app.address)?;
-    let signed_in = family
-        .post(
-            "/api/v1/auth/sign-in",
-            &json!({ "email": SECOND, "password": PASSWORD }),
-        )
-        .await?;
-    assert_eq!(signed_in.status(), 200);
+    let family = linked_household(&app, &catcher, &worker, &price, SECOND, PASSWORD)
+        .await?
+        .client;
     let path = format!("/api/v1/cases/{price}");
     assert_eq!(family.get(&path).await?.status(), 200);
 

@@ -152,6 +152,7 @@ async fn openapi_documents_every_route() -> anyhow::Result<()> {
         ("/api/v1/admin/organisations", "get"),
         ("/api/v1/admin/organisations", "post"),
         ("/api/v1/admin/organisations/{id}", "put"),
+        ("/api/v1/me/export", "get"),
         ("/api/v1/me/rights-requests", "get"),
         ("/api/v1/me/rights-requests", "post"),
         ("/api/v1/rights-requests", "get"),

@@ -2,7 +2,8 @@
 // means, a form that submits a request, and my requests with their state,
 // due day and, when refused, the legal reason. A request goes to the
 // organisation of my first role, or to the platform's operator.
-// Withdrawing marketing consent takes effect at once.
+// Withdrawing marketing consent takes effect at once, and my own copy of
+// my data downloads from here without a request.
 
 import { fetchMyRightsRequests, submitRightsRequest } from '../api.js';
 import { focusElement, h } from '../dom.js';
@@ -23,6 +24,8 @@ import {
 
 const LIST_HEADING_ID = 'rights-list-heading';
 const FORM_HEADING_ID = 'rights-form-heading';
+const EXPORT_HEADING_ID = 'rights-export-heading';
+const EXPORT_PATH = '/api/v1/me/export';
 
 /** Creates the list that explains each right. */
 function explanations() {
@@ -33,6 +36,22 @@ function explanations() {
       h('dt', { text: t(`rights.kind.${kind}`) }),
       h('dd', { text: t(`rights.explain.${kind}`) }),
     ]),
+  );
+}
+
+/** Creates the section with the download of my own copy, which needs no request. */
+function exportSection() {
+  return h(
+    'section',
+    { class: 'rights__section', attrs: { 'aria-labelledby': EXPORT_HEADING_ID } },
+    h('h2', { id: EXPORT_HEADING_ID, text: t('rights.export_heading') }),
+    h('p', { text: t('rights.export_intro') }),
+    h('a', {
+      class: 'button',
+      href: EXPORT_PATH,
+      text: t('rights.export_link'),
+      attrs: { download: '' },
+    }),
   );
 }
 
@@ -178,6 +197,7 @@ export async function mount(main, ctx) {
       h('p', { text: t('rights.intro') }),
       h('h2', { text: t('rights.explain_heading') }),
       explanations(),
+      exportSection(),
       requestForm(ctx, load),
       h(
         'section',

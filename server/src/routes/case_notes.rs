@@ -39,7 +39,7 @@ pub struct NoteBody {
 }
 
 /// Opens the organisation's private key with the worker's own copy.
-async fn organisation_key(
+pub(crate) async fn organisation_key(
     state: &AppState,
     user: &SignedIn,
     organisation: OrganisationId,

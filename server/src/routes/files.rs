@@ -146,7 +146,8 @@ const UNNAMED: &str = "file";
 
 /// Opens a file's sealed name. A name stored before names were sealed, or
 /// one that fails to open, shows as [`UNNAMED`].
-fn file_name(row: &file::Model, key: &SecretKey) -> String {
+/// Opens a file's name; a name that does not open is shown as unnamed.
+pub(crate) fn file_name(row: &file::Model, key: &SecretKey) -> String {
     let Some(sealed) = &row.sealed_name else {
         return UNNAMED.to_owned();
     };
@@ -847,16 +848,21 @@ fn rendition_name(original: &str, rendition: &file_rendition::Model) -> String {
         .map_or(original, |(stem, _)| stem)
         .trim();
     let stem = if stem.is_empty() { "file" } else { stem };
-    let extension = match rendition.mime.as_str() {
-        "video/mp4" => "mp4",
-        "audio/mp4" => "m4a",
-        "image/png" => "png",
-        _ => "jpg",
-    };
+    let extension = extension_of(&rendition.mime);
     if rendition.role == "main" {
         format!("{stem}.{extension}")
     } else {
         format!("{stem}-{}.{extension}", rendition.role)
+    }
+}
+
+/// The file name extension of a rendition's media type.
+pub(crate) fn extension_of(mime: &str) -> &'static str {
+    match mime {
+        "video/mp4" => "mp4",
+        "audio/mp4" => "m4a",
+        "image/png" => "png",
+        _ => "jpg",
     }
 }
 
@@ -929,7 +935,7 @@ pub(crate) fn serve<'a>(
 
 /// Streams the plaintext bytes `start..=end`, decrypting one segment at a
 /// time on a blocking thread, so a large range never sits in memory whole.
-fn segment_stream(
+pub(crate) fn segment_stream(
     blobs: Arc<dyn BlobStore>,
     key: SecretKey,
     id: uuid::Uuid,

@@ -477,7 +477,16 @@ pub async fn list(
     path: web::Path<String>,
 ) -> Result<web::Json<Vec<LetterView>>, ApiError> {
     let id: ConversationId = super::parse_id(&path)?;
-    let link = letterbox::link(&state, &user, id).await?;
+    Ok(web::Json(readable_letters(&state, &user, id).await?))
+}
+
+/// Returns the letters of a link that the user may see, newest first.
+pub(crate) async fn readable_letters(
+    state: &AppState,
+    user: &SignedIn,
+    id: ConversationId,
+) -> Result<Vec<LetterView>, ApiError> {
+    let link = letterbox::link(state, user, id).await?;
     let mut keyring = Keyring::new(user.user_id, user.private_key.clone());
     let mut terms = None;
     let detail = Detail {
@@ -487,23 +496,12 @@ pub async fn list(
     let mut views = Vec::new();
     for row in state.store.letters_in(id).await? {
         let status = status_of(&row)?;
-        let Some(viewer) = viewer_of(&user, &link, &row, status) else {
+        let Some(viewer) = viewer_of(user, &link, &row, status) else {
             continue;
         };
-        views.push(
-            view(
-                &state,
-                &mut keyring,
-                &mut terms,
-                &link,
-                &row,
-                viewer,
-                detail,
-            )
-            .await?,
-        );
+        views.push(view(state, &mut keyring, &mut terms, &link, &row, viewer, detail).await?);
     }
-    Ok(web::Json(views))
+    Ok(views)
 }
 
 /// Starts a letter as a draft.

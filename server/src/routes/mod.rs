@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource.
 
+pub mod access_export;
 pub mod agreements;
 pub mod audit;
 pub mod auth;
@@ -162,6 +163,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 )
                 .route("/me/notifications", web::get().to(notifications::get))
                 .route("/me/notifications", web::put().to(notifications::put))
+                .route("/me/export", web::get().to(access_export::download))
                 .route("/me/rights-requests", web::get().to(rights::mine))
                 .route("/me/rights-requests", web::post().to(rights::ask))
                 .route("/rights-requests", web::get().to(rights::list))
