@@ -22,6 +22,7 @@ use kinlink_core::{OrganisationId, UserId};
 use kinlink_media::blob::BlobStore;
 use kinlink_store::audit::AuditRecord;
 use kinlink_store::case_retention::DueCase;
+use kinlink_store::deletion_log::{DeletedKind, Deletion, DeletionLog};
 use kinlink_store::retention::TechnicalDeleted;
 use kinlink_store::{Store, StoreError};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -54,6 +55,8 @@ pub struct SweepSettings {
     pub node_id: String,
     /// The maximum number of rows of one kind deleted in one statement.
     pub batch_size: u64,
+    /// Where each erasure is logged before it is made, for restores.
+    pub deletion_log: Option<DeletionLog>,
 }
 
 /// The counts of what one sweep deleted.
@@ -66,6 +69,9 @@ pub struct SweepReport {
     pub profiles: MarkCounts,
     /// Family-finding cases: marked when idle, anonymised 14 days later.
     pub cases: MarkCounts,
+    /// User records marked for erasure 14 days before, now wiped down to
+    /// their tombstones.
+    pub users_erased: usize,
     /// Key recoveries that lapsed and were closed, dropping any key sealed
     /// for their expired link.
     pub recoveries_expired: u64,
@@ -102,6 +108,7 @@ impl SweepReport {
                 "marked": self.cases.marked,
                 "anonymised": self.cases.deleted,
             },
+            "user_record": { "erased": self.users_erased },
             "key_recoveries_expired": self.recoveries_expired,
         })
     }
@@ -270,6 +277,7 @@ async fn sweep_cases(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
     broker: Option<&Broker>,
+    deletion_log: Option<&DeletionLog>,
     batch_size: u64,
     now: DateTime<Utc>,
 ) -> Result<MarkCounts, StoreError> {
@@ -306,6 +314,13 @@ async fn sweep_cases(
             let Some(case) = store.case(id).await? else {
                 continue;
             };
+            if let Some(log) = deletion_log {
+                log.record(&Deletion {
+                    at: now,
+                    kind: DeletedKind::Case,
+                    id,
+                })?;
+            }
             let Some(removed) = store.anonymise_case(id, marked_before).await? else {
                 continue;
             };
@@ -331,6 +346,54 @@ async fn sweep_cases(
         }
     }
     Ok(counts)
+}
+
+/// Applies the final step of user erasure: a user record marked 14 days
+/// ago or more is logged, then wiped down to its tombstone with
+/// everything else that names the user, stored files included, and
+/// audited on the platform's trail.
+async fn sweep_users(
+    store: &Store,
+    blobs: &Arc<dyn BlobStore>,
+    deletion_log: Option<&DeletionLog>,
+    batch_size: u64,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut erased = 0;
+    loop {
+        let due = store
+            .users_marked_before(now - FINAL_STEP_AFTER, Some(batch_size))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        for id in due {
+            if let Some(log) = deletion_log {
+                log.record(&Deletion {
+                    at: now,
+                    kind: DeletedKind::User,
+                    id: id.0,
+                })?;
+            }
+            let Some(files) = store.erase_user(id, now).await? else {
+                continue;
+            };
+            delete_blobs(blobs, files).await;
+            store
+                .audit(AuditRecord {
+                    actor_id: None,
+                    organisation_id: None,
+                    action: "user.erased",
+                    subject_kind: "user",
+                    subject_id: Some(id.0),
+                    detail: serde_json::json!({ "rule": "user_record" }),
+                    at: now,
+                })
+                .await?;
+            erased += 1;
+        }
+    }
+    Ok(erased)
 }
 
 /// Writes the audit row of a retention action on a case, on its
@@ -372,6 +435,7 @@ pub async fn sweep(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
     broker: Option<&Broker>,
+    deletion_log: Option<&DeletionLog>,
     batch_size: u64,
     now: DateTime<Utc>,
 ) -> Result<SweepReport, StoreError> {
@@ -398,7 +462,8 @@ pub async fn sweep(
         audit(store, "retention.deleted", "technical_data", detail, now).await?;
     }
     let profiles = sweep_profiles(store, blobs, batch_size.max(1), now).await?;
-    let cases = sweep_cases(store, blobs, broker, batch_size.max(1), now).await?;
+    let cases = sweep_cases(store, blobs, broker, deletion_log, batch_size.max(1), now).await?;
+    let users_erased = sweep_users(store, blobs, deletion_log, batch_size.max(1), now).await?;
     let recoveries_expired = store.expire_lapsed_recoveries(now).await?;
     if recoveries_expired > 0 {
         let detail = serde_json::json!({ "recoveries": recoveries_expired });
@@ -408,6 +473,7 @@ pub async fn sweep(
         technical,
         profiles,
         cases,
+        users_erased,
         recoveries_expired,
     })
 }
@@ -432,7 +498,15 @@ pub async fn sweep_if_due(
     }
     info!(day = %day, "retention sweep started");
     let started = std::time::Instant::now();
-    let report = sweep(store, blobs, broker, settings.batch_size, due_at).await?;
+    let report = sweep(
+        store,
+        blobs,
+        broker,
+        settings.deletion_log.as_ref(),
+        settings.batch_size,
+        due_at,
+    )
+    .await?;
     let took = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     store
         .finish_sweep(day, report.to_json().to_string(), now + took)
@@ -444,6 +518,7 @@ pub async fn sweep_if_due(
         profiles_deleted = report.profiles.deleted,
         cases_marked = report.cases.marked,
         cases_anonymised = report.cases.deleted,
+        users_erased = report.users_erased,
         "retention sweep finished"
     );
     Ok(Some(report))
@@ -468,6 +543,8 @@ pub struct Plan {
     /// Held cases that the rule would otherwise mark. A held case is never
     /// marked: a hold lifts the mark.
     pub cases_held: Vec<uuid::Uuid>,
+    /// User records marked for erasure 14 days before or more.
+    pub users_to_erase: Vec<UserId>,
 }
 
 /// Works out what a sweep at `at` would do, changing nothing.
@@ -492,6 +569,9 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         .into_iter()
         .map(|case| case.id)
         .collect();
+    let users_to_erase = store
+        .users_marked_before(at - FINAL_STEP_AFTER, None)
+        .await?;
     Ok(Plan {
         at,
         technical_cutoff,
@@ -503,6 +583,7 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         cases_to_mark,
         cases_to_anonymise,
         cases_held,
+        users_to_erase,
     })
 }
 
@@ -561,6 +642,8 @@ impl Plan {
                 .map(|id| format!("  anonymise {id}")),
         );
         lines.extend(self.cases_held.iter().map(|id| format!("  held {id}")));
+        lines.push(format!("user_record: erase {}", self.users_to_erase.len()));
+        lines.extend(self.users_to_erase.iter().map(|id| format!("  erase {id}")));
         lines
     }
 }

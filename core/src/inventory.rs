@@ -953,6 +953,9 @@ pub const INVENTORY: &[Table] = &[
             ("time_zone", Category::Contact),
             ("marketing_opt_in", Category::Contact),
             ("marketing_changed_at", Category::Activity),
+            ("marked_at", Category::Activity),
+            ("mark_reason", Category::Activity),
+            ("erased_at", Category::Activity),
         ],
     },
     Table {

@@ -32,6 +32,7 @@ pub mod reminders;
 pub mod retention;
 pub mod rights;
 pub mod sufficiency;
+pub mod user_erasure;
 pub mod values;
 
 pub use ids::*;

@@ -40,6 +40,7 @@ mod m20261206_000030_retention_sweeps;
 mod m20261206_000031_profile_marks;
 mod m20261206_000032_case_retention;
 mod m20261206_000033_rights_requests;
+mod m20261206_000034_user_marks;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000031_profile_marks::Migration),
             Box::new(m20261206_000032_case_retention::Migration),
             Box::new(m20261206_000033_rights_requests::Migration),
+            Box::new(m20261206_000034_user_marks::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! The access export: everything KinLink holds about the signed-in person,
+//! The access export: everything KinLink keeps about the signed-in person,
 //! as the `export.json` of a ZIP archive, with the files they can read.
 //!
 //! Its `records` are driven by the data inventory: every table with
@@ -22,7 +22,7 @@ use kinlink_core::access_export::{self, Treatment, subject_tables, treatment};
 use kinlink_core::content::MessageContent;
 use kinlink_core::crypto::keys::open_sealed;
 use kinlink_core::crypto::{SecretKey, aead, bindings};
-use kinlink_core::permissions::{self, Action};
+use kinlink_core::permissions::Action;
 use kinlink_core::{ConversationId, MessageId, OrganisationId, UserId};
 use kinlink_store::access_export::Person;
 use kinlink_store::entity::file;
@@ -35,9 +35,10 @@ use crate::error::ApiError;
 use crate::routes::conversations::authorise;
 use crate::state::AppState;
 
-/// The most messages read from the store at a time.
+/// The maximum number of messages read from the store at a time.
 const PAGE: u64 = 500;
-/// The longest file name kept in an archive path, in characters.
+/// The maximum length of a file name's stem in an archive path, in
+/// characters.
 const MAX_NAME: usize = 100;
 
 /// A file to carry in the archive: where, and how to read it.
@@ -76,7 +77,7 @@ struct WithheldColumn {
     reason: &'static str,
 }
 
-/// A sealed value that did not open, so its place holds `null`.
+/// A sealed value that did not open, so its place has `null`.
 #[derive(Serialize)]
 struct Unopened {
     table: &'static str,
@@ -90,8 +91,9 @@ struct ConversationRecord {
     kind: String,
     organisation_id: OrganisationId,
     messages: Vec<MessageRecord>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    letters: Vec<Json>,
+    /// A contact link's letters; a discussion has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    letters: Option<Vec<Json>>,
 }
 
 #[derive(Serialize)]
@@ -101,7 +103,6 @@ struct MessageRecord {
     sender_id: UserId,
     sent_at: DateTime<Utc>,
     body: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<uuid::Uuid>,
 }
 
@@ -162,9 +163,9 @@ pub async fn build(
         }
         let messages = opener.messages(id).await?;
         let letters = if summary.conversation.kind == "contact_link" {
-            letters(state, user, id).await?
+            Some(letters(state, user, id).await?)
         } else {
-            Vec::new()
+            None
         };
         for row in state.store.ready_files_in(id).await? {
             if let Some((record, file)) = opener.file(&row).await? {
@@ -197,7 +198,7 @@ pub async fn build(
     Ok(Export { json, files })
 }
 
-/// The values that name the user in each kind of subject column.
+/// Returns the values that name the user in each kind of subject column.
 async fn person(state: &AppState, user: &SignedIn) -> Result<Person, ApiError> {
     let account = state.store.user(user.user_id).await?;
     let mut person = Person {
@@ -483,14 +484,15 @@ impl<'a> Opener<'a> {
     }
 
     /// Returns a ready file the user can open, with its place in the
-    /// archive. A file they cannot see, or whose key does not open, gives
-    /// `None`.
+    /// archive. Only their own uploads and files shared with the
+    /// conversation are theirs: a worker may read a family's unsent upload
+    /// while supervising, but it is not the worker's data. A file whose key
+    /// does not open gives `None`.
     async fn file(
         &mut self,
         row: &file::Model,
     ) -> Result<Option<(FileRecord, ExportFile)>, ApiError> {
-        let staff = permissions::is_staff(&self.user.roles);
-        if row.uploader_id != self.user.user_id.0 && row.shared_at.is_none() && !staff {
+        if row.uploader_id != self.user.user_id.0 && row.shared_at.is_none() {
             return Ok(None);
         }
         let conversation = ConversationId(row.conversation_id);
@@ -506,9 +508,13 @@ impl<'a> Opener<'a> {
             Some(main) => (
                 main.id,
                 u64::try_from(main.size).unwrap_or(0),
-                Some(crate::routes::files::extension_of(&main.mime)),
+                crate::routes::files::extension_of(&main.mime),
             ),
-            None => (row.id, u64::try_from(row.declared_size).unwrap_or(0), None),
+            None => (
+                row.id,
+                u64::try_from(row.declared_size).unwrap_or(0),
+                original_extension(row.kind.as_deref()),
+            ),
         };
         let name = crate::routes::files::file_name(row, &key);
         let path = format!("files/{}/{}", row.id, archive_name(&name, extension));
@@ -533,10 +539,23 @@ impl<'a> Opener<'a> {
     }
 }
 
+/// Returns the extension of a file kept as it was uploaded, from the kind
+/// its content was checked to be.
+fn original_extension(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("pdf") => "pdf",
+        Some("jpeg") => "jpg",
+        Some("png") => "png",
+        Some("heic") => "heic",
+        _ => "bin",
+    }
+}
+
 /// Returns a file's name as an archive entry: no folders, no leading
-/// dots, no control characters, and at most [`MAX_NAME`] characters. A
-/// rendition's extension replaces the original's.
-fn archive_name(name: &str, extension: Option<&str>) -> String {
+/// dots, no control characters, and a stem of at most [`MAX_NAME`]
+/// characters. The extension of what the archive carries replaces the
+/// name's own, so a PDF named `letter.hta` is saved as `letter.pdf`.
+fn archive_name(name: &str, extension: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {
@@ -548,21 +567,24 @@ fn archive_name(name: &str, extension: Option<&str>) -> String {
         })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.');
-    let mut stem = match extension {
-        Some(_) => cleaned
-            .rsplit_once('.')
-            .map_or(cleaned, |(stem, _)| stem)
-            .to_owned(),
-        None => cleaned.to_owned(),
+    // Only a short run of letters and digits after the last dot counts as
+    // an extension.
+    let stem = match cleaned.rsplit_once('.') {
+        Some((stem, extension))
+            if (1..=8).contains(&extension.len())
+                && extension.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            stem
+        }
+        _ => cleaned,
+    }
+    .trim();
+    let stem: String = if stem.is_empty() {
+        "file".to_owned()
+    } else {
+        stem.chars().take(MAX_NAME).collect()
     };
-    if stem.trim().is_empty() {
-        stem = "file".to_owned();
-    }
-    let stem: String = stem.chars().take(MAX_NAME).collect();
-    match extension {
-        Some(extension) => format!("{stem}.{extension}"),
-        None => stem,
-    }
+    format!("{stem}.{extension}")
 }
 
 fn uuid_at(row: &Map<String, Json>, column: &str) -> Option<uuid::Uuid> {
@@ -588,12 +610,17 @@ mod tests {
 
     #[test]
     fn archive_names_stay_in_their_folder() {
-        assert_eq!(archive_name("../../etc/passwd", None), "_.._etc_passwd");
-        assert_eq!(archive_name("..\\x", None), "_x");
-        assert_eq!(archive_name("clip.mov", Some("mp4")), "clip.mp4");
-        assert_eq!(archive_name("", None), "file");
-        assert_eq!(archive_name(".hidden", Some("jpg")), "hidden.jpg");
-        assert_eq!(archive_name("...", Some("jpg")), "file.jpg");
-        assert_eq!(archive_name(&"a".repeat(300), None).chars().count(), 100);
+        assert_eq!(
+            archive_name("../../etc/passwd", "pdf"),
+            "_.._etc_passwd.pdf"
+        );
+        assert_eq!(archive_name("..\\x", "bin"), "_x.bin");
+        assert_eq!(archive_name("clip.mov", "mp4"), "clip.mp4");
+        assert_eq!(archive_name("letter.hta", "pdf"), "letter.pdf");
+        assert_eq!(archive_name("", "pdf"), "file.pdf");
+        assert_eq!(archive_name(".hidden", "jpg"), "hidden.jpg");
+        assert_eq!(archive_name("...", "jpg"), "file.jpg");
+        let long = archive_name(&format!("{}.pdf", "a".repeat(300)), "pdf");
+        assert_eq!(long, format!("{}.pdf", "a".repeat(100)));
     }
 }

@@ -293,6 +293,10 @@ pub struct RetentionConfig {
     /// The maximum number of rows of one kind a sweep deletes in one
     /// statement.
     pub batch_size: u64,
+    /// The deletion log, which must outlive the database: the log of a
+    /// node's erasures that restoring a backup replays. Empty means
+    /// `deletion-log.jsonl` in the data folder.
+    pub deletion_log: Option<PathBuf>,
 }
 
 impl Default for RetentionConfig {
@@ -301,11 +305,24 @@ impl Default for RetentionConfig {
             local_time: "01:30".to_owned(),
             poll_seconds: 60,
             batch_size: 1000,
+            deletion_log: None,
         }
     }
 }
 
 impl RetentionConfig {
+    /// Returns the deletion log of a node whose data folder is `data_dir`.
+    pub fn deletion_log(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> kinlink_store::deletion_log::DeletionLog {
+        let path = match &self.deletion_log {
+            Some(path) if !path.as_os_str().is_empty() => path.clone(),
+            _ => data_dir.join("deletion-log.jsonl"),
+        };
+        kinlink_store::deletion_log::DeletionLog::new(path)
+    }
+
     /// Returns the local time of day of the sweep, or an error naming the
     /// setting.
     pub fn time_of_day(&self) -> anyhow::Result<chrono::NaiveTime> {

@@ -413,6 +413,7 @@ async fn serve(
             time: state.config.retention.time_of_day()?,
             node_id: node_id.clone(),
             batch_size: state.config.retention.batch_size,
+            deletion_log: Some(state.config.retention.deletion_log(&state.config.data_dir)),
         },
         Duration::from_secs(state.config.retention.poll_seconds),
     );

@@ -35,6 +35,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The deletion log could not be written or read.
+    #[error("the deletion log at {path} failed")]
+    DeletionLog {
+        /// The log file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value cannot be read back as its domain type.
     #[error("stored {what} is invalid")]
     Corrupt {

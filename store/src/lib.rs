@@ -15,6 +15,7 @@ pub mod cases;
 pub mod community;
 pub mod connect;
 pub mod conversations;
+pub mod deletion_log;
 pub mod entity;
 mod erasure;
 pub mod error;
@@ -34,6 +35,7 @@ pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod transfers;
+pub mod user_erasure;
 pub mod users;
 pub mod worker_invitations;
 

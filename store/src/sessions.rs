@@ -62,6 +62,15 @@ impl Store {
         Ok(())
     }
 
+    /// Returns whether a session still exists: one that was signed out,
+    /// revoked or ended by disabling its account does not.
+    pub async fn session_exists(&self, id: SessionId) -> Result<bool, StoreError> {
+        Ok(session::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
     /// Lists a user's sessions, newest first.
     pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<session::Model>, StoreError> {
         Ok(session::Entity::find()

@@ -98,6 +98,9 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(
         time_zone: Set(defaults.time_zone.name().to_owned()),
         marketing_opt_in: Set(new.marketing_opt_in),
         marketing_changed_at: Set(new.marketing_opt_in.then_some(new.created_at)),
+        marked_at: Set(None),
+        mark_reason: Set(None),
+        erased_at: Set(None),
     };
     match user::Entity::insert(row)
         .exec_without_returning(connection)

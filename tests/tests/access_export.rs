@@ -326,6 +326,8 @@ async fn family_member_export_is_complete() -> anyhow::Result<()> {
     let file = upload_settled(&alex, &link, "beach.jpg", &photo).await?;
     let file_id = file["id"].as_str().unwrap_or_default().to_owned();
     share(&alex, &link, &file_id).await?;
+    let unsent = upload_settled(&alex, &link, "unsent.jpg", &photo).await?;
+    let unsent_id = unsent["id"].as_str().unwrap_or_default().to_owned();
     let draft = "Dear Jordan, a draft about the summer";
     let (status, letter) = status_and_json(
         alex.post(
@@ -444,11 +446,19 @@ async fn family_member_export_is_complete() -> anyhow::Result<()> {
         Some(&served[..])
     );
 
-    // Jordan's own export has Jordan's message and not Alex's draft.
+    assert!(archive.text.contains(&unsent_id), "Alex's own unsent photo");
+
+    // Jordan's own export has Jordan's message and not Alex's draft. Nor
+    // does the council's practitioner's, who may read the link, have
+    // Alex's unsent photo: it is not theirs.
     let theirs = download(&jordan).await?;
     assert!(theirs.text.contains(received));
     assert!(!theirs.text.contains(draft));
     assert!(!theirs.text.contains(asked));
+    assert!(!theirs.text.contains(&unsent_id));
+    let practitioner = download(&app.sign_in("la_practitioner").await?).await?;
+    assert!(practitioner.text.contains(&file_id), "the shared photo");
+    assert!(!practitioner.text.contains(&unsent_id), "the unsent photo");
 
     // The download is audited, without its content.
     let audited = all_rows(&store, "audit_events")
@@ -456,7 +466,7 @@ async fn family_member_export_is_complete() -> anyhow::Result<()> {
         .into_iter()
         .filter(|row| row["action"] == "rights.access_exported")
         .count();
-    assert_eq!(audited, 2);
+    assert_eq!(audited, 3);
     Ok(())
 }
 

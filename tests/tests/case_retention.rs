@@ -177,7 +177,7 @@ async fn idle_case_marked_then_anonymised() -> anyhow::Result<()> {
     let anonymous_before = anonymous_case::Entity::find().count(&store.db).await?;
 
     // A minute before: visible everywhere.
-    let report = sweep(&store, &blobs, None, 10, due - Duration::minutes(1)).await?;
+    let report = sweep(&store, &blobs, None, None, 10, due - Duration::minutes(1)).await?;
     assert_eq!(report.cases.marked, 0);
     assert_eq!(
         status(&council, &format!("/api/v1/cases/{siblings}")).await?,
@@ -195,7 +195,7 @@ async fn idle_case_marked_then_anonymised() -> anyhow::Result<()> {
     );
 
     // At three years: marked and hidden everywhere.
-    let report = sweep(&store, &blobs, None, 10, due).await?;
+    let report = sweep(&store, &blobs, None, None, 10, due).await?;
     assert_eq!(report.cases.marked, 1);
     assert_eq!(audited(&store, case_id, "retention.marked").await?, 1);
     let media_path = format!("/api/v1/cases/{siblings}/media/{photo_id}/main");
@@ -246,7 +246,15 @@ async fn idle_case_marked_then_anonymised() -> anyhow::Result<()> {
 
     // A day before the final step the case is whole; at 14 days it is
     // anonymised, with its photo, interest and discussion deleted.
-    let report = sweep(&store, &blobs, None, 10, final_step - Duration::days(1)).await?;
+    let report = sweep(
+        &store,
+        &blobs,
+        None,
+        None,
+        10,
+        final_step - Duration::days(1),
+    )
+    .await?;
     assert_eq!(report.cases.deleted, 0);
     assert!(
         case::Entity::find_by_id(case_id)
@@ -254,7 +262,7 @@ async fn idle_case_marked_then_anonymised() -> anyhow::Result<()> {
             .await?
             .is_some()
     );
-    let report = sweep(&store, &blobs, None, 10, final_step).await?;
+    let report = sweep(&store, &blobs, None, None, 10, final_step).await?;
     assert_eq!(report.cases.deleted, 1);
     assert!(
         case::Entity::find_by_id(case_id)
@@ -387,7 +395,7 @@ async fn legal_hold_refuses_erasure() -> anyhow::Result<()> {
 
     // The rule skips a held case however long it was idle.
     idle_since(&store, case_id, utc("2019-01-01T00:00:00Z")).await?;
-    let report = sweep(&store, &blobs, None, 10, Utc::now()).await?;
+    let report = sweep(&store, &blobs, None, None, 10, Utc::now()).await?;
     assert_eq!(report.cases.marked, 0);
     assert_eq!(council.get(&case_path).await?.status(), 200);
 

@@ -599,7 +599,8 @@ async fn lapsed_recoveries_close_and_drop_keys() -> anyhow::Result<()> {
     let blobs: std::sync::Arc<dyn kinlink_media::blob::BlobStore> = std::sync::Arc::new(
         kinlink_media::blob::LocalDisk::open(&app.data_dir.path().join("media"))?,
     );
-    let report = kinlink_actors::retention::sweep(&store, &blobs, None, 10, expired_at).await?;
+    let report =
+        kinlink_actors::retention::sweep(&store, &blobs, None, None, 10, expired_at).await?;
     assert_eq!(report.recoveries_expired, 1);
     let ended = key_recovery::Entity::find_by_id(sent)
         .one(&store.db)

@@ -15,7 +15,7 @@ use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::entity::{
     audit_event, case, community_image_rendition, community_member, community_profile,
     email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure,
-    unsubscribe_link,
+    unsubscribe_link, user,
 };
 use kinlink_tests::uploads::community_image;
 use kinlink_tests::{AppOptions, Client, TestApp};
@@ -56,6 +56,7 @@ fn node(name: &str) -> SweepSettings {
         time: NaiveTime::from_hms_opt(1, 30, 0).expect("a valid time"),
         node_id: name.to_owned(),
         batch_size: 2,
+        deletion_log: None,
     }
 }
 
@@ -285,7 +286,7 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
 
     // The next sweep finishes the work and keeps what is younger.
     let blobs = blobs(&app)?;
-    let report = sweep(&store, &blobs, None, 2, now).await?;
+    let report = sweep(&store, &blobs, None, None, 2, now).await?;
     assert_eq!(report.technical.sign_in_failures, 3);
     assert_eq!(report.technical.revoked_sessions, 3);
     assert_eq!(report.technical.emails, 3);
@@ -301,7 +302,7 @@ async fn technical_data_deleted_after_year() -> anyhow::Result<()> {
     assert_eq!(audited[0].detail["emails"], 3);
 
     // Sweeping again changes nothing and audits nothing.
-    let again = sweep(&store, &blobs, None, 2, now).await?;
+    let again = sweep(&store, &blobs, None, None, 2, now).await?;
     assert_eq!(again.technical.total(), 0);
     assert_eq!(planted(&store, "young").await?, [2, 2, 2, 2]);
     let audited = audit_event::Entity::find()
@@ -392,7 +393,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     let due = three_years(member_row.last_interaction_at);
 
     // A minute before three years: kept and shown.
-    sweep(&store, &blobs, None, 2, due - Duration::minutes(1)).await?;
+    sweep(&store, &blobs, None, None, 2, due - Duration::minutes(1)).await?;
     assert_eq!(marked_at(&store, account).await?, Some(None));
     assert_eq!(
         seen_fields(&moderator, &path).await?["interests"],
@@ -400,7 +401,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     );
 
     // At three years: marked, hidden from others with its picture.
-    let report = sweep(&store, &blobs, None, 2, due).await?;
+    let report = sweep(&store, &blobs, None, None, 2, due).await?;
     assert!(report.profiles.marked >= 1, "{report:?}");
     assert_eq!(marked_at(&store, account).await?, Some(Some(due)));
     assert_eq!(seen_fields(&moderator, &path).await?, json!({}));
@@ -414,7 +415,7 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     store
         .touch_community_member(UserId(account), due + Duration::days(1))
         .await?;
-    let report = sweep(&store, &blobs, None, 2, due + Duration::days(2)).await?;
+    let report = sweep(&store, &blobs, None, None, 2, due + Duration::days(2)).await?;
     assert_eq!(report.profiles.unmarked, 1);
     assert_eq!(marked_at(&store, account).await?, Some(None));
     assert_eq!(
@@ -425,12 +426,12 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     // Three years after that interaction it is marked again, kept for 14
     // days, then deleted with the picture's files.
     let again = three_years(due + Duration::days(1));
-    sweep(&store, &blobs, None, 2, again).await?;
+    sweep(&store, &blobs, None, None, 2, again).await?;
     assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
-    let report = sweep(&store, &blobs, None, 2, again + Duration::days(13)).await?;
+    let report = sweep(&store, &blobs, None, None, 2, again + Duration::days(13)).await?;
     assert_eq!(report.profiles.deleted, 0);
     assert_eq!(marked_at(&store, account).await?, Some(Some(again)));
-    let report = sweep(&store, &blobs, None, 2, again + Duration::days(14)).await?;
+    let report = sweep(&store, &blobs, None, None, 2, again + Duration::days(14)).await?;
     assert!(report.profiles.deleted >= 1, "{report:?}");
     assert_eq!(marked_at(&store, account).await?, None);
     for id in &renditions {
@@ -604,6 +605,22 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         .exec(&store.db)
         .await?;
 
+    // A user record whose erasure was agreed more than 14 days before is
+    // erased; one agreed 5 days before waits.
+    let erased = account_of(&app, "second_adoptive_parent").await?;
+    let waiting = account_of(&app, "va_practitioner").await?;
+    for (id, at) in [
+        (erased, "2021-05-31T00:30:00Z"),
+        (waiting, "2021-06-10T00:00:00Z"),
+    ] {
+        user::Entity::update_many()
+            .col_expr(user::Column::MarkedAt, Expr::value(Some(utc(at))))
+            .col_expr(user::Column::MarkReason, Expr::value("requested"))
+            .filter(user::Column::Id.eq(id))
+            .exec(&store.db)
+            .await?;
+    }
+
     let output = plan_output(&app, "2021-06-15").await?;
     let expected = [
         "Retention plan for the sweep at 2021-06-15T00:30:00Z; nothing is changed.".to_owned(),
@@ -620,6 +637,8 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         format!("  mark {idle} (inactive)"),
         format!("  anonymise {marked}"),
         format!("  held {held}"),
+        "user_record: erase 1".to_owned(),
+        format!("  erase {erased}"),
     ];
     let lines: Vec<&str> = output.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{output}");
@@ -647,6 +666,24 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     assert_eq!(report.profiles.marked, 1);
     assert_eq!(report.profiles.deleted, 1);
     assert_eq!((report.cases.marked, report.cases.deleted), (1, 1));
+    assert_eq!(report.users_erased, 1);
+    let tombstone = user::Entity::find_by_id(erased)
+        .one(&store.db)
+        .await?
+        .context("the erased user's tombstone")?;
+    assert_eq!(tombstone.display_name, "Erased account");
+    assert_eq!(tombstone.email, format!("erased-{erased}@erased.invalid"));
+    assert_eq!(tombstone.erased_at, Some(utc("2021-06-15T00:30:00Z")));
+    let untouched = user::Entity::find_by_id(waiting)
+        .one(&store.db)
+        .await?
+        .context("the waiting user")?;
+    assert_eq!(untouched.erased_at, None);
+    assert!(
+        !untouched.email.starts_with("erased-"),
+        "{}",
+        untouched.email
+    );
     let left: Vec<(uuid::Uuid, Option<DateTime<Utc>>)> = case::Entity::find()
         .filter(case::Column::Id.is_in([idle, marked, held]))
         .order_by_asc(case::Column::Id)

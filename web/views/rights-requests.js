@@ -110,7 +110,17 @@ function decisionBlock(request, actions) {
     },
   );
   buttons.push(complete, refuse);
-  const opener = h('div', { class: 'actions' }, buttons);
+  // Completing an erasure for an account starts the account's erasure, so
+  // the manager reads what that does before pressing.
+  const erasesAccount = request.kind === 'erasure' && request.subject_user_id;
+  const opener = h(
+    'div',
+    {},
+    erasesAccount
+      ? h('p', { class: 'field__hint', text: t('rights_requests.erasure_effect') })
+      : null,
+    h('div', { class: 'actions' }, buttons),
+  );
 
   const errors = new FormErrors();
   const reason = textArea({

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use futures_util::StreamExt;
+use kinlink_core::SessionId;
 use kinlink_core::crypto::segments::Layout;
 use kinlink_core::permissions::{self, Action, Relationship};
 use kinlink_store::audit::AuditRecord;
@@ -23,6 +24,9 @@ use crate::zip_stream::ZipEncoder;
 /// Chunks of the archive waiting for the client; the builder pauses when
 /// the client reads slower than the files decrypt.
 const QUEUE: usize = 8;
+/// Segments sent between two checks that the session is still live, about
+/// 4 MiB.
+const SEGMENTS_PER_CHECK: usize = 64;
 
 type Chunk = Result<web::Bytes, std::io::Error>;
 
@@ -52,8 +56,12 @@ pub async fn download(
     info!(files = export.files.len(), "access export started");
 
     let (sender, receiver) = mpsc::channel::<Chunk>(QUEUE);
-    let blobs = Arc::clone(&state.blobs);
-    actix_web::rt::spawn(write_archive(blobs, export, now, sender));
+    let source = Source {
+        blobs: Arc::clone(&state.blobs),
+        store: state.store.clone(),
+        session: user.session_id,
+    };
+    actix_web::rt::spawn(write_archive(source, export, now, sender));
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
@@ -68,12 +76,38 @@ pub async fn download(
         .streaming(body))
 }
 
-/// Writes the archive into `sender`: `export.json`, then each file,
-/// decrypted one segment at a time. It stops when the client goes away.
-/// A file that fails to read ends the response with an error, so that the
-/// client never takes a cut archive for a whole one.
-async fn write_archive(
+/// The store of the archive's files, and the session they are read for.
+struct Source {
     blobs: Arc<dyn kinlink_media::blob::BlobStore>,
+    store: kinlink_store::Store,
+    session: SessionId,
+}
+
+impl Source {
+    /// Returns an error to end the response with once the session is gone:
+    /// signed out, revoked, or ended by disabling the account.
+    async fn check_session(&self) -> Option<std::io::Error> {
+        match self.store.session_exists(self.session).await {
+            Ok(true) => None,
+            Ok(false) => {
+                info!("access export stopped: the session ended");
+                Some(std::io::Error::other("the session ended"))
+            }
+            Err(error) => {
+                warn!(error = %kinlink_actors::Causes(&error), "checking the session of an access export failed");
+                Some(std::io::Error::other("the session could not be checked"))
+            }
+        }
+    }
+}
+
+/// Writes the archive into `sender`: `export.json`, then each file,
+/// decrypted one segment at a time. It stops when the client goes away,
+/// and ends the response with an error when the session ends or a file
+/// fails to read, so that the client never takes a cut archive for a
+/// whole one.
+async fn write_archive(
+    source: Source,
     export: Export,
     now: chrono::DateTime<Utc>,
     sender: mpsc::Sender<Chunk>,
@@ -86,6 +120,10 @@ async fn write_archive(
         return;
     }
     for file in export.files {
+        if let Some(ended) = source.check_session().await {
+            let _closed = sender.send(Err(ended)).await;
+            return;
+        }
         if sender
             .send(Ok(encoder.start(&file.path).into()))
             .await
@@ -100,14 +138,22 @@ async fn write_archive(
             plaintext_len: file.len,
         };
         let mut segments = Box::pin(super::files::segment_stream(
-            Arc::clone(&blobs),
+            Arc::clone(&source.blobs),
             file.key,
             file.blob,
             layout,
             0,
             file.len - 1,
         ));
+        let mut sent = 0;
         while let Some(chunk) = segments.next().await {
+            sent += 1;
+            if sent % SEGMENTS_PER_CHECK == 0
+                && let Some(ended) = source.check_session().await
+            {
+                let _closed = sender.send(Err(ended)).await;
+                return;
+            }
             match chunk {
                 Ok(bytes) => {
                     encoder.data(&bytes);

@@ -307,6 +307,27 @@ pub async fn ask(
     Ok(HttpResponse::Created().json(view(&state, &row, false)?))
 }
 
+/// Starts the erasure of an account whose erasure request was completed:
+/// the account is marked, which stops its sign-in and ends its sessions at
+/// once, and the retention sweep erases it 14 days later.
+async fn mark_for_erasure(
+    state: &AppState,
+    person: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if !state
+        .store
+        .mark_user(person, kinlink_store::user_erasure::REQUESTED, now)
+        .await?
+    {
+        return Ok(());
+    }
+    let grants = state.store.grants(person).await?;
+    super::users::end_account(state, person, &grants).await?;
+    info!(user = %person, "account marked for erasure");
+    Ok(())
+}
+
 /// Lists the caller's own requests.
 #[instrument(skip_all, fields(user = %user.user_id))]
 pub async fn mine(
@@ -505,6 +526,12 @@ pub async fn decide(
             .store
             .set_marketing_opt_in(UserId(person), false, now)
             .await?;
+    }
+    if to == RightsState::Completed
+        && moved.kind == RightsKind::Erasure.as_str()
+        && let Some(person) = moved.subject_user_id
+    {
+        mark_for_erasure(&state, UserId(person), now).await?;
     }
     let action = match to {
         RightsState::Completed => "rights.completed",

@@ -248,6 +248,37 @@ async fn join_invited_link(
     Ok(())
 }
 
+/// Ends what a disabled account still holds: every session and live socket
+/// ends at once, live calls drop it, its open key recoveries are cancelled
+/// and a worker loses their copies of the organisation keys.
+pub(crate) async fn end_account(
+    state: &AppState,
+    target_id: UserId,
+    grants: &[Grant],
+) -> Result<(), ApiError> {
+    let ended = state
+        .store
+        .revoke_sessions_of(target_id, Utc::now())
+        .await?;
+    state
+        .broker
+        .publish(Event::SessionsEnded { session_ids: ended })
+        .await;
+    state.calls.account_disabled(target_id);
+    // A recovery link must not outlive the account it restores.
+    state
+        .store
+        .cancel_recoveries_of(target_id, Utc::now())
+        .await?;
+    for grant in grants {
+        state
+            .store
+            .remove_organisation_key(grant.organisation_id, target_id)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Disables an account: every session and live socket ends at once, a
 /// worker loses their copy of the organisation key, and any open key
 /// recovery of the account is cancelled.
@@ -273,26 +304,7 @@ pub async fn disable(
         .store
         .set_user_status(target_id, AccountStatus::Disabled)
         .await?;
-    let ended = state
-        .store
-        .revoke_sessions_of(target_id, Utc::now())
-        .await?;
-    state
-        .broker
-        .publish(Event::SessionsEnded { session_ids: ended })
-        .await;
-    state.calls.account_disabled(target_id);
-    // A recovery link must not outlive the account it restores.
-    state
-        .store
-        .cancel_recoveries_of(target_id, Utc::now())
-        .await?;
-    for grant in &grants {
-        state
-            .store
-            .remove_organisation_key(grant.organisation_id, target_id)
-            .await?;
-    }
+    end_account(&state, target_id, &grants).await?;
     let organisation = grants.first().map(|grant| grant.organisation_id);
     state
         .store

@@ -31,6 +31,12 @@ pub struct Model {
     /// Whether the user chose to receive marketing email.
     pub marketing_opt_in: bool,
     pub marketing_changed_at: Option<DateTimeUtc>,
+    /// When an erasure of the account was agreed.
+    pub marked_at: Option<DateTimeUtc>,
+    /// Why: `requested` for an agreed erasure request.
+    pub mark_reason: Option<String>,
+    /// When the record was wiped down to a tombstone.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
