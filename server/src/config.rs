@@ -37,6 +37,43 @@ pub struct Config {
     pub calls: CallsConfig,
     pub family_finding: FamilyFindingConfig,
     pub community: CommunityConfig,
+    pub backup: BackupConfig,
+}
+
+/// Backups made by `kinlink backup create`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// The folder backups are written to. Empty means `backups` in the data
+    /// folder.
+    pub dir: Option<PathBuf>,
+    /// Base64 256-bit key that seals every backup. Required to make or
+    /// restore one; keep it apart from the backups.
+    pub key: String,
+    /// Backups older than this many days are removed when a new one is
+    /// made.
+    pub keep_days: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: None,
+            key: String::new(),
+            keep_days: 35,
+        }
+    }
+}
+
+impl BackupConfig {
+    /// Returns the folder of the backups of a node whose data folder is
+    /// `data_dir`.
+    pub fn folder(&self, data_dir: &std::path::Path) -> PathBuf {
+        match &self.dir {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.clone(),
+            _ => data_dir.join("backups"),
+        }
+    }
 }
 
 /// The community support network.
@@ -393,6 +430,7 @@ impl Default for Config {
             calls: CallsConfig::default(),
             family_finding: FamilyFindingConfig::default(),
             community: CommunityConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -674,6 +712,9 @@ impl Config {
         }
         if !copy.keys.profile_data_key.is_empty() {
             copy.keys.profile_data_key = "***".to_owned();
+        }
+        if !copy.backup.key.is_empty() {
+            copy.backup.key = "***".to_owned();
         }
         serde_json::to_string(&copy).unwrap_or_default()
     }

@@ -6,6 +6,7 @@ mod access_export;
 mod accounts;
 mod audit_verify;
 mod auth;
+mod backup;
 mod community;
 mod config;
 mod demo;
@@ -110,6 +111,9 @@ enum Command {
     /// The retention sweep.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Encrypted backups of the database and stored files.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Create load-test fixtures on an empty database: one organisation,
     /// USERS family members and CONVERSATIONS contact links that all of
     /// them belong to; write their credentials to an owner-only file.
@@ -132,6 +136,21 @@ enum RetentionCommand {
         /// The local date of the sweep in Europe/London, `YYYY-MM-DD`.
         #[arg(long, value_name = "DATE")]
         date: chrono::NaiveDate,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Print a new random backup key, for `backup.key`.
+    Key,
+    /// Make a backup in `backup.dir`, then remove the backups older than
+    /// `backup.keep_days`.
+    Create,
+    /// Put a backup back and replay the deletion log since it was taken.
+    /// Stop every node first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
     },
 }
 
@@ -167,6 +186,10 @@ fn main() -> anyhow::Result<ExitCode> {
     if let Command::Recovery(RecoveryCommand::Keygen { out }) = &cli.command {
         // Needs no configuration, database or server.
         return recovery_command::keygen(out);
+    }
+    if let Command::Backup(BackupCommand::Key) = &cli.command {
+        println!("{}", backup::new_key()?);
+        return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(&config.log.format);
@@ -225,6 +248,29 @@ fn main() -> anyhow::Result<ExitCode> {
                 for line in lines {
                     println!("{line}");
                 }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Backup(BackupCommand::Key) => Ok(ExitCode::SUCCESS),
+            Command::Backup(BackupCommand::Create) => {
+                let store = connect_unchanged(&config).await?;
+                let (made, removed) = backup::create(&store, &config, chrono::Utc::now()).await?;
+                println!("Backup written to {}", made.display());
+                for old in removed {
+                    println!("Removed the old backup {}", old.display());
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Backup(BackupCommand::Restore { file }) => {
+                let restored = backup::restore(&config, &file).await?;
+                println!(
+                    "Restored the backup taken at {}: the database and {} stored files.",
+                    restored.taken_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    restored.media_files
+                );
+                println!(
+                    "Replayed the deletion log since then: {} user records erased, {} cases anonymised.",
+                    restored.users_erased, restored.cases_anonymised
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Command::Recovery(RecoveryCommand::SendLink {

@@ -277,6 +277,42 @@ impl Store {
         Ok(true)
     }
 
+    /// Anonymises again a case that the deletion log records as anonymised
+    /// at `at`, after a restore brought back a copy taken before. The copy
+    /// may be unmarked or held, since the mark and the release of a hold
+    /// came after it. Returns `None` when the case is not in the copy.
+    pub async fn replay_case_anonymisation(
+        &self,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Anonymised>, StoreError> {
+        let found = case::Entity::update_many()
+            .col_expr(case::Column::MarkedAt, Expr::value(Some(at)))
+            .col_expr(
+                case::Column::MarkReason,
+                Expr::value("organisation_request"),
+            )
+            .col_expr(
+                case::Column::HeldAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                case::Column::HeldBy,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .col_expr(
+                case::Column::HoldReason,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(case::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if found.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.anonymise_case(id, at).await
+    }
+
     /// Replaces a case marked at or before `marked_before`, and not held,
     /// with an anonymous record, deleting everything else about it: its
     /// shares, transfers, media, family invitations, interests and their

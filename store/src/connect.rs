@@ -178,6 +178,21 @@ impl Store {
         Ok(Migrator::get_pending_migrations(&self.db).await?.len())
     }
 
+    /// Writes a consistent copy of a SQLite database to `path`, which must
+    /// not exist, with `VACUUM INTO`: one read transaction, so writers
+    /// carry on meanwhile.
+    pub async fn copy_sqlite_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let target = path.display().to_string().replace('\'', "''");
+        sea_orm::ConnectionTrait::execute_unprepared(&self.db, &format!("VACUUM INTO '{target}'"))
+            .await?;
+        Ok(())
+    }
+
+    /// Returns the SQLite file `url` names, if it names one.
+    pub fn sqlite_file_of(url: &str) -> Option<PathBuf> {
+        sqlite_file(url)
+    }
+
     /// Returns whether `url` names a SQLite file that does not exist yet,
     /// which connecting would create.
     pub fn sqlite_file_missing(url: &str) -> bool {

@@ -257,6 +257,21 @@ impl TestApp {
         }
     }
 
+    /// Returns a `kinlink` command on the server's data folder and
+    /// database, with nothing else from the test's environment but `PATH`.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(binary());
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("KINLINK__DATA_DIR", self.data_dir.path())
+            .env(
+                "KINLINK__DATABASE__URL",
+                self.database.url(self.data_dir.path()),
+            );
+        command
+    }
+
     /// Opens a store connection to the server's database.
     pub async fn store(&self) -> anyhow::Result<kinlink_store::Store> {
         Ok(kinlink_store::Store::connect(&self.database.url(self.data_dir.path()), 2).await?)

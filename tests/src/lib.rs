@@ -8,6 +8,7 @@ pub mod app;
 pub mod client;
 pub mod data_dir;
 pub mod database;
+pub mod erasure;
 pub mod family;
 pub mod mail;
 pub mod media_peer;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kinlink_store::entity::unsubscribe_link;
-use kinlink_tests::app::{TestApp, binary};
+use kinlink_tests::app::TestApp;
 use kinlink_tests::mail::{Catcher, Received};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -19,17 +19,7 @@ fn opt_in(marketing: bool) -> Value {
 
 /// Runs `kinlink queue-news` against the app's database.
 async fn queue_news(app: &TestApp) -> anyhow::Result<String> {
-    let output = tokio::process::Command::new(binary())
-        .arg("queue-news")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINLINK__DATA_DIR", app.data_dir.path())
-        .env(
-            "KINLINK__DATABASE__URL",
-            app.database.url(app.data_dir.path()),
-        )
-        .output()
-        .await?;
+    let output = app.command().arg("queue-news").output().await?;
     anyhow::ensure!(
         output.status.success(),
         "queue-news failed: {}",

@@ -17,6 +17,7 @@ use kinlink_store::entity::{
     email_outbox, key_recovery, retention_sweep, revoked_session, sign_in_failure,
     unsubscribe_link, user,
 };
+use kinlink_tests::erasure::startup_sweep_done;
 use kinlink_tests::uploads::community_image;
 use kinlink_tests::{AppOptions, Client, TestApp};
 use sea_orm::sea_query::Expr;
@@ -29,19 +30,6 @@ fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .expect("a valid instant")
-}
-
-/// Waits for the sweep the server runs as it starts (it sweeps the current
-/// day at once when no node has), so it cannot race the test's own.
-async fn startup_sweep_done(store: &kinlink_store::Store) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        let rows = retention_sweep::Entity::find().all(&store.db).await?;
-        if rows.iter().any(|row| row.finished_at.is_some()) {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not finish its first sweep")
 }
 
 /// Returns the app's store of encrypted files.
@@ -479,15 +467,9 @@ async fn account_of(app: &TestApp, key: &str) -> anyhow::Result<uuid::Uuid> {
 /// Runs `kinlink retention plan` against the app's database and returns
 /// its standard output.
 async fn plan_output(app: &TestApp, date: &str) -> anyhow::Result<String> {
-    let output = tokio::process::Command::new(kinlink_tests::app::binary())
+    let output = app
+        .command()
         .args(["retention", "plan", "--date", date])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINLINK__DATA_DIR", app.data_dir.path())
-        .env(
-            "KINLINK__DATABASE__URL",
-            app.database.url(app.data_dir.path()),
-        )
         .output()
         .await?;
     anyhow::ensure!(

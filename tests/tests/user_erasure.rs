@@ -8,80 +8,19 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use kinlink_actors::retention::sweep;
-use kinlink_core::user_erasure::{DISPOSITIONS, Disposition, ERASED_NAME, erased_email};
+use kinlink_core::user_erasure::{Disposition, ERASED_NAME, erased_email};
 use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::deletion_log::{DeletedKind, DeletionLog};
-use kinlink_store::entity::{retention_sweep, user};
+use kinlink_store::entity::user;
 use kinlink_tests::TestApp;
-use kinlink_tests::client::{Client, status_and_json};
+use kinlink_tests::client::Client;
+use kinlink_tests::erasure::{agree_erasure, count, rows_naming, startup_sweep_done};
 use kinlink_tests::test_media;
 use kinlink_tests::uploads::{share, upload_settled};
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
-use serde_json::{Value, json};
-
-/// Waits for the sweep the server runs as it starts, so it cannot race the
-/// test's own.
-async fn startup_sweep_done(store: &kinlink_store::Store) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        let rows = retention_sweep::Entity::find().all(&store.db).await?;
-        if rows.iter().any(|row| row.finished_at.is_some()) {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not finish its first sweep")
-}
-
-/// Counts the rows of `table` with `value` in `column`.
-async fn count(
-    store: &kinlink_store::Store,
-    table: &str,
-    column: &str,
-    value: sea_orm::Value,
-) -> anyhow::Result<i64> {
-    let backend = store.db.get_database_backend();
-    let placeholder = if backend == sea_orm::DbBackend::Postgres {
-        "$1"
-    } else {
-        "?"
-    };
-    let sql = format!("SELECT COUNT(*) AS n FROM \"{table}\" WHERE \"{column}\" = {placeholder}");
-    let row = store
-        .db
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [value]))
-        .await?
-        .context("a count")?;
-    Ok(row.try_get::<i64>("", "n")?)
-}
-
-/// Returns the number of rows each disposed column has for the user.
-async fn rows_naming(
-    store: &kinlink_store::Store,
-    id: uuid::Uuid,
-    email: &str,
-) -> anyhow::Result<Vec<(&'static str, &'static str, Disposition, i64)>> {
-    let mut found = Vec::new();
-    for (table, column, disposition) in DISPOSITIONS {
-        let value: sea_orm::Value = if column.contains("email") {
-            email.to_owned().into()
-        } else {
-            id.into()
-        };
-        found.push((
-            *table,
-            *column,
-            *disposition,
-            count(store, table, column, value).await?,
-        ));
-    }
-    Ok(found)
-}
-
-async fn post(client: &Client, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
-    status_and_json(client.post(path, &body).await?).await
-}
+use sea_orm::EntityTrait;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
@@ -134,21 +73,7 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
     }
 
     // Jordan asks; the manager agrees. The account stops at once.
-    let (status, request) = post(
-        &jordan,
-        "/api/v1/me/rights-requests",
-        json!({ "kind": "erasure" }),
-    )
-    .await?;
-    assert_eq!(status, 201, "{request}");
-    let request_id = request["id"].as_str().unwrap_or_default().to_owned();
-    let (status, decided) = post(
-        &manager,
-        &format!("/api/v1/rights-requests/{request_id}/state"),
-        json!({ "state": "completed" }),
-    )
-    .await?;
-    assert_eq!(status, 200, "{decided}");
+    let marked = agree_erasure(&store, &jordan, &manager, id).await?;
     assert_eq!(
         jordan.get("/api/v1/conversations").await?.status(),
         401,
@@ -165,12 +90,6 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
         403,
         "sign-in refused as for a disabled account"
     );
-    let marked: DateTime<Utc> = user::Entity::find_by_id(id)
-        .one(&store.db)
-        .await?
-        .and_then(|row| row.marked_at)
-        .context("the account is marked")?;
-
     // A minute before the final step, the record is whole.
     let blobs: Arc<dyn BlobStore> = Arc::new(LocalDisk::open(&app.data_dir.path().join("media"))?);
     let log = DeletionLog::new(app.data_dir.path().join("deletion-log.jsonl"));
