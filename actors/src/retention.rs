@@ -55,7 +55,8 @@ pub struct SweepSettings {
     pub node_id: String,
     /// The maximum number of rows of one kind deleted in one statement.
     pub batch_size: u64,
-    /// Where each erasure is logged before it is made, for restores.
+    /// The log that each erasure is written to before it is made, for
+    /// restores.
     pub deletion_log: Option<DeletionLog>,
 }
 
@@ -69,9 +70,10 @@ pub struct SweepReport {
     pub profiles: MarkCounts,
     /// Family-finding cases: marked when idle, anonymised 14 days later.
     pub cases: MarkCounts,
-    /// User records marked for erasure 14 days before, now wiped down to
-    /// their tombstones.
-    pub users_erased: usize,
+    /// User records: community-only accounts marked after three years
+    /// without a sign-in, and records marked 14 days before, now wiped down
+    /// to their tombstones.
+    pub users: MarkCounts,
     /// Key recoveries that lapsed and were closed, dropping any key sealed
     /// for their expired link.
     pub recoveries_expired: u64,
@@ -108,7 +110,7 @@ impl SweepReport {
                 "marked": self.cases.marked,
                 "anonymised": self.cases.deleted,
             },
-            "user_record": { "erased": self.users_erased },
+            "user_record": { "marked": self.users.marked, "erased": self.users.deleted },
             "key_recoveries_expired": self.recoveries_expired,
         })
     }
@@ -314,13 +316,7 @@ async fn sweep_cases(
             let Some(case) = store.case(id).await? else {
                 continue;
             };
-            if let Some(log) = deletion_log {
-                log.record(&Deletion {
-                    at: now,
-                    kind: DeletedKind::Case,
-                    id,
-                })?;
-            }
+            log_deletion(deletion_log, DeletedKind::Case, id, now)?;
             let Some(removed) = store.anonymise_case(id, marked_before).await? else {
                 continue;
             };
@@ -348,18 +344,59 @@ async fn sweep_cases(
     Ok(counts)
 }
 
-/// Applies the final step of user erasure: a user record marked 14 days
-/// ago or more is logged, then wiped down to its tombstone with
-/// everything else that names the user, stored files included, and
-/// audited on the platform's trail.
+/// Appends one line to the deletion log, when there is one. Its time is
+/// the later of the clock and the sweep's instant: a sweep that runs late
+/// applies its rules as of its due instant, but a backup taken meanwhile is
+/// older than the erasure and must replay it.
+pub fn log_deletion(
+    log: Option<&DeletionLog>,
+    kind: DeletedKind,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match log {
+        Some(log) => log.record(&Deletion {
+            at: Utc::now().max(now),
+            kind,
+            id,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Applies the user record rule. A community-only account that has not
+/// signed in for three years is marked, which stops its sign-in. A user
+/// record marked 14 days ago or more, by this rule or by an agreed
+/// erasure request, is logged, then wiped down to its tombstone with
+/// everything else that names the user, stored files included. Each step
+/// is audited on the platform's trail.
 async fn sweep_users(
     store: &Store,
     blobs: &Arc<dyn BlobStore>,
     deletion_log: Option<&DeletionLog>,
     batch_size: u64,
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let mut erased = 0;
+) -> Result<MarkCounts, StoreError> {
+    let mut counts = MarkCounts::default();
+    loop {
+        let marked = store
+            .mark_inactive_community_users(inactive_cutoff(now), now, batch_size)
+            .await?;
+        if marked.is_empty() {
+            break;
+        }
+        for id in &marked {
+            log_deletion(deletion_log, DeletedKind::UserMarked, id.0, now)?;
+        }
+        counts.marked += marked.len();
+        let detail = serde_json::json!({
+            "rule": "user_record",
+            "reason": kinlink_core::user_erasure::INACTIVE,
+            "users": marked,
+            "final_step_after": now + FINAL_STEP_AFTER,
+        });
+        audit(store, "retention.marked", "user", detail, now).await?;
+    }
     loop {
         let due = store
             .users_marked_before(now - FINAL_STEP_AFTER, Some(batch_size))
@@ -368,13 +405,7 @@ async fn sweep_users(
             break;
         }
         for id in due {
-            if let Some(log) = deletion_log {
-                log.record(&Deletion {
-                    at: now,
-                    kind: DeletedKind::User,
-                    id: id.0,
-                })?;
-            }
+            log_deletion(deletion_log, DeletedKind::User, id.0, now)?;
             let Some(files) = store.erase_user(id, now).await? else {
                 continue;
             };
@@ -390,10 +421,10 @@ async fn sweep_users(
                     at: now,
                 })
                 .await?;
-            erased += 1;
+            counts.deleted += 1;
         }
     }
-    Ok(erased)
+    Ok(counts)
 }
 
 /// Writes the audit row of a retention action on a case, on its
@@ -463,7 +494,7 @@ pub async fn sweep(
     }
     let profiles = sweep_profiles(store, blobs, batch_size.max(1), now).await?;
     let cases = sweep_cases(store, blobs, broker, deletion_log, batch_size.max(1), now).await?;
-    let users_erased = sweep_users(store, blobs, deletion_log, batch_size.max(1), now).await?;
+    let users = sweep_users(store, blobs, deletion_log, batch_size.max(1), now).await?;
     let recoveries_expired = store.expire_lapsed_recoveries(now).await?;
     if recoveries_expired > 0 {
         let detail = serde_json::json!({ "recoveries": recoveries_expired });
@@ -473,7 +504,7 @@ pub async fn sweep(
         technical,
         profiles,
         cases,
-        users_erased,
+        users,
         recoveries_expired,
     })
 }
@@ -518,7 +549,8 @@ pub async fn sweep_if_due(
         profiles_deleted = report.profiles.deleted,
         cases_marked = report.cases.marked,
         cases_anonymised = report.cases.deleted,
-        users_erased = report.users_erased,
+        users_marked = report.users.marked,
+        users_erased = report.users.deleted,
         "retention sweep finished"
     );
     Ok(Some(report))
@@ -543,6 +575,9 @@ pub struct Plan {
     /// Held cases that the rule would otherwise mark. A held case is never
     /// marked: a hold lifts the mark.
     pub cases_held: Vec<uuid::Uuid>,
+    /// Community-only accounts that have not signed in since three years
+    /// before the sweep.
+    pub users_to_mark: Vec<UserId>,
     /// User records marked for erasure 14 days before or more.
     pub users_to_erase: Vec<UserId>,
 }
@@ -569,6 +604,9 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         .into_iter()
         .map(|case| case.id)
         .collect();
+    let users_to_mark = store
+        .inactive_community_users(inactive_cutoff(at), None)
+        .await?;
     let users_to_erase = store
         .users_marked_before(at - FINAL_STEP_AFTER, None)
         .await?;
@@ -583,6 +621,7 @@ pub async fn plan(store: &Store, at: DateTime<Utc>) -> Result<Plan, StoreError> 
         cases_to_mark,
         cases_to_anonymise,
         cases_held,
+        users_to_mark,
         users_to_erase,
     })
 }
@@ -642,7 +681,16 @@ impl Plan {
                 .map(|id| format!("  anonymise {id}")),
         );
         lines.extend(self.cases_held.iter().map(|id| format!("  held {id}")));
-        lines.push(format!("user_record: erase {}", self.users_to_erase.len()));
+        lines.push(format!(
+            "user_record: mark {}, erase {}",
+            self.users_to_mark.len(),
+            self.users_to_erase.len()
+        ));
+        lines.extend(
+            self.users_to_mark
+                .iter()
+                .map(|id| format!("  mark {id} ({})", kinlink_core::user_erasure::INACTIVE)),
+        );
         lines.extend(self.users_to_erase.iter().map(|id| format!("  erase {id}")));
         lines
     }

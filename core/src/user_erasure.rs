@@ -18,6 +18,14 @@
 
 use crate::access_export::{SubjectKind, subject_kind, subject_tables};
 
+/// The mark reason of a user record whose erasure request was agreed.
+pub const REQUESTED: &str = "requested";
+
+/// The mark reason of a community-only account that has not signed in for
+/// three years ([`crate::community::retention::inactive_cutoff`]), counting
+/// from when it was made if it never has.
+pub const INACTIVE: &str = "inactive";
+
 /// The final step's handling of the rows whose column has the user's id or
 /// email address in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,8 +110,8 @@ pub fn erased_email(user: uuid::Uuid) -> String {
     format!("erased-{user}@erased.invalid")
 }
 
-/// Returns whether a subject column holds a user's id or email address,
-/// which the final step of an erasure must handle.
+/// Returns whether a subject column has a user's id or email address in
+/// it, which the final step of an erasure must handle.
 pub fn names_a_user(table: &str, column: &str) -> bool {
     matches!(
         subject_kind(table, column),

@@ -267,10 +267,16 @@ fn main() -> anyhow::Result<ExitCode> {
                     restored.taken_at.format("%Y-%m-%dT%H:%M:%SZ"),
                     restored.media_files
                 );
-                println!(
-                    "Replayed the deletion log since then: {} user records erased, {} cases anonymised.",
-                    restored.users_erased, restored.cases_anonymised
-                );
+                match &restored.missing_log {
+                    Some(path) => println!(
+                        "Warning: there is no deletion log at {}, so nothing erased since the backup was replayed.",
+                        path.display()
+                    ),
+                    None => println!(
+                        "Replayed the deletion log: {} user records erased, {} marked for erasure, {} cases anonymised.",
+                        restored.users_erased, restored.users_marked, restored.cases_anonymised
+                    ),
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Command::Recovery(RecoveryCommand::SendLink {
@@ -378,6 +384,9 @@ async fn serve(
     demo: bool,
     ready_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    // Held until the server stops, so that a restore cannot replace the
+    // data under it.
+    let _serving = backup::serving_lock(&config.data_dir)?;
     let store = connect(&config).await?;
     let recovery_key =
         recovery::load(&store, &config.keys.recovery_public_key, &config.data_dir).await?;

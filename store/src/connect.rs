@@ -99,6 +99,9 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
+                    // Deleted rows are overwritten, so an erased person's
+                    // details do not linger in free pages of the file.
+                    .pragma("secure_delete", "ON")
             });
         }
         let db = connect_with_retry(options).await?;

@@ -9,6 +9,7 @@
 //! marked are logged.
 
 use std::io::{BufRead, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,10 @@ use serde::{Deserialize, Serialize};
 pub enum DeletedKind {
     /// A user record, wiped down to its tombstone.
     User,
+    /// A user record marked for erasure; the sweep erases it 14 days
+    /// later. A restore marks it again, so that an agreed erasure is not
+    /// forgotten.
+    UserMarked,
     /// A family-finding case, replaced by an anonymous record.
     Case,
 }
@@ -68,9 +73,15 @@ impl DeletionLog {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&self.path)?;
         file.write_all(&line)?;
         file.sync_all()
+    }
+
+    /// Returns every line, oldest first; see [`DeletionLog::since`].
+    pub fn all(&self) -> std::io::Result<Vec<Deletion>> {
+        self.since(DateTime::<Utc>::MIN_UTC)
     }
 
     /// Returns the deletions made after `after`, oldest first. A missing

@@ -14,8 +14,7 @@ use sea_orm::{
 use crate::entity::{file, file_rendition, user};
 use crate::{Store, StoreError};
 
-/// The mark reason of an agreed erasure request.
-pub const REQUESTED: &str = "requested";
+pub use kinlink_core::user_erasure::{INACTIVE, REQUESTED};
 
 impl Store {
     /// Marks a user record for erasure and stops its sign-in. Returns
@@ -38,6 +37,62 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+
+    /// Marks up to `limit` community-only accounts that have not signed
+    /// in since `cutoff` (or were made before it and never have), and stops
+    /// their sign-in. A community-only account is a community member with
+    /// no role in any organisation. Returns the accounts marked.
+    pub async fn mark_inactive_community_users(
+        &self,
+        cutoff: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let due = self.inactive_community_users(cutoff, Some(limit)).await?;
+        let mut marked = Vec::with_capacity(due.len());
+        for id in due {
+            if self.mark_user(id, INACTIVE, at).await? {
+                marked.push(id);
+            }
+        }
+        Ok(marked)
+    }
+
+    /// Returns the community-only accounts, not marked, that have not
+    /// signed in since `cutoff`; at most `limit` when given, the longest
+    /// idle first.
+    pub async fn inactive_community_users(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: Option<u64>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let backend = self.db.get_database_backend();
+        // A community member's role comes from `community_members`; any
+        // role in an organisation is a row of `memberships`.
+        let sql = format!(
+            "SELECT u.id FROM users u \
+             WHERE u.marked_at IS NULL AND u.erased_at IS NULL \
+             AND COALESCE(u.last_sign_in_at, u.created_at) <= {first} \
+             AND EXISTS (SELECT 1 FROM community_members c WHERE c.user_id = u.id) \
+             AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id) \
+             ORDER BY COALESCE(u.last_sign_in_at, u.created_at), u.id{limit}",
+            first = one(backend),
+            limit = limit.map_or(String::new(), |limit| format!(" LIMIT {limit}")),
+        );
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [cutoff.into()],
+            ))
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(UserId(row.try_get_by_index::<uuid::Uuid>(0)?));
+        }
+        Ok(ids)
     }
 
     /// Returns the marked user records not yet erased whose mark is at
@@ -112,6 +167,15 @@ impl Store {
             }
         }
         transaction.commit().await?;
+        if backend == DbBackend::Sqlite {
+            // The write-ahead log still has the old pages until a
+            // checkpoint copies them back and truncates it. A busy
+            // checkpoint leaves them for the next one, which SQLite runs
+            // on its own.
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
         Ok(Some(blobs))
     }
 }

@@ -129,8 +129,28 @@ async fn restore_keeps_later_erasures() -> anyhow::Result<()> {
         marked + chrono::Duration::days(14),
     )
     .await?;
-    assert_eq!(report.users_erased, 1);
+    assert_eq!(report.users.deleted, 1);
     assert_eq!(deleted_rows_left(&store, id, &email).await?, 0);
+
+    // The practitioner's erasure is agreed too, but its final step is two
+    // weeks away.
+    let practitioner = app.sign_in("la_practitioner").await?;
+    let practitioner_id = store
+        .find_user_by_email(
+            app.demo_user("la_practitioner")?["email"]
+                .as_str()
+                .context("email")?,
+        )
+        .await?
+        .context("the practitioner")?
+        .id;
+    agree_erasure(&store, &practitioner, &manager, practitioner_id).await?;
+
+    // No restore while a server runs on the data folder.
+    let running = kinlink(&app, &key, &["backup", "restore", &path]).await?;
+    assert!(!running.status.success());
+    let stderr = String::from_utf8_lossy(&running.stderr);
+    assert!(stderr.contains("a server is running"), "{stderr}");
 
     // A wrong key is refused before anything changes.
     app.signal("TERM")?;
@@ -168,7 +188,7 @@ async fn restore_keeps_later_erasures() -> anyhow::Result<()> {
     );
     let stdout = String::from_utf8(restored.stdout)?;
     assert!(
-        stdout.contains("1 user records erased, 0 cases anonymised"),
+        stdout.contains("1 user records erased, 1 marked for erasure, 0 cases anonymised"),
         "{stdout}"
     );
     app.restart().await?;
@@ -195,6 +215,15 @@ async fn restore_keeps_later_erasures() -> anyhow::Result<()> {
         )
         .await?;
     assert_ne!(signed_out.status(), 200, "the erased account signed in");
+    let pending = user::Entity::find_by_id(practitioner_id)
+        .one(&store.db)
+        .await?
+        .context("the practitioner")?;
+    assert!(
+        pending.marked_at.is_some(),
+        "the agreed erasure was forgotten"
+    );
+    assert_eq!(pending.erased_at, None);
 
     // What the backup held otherwise is back: Alex reads Jordan's message
     // and photo.

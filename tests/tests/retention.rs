@@ -379,6 +379,16 @@ async fn idle_profile_marked_then_deleted() -> anyhow::Result<()> {
     let three_years =
         |from: DateTime<Utc>| from.checked_add_months(Months::new(36)).unwrap_or(from);
     let due = three_years(member_row.last_interaction_at);
+    // The member kept signing in without interacting, so the account rule,
+    // which counts sign-ins, leaves the account alone.
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::LastSignInAt,
+            Expr::value(Some(three_years(due) + Duration::days(30))),
+        )
+        .filter(user::Column::Id.eq(account))
+        .exec(&store.db)
+        .await?;
 
     // A minute before three years: kept and shown.
     sweep(&store, &blobs, None, None, 2, due - Duration::minutes(1)).await?;
@@ -587,6 +597,16 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         .exec(&store.db)
         .await?;
 
+    // The demo member's account, community-only, last signed in in 2017:
+    // it is marked.
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::LastSignInAt,
+            Expr::value(Some(utc("2017-01-01T00:00:00Z"))),
+        )
+        .filter(user::Column::Id.eq(member))
+        .exec(&store.db)
+        .await?;
     // A user record whose erasure was agreed more than 14 days before is
     // erased; one agreed 5 days before waits.
     let erased = account_of(&app, "second_adoptive_parent").await?;
@@ -619,7 +639,8 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
         format!("  mark {idle} (inactive)"),
         format!("  anonymise {marked}"),
         format!("  held {held}"),
-        "user_record: erase 1".to_owned(),
+        "user_record: mark 1, erase 1".to_owned(),
+        format!("  mark {member} (inactive)"),
         format!("  erase {erased}"),
     ];
     let lines: Vec<&str> = output.lines().collect();
@@ -631,6 +652,11 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     // Nothing changed.
     assert_eq!(planted(&store, "old").await?, [2, 2, 2, 2]);
     assert_eq!(marked_at(&store, member).await?, Some(None));
+    let unmarked = user::Entity::find_by_id(member)
+        .one(&store.db)
+        .await?
+        .context("the member's account")?;
+    assert_eq!(unmarked.marked_at, None);
     assert_eq!(
         marked_at(&store, second).await?,
         Some(Some(utc("2021-05-31T00:30:00Z")))
@@ -648,7 +674,15 @@ async fn plan_prints_each_rule_and_changes_nothing() -> anyhow::Result<()> {
     assert_eq!(report.profiles.marked, 1);
     assert_eq!(report.profiles.deleted, 1);
     assert_eq!((report.cases.marked, report.cases.deleted), (1, 1));
-    assert_eq!(report.users_erased, 1);
+    assert_eq!((report.users.marked, report.users.deleted), (1, 1));
+    let inactive = user::Entity::find_by_id(member)
+        .one(&store.db)
+        .await?
+        .context("the inactive member")?;
+    assert_eq!(
+        (inactive.marked_at, inactive.mark_reason.as_deref()),
+        (Some(utc("2021-06-15T00:30:00Z")), Some("inactive"))
+    );
     let tombstone = user::Entity::find_by_id(erased)
         .one(&store.db)
         .await?

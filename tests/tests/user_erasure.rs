@@ -15,7 +15,7 @@ use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::deletion_log::{DeletedKind, DeletionLog};
 use kinlink_store::entity::user;
 use kinlink_tests::TestApp;
-use kinlink_tests::client::Client;
+use kinlink_tests::client::{Client, status_and_json};
 use kinlink_tests::erasure::{agree_erasure, count, rows_naming, startup_sweep_done};
 use kinlink_tests::test_media;
 use kinlink_tests::uploads::{share, upload_settled};
@@ -103,7 +103,7 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
         final_step - Duration::minutes(1),
     )
     .await?;
-    assert_eq!(early.users_erased, 0);
+    assert_eq!(early.users.deleted, 0);
     let before = rows_naming(&store, id, &email).await?;
     for table in [
         "revoked_sessions",
@@ -120,7 +120,7 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
 
     // At the final step: the tombstone, and nothing the rules delete.
     let report = sweep(&store, &blobs, None, Some(&log), 10, final_step).await?;
-    assert_eq!(report.users_erased, 1);
+    assert_eq!(report.users.deleted, 1);
     let tombstone = user::Entity::find_by_id(id)
         .one(&store.db)
         .await?
@@ -178,7 +178,52 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
         final_step + Duration::days(1),
     )
     .await?;
-    assert_eq!(later.users_erased, 0);
+    assert_eq!(later.users.deleted, 0);
     assert_eq!(log.since(final_step - Duration::seconds(1))?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_erasure_needs_another_manager() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let store = app.store().await?;
+    let manager = app.sign_in("la_manager").await?;
+    let (status, request) = status_and_json(
+        manager
+            .post("/api/v1/me/rights-requests", &json!({ "kind": "erasure" }))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 201, "{request}");
+    let path = format!(
+        "/api/v1/rights-requests/{}/state",
+        request["id"].as_str().unwrap_or_default()
+    );
+    let (status, body) = status_and_json(
+        manager
+            .post(&path, &json!({ "state": "completed" }))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "resource.conflict", "{body}");
+    let email = app.demo_user("la_manager")?["email"]
+        .as_str()
+        .context("email")?
+        .to_owned();
+    let account = store
+        .find_user_by_email(&email)
+        .await?
+        .context("the manager")?;
+    assert_eq!(account.marked_at, None);
+
+    // Starting or refusing their own request stays open to them.
+    let (status, body) = status_and_json(
+        manager
+            .post(&path, &json!({ "state": "in_progress" }))
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
     Ok(())
 }

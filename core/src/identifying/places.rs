@@ -143,8 +143,9 @@ fn plain_numbered_street(text: &str, words: &[Word], at: usize, strong: bool) ->
     let numbered = next < at
         && house_number(&words[number])
         && text::joined(text, &words[number], &words[next]);
-    let the_inside = words[next + 1..at].iter().any(|w| w.folded == "the");
-    if !numbered || the_inside {
+    // With no plain word between the number and the street word there is
+    // no slice to search, and no address of this form.
+    if !numbered || words[next + 1..at].iter().any(|w| w.folded == "the") {
         return None;
     }
     let the_form = words[next].folded == "the";

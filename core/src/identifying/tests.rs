@@ -554,6 +554,18 @@ fn positions_are_byte_offsets_in_text_with_accents() {
     assert_eq!(&text[findings[0].start..findings[0].end], "Zoë");
 }
 
+#[test]
+fn number_right_before_street_word_is_checked() {
+    // Found by the property below: a house number followed at once by a
+    // street word in odd case.
+    for text in ["0 rD{", "12 rd", "4 ROAD"] {
+        let findings = Detector::new(&case_terms()).check(text);
+        for finding in findings {
+            assert!(text.is_char_boundary(finding.start), "{text}");
+        }
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn any_text_gives_findings_on_character_boundaries(text in "\\PC{0,160}") {

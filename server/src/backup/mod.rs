@@ -8,7 +8,7 @@
 //! `pg_dump`, which reads in one transaction. The stored files are copied
 //! after it, as they are on disk, sealed already under their own keys.
 //! A file added after the snapshot is copied too and belongs to no row of
-//! the copy; a file deleted after the snapshot is missing from the backup,
+//! the copy. A file deleted after the snapshot is missing from the backup,
 //! and its row goes when the restore replays the deletion log.
 
 mod archive;
@@ -47,6 +47,50 @@ struct Manifest {
     backend: String,
     /// The number of stored files.
     media_files: usize,
+}
+
+/// The file in the data folder that every running server holds a shared
+/// lock on, and a restore an exclusive one.
+const SERVING_LOCK: &str = "serving.lock";
+
+fn open_serving_lock(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = data_dir.join(SERVING_LOCK);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode_private()
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+/// Takes the shared lock a server holds on its data folder for as long as
+/// it runs; fails while a restore holds it. Servers of one folder share it.
+pub fn serving_lock(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    let file = open_serving_lock(data_dir)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "a backup is being restored into {}: start the server when it has finished",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+    }
+}
+
+/// Takes the exclusive lock a restore holds; fails while a server runs on
+/// the data folder.
+fn restoring_lock(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    let file = open_serving_lock(data_dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "a server is running on {}: stop every node before restoring",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+    }
 }
 
 /// Returns the backup key from `backup.key`.
@@ -302,8 +346,14 @@ pub fn prune(folder: &Path, keep_days: u32, now: DateTime<Utc>) -> anyhow::Resul
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        // Only files: a folder that happens to have a backup's name is
+        // not one.
+        if entry.file_type()?.is_dir() {
+            continue;
+        }
         if taken_at(&name).is_some_and(|at| at < cutoff) {
-            std::fs::remove_file(entry.path())?;
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
             removed.push(entry.path());
         }
     }
@@ -316,7 +366,10 @@ pub struct Restored {
     pub taken_at: DateTime<Utc>,
     pub media_files: usize,
     pub users_erased: usize,
+    pub users_marked: usize,
     pub cases_anonymised: usize,
+    /// The deletion log, when it did not exist: nothing was replayed.
+    pub missing_log: Option<PathBuf>,
 }
 
 /// Puts the backup at `path` back: the database, then the stored files,
@@ -325,9 +378,16 @@ pub struct Restored {
 /// log from the backup's time, before any server serves the data again.
 pub async fn restore(config: &Config, path: &Path) -> anyhow::Result<Restored> {
     let key = key(config)?;
+    let _restoring = restoring_lock(&config.data_dir)?;
     // A first pass opens every segment, so that a wrong key or a changed or
-    // cut file fails before anything is replaced.
+    // cut file fails before anything is replaced. The deletion log is read
+    // first too.
     verify(path, key.clone()).with_context(|| format!("checking {}", path.display()))?;
+    let log = config.retention.deletion_log(&config.data_dir);
+    let missing_log = (!log.path().exists()).then(|| log.path().to_owned());
+    let deletions = log
+        .all()
+        .with_context(|| format!("reading the deletion log {}", log.path().display()))?;
     let (mut reader, id) = ArchiveReader::open(path, key)?;
     let first = reader.next_record()?;
     anyhow::ensure!(
@@ -440,8 +500,7 @@ pub async fn restore(config: &Config, path: &Path) -> anyhow::Result<Restored> {
     let store = Store::connect(&url, config.database.max_connections).await?;
     store.migrate().await?;
     let blobs = LocalDisk::open(&media_root)?;
-    let (users_erased, cases_anonymised) =
-        replay(&store, &blobs, config, manifest.taken_at).await?;
+    let replayed = replay(&store, &blobs, deletions).await?;
     store
         .audit(kinlink_store::audit::AuditRecord {
             actor_id: None,
@@ -451,8 +510,9 @@ pub async fn restore(config: &Config, path: &Path) -> anyhow::Result<Restored> {
             subject_id: Some(id),
             detail: serde_json::json!({
                 "taken_at": manifest.taken_at,
-                "users_erased": users_erased,
-                "cases_anonymised": cases_anonymised,
+                "users_erased": replayed.users_erased,
+                "users_marked": replayed.users_marked,
+                "cases_anonymised": replayed.cases_anonymised,
             }),
             at: Utc::now(),
         })
@@ -460,8 +520,8 @@ pub async fn restore(config: &Config, path: &Path) -> anyhow::Result<Restored> {
     Ok(Restored {
         taken_at: manifest.taken_at,
         media_files: restored.len(),
-        users_erased,
-        cases_anonymised,
+        missing_log,
+        ..replayed
     })
 }
 
@@ -479,33 +539,51 @@ fn verify(path: &Path, key: SecretKey) -> anyhow::Result<()> {
     reader.finish()
 }
 
-/// Applies again every erasure the deletion log has after `since`. Returns
-/// how many user records and cases it erased.
+/// Applies again every line of the deletion log, oldest first. Replaying
+/// a line the backup already reflects changes nothing, so the whole log is
+/// replayed. The backup's time does not tell which erasures it missed,
+/// because an erasure logged just before the copy may commit after it.
 async fn replay(
     store: &Store,
     blobs: &LocalDisk,
-    config: &Config,
-    since: DateTime<Utc>,
-) -> anyhow::Result<(usize, usize)> {
-    let log = config.retention.deletion_log(&config.data_dir);
-    let deletions = log
-        .since(since)
-        .with_context(|| format!("reading the deletion log {}", log.path().display()))?;
+    deletions: Vec<kinlink_store::deletion_log::Deletion>,
+) -> anyhow::Result<Restored> {
     let now = Utc::now();
-    let (mut users, mut cases) = (0, 0);
+    let mut replayed = Restored {
+        taken_at: now,
+        media_files: 0,
+        users_erased: 0,
+        users_marked: 0,
+        cases_anonymised: 0,
+        missing_log: None,
+    };
+    // Marked by the replay and not erased by a later line of it.
+    let mut marked = BTreeSet::new();
     for deletion in deletions {
         let files = match deletion.kind {
+            DeletedKind::UserMarked => {
+                let id = UserId(deletion.id);
+                if store
+                    .mark_user(id, kinlink_core::user_erasure::REQUESTED, deletion.at)
+                    .await?
+                {
+                    store.revoke_sessions_of(id, now).await?;
+                    marked.insert(id.0);
+                }
+                continue;
+            }
             DeletedKind::User => {
                 let id = UserId(deletion.id);
                 store
-                    .mark_user(id, kinlink_store::user_erasure::REQUESTED, deletion.at)
+                    .mark_user(id, kinlink_core::user_erasure::REQUESTED, deletion.at)
                     .await?;
                 // An account made after the backup is not in it.
                 let erased = match store.erase_user(id, now).await {
                     Err(StoreError::NotFound { .. }) => None,
                     other => other?,
                 };
-                users += usize::from(erased.is_some());
+                replayed.users_erased += usize::from(erased.is_some());
+                marked.remove(&id.0);
                 erased.unwrap_or_default()
             }
             DeletedKind::Case => {
@@ -515,7 +593,7 @@ async fn replay(
                 else {
                     continue;
                 };
-                cases += 1;
+                replayed.cases_anonymised += 1;
                 removed.blobs
             }
         };
@@ -523,7 +601,8 @@ async fn replay(
             blobs.delete(file)?;
         }
     }
-    Ok((users, cases))
+    replayed.users_marked = marked.len();
+    Ok(replayed)
 }
 
 #[cfg(test)]

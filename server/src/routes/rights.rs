@@ -317,13 +317,35 @@ async fn mark_for_erasure(
 ) -> Result<(), ApiError> {
     if !state
         .store
-        .mark_user(person, kinlink_store::user_erasure::REQUESTED, now)
+        .mark_user(person, kinlink_core::user_erasure::REQUESTED, now)
         .await?
     {
         return Ok(());
     }
+    kinlink_actors::retention::log_deletion(
+        Some(&state.config.retention.deletion_log(&state.config.data_dir)),
+        kinlink_store::deletion_log::DeletedKind::UserMarked,
+        person.0,
+        now,
+    )?;
     let grants = state.store.grants(person).await?;
     super::users::end_account(state, person, &grants).await?;
+    state
+        .store
+        .audit(AuditRecord {
+            actor_id: None,
+            organisation_id: grants.first().map(|grant| grant.organisation_id),
+            action: "retention.marked",
+            subject_kind: "user",
+            subject_id: Some(person.0),
+            detail: serde_json::json!({
+                "rule": "user_record",
+                "reason": kinlink_core::user_erasure::REQUESTED,
+                "final_step_after": now + kinlink_core::retention::FINAL_STEP_AFTER,
+            }),
+            at: now,
+        })
+        .await?;
     info!(user = %person, "account marked for erasure");
     Ok(())
 }
@@ -501,6 +523,17 @@ pub async fn decide(
     };
     let from = RightsState::parse(&row.state).ok_or(corrupt("state"))?;
     from.check_move(to, reason.as_deref())?;
+    // Completing an erasure of one's own account would leave no one to
+    // check it, and could leave an organisation without its manager.
+    if to == RightsState::Completed
+        && row.kind == RightsKind::Erasure.as_str()
+        && row.subject_user_id == Some(user.user_id.0)
+    {
+        return Err(ApiError::Conflict(
+            "an erasure of your own account is completed by another manager or platform admin"
+                .to_owned(),
+        ));
+    }
     let now = Utc::now();
     let Some(moved) = state
         .store
