@@ -4,7 +4,7 @@
 //!
 //! The export takes every table of [`crate::inventory::INVENTORY`] that has
 //! subject columns, keeps the rows whose subject column names the person,
-//! and copies each column unless [`treatment`] says otherwise. A sealed
+//! and copies each column unless [`treatment`] gives another treatment. A sealed
 //! column is given opened under a new name; a credential or key is left out
 //! and named in the export's list of withheld columns.
 
@@ -16,16 +16,16 @@ pub const FORMAT: &str = "kinlink-access-export";
 /// The version of that format.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What a subject column holds, which decides the value a row must have
-/// there to be about the person asking.
+/// The kind of value in a subject column, which decides the value a row
+/// must have there to be about the person asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubjectKind {
-    /// A user's id: the row is the person's when it holds their id.
+    /// A user's id: the row is the person's when it contains their id.
     User,
-    /// A case's id: the row is the person's when it holds the id of a case
+    /// A case's id: the row is the person's when it contains the id of a case
     /// that describes their own household.
     Case,
-    /// An email address: the row is the person's when it holds their
+    /// An email address: the row is the person's when it contains their
     /// address.
     Email,
     /// The sign-in throttle's hashed account key.
@@ -38,8 +38,8 @@ pub enum SubjectKind {
     Other,
 }
 
-/// Returns what the subject column `column` of `table` holds, or `None`
-/// when the pair is not a subject column this module knows.
+/// Returns the kind of value in the subject column `column` of `table`, or
+/// `None` when the pair is not a subject column listed here.
 pub fn subject_kind(table: &str, column: &str) -> Option<SubjectKind> {
     use SubjectKind::{AccountKey, Case, Email, MembershipNumber, Other, User};
     let kind = match (table, column) {
@@ -97,7 +97,7 @@ pub fn subject_kind(table: &str, column: &str) -> Option<SubjectKind> {
     Some(kind)
 }
 
-/// Why a column is left out of the export.
+/// The reason a column is left out of the export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Withholding {
     /// A password hash, a salt, or the hash of a token or recovery code:

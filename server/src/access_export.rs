@@ -3,7 +3,7 @@
 //!
 //! Its `records` are driven by the data inventory: every table with
 //! subject columns gives the rows that name the person, each column copied,
-//! opened or withheld as [`kinlink_core::access_export::treatment`] says.
+//! opened or withheld as [`kinlink_core::access_export::treatment`] returns.
 //! Its `conversations` hold what the person can read in the application:
 //! every message of the conversations they belong to, sent or received,
 //! and the letters of their contact links. Its `files` list the files of

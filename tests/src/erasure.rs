@@ -28,6 +28,23 @@ pub async fn startup_sweep_done(store: &Store) -> anyhow::Result<()> {
     anyhow::bail!("the server did not finish its first sweep")
 }
 
+/// Returns the id and email address of the demo user `key`.
+pub async fn demo_account(
+    app: &crate::TestApp,
+    store: &Store,
+    key: &str,
+) -> anyhow::Result<(uuid::Uuid, String)> {
+    let email = app.demo_user(key)?["email"]
+        .as_str()
+        .context("email")?
+        .to_owned();
+    let account = store
+        .find_user_by_email(&email)
+        .await?
+        .with_context(|| format!("no account for the demo user {key}"))?;
+    Ok((account.id, email))
+}
+
 /// Counts the rows of `table` with `value` in `column`.
 pub async fn count(
     store: &Store,

@@ -164,8 +164,8 @@ impl Person {
     }
 }
 
-/// A row without its sealed and withheld columns, and without the names
-/// the export gives opened values.
+/// Returns a row without its sealed and withheld columns, and without the
+/// names the export gives opened values.
 fn copied(table: &str, row: &Row) -> Row {
     row.iter()
         .filter(|(column, _)| {
@@ -315,13 +315,7 @@ async fn family_member_export_is_complete() -> anyhow::Result<()> {
     // data; Jordan answers.
     let mut socket = alex.socket().await?;
     let sent = "We went to the beach on Saturday";
-    socket
-        .send(json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": sent }))
-        .await?;
-    assert_eq!(
-        socket.expect_any_of(&["ack", "error"]).await?["type"],
-        "ack"
-    );
+    socket.say(&link, sent).await?;
     let photo = std::fs::read(test_media::path("photo.jpg")?)?;
     let file = upload_settled(&alex, &link, "beach.jpg", &photo).await?;
     let file_id = file["id"].as_str().unwrap_or_default().to_owned();
@@ -350,10 +344,7 @@ async fn family_member_export_is_complete() -> anyhow::Result<()> {
     assert_eq!(status, 201, "{request}");
     let mut other = jordan.socket().await?;
     let received = "Thank you, the photo made my week";
-    other
-        .send(json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": received }))
-        .await?;
-    assert_eq!(other.expect_any_of(&["ack", "error"]).await?["type"], "ack");
+    other.say(&link, received).await?;
 
     let archive = download(&alex).await?;
     let alex_email = app.demo_user("adoptive_parent")?["email"].clone();

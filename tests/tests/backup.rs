@@ -13,7 +13,7 @@ use kinlink_media::blob::{BlobStore, LocalDisk};
 use kinlink_store::deletion_log::DeletionLog;
 use kinlink_store::entity::user;
 use kinlink_tests::client::Client;
-use kinlink_tests::erasure::{agree_erasure, deleted_rows_left, startup_sweep_done};
+use kinlink_tests::erasure::{agree_erasure, deleted_rows_left, demo_account, startup_sweep_done};
 use kinlink_tests::test_media;
 use kinlink_tests::uploads::{share, upload_settled};
 use kinlink_tests::{AppOptions, TestApp};
@@ -59,26 +59,12 @@ async fn restore_keeps_later_erasures() -> anyhow::Result<()> {
     let jordan = app.sign_in("birth_parent").await?;
     let manager = app.sign_in("la_manager").await?;
     let link = jordan.conversation_id("contact_link").await?;
-    let email = app.demo_user("birth_parent")?["email"]
-        .as_str()
-        .context("email")?
-        .to_owned();
-    let id = store
-        .find_user_by_email(&email)
-        .await?
-        .context("the demo account")?
-        .id;
+    let (id, email) = demo_account(&app, &store, "birth_parent").await?;
 
     // Jordan writes and shares a photo; then the backup is taken.
     let mut socket = jordan.socket().await?;
     let written = "A drawing for the summer box";
-    socket
-        .send(json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": written }))
-        .await?;
-    assert_eq!(
-        socket.expect_any_of(&["ack", "error"]).await?["type"],
-        "ack"
-    );
+    socket.say(&link, written).await?;
     let photo = std::fs::read(test_media::path("photo.jpg")?)?;
     let shared = upload_settled(&jordan, &link, "drawing.jpg", &photo).await?;
     let shared_id = shared["id"].as_str().unwrap_or_default().to_owned();
@@ -135,15 +121,7 @@ async fn restore_keeps_later_erasures() -> anyhow::Result<()> {
     // The practitioner's erasure is agreed too, but its final step is two
     // weeks away.
     let practitioner = app.sign_in("la_practitioner").await?;
-    let practitioner_id = store
-        .find_user_by_email(
-            app.demo_user("la_practitioner")?["email"]
-                .as_str()
-                .context("email")?,
-        )
-        .await?
-        .context("the practitioner")?
-        .id;
+    let (practitioner_id, _) = demo_account(&app, &store, "la_practitioner").await?;
     agree_erasure(&store, &practitioner, &manager, practitioner_id).await?;
 
     // No restore while a server runs on the data folder.

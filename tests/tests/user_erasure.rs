@@ -16,7 +16,7 @@ use kinlink_store::deletion_log::{DeletedKind, DeletionLog};
 use kinlink_store::entity::user;
 use kinlink_tests::TestApp;
 use kinlink_tests::client::{Client, status_and_json};
-use kinlink_tests::erasure::{agree_erasure, count, rows_naming, startup_sweep_done};
+use kinlink_tests::erasure::{agree_erasure, count, demo_account, rows_naming, startup_sweep_done};
 use kinlink_tests::test_media;
 use kinlink_tests::uploads::{share, upload_settled};
 use sea_orm::EntityTrait;
@@ -31,28 +31,16 @@ async fn agreed_erasure_wipes_the_account() -> anyhow::Result<()> {
     let alex = app.sign_in("adoptive_parent").await?;
     let manager = app.sign_in("la_manager").await?;
     let link = jordan.conversation_id("contact_link").await?;
-    let credentials = app.demo_user("birth_parent")?;
-    let email = credentials["email"].as_str().context("email")?.to_owned();
-    let password = credentials["password"]
+    let (id, email) = demo_account(&app, &store, "birth_parent").await?;
+    let password = app.demo_user("birth_parent")?["password"]
         .as_str()
         .context("password")?
         .to_owned();
-    let id = store
-        .find_user_by_email(&email)
-        .await?
-        .context("the demo account")?
-        .id;
 
     // Jordan writes to Alex, shares one photo and leaves another unsent.
     let mut socket = jordan.socket().await?;
     let written = "Happy birthday, from me";
-    socket
-        .send(json!({ "type": "send", "conversation_id": link, "message_id": uuid::Uuid::now_v7(), "body": written }))
-        .await?;
-    assert_eq!(
-        socket.expect_any_of(&["ack", "error"]).await?["type"],
-        "ack"
-    );
+    socket.say(&link, written).await?;
     let photo = std::fs::read(test_media::path("photo.jpg")?)?;
     let shared = upload_settled(&jordan, &link, "shared.jpg", &photo).await?;
     let shared_id = shared["id"].as_str().unwrap_or_default().to_owned();
@@ -207,12 +195,9 @@ async fn own_erasure_needs_another_manager() -> anyhow::Result<()> {
     .await?;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["code"], "resource.conflict", "{body}");
-    let email = app.demo_user("la_manager")?["email"]
-        .as_str()
-        .context("email")?
-        .to_owned();
-    let account = store
-        .find_user_by_email(&email)
+    let (manager_id, _) = demo_account(&app, &store, "la_manager").await?;
+    let account = user::Entity::find_by_id(manager_id)
+        .one(&store.db)
         .await?
         .context("the manager")?;
     assert_eq!(account.marked_at, None);

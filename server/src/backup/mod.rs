@@ -310,7 +310,9 @@ pub async fn create(
         writer.finish()
     })();
     if let Err(error) = written {
-        let _gone = std::fs::remove_file(&partial);
+        // The write error is the one to report; a partial file left
+        // behind has the `.partial` name, which pruning never reads.
+        let _removal = std::fs::remove_file(&partial);
         return Err(error);
     }
     std::fs::rename(&partial, &path)?;

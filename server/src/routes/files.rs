@@ -856,7 +856,7 @@ fn rendition_name(original: &str, rendition: &file_rendition::Model) -> String {
     }
 }
 
-/// The file name extension of a rendition's media type.
+/// Returns the file name extension of a rendition's media type.
 pub(crate) fn extension_of(mime: &str) -> &'static str {
     match mime {
         "video/mp4" => "mp4",
